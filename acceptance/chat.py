@@ -1,0 +1,81 @@
+"""The chat protocol as the specs see it: requests to send and replies to expect.
+
+These are written out here, not imported from ``server``, so the specs stay an
+independent statement of the protocol that can judge any implementation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def echo(text: str) -> dict[str, Any]:
+    return {"type": "ECHO", "value": text}
+
+
+def echo_times_3(text: str) -> dict[str, Any]:
+    return {"type": "ECHO_TIMES_3", "value": text}
+
+
+def create_group(group: str) -> dict[str, Any]:
+    return {"type": "CREATE_GROUP", "value": group}
+
+
+def join_group(group: str) -> dict[str, Any]:
+    return {"type": "JOIN_GROUP", "value": group}
+
+
+def leave_group() -> dict[str, Any]:
+    return {"type": "LEAVE_GROUP"}
+
+
+def message_group(group: str, message: str) -> dict[str, Any]:
+    return {"type": "MESSAGE_GROUP", "value": {"groupName": group, "groupMessage": message}}
+
+
+def group_created(group: str) -> str:
+    return f"GROUP_CREATED: {group}"
+
+
+def group_joined(group: str) -> str:
+    return f"GROUP_JOINED: {group}"
+
+
+def group_unavailable(group: str) -> str:
+    return f"GROUP_UNAVAILABLE: {group}"
+
+
+def group_left(group: str) -> str:
+    return f"GROUP_LEFT: {group}"
+
+
+ERROR_PREFIX = "ERROR: "
+
+_REPLY_WITH_GROUP = re.compile(r"^(GROUP_CREATED|GROUP_JOINED|GROUP_UNAVAILABLE|GROUP_LEFT): (.*)$")
+
+
+def rename_groups_in_request(document: Any, rename: Any) -> Any:
+    """``document`` with every group name in it passed through ``rename``.
+
+    Used by the low-level steps so that even raw JSON in a feature file gets
+    the scenario's unique group names.
+    """
+    if not isinstance(document, dict):
+        return document
+    kind, value = document.get("type"), document.get("value")
+    if kind in ("CREATE_GROUP", "JOIN_GROUP") and isinstance(value, str):
+        return {**document, "value": rename(value)}
+    if (
+        kind == "MESSAGE_GROUP"
+        and isinstance(value, dict)
+        and isinstance(value.get("groupName"), str)
+    ):
+        return {**document, "value": {**value, "groupName": rename(value["groupName"])}}
+    return document
+
+
+def rename_groups_in_reply(text: str, rename: Any) -> str:
+    """A reply such as ``GROUP_CREATED: book club`` with the group name renamed."""
+    match = _REPLY_WITH_GROUP.match(text)
+    return f"{match[1]}: {rename(match[2])}" if match else text

@@ -1,0 +1,53 @@
+@protocol
+Feature: The wire protocol, message by message
+  As a developer writing a client for the chat server
+  I want to see the exact frames that go over the wire
+  So that my client sends and expects the same bytes
+
+  This is the one low-level feature: requests are JSON objects with a "type"
+  and a "value", and replies are plain text.
+
+  Background:
+    Given Alice is connected
+
+  @core
+  Scenario: An echo request in JSON
+    When Alice sends this JSON:
+      """
+      {"type": "ECHO", "value": "ping"}
+      """
+    Then Alice receives exactly these messages, in order:
+      | message |
+      | ping    |
+
+  @core
+  Scenario: A request sent as raw text
+    When Alice sends the text "{"type": "ECHO_TIMES_3", "value": "raw"}"
+    Then Alice receives exactly these messages, in order:
+      | message |
+      | raw     |
+      | raw     |
+      | raw     |
+
+  @core
+  Scenario: Group replies name the group
+    When Alice sends this JSON:
+      """
+      {"type": "CREATE_GROUP", "value": "book club"}
+      """
+    And Alice sends this JSON:
+      """
+      {"type": "MESSAGE_GROUP", "value": {"groupName": "book club", "groupMessage": "hi"}}
+      """
+    Then Alice receives exactly these messages, in order:
+      | message                    |
+      | GROUP_CREATED: book club   |
+      | hi                         |
+
+  @core
+  Scenario: Echoed JSON arrives as the same JSON
+    When Alice asks for an echo of "{"event": "joined", "who": {"name": "Alice"}, "seats": 3}"
+    Then Alice receives a JSON message containing:
+      """
+      {"who": {"name": "Alice"}, "seats": 3}
+      """

@@ -1,0 +1,102 @@
+"""Command line for the chat server.
+
+Once listening, the server prints its URL (``ws://HOST:PORT``) as the first line
+on stdout, so a script can start it with ``--port 0`` and read where it is.
+Log lines go to stderr. SIGINT and SIGTERM close every client with 1001 and
+exit with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from server.app import ChatServer, Limits
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    defaults = Limits()
+    parser = argparse.ArgumentParser(
+        prog="python -m server", description="Run the WebSocket chat server."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to listen on; 0 picks a free one"
+    )
+    parser.add_argument(
+        "--max-message-size",
+        type=_positive_int,
+        default=defaults.max_message_size,
+        metavar="BYTES",
+        help="close connections sending larger messages with 1009 (default: 1 MiB)",
+    )
+    parser.add_argument(
+        "--max-group-name",
+        type=_positive_int,
+        default=defaults.max_group_name,
+        metavar="CHARS",
+        help=f"longest group name accepted (default: {defaults.max_group_name})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=defaults.max_connections,
+        metavar="N",
+        help=f"refuse connections beyond N with HTTP 503 (default: {defaults.max_connections})",
+    )
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    # The library's own per-connection lines would repeat ours.
+    logging.getLogger("websockets").setLevel(
+        logging.DEBUG if args.log_level == "debug" else logging.ERROR
+    )
+    limits = Limits(
+        max_message_size=args.max_message_size,
+        max_group_name=args.max_group_name,
+        max_connections=args.max_connections,
+    )
+    try:
+        asyncio.run(serve_until_signalled(args.host, args.port, limits))
+    except OSError as exc:
+        print(
+            f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def serve_until_signalled(host: str, port: int, limits: Limits) -> None:
+    chat = ChatServer(limits)
+    url = await chat.start(host, port)
+    print(url, flush=True)
+    logging.getLogger("chat.server").info("listening on %s", url)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    logging.getLogger("chat.server").info("shutting down")
+    await chat.stop()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value

@@ -1,0 +1,33 @@
+"""Every text the server sends of its own, in one place.
+
+The first four are the article's replies, byte for byte. Errors share one
+format, ``ERROR: <reason>``, so a client can tell them apart with one prefix.
+"""
+
+from __future__ import annotations
+
+ERROR_PREFIX = "ERROR: "
+
+
+def group_created(name: str) -> str:
+    return f"GROUP_CREATED: {name}"
+
+
+def group_joined(name: str) -> str:
+    return f"GROUP_JOINED: {name}"
+
+
+def group_unavailable(name: str) -> str:
+    return f"GROUP_UNAVAILABLE: {name}"
+
+
+def group_left(name: str) -> str:
+    return f"GROUP_LEFT: {name}"
+
+
+def not_a_member(name: str) -> str:
+    return error(f"you are not a member of {name}")
+
+
+def error(reason: str) -> str:
+    return f"{ERROR_PREFIX}{reason}"

@@ -1,0 +1,137 @@
+"""Reading the article's wire format: ``{"type": T, "value": V}`` as JSON text.
+
+:func:`parse_command` turns one received frame into a :mod:`server.commands`
+value, or raises :class:`BadMessage` whose reason is sent back to the client as
+``ERROR: <reason>``. Nothing a client sends can make it raise anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.commands import (
+    Command,
+    CreateGroup,
+    Echo,
+    EchoTimes3,
+    JoinGroup,
+    LeaveGroup,
+    MessageGroup,
+)
+
+DEFAULT_MAX_GROUP_NAME = 100
+"""Longest group name accepted, in characters."""
+
+KNOWN_TYPES = (
+    "ECHO",
+    "ECHO_TIMES_3",
+    "CREATE_GROUP",
+    "JOIN_GROUP",
+    "LEAVE_GROUP",
+    "MESSAGE_GROUP",
+)
+
+
+class BadMessage(ValueError):
+    """A frame the server cannot act on; ``reason`` says why, for the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_command(frame: str | bytes, *, max_group_name: int = DEFAULT_MAX_GROUP_NAME) -> Command:
+    """Parse one frame into a command, or raise :class:`BadMessage`."""
+    if isinstance(frame, bytes):
+        raise BadMessage("binary frames are not supported; send JSON as text")
+    document = _decode_json(frame)
+    if not isinstance(document, dict):
+        raise BadMessage(
+            'message must be a JSON object like {"type": "ECHO", "value": "hi"}, '
+            f"not {_json_kind(document)}"
+        )
+    kind = document.get("type")
+    if "type" not in document:
+        raise BadMessage('message has no "type"')
+    if not isinstance(kind, str):
+        raise BadMessage(f'"type" must be a string, not {_json_kind(kind)}')
+    if kind == "LEAVE_GROUP":
+        return LeaveGroup()
+    if kind not in KNOWN_TYPES:
+        raise BadMessage(f"unknown type {_shorten(kind)!r}; known types: {', '.join(KNOWN_TYPES)}")
+    if "value" not in document:
+        raise BadMessage(f'{kind} needs a "value"')
+    value = document["value"]
+    match kind:
+        case "ECHO":
+            return Echo(_string_value(kind, value))
+        case "ECHO_TIMES_3":
+            return EchoTimes3(_string_value(kind, value))
+        case "CREATE_GROUP":
+            return CreateGroup(_group_name(kind, value, max_group_name))
+        case "JOIN_GROUP":
+            return JoinGroup(_group_name(kind, value, max_group_name))
+    return _message_group(value)
+
+
+def _decode_json(frame: str) -> Any:
+    if not frame.strip():
+        raise BadMessage("message is empty; send a JSON object")
+    try:
+        return json.loads(frame)
+    except RecursionError:
+        raise BadMessage("message is nested too deeply") from None
+    except ValueError as exc:
+        raise BadMessage(f"message is not valid JSON ({exc})") from None
+
+
+def _string_value(kind: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadMessage(f'{kind} "value" must be a string, not {_json_kind(value)}')
+    return value
+
+
+def _group_name(kind: str, value: Any, max_length: int) -> str:
+    name = _string_value(kind, value)
+    if not name.strip():
+        raise BadMessage("group name must not be blank")
+    if len(name) > max_length:
+        raise BadMessage(f"group name is longer than {max_length} characters")
+    return name
+
+
+def _message_group(value: Any) -> MessageGroup:
+    if not isinstance(value, dict):
+        raise BadMessage(
+            'MESSAGE_GROUP "value" must be an object with "groupName" and '
+            f'"groupMessage", not {_json_kind(value)}'
+        )
+    for key in ("groupName", "groupMessage"):
+        if key not in value:
+            raise BadMessage(f'MESSAGE_GROUP "value" has no "{key}"')
+        if not isinstance(value[key], str):
+            raise BadMessage(
+                f'MESSAGE_GROUP "{key}" must be a string, not {_json_kind(value[key])}'
+            )
+    return MessageGroup(value["groupName"], value["groupMessage"])
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """Client text quoted in a reply, cut so a huge value cannot bloat the reply."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value's kind reads in an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

@@ -1,0 +1,57 @@
+# mypy: disable-error-code="untyped-decorator"
+# (behave's step decorators carry no types; the step functions are typed.)
+"""Steps about what people hear, including hearing nothing more.
+
+Every "hears" step marks the message it waited for as heard; the "nothing"
+steps first settle everyone with a round trip (see :mod:`acceptance.cast`)
+and then fail on any message that no step has heard.
+"""
+
+from behave import then
+from behave.runner import Context
+
+import acceptance.step_types  # noqa: F401
+
+
+@then('{names:Names} hears "{message}"')
+@then('{names:Names} hear "{message}"')
+@then('{names:Names} each hear "{message}"')
+def step_hears(context: Context, names: list[str], message: str) -> None:
+    """Each person receives the message (one more copy, if they heard it before)."""
+    for name in names:
+        context.cast[name].hear(message)
+
+
+@then('{name:Name} hears "{message}" {count:d} times')
+def step_hears_times(context: Context, name: str, message: str, count: int) -> None:
+    """The person receives this many copies of the message."""
+    for _ in range(count):
+        context.cast[name].hear(message)
+
+
+@then('everyone in "{group}" hears "{message}"')
+def step_everyone_in_group_hears(context: Context, group: str, message: str) -> None:
+    """Every member of the group, as the scenario built it, receives the message."""
+    members = context.cast.members(group)
+    assert members, f'nobody is in "{group}" in this scenario'
+    for person in members:
+        person.hear(message)
+
+
+@then("{names:Names} hears nothing")
+@then("{names:Names} hear nothing")
+@then("{names:Names} hears nothing else")
+@then("{names:Names} hear nothing else")
+def step_hears_nothing_else(context: Context, names: list[str]) -> None:
+    """Once the server has surely finished, the people received nothing unheard."""
+    context.cast.settle()
+    for name in names:
+        context.cast[name].assert_heard_everything()
+
+
+@then("nobody hears anything else")
+def step_nobody_hears_anything_else(context: Context) -> None:
+    """Once the server has surely finished, nobody received anything unheard."""
+    context.cast.settle()
+    for person in context.cast.people:
+        person.assert_heard_everything()

@@ -1,0 +1,480 @@
+"""``TestWebSocket``: a client that records everything and waits without races.
+
+A port of the article's ``TestWebSocket`` with Pythonic names. The client
+connects in the background as soon as it is created, like a browser
+``WebSocket``, and records every message it receives, in order and with its
+arrival time. Every wait first looks at what is already there and returns at
+once when its condition holds; otherwise it sleeps on a condition variable that
+the socket side signals, until the condition holds or the timeout runs out.
+There are no polling loops and no sleeps.
+
+All methods are blocking and thread-safe; the socket itself lives on the
+harness's background event loop (:mod:`wsharness.loop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from hamcrest.core.matcher import Matcher
+from hamcrest.core.string_description import StringDescription
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from wsharness import settings
+from wsharness.errors import (
+    ConnectionFailed,
+    ConnectionLost,
+    UnexpectedMessage,
+    WaitTimeout,
+)
+from wsharness.loop import EventLoopThread, shared_loop
+from wsharness.records import Data, Event, Received, describe_data
+
+State = Literal["connecting", "open", "closed"]
+T = TypeVar("T")
+
+MessagePredicate = Callable[[Received], bool]
+MessageMatcher = Matcher[Any] | Callable[[Data], bool]
+
+_SHOWN_IN_ERRORS = 20
+"""How many received messages a failure message lists (the most recent)."""
+
+
+class TestWebSocket:
+    """A WebSocket client for tests, named so that failures say whose they are.
+
+    ``name`` appears in every error ("Alice did not receive ..."); ``timeout``
+    is the default for every wait, in seconds (see :mod:`wsharness.settings`).
+    Other keyword arguments go to :func:`websockets.asyncio.client.connect`;
+    compression is off and incoming messages have no size limit unless given.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        loop: EventLoopThread | None = None,
+        **connect_options: Any,
+    ) -> None:
+        if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"url must start with ws:// or wss://, not {url!r}")
+        self.url = url
+        self.name = name or url
+        self.timeout = settings.timing().wait if timeout is None else _checked(timeout)
+        self.created_at = time.monotonic()
+        self._loop = loop or shared_loop()
+        self._cond = threading.Condition()
+        self._state: State = "connecting"
+        self._connection: ClientConnection | None = None
+        self._failure: str | None = None
+        self._close_code: int | None = None
+        self._close_reason: str | None = None
+        self._received: list[Received] = []
+        self._received_total = 0
+        self._events: list[Event] = []
+        options = {"compression": None, "max_size": None, "open_timeout": self.timeout}
+        options.update(connect_options)
+        self._task = self._loop.submit(self._run(options))
+
+    def __repr__(self) -> str:
+        return f"<TestWebSocket {self.name} {self.url} {self.state}>"
+
+    def __enter__(self) -> TestWebSocket:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- State -------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """``"connecting"``, ``"open"`` or ``"closed"``."""
+        return self._state
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed (1006 if the connection dropped), else None."""
+        return self._close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        """The close reason once closed, else None."""
+        return self._close_reason
+
+    @property
+    def failure(self) -> str | None:
+        """Why the connection could not open, or None."""
+        return self._failure
+
+    def wait_until(self, state: Literal["open", "close"], timeout: float | None = None) -> None:
+        """Wait until the connection is open, or closed.
+
+        Returns at once if it already is. Waiting for ``"open"`` raises
+        :class:`ConnectionFailed` as soon as the connection fails to open,
+        naming the URL and the cause.
+        """
+        if state == "open":
+            self._wait(
+                lambda: True if self._state == "open" else None, "open its connection", timeout
+            )
+        elif state == "close":
+            self._wait(
+                lambda: True if self._state == "closed" else None,
+                "close its connection",
+                timeout,
+                fail_when_closed=False,
+            )
+        else:
+            raise ValueError(f'state must be "open" or "close", not {state!r}')
+
+    # -- Messages ------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Data]:
+        """A copy of the messages received (and not cleared), oldest first."""
+        with self._cond:
+            return [record.data for record in self._received]
+
+    @property
+    def received(self) -> list[Received]:
+        """Like :attr:`messages`, with sequence numbers and arrival times."""
+        with self._cond:
+            return list(self._received)
+
+    @property
+    def received_count(self) -> int:
+        """How many messages were ever received, cleared ones included.
+
+        Pass it as ``since`` to :meth:`wait_for` to consider only later messages.
+        """
+        return self._received_total
+
+    def clear_messages(self) -> None:
+        """Forget the messages received so far (the transcript keeps them)."""
+        with self._cond:
+            self._received.clear()
+
+    @property
+    def transcript(self) -> list[Event]:
+        """Everything the client did and saw: open, sent, received, close."""
+        with self._cond:
+            return list(self._events)
+
+    def wait_for(
+        self,
+        predicate: MessagePredicate,
+        *,
+        description: str,
+        since: int = 0,
+        timeout: float | None = None,
+    ) -> Received:
+        """Wait for the first stored message, numbered ``since`` or later, that
+        satisfies ``predicate``, and return it.
+
+        ``description`` completes "did not receive ..." in the error.
+        """
+
+        def first_match() -> Received | None:
+            for record in self._stored_since(since):
+                if predicate(record):
+                    return record
+            return None
+
+        return self._wait(first_match, f"receive {description}", timeout)
+
+    def wait_for_message(
+        self, message: Data, include_existing: bool = True, timeout: float | None = None
+    ) -> Received:
+        """Wait until ``message`` is received; return the record.
+
+        Returns at once when it was already received, unless
+        ``include_existing`` is false: then only a message that arrives after
+        this call counts. A binary frame never equals a text.
+        """
+        since = 0 if include_existing else self._received_total
+        return self.wait_for(
+            lambda record: _same(record.data, message),
+            description=describe_data(message),
+            since=since,
+            timeout=timeout,
+        )
+
+    def wait_for_match(
+        self,
+        matcher: MessageMatcher,
+        include_existing: bool = True,
+        timeout: float | None = None,
+    ) -> Received:
+        """Like :meth:`wait_for_message`, for a message that satisfies a PyHamcrest
+        matcher (or any function of the message data returning a bool)."""
+        since = 0 if include_existing else self._received_total
+        test, description = _as_test(matcher)
+        return self.wait_for(
+            lambda record: test(record.data),
+            description=f"a message matching {description}",
+            since=since,
+            timeout=timeout,
+        )
+
+    def wait_for_message_count(self, count: int, timeout: float | None = None) -> list[Data]:
+        """Wait until at least ``count`` messages are stored; return a copy of them."""
+        if count < 0:
+            raise ValueError(f"count must be 0 or more, not {count}")
+
+        def enough() -> list[Data] | None:
+            if len(self._received) >= count:
+                return [record.data for record in self._received]
+            return None
+
+        return self._wait(enough, f"receive {count} message{'s' if count != 1 else ''}", timeout)
+
+    def assert_no_message(
+        self, within: float | None = None, matching: MessageMatcher | None = None
+    ) -> None:
+        """Watch for ``within`` seconds (default: the quiet window) and fail as soon
+        as a new message arrives (one that matches ``matching``, if given).
+
+        This is the one deliberate wait in the harness; prefer proving silence
+        with a round trip where the protocol allows it.
+        """
+        window = settings.timing().quiet if within is None else _checked(within)
+        test, description = _as_test(matching) if matching is not None else (None, "")
+        since = self._received_total
+        deadline = time.monotonic() + window
+        with self._cond:
+            while True:
+                for record in self._stored_since(since):
+                    if test is None or test(record.data):
+                        expected = f"no message matching {description}" if test else "nothing"
+                        raise UnexpectedMessage(
+                            f"{self.name} received {describe_data(record.data)} within "
+                            f"{window:g} s, but expected {expected}"
+                        )
+                since = self._received_total
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
+
+    # -- Sending and closing ---------------------------------------------------------
+
+    def send(self, data: Data, timeout: float | None = None) -> None:
+        """Send a text (``str``) or binary (``bytes``) message.
+
+        Waits for the connection to open first, so a test may send straight
+        after creating the client.
+        """
+        if not isinstance(data, str | bytes):
+            raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
+        self.wait_until("open", timeout)
+        with self._cond:
+            connection = self._connection
+            if self._state != "open" or connection is None:
+                raise ConnectionLost(
+                    f"{self.name} cannot send {describe_data(data)}: {self._closed_detail()}"
+                )
+            self._events.append(Event("sent", time.monotonic(), data))
+        future = self._loop.submit(connection.send(data))
+        try:
+            future.result(self.timeout if timeout is None else _checked(timeout))
+        except ConnectionClosed:
+            raise ConnectionLost(
+                f"{self.name} could not send {describe_data(data)}: {self._closed_detail()}"
+            ) from None
+        except TimeoutError:
+            future.cancel()
+            raise WaitTimeout(
+                f"{self.name} could not send {describe_data(data)} within the timeout: "
+                "the server is not reading"
+            ) from None
+
+    def send_json(self, document: Any, timeout: float | None = None) -> None:
+        """Send ``document`` encoded as JSON in a text message."""
+        self.send(json.dumps(document, ensure_ascii=False), timeout)
+
+    def close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
+        """Close the connection with a closing handshake and wait until it is closed.
+
+        Safe to call at any time, also twice or before the connection opened.
+        """
+        with self._cond:
+            state, connection = self._state, self._connection
+        if state == "connecting":
+            self._task.cancel()
+        elif state == "open" and connection is not None:
+            self._loop.submit(connection.close(code, reason))
+        self.wait_until("close", timeout)
+
+    def drop(self, timeout: float | None = None) -> None:
+        """Cut the TCP connection without a closing handshake, as a crashed client would."""
+        with self._cond:
+            connection = self._connection
+        if connection is None or self._state != "open":
+            self.close(timeout=timeout)
+            return
+        self._loop.loop.call_soon_threadsafe(connection.transport.abort)
+        self.wait_until("close", timeout)
+
+    # -- The socket side (runs on the event loop thread) ------------------------------
+
+    async def _run(self, options: dict[str, Any]) -> None:
+        try:
+            connection = await connect(self.url, **options)
+        except asyncio.CancelledError:
+            self._finish(
+                failure=f"{self.name} was closed before its connection to {self.url} opened"
+            )
+            raise
+        except Exception as exc:  # every cause becomes one readable line
+            self._finish(
+                failure=f"{self.name} could not connect to {self.url}: "
+                f"{connection_failure_reason(exc, options.get('open_timeout'))}"
+            )
+            return
+        with self._cond:
+            self._connection = connection
+            self._state = "open"
+            self._events.append(Event("open", time.monotonic()))
+            self._cond.notify_all()
+        try:
+            async for data in connection:
+                self._record(data)
+        except ConnectionClosed:
+            pass
+        finally:
+            await connection.wait_closed()
+            self._finish(code=connection.close_code, reason=connection.close_reason)
+
+    def _record(self, data: Data) -> None:
+        with self._cond:
+            record = Received(self._received_total, data, time.monotonic())
+            self._received.append(record)
+            self._received_total += 1
+            self._events.append(Event("received", record.at, data))
+            self._cond.notify_all()
+
+    def _finish(
+        self, *, failure: str | None = None, code: int | None = None, reason: str | None = None
+    ) -> None:
+        with self._cond:
+            self._state = "closed"
+            self._failure = failure
+            self._close_code = code
+            self._close_reason = reason
+            detail = failure or f"code {code}" + (f", {reason}" if reason else "")
+            self._events.append(
+                Event("error" if failure else "close", time.monotonic(), detail=detail)
+            )
+            self._cond.notify_all()
+
+    # -- Waiting -----------------------------------------------------------------------
+
+    def _wait(
+        self,
+        check: Callable[[], T | None],
+        what: str,
+        timeout: float | None,
+        *,
+        fail_when_closed: bool = True,
+    ) -> T:
+        """Block until ``check()`` returns a value, under the condition's lock."""
+        limit = self.timeout if timeout is None else _checked(timeout)
+        deadline = time.monotonic() + limit
+        with self._cond:
+            while True:
+                result = check()
+                if result is not None:
+                    return result
+                if fail_when_closed and self._state == "closed":
+                    if self._failure is not None:
+                        raise ConnectionFailed(self._failure)
+                    raise ConnectionLost(
+                        f"{self.name} could not {what}: {self._closed_detail()}; "
+                        f"{self._received_summary()}"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimeout(
+                        f"{self.name} did not {what} within {limit:g} s; {self._received_summary()}"
+                    )
+                self._cond.wait(remaining)
+
+    def _stored_since(self, since: int) -> list[Received]:
+        """Stored messages numbered ``since`` or later (caller holds the lock)."""
+        if not self._received:
+            return []
+        start = max(0, since - self._received[0].seq)
+        return self._received[start:]
+
+    def _closed_detail(self) -> str:
+        if self._failure is not None:
+            return self._failure
+        detail = f"its connection closed (code {self._close_code}"
+        if self._close_reason:
+            detail += f", {self._close_reason!r}"
+        return detail + ")"
+
+    def _received_summary(self) -> str:
+        records = self._received
+        if not records:
+            cleared = " since its messages were cleared" if self._received_total else ""
+            return f"it received nothing{cleared}"
+        shown = records[-_SHOWN_IN_ERRORS:]
+        header = f"it received {len(records)} message{'s' if len(records) != 1 else ''}"
+        if len(shown) < len(records):
+            header += f" (the last {len(shown)} shown)"
+        lines = [f"  {record.seq + 1}. {describe_data(record.data)}" for record in shown]
+        return header + ":\n" + "\n".join(lines)
+
+
+def connection_failure_reason(exc: BaseException, open_timeout: float | None = None) -> str:
+    """One line saying why a connection attempt failed."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server running?)"
+    if isinstance(exc, socket.gaierror):
+        return f"unknown host ({exc.strerror})"
+    if isinstance(exc, TimeoutError):
+        within = f" within {open_timeout:g} s" if open_timeout else ""
+        return f"the opening handshake did not complete{within}"
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        body = (exc.response.body or b"").decode(errors="replace").strip()
+        return f"the server answered HTTP {status}" + (f" ({body})" if body else "")
+    if isinstance(exc, InvalidURI):
+        return f"invalid URL ({exc.msg})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _same(received: Data, expected: Data) -> bool:
+    """Equal and of the same frame type: text never equals binary."""
+    return type(received) is type(expected) and received == expected
+
+
+def _as_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
+    if isinstance(matcher, Matcher):
+        description = StringDescription()
+        matcher.describe_to(description)
+        return matcher.matches, str(description)
+    if callable(matcher):
+        return matcher, getattr(matcher, "__name__", repr(matcher))
+    raise TypeError(f"expected a PyHamcrest matcher or a function, not {matcher!r}")
+
+
+def _checked(seconds: float) -> float:
+    if not isinstance(seconds, int | float) or seconds < 0:
+        raise ValueError(f"timeout must be a number of seconds, 0 or more, not {seconds!r}")
+    return float(seconds)

@@ -1,0 +1,60 @@
+"""One asyncio event loop on a background thread that owns every client's socket.
+
+Test code (behave steps, pytest tests) is synchronous and runs on its own
+thread; the sockets live here, so clients keep reading messages and answering
+pings between steps, and thousands of clients cost no extra threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class EventLoopThread:
+    """An event loop running forever on a daemon thread."""
+
+    def __init__(self, name: str = "wsharness-loop") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coroutine`` on the loop; return a future the caller can wait on."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coroutine`` on the loop and block until it returns (or time runs out)."""
+        return self.submit(coroutine).result(timeout)
+
+    def stop(self) -> None:
+        """Stop the loop and join its thread; pending tasks are abandoned."""
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+
+_shared: EventLoopThread | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> EventLoopThread:
+    """The loop that clients use unless told otherwise, started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.thread.is_alive():
+            _shared = EventLoopThread()
+        return _shared

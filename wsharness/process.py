@@ -1,0 +1,151 @@
+"""Run a server as a child process and learn its URL from its first line of output.
+
+Any server works that prints its ``ws://`` (or ``wss://``) URL as the first line
+on stdout once it is listening, as ``python -m server --port 0`` does. Its
+stderr is kept, line by line, so a failing test can show what the server logged.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+from wsharness.errors import HarnessError
+
+
+class ServerStartFailed(HarnessError):
+    """The server process exited or stayed silent instead of printing its URL."""
+
+
+class ServerProcess:
+    """A server child process: :meth:`start` it, read :attr:`url`, :meth:`stop` it."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        startup_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> None:
+        self.argv = list(argv)
+        self.startup_timeout = startup_timeout
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.url: str | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
+        self._log: list[tuple[float, str]] = []
+        self._log_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv)
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def start(self) -> str:
+        """Start the process and wait for its URL; raise :class:`ServerStartFailed`."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        try:
+            self._process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                env=env,
+                cwd=self.cwd,
+            )
+        except OSError as exc:
+            raise ServerStartFailed(f"cannot run {self.command}: {exc.strerror}") from None
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._readers = [
+            threading.Thread(target=self._read_stdout, args=(self._process.stdout,), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self._process.stderr,), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        try:
+            line = self._first_line.get(timeout=self.startup_timeout)
+        except queue.Empty:
+            self.stop()
+            raise ServerStartFailed(
+                f"{self.command} did not print its URL within {self.startup_timeout:g} s"
+                f"{self._last_log_line()}"
+            ) from None
+        if line is None or not line.startswith(("ws://", "wss://")):
+            code = self.stop()
+            said = f"printed {line!r}" if line else f"exited with code {code}"
+            raise ServerStartFailed(
+                f"{self.command} {said} instead of its ws:// URL{self._last_log_line()}"
+            )
+        self.url = line
+        return line
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """Send SIGTERM, wait up to ``timeout`` seconds, then kill; return the exit code."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for reader in self._readers:
+            reader.join(timeout=1)
+        return process.returncode
+
+    def log_mark(self) -> int:
+        """A position in the log; pass it to :meth:`log_lines` to see later lines."""
+        with self._log_lock:
+            return len(self._log)
+
+    def log_lines(self, since: int = 0) -> list[str]:
+        """What the server wrote to stderr (and to stdout after its URL)."""
+        with self._log_lock:
+            return [line for _, line in self._log[since:]]
+
+    def _read_stdout(self, stream: IO[str]) -> None:
+        first = True
+        for raw in stream:
+            line = raw.rstrip("\n")
+            if first:
+                self._first_line.put(line.strip())
+                first = False
+            else:
+                self._keep(line)
+        if first:
+            self._first_line.put(None)
+
+    def _read_stderr(self, stream: IO[str]) -> None:
+        for raw in stream:
+            self._keep(raw.rstrip("\n"))
+
+    def _keep(self, line: str) -> None:
+        with self._log_lock:
+            self._log.append((time.monotonic(), line))
+
+    def _last_log_line(self) -> str:
+        lines = self.log_lines()
+        return f"; it said: {lines[-1]}" if lines else ""

@@ -1,0 +1,52 @@
+"""What a client saw and did, with arrival times, for waits and transcripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Data = str | bytes
+"""A WebSocket message: ``str`` for a text frame, ``bytes`` for a binary frame."""
+
+EventKind = Literal["open", "sent", "received", "close", "error"]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message a client received.
+
+    ``seq`` counts every message the client ever received, from 0, and is not
+    reset by ``clear_messages()``; ``at`` is the :func:`time.monotonic` arrival time.
+    """
+
+    seq: int
+    data: Data
+    at: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a client's transcript."""
+
+    kind: EventKind
+    at: float
+    data: Data | None = None
+    detail: str = ""
+
+    def describe(self, since: float) -> str:
+        """The event as one transcript line, timed in ms since ``since``."""
+        arrow = {"sent": "→", "received": "←"}.get(self.kind, "·")
+        text = describe_data(self.data) if self.data is not None else self.kind
+        if self.detail:
+            text = f"{text} {self.detail}"
+        return f"{(self.at - since) * 1000:9.1f} ms {arrow} {text}"
+
+
+def describe_data(data: Data, limit: int = 200) -> str:
+    """A message as it reads in an error: quoted text, or binary marked as such."""
+    if isinstance(data, bytes):
+        shown = data[:32].hex(" ")
+        more = " ..." if len(data) > 32 else ""
+        return f"<binary, {len(data)} bytes: {shown}{more}>"
+    quoted = repr(data)
+    return quoted if len(quoted) <= limit else quoted[: limit - 4] + "...'"
