@@ -2,8 +2,9 @@
 
 Once listening, the server prints its URL (``ws://HOST:PORT``) as the first line
 on stdout, so a script can start it with ``--port 0`` and read where it is.
-Log lines go to stderr. SIGINT and SIGTERM close every client with 1001 and
-exit with status 0.
+Log lines go to stderr. The server runs on uvloop when it is installed
+(``--event-loop`` chooses; see :mod:`server.loops`). SIGINT and SIGTERM close
+every client with 1001 and exit with status 0.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from server.app import ChatServer, Limits
+from server.loops import EVENT_LOOPS, loop_factory
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -50,6 +52,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help=f"refuse connections beyond N with HTTP 503 (default: {defaults.max_connections})",
     )
+    parser.add_argument(
+        "--event-loop",
+        choices=EVENT_LOOPS,
+        default="auto",
+        help="auto (the default) runs on uvloop if it is installed, else on asyncio's own loop",
+    )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
     return parser.parse_args(argv)
 
@@ -71,7 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=args.max_connections,
     )
     try:
-        asyncio.run(serve_until_signalled(args.host, args.port, limits))
+        loop_name, new_loop = loop_factory(args.event_loop)
+    except RuntimeError as exc:
+        print(f"server: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(serve_until_signalled(args.host, args.port, limits, loop_name))
     except OSError as exc:
         print(
             f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
@@ -81,11 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def serve_until_signalled(host: str, port: int, limits: Limits) -> None:
+async def serve_until_signalled(
+    host: str, port: int, limits: Limits, loop_name: str = "asyncio"
+) -> None:
     chat = ChatServer(limits)
     url = await chat.start(host, port)
     print(url, flush=True)
-    logging.getLogger("chat.server").info("listening on %s", url)
+    logging.getLogger("chat.server").info("listening on %s (%s event loop)", url, loop_name)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
