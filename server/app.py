@@ -42,6 +42,10 @@ class ChatServer:
         self.limits = limits or Limits()
         self.rooms: ChatRooms[ServerConnection] = ChatRooms()
         self._server: Server | None = None
+        self._open_connections = 0
+        """Connections whose handler runs; counted here because the library's
+        ``Server.connections`` builds a new set on every call, which made
+        accepting N clients cost O(N²)."""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL."""
@@ -66,8 +70,7 @@ class ChatServer:
         """Answer health checks over plain HTTP and refuse clients beyond the limit."""
         if request.path == HEALTH_PATH:
             return connection.respond(HTTPStatus.OK, "OK\n")
-        assert self._server is not None
-        if len(self._server.connections) >= self.limits.max_connections:
+        if self._open_connections >= self.limits.max_connections:
             log.warning(
                 "refused connection from %s: server is full (%d connections)",
                 peer_name(connection),
@@ -82,12 +85,14 @@ class ChatServer:
     async def _serve_connection(self, connection: ServerConnection) -> None:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
+        self._open_connections += 1
         try:
             async for frame in connection:
                 await self._answer(connection, frame, peer)
         except ConnectionClosed:
             pass
         finally:
+            self._open_connections -= 1
             self.rooms.disconnect(connection)
             log.info(
                 "connection closed %s (code %s%s)",
