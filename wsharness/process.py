@@ -57,6 +57,11 @@ class ServerProcess:
         return " ".join(self.argv)
 
     @property
+    def pid(self) -> int | None:
+        """The process id once started (for measuring its CPU time or memory)."""
+        return None if self._process is None else self._process.pid
+
+    @property
     def returncode(self) -> int | None:
         return None if self._process is None else self._process.poll()
 
