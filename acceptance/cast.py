@@ -23,6 +23,12 @@ from wsharness import TestWebSocket, UnexpectedMessage
 from wsharness.client import MessageMatcher
 from wsharness.records import Data, Received, describe_data
 
+OPENING_AT_ONCE = 100
+"""Handshakes in flight at once when connecting many people (see Cast.connect)."""
+
+TRANSCRIPTS_SHOWN = 20
+"""How many people's transcripts a failure prints; a crowd's would drown it."""
+
 
 class UniqueNames:
     """Makes the names in feature text (groups) unique to one scenario run.
@@ -139,16 +145,43 @@ class Cast:
         return list(self._people.values())
 
     def connect(self, names: Iterable[str]) -> list[Participant]:
-        """Open one connection per name, all at once, and wait until all are open."""
+        """Open one connection per name and wait until all are open.
+
+        Connections open together, at most :data:`OPENING_AT_ONCE` handshakes
+        at a time: a crowd of thousands opening at once would overflow the
+        server's listen backlog, and the dropped handshakes would be retried
+        only after a second.
+        """
         joining = []
         for name in names:
             if name in self._people and self._people[name].client.state != "closed":
                 raise AssertionError(f"{name} is already connected")
-            joining.append(Participant(name, TestWebSocket(self.url, name=name)))
-        for person in joining:
-            person.client.wait_until("open")
-            self._people[person.name] = person
-        return joining
+            joining.append(name)
+        people = []
+        for start in range(0, len(joining), OPENING_AT_ONCE):
+            wave = [
+                Participant(name, TestWebSocket(self.url, name=name))
+                for name in joining[start : start + OPENING_AT_ONCE]
+            ]
+            for person in wave:
+                person.client.wait_until("open")
+                self._people[person.name] = person
+            people.extend(wave)
+        return people
+
+    def join_group(self, names: Iterable[str], group: str) -> None:
+        """Have everyone named join ``group`` and wait until each is told so.
+
+        All requests go out before the first reply is awaited, so a crowd
+        joins in about the time the server needs, not one round trip per person.
+        """
+        wire_name = self.names(group)
+        people = [self[name] for name in names]
+        for person in people:
+            person.request(chat.join_group(wire_name))
+        for person in people:
+            person.hear(chat.group_joined(wire_name))
+            self.join(person.name, group)
 
     def settle(self) -> None:
         """Settle everyone, most recent sender first (see the module docstring)."""
@@ -175,9 +208,13 @@ class Cast:
             person.client.close()
 
     def transcripts(self) -> str:
-        """Every person's transcript, timed from the start of the scenario."""
+        """The transcripts of the first :data:`TRANSCRIPTS_SHOWN` people, timed from
+        the start of the scenario; the rest are counted, not shown."""
         blocks = []
-        for person in self.people:
+        for person in self.people[:TRANSCRIPTS_SHOWN]:
             lines = [event.describe(self.started_at) for event in person.client.transcript]
             blocks.append(f"{person.name} ({person.client.url}):\n" + "\n".join(lines))
+        hidden = len(self._people) - TRANSCRIPTS_SHOWN
+        if hidden > 0:
+            blocks.append(f"(and {hidden} more people, not shown)")
         return "\n".join(blocks)
