@@ -1,0 +1,36 @@
+# mypy: disable-error-code="untyped-decorator"
+# (behave's step decorators carry no types; the step functions are typed.)
+"""Steps for crowds: many people at once, for the ``@load`` feature.
+
+The crowd's size comes from ``-D load_clients=N`` (default 1,000), so one
+feature text serves the everyday CI check and a bigger run by hand. Every
+person is a full participant of the scenario, so the ordinary steps ("everyone
+in ... hears", "nobody hears anything else") check each of them.
+"""
+
+from behave import given
+from behave.runner import Context
+
+import acceptance.step_types  # noqa: F401
+
+DEFAULT_CROWD = 1000
+
+
+@given('a crowd has joined the group "{group}"')
+def step_crowd_joined(context: Context, group: str) -> None:
+    """Connect the crowd and have every one of them join the group."""
+    names = [f"Guest {number}" for number in range(1, crowd_size(context) + 1)]
+    context.cast.connect(names)
+    context.cast.join_group(names, group)
+
+
+def crowd_size(context: Context) -> int:
+    """``-D load_clients``, checked: a positive whole number."""
+    text = context.config.userdata.get("load_clients", str(DEFAULT_CROWD))
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise AssertionError(f"-D load_clients must be a positive whole number, not {text!r}")
+    return size
