@@ -1,0 +1,240 @@
+"""Load scenarios against a server, run as their own process.
+
+``python -m bench.loadgen SCENARIO URL --protocol chat|plain [options]`` prints one
+JSON line with the results. ``chat`` speaks our server's protocol (requests in
+JSON envelopes, groups); ``plain`` speaks to :mod:`bench.ceiling` (the text
+itself is echoed or broadcast). The replies a client receives are the same
+text in both, so both servers send the same bytes.
+
+The generator runs in its own process (pinned to its own core by
+:mod:`bench.run`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
+so it spends far less CPU per message than the server under test.
+Every scenario is bounded in count and time and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.ceiling import FANOUT_PATH
+from bench.rawws import RawClient, text_frame
+from bench.stats import percentile
+from server.loops import loop_factory
+
+GROUP = "bench hall"
+OPEN_CONCURRENCY = 100
+"""Handshakes in flight at once: well inside the servers' listen backlog (100)."""
+PAYLOAD = "The quick brown fox jumps over the lazy dog"
+
+Result = dict[str, Any]
+
+
+class Protocol:
+    """How to ask one kind of server for an echo, a group and a post."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def echo(self, text: str) -> bytes:
+        if self.kind == "plain":
+            return text_frame(text)
+        return text_frame(json.dumps({"type": "ECHO", "value": text}))
+
+    def fanout_url(self, url: str) -> str:
+        return url + FANOUT_PATH if self.kind == "plain" else url
+
+    def post(self, text: str) -> bytes:
+        if self.kind == "plain":
+            return text_frame(text)
+        value = {"groupName": GROUP, "groupMessage": text}
+        return text_frame(json.dumps({"type": "MESSAGE_GROUP", "value": value}))
+
+
+async def open_many(
+    url: str, count: int, on_message: Callable[[RawClient, bytes], None]
+) -> list[RawClient]:
+    """Open ``count`` connections, at most :data:`OPEN_CONCURRENCY` handshakes at once."""
+    gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+
+    async def one() -> RawClient:
+        async with gate:
+            return await asyncio.wait_for(RawClient.connect(url, on_message), 30)
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def close_all(clients: list[RawClient], within: float = 10.0) -> None:
+    """Send every close frame, then wait (bounded) for the server to close TCP."""
+    for client in clients:
+        client.close()
+    pending = [client.closed for client in clients]
+    if pending:
+        await asyncio.wait(pending, timeout=within)
+
+
+async def echo_latency(url: str, protocol: Protocol, count: int) -> Result:
+    """One client, ``count`` sequential round trips; p50/p99 in microseconds."""
+    waiting: list[asyncio.Future[None]] = []
+
+    def on_message(_client: RawClient, _payload: bytes) -> None:
+        waiting.pop().set_result(None)
+
+    (client,) = await open_many(url, 1, on_message)
+    loop = asyncio.get_running_loop()
+    frame = protocol.echo(PAYLOAD)
+    samples = []
+    for _ in range(count):
+        reply = loop.create_future()
+        waiting.append(reply)
+        started = time.perf_counter()
+        client.write(frame)
+        await asyncio.wait_for(reply, 10)
+        samples.append(time.perf_counter() - started)
+    await close_all([client])
+    return {
+        "round_trips": count,
+        "p50_us": percentile(samples, 0.5) * 1e6,
+        "p99_us": percentile(samples, 0.99) * 1e6,
+    }
+
+
+async def echo_throughput(
+    url: str, protocol: Protocol, connections: int, in_flight: int, duration: float
+) -> Result:
+    """``connections`` clients keep ``in_flight`` echoes outstanding for ``duration`` s."""
+    frame = protocol.echo(PAYLOAD)
+    counting = False
+    sending = True
+    counted = 0
+
+    def on_message(client: RawClient, _payload: bytes) -> None:
+        nonlocal counted
+        if counting:
+            counted += 1
+        if sending:
+            client.write(frame)
+
+    clients = await open_many(url, connections, on_message)
+    for client in clients:
+        for _ in range(in_flight):
+            client.write(frame)
+    await asyncio.sleep(min(1.0, duration / 5))  # warm-up, not counted
+    counting = True
+    started = time.perf_counter()
+    await asyncio.sleep(duration)
+    counting = False
+    elapsed = time.perf_counter() - started
+    sending = False
+    await close_all(clients)
+    return {"replies": counted, "seconds": elapsed, "per_second": counted / elapsed}
+
+
+async def fanout(url: str, protocol: Protocol, members: int, posts: int) -> Result:
+    """``members`` clients in one group; one posts ``posts`` times, each after the
+    previous post reached everyone; times post-to-last-delivery."""
+    delivered = 0
+    target = 0
+    everyone: asyncio.Future[None] | None = None
+    replies: dict[RawClient, asyncio.Future[bytes]] = {}
+
+    def on_message(client: RawClient, payload: bytes) -> None:
+        nonlocal delivered
+        if client in replies:
+            replies.pop(client).set_result(payload)
+            return
+        delivered += 1
+        if delivered == target and everyone is not None:
+            everyone.set_result(None)
+
+    loop = asyncio.get_running_loop()
+    clients = await open_many(protocol.fanout_url(url), members, on_message)
+    if protocol.kind == "chat":
+        await _join_group(clients, replies)
+    sender = clients[0]
+    samples = []
+    started = time.perf_counter()
+    for number in range(posts):
+        everyone = loop.create_future()
+        target = members * (number + 1)
+        posted = time.perf_counter()
+        sender.write(protocol.post(f"post {number}"))
+        await asyncio.wait_for(everyone, 30)
+        samples.append(time.perf_counter() - posted)
+    elapsed = time.perf_counter() - started
+    await close_all(clients)
+    return {
+        "members": members,
+        "posts": posts,
+        "deliveries_per_second": members * posts / elapsed,
+        "p50_ms": percentile(samples, 0.5) * 1e3,
+        "p99_ms": percentile(samples, 0.99) * 1e3,
+    }
+
+
+async def _join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    first, *rest = clients
+    replies[first] = loop.create_future()
+    first.write(text_frame(json.dumps({"type": "CREATE_GROUP", "value": GROUP})))
+    assert (await asyncio.wait_for(replies[first], 10)).startswith(b"GROUP_CREATED")
+    waits = []
+    join = text_frame(json.dumps({"type": "JOIN_GROUP", "value": GROUP}))
+    for client in rest:
+        replies[client] = reply = loop.create_future()
+        waits.append(reply)
+        client.write(join)
+    for payload in await asyncio.wait_for(asyncio.gather(*waits), 30):
+        assert payload.startswith(b"GROUP_JOINED"), payload
+
+
+async def connections(url: str, count: int) -> Result:
+    """Open ``count`` idle connections, report the time, then hold them open until
+    a line arrives on stdin (so the caller can measure the server), then close."""
+    started = time.perf_counter()
+    clients = await open_many(url, count, lambda _client, _payload: None)
+    opened = time.perf_counter() - started
+    print(json.dumps({"opened_s": opened}), flush=True)
+    loop = asyncio.get_running_loop()
+    await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 60)
+    await close_all(clients)
+    return {"connections": count, "opened_s": opened}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
+    parser.add_argument("scenario", choices=["latency", "throughput", "fanout", "connections"])
+    parser.add_argument("url")
+    parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
+    parser.add_argument("--count", type=int, default=5000, help="round trips or connections")
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--in-flight", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--posts", type=int, default=200)
+    args = parser.parse_args(argv)
+    protocol = Protocol(args.protocol)
+    scenario: Any
+    if args.scenario == "latency":
+        scenario = echo_latency(args.url, protocol, args.count)
+    elif args.scenario == "throughput":
+        scenario = echo_throughput(
+            args.url, protocol, args.connections, args.in_flight, args.duration
+        )
+    elif args.scenario == "fanout":
+        scenario = fanout(args.url, protocol, args.members, args.posts)
+    else:
+        scenario = connections(args.url, args.count)
+    _, new_loop = loop_factory("auto")
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        result = runner.run(asyncio.wait_for(scenario, 300))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

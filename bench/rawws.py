@@ -1,0 +1,139 @@
+"""A bare WebSocket client for load generation: pre-built frames, minimal parsing.
+
+A load generator written with a full client library costs about as much CPU
+per message as the server it measures, so on two cores it would measure
+itself. This one sends frames that were masked once, up front, and parses
+only what small server frames need, so the server under test stays the
+bottleneck. It speaks just enough RFC 6455 for that: text frames, pings
+answered, no extensions, no fragmentation. It is not a general client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+from collections.abc import Callable
+from typing import cast
+from urllib.parse import urlsplit
+
+OP_TEXT = 0x1
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+
+def client_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
+    """One final, masked client frame carrying ``payload``."""
+    mask = os.urandom(4)
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+    elif length < 2**16:
+        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
+    repeated = (mask * (length // 4 + 1))[:length]
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
+        length, "big"
+    )
+    return header + mask + masked
+
+
+def text_frame(text: str) -> bytes:
+    return client_frame(text.encode())
+
+
+class RawClient(asyncio.Protocol):
+    """One connection; ``on_message(client, payload)`` is called for each text frame."""
+
+    def __init__(self, on_message: Callable[[RawClient, bytes], None]) -> None:
+        self.on_message = on_message
+        self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._buffer = b""
+        self._handshaking = True
+        self.received = 0
+
+    @classmethod
+    async def connect(cls, url: str, on_message: Callable[[RawClient, bytes], None]) -> RawClient:
+        """Open a TCP connection to ``url`` and complete the opening handshake."""
+        parts = urlsplit(url)
+        assert parts.hostname is not None and parts.port is not None
+        loop = asyncio.get_running_loop()
+        _, client = await loop.create_connection(
+            lambda: cls(on_message), parts.hostname, parts.port
+        )
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        client.write(request.encode())
+        await client.opened
+        return client
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def close(self) -> None:
+        """Send a close frame (code 1000) and let the server close TCP."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.write(client_frame(struct.pack("!H", 1000), OP_CLOSE))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer + data if self._buffer else data
+        if self._handshaking:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                self._buffer = buffer
+                return
+            status = buffer[: buffer.find(b"\r\n")]
+            if b" 101 " not in status:
+                self.opened.set_exception(ConnectionError(status.decode(errors="replace")))
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self._handshaking = False
+            self.opened.set_result(None)
+            buffer = buffer[end + 4 :]
+        position, size = 0, len(buffer)
+        while size - position >= 2:
+            first, second = buffer[position], buffer[position + 1]
+            length, start = second & 0x7F, position + 2
+            if length == 126:
+                if size - start < 2:
+                    break
+                (length,) = struct.unpack_from("!H", buffer, start)
+                start += 2
+            elif length == 127:
+                if size - start < 8:
+                    break
+                (length,) = struct.unpack_from("!Q", buffer, start)
+                start += 8
+            end = start + length
+            if end > size:
+                break
+            opcode = first & 0x0F
+            if opcode == OP_TEXT:
+                self.received += 1
+                self.on_message(self, buffer[start:end])
+            elif opcode == OP_PING:
+                self.write(client_frame(buffer[start:end], OP_PONG))
+            elif opcode == OP_CLOSE and self.transport is not None:
+                self.transport.close()
+            position = end
+        self._buffer = buffer[position:]
