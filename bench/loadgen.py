@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -105,7 +106,12 @@ async def echo_latency(url: str, protocol: Protocol, count: int) -> Result:
 
 
 async def echo_throughput(
-    url: str, protocol: Protocol, connections: int, in_flight: int, duration: float
+    url: str,
+    protocol: Protocol,
+    connections: int,
+    in_flight: int,
+    duration: float,
+    server_pid: int | None = None,
 ) -> Result:
     """``connections`` clients keep ``in_flight`` echoes outstanding for ``duration`` s."""
     frame = protocol.echo(PAYLOAD)
@@ -126,16 +132,23 @@ async def echo_throughput(
             client.write(frame)
     await asyncio.sleep(min(1.0, duration / 5))  # warm-up, not counted
     counting = True
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
     await asyncio.sleep(duration)
     counting = False
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu_before
     sending = False
     await close_all(clients)
-    return {"replies": counted, "seconds": elapsed, "per_second": counted / elapsed}
+    return {
+        "replies": counted,
+        "seconds": elapsed,
+        "per_second": counted / elapsed,
+        "server_cpu_us": cpu / counted * 1e6 if server_pid else None,
+    }
 
 
-async def fanout(url: str, protocol: Protocol, members: int, posts: int) -> Result:
+async def fanout(
+    url: str, protocol: Protocol, members: int, posts: int, server_pid: int | None = None
+) -> Result:
     """``members`` clients in one group; one posts ``posts`` times, each after the
     previous post reached everyone; times post-to-last-delivery."""
     delivered = 0
@@ -158,7 +171,7 @@ async def fanout(url: str, protocol: Protocol, members: int, posts: int) -> Resu
         await _join_group(clients, replies)
     sender = clients[0]
     samples = []
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
     for number in range(posts):
         everyone = loop.create_future()
         target = members * (number + 1)
@@ -166,15 +179,29 @@ async def fanout(url: str, protocol: Protocol, members: int, posts: int) -> Resu
         sender.write(protocol.post(f"post {number}"))
         await asyncio.wait_for(everyone, 30)
         samples.append(time.perf_counter() - posted)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu_before
     await close_all(clients)
     return {
         "members": members,
         "posts": posts,
         "deliveries_per_second": members * posts / elapsed,
+        "server_cpu_us": cpu / (members * posts) * 1e6 if server_pid else None,
         "p50_ms": percentile(samples, 0.5) * 1e3,
         "p99_ms": percentile(samples, 0.99) * 1e3,
     }
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) the server has used so far, from /proc; 0 if unknown.
+
+    CPU time per message does not depend on what else the machine is doing,
+    unlike messages per second, so it is the steadier of the two figures.
+    """
+    if not pid:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -> None:
@@ -217,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--server-pid", type=int, help="to measure the server's CPU time")
     args = parser.parse_args(argv)
     protocol = Protocol(args.protocol)
     scenario: Any
@@ -224,10 +252,10 @@ def main(argv: list[str] | None = None) -> None:
         scenario = echo_latency(args.url, protocol, args.count)
     elif args.scenario == "throughput":
         scenario = echo_throughput(
-            args.url, protocol, args.connections, args.in_flight, args.duration
+            args.url, protocol, args.connections, args.in_flight, args.duration, args.server_pid
         )
     elif args.scenario == "fanout":
-        scenario = fanout(args.url, protocol, args.members, args.posts)
+        scenario = fanout(args.url, protocol, args.members, args.posts, args.server_pid)
     else:
         scenario = connections(args.url, args.count)
     _, new_loop = loop_factory("auto")
