@@ -109,7 +109,8 @@ class ChatServer:
             await connection.send(replies.error(bad.reason))
             return
         for delivery in self.rooms.handle(connection, command):
-            if delivery.recipients == (connection,):
+            recipients = delivery.recipients
+            if len(recipients) == 1 and recipients[0] is connection:
                 await connection.send(delivery.text)
             else:
                 broadcast(delivery.recipients, delivery.text)
