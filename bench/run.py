@@ -206,6 +206,7 @@ def measure_server(plan: Plan, loop: str, log: Callable[[str], None]) -> list[Fi
             ("p99", "echo latency p99", "µs", False),
             ("tput", "echo throughput", "msg/s", True),
             ("tput_cpu", "echo server CPU per message", "µs", False),
+            ("tput_busy", "echo server core busy", "%", False),
             ("fan", "fan-out deliveries", "msg/s", True),
             ("fan_cpu", "fan-out server CPU per delivery", "µs", False),
             ("fan50", "fan-out post→last delivery p50", "ms", False),
@@ -238,6 +239,7 @@ def measure_server(plan: Plan, loop: str, log: Callable[[str], None]) -> list[Fi
                 )
                 results["tput"] = throughput["per_second"]
                 results["tput_cpu"] = throughput["server_cpu_us"]
+                results["tput_busy"] = 100 * throughput["server_cpu"]
                 log(
                     f"  throughput {throughput['per_second']:,.0f}/s, server core busy "
                     f"{throughput['server_cpu']:.0%}"
