@@ -1,0 +1,100 @@
+"""Where our echo costs more than the library's: the same server, one layer at a time.
+
+``python -m bench.ladder`` measures the server CPU time per echo (100
+connections, 10 in flight, as in the main benchmark) of four servers, in
+alternating rounds:
+
+1. ``library``: the ceiling's echo, ``await send(message)`` (of the whole request);
+2. ``+ parse``: the same, after :func:`server.wire.parse_command` on each message;
+3. ``+ rules``: the same, sending what :meth:`server.rules.ChatRooms.handle` returns;
+4. ``ours``: the chat server itself (``python -m server``), which adds only
+   logging and limits on top of step 3.
+
+Each step's cost is the difference to the one before. ``python -m bench.ladder
+serve MODE`` runs one of the first three servers (it prints its URL first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from websockets.asyncio.server import ServerConnection, serve
+
+from bench.run import LOAD_CPU, ROOT, SERVER_CPU, loadgen, pinned, table
+from bench.stats import median
+from server.loops import loop_factory
+from server.rules import ChatRooms
+from server.wire import parse_command
+from wsharness import ServerProcess
+
+STEPS = ("library", "+ parse", "+ rules", "ours")
+
+
+async def serve_step(step: str) -> None:
+    rooms: ChatRooms[ServerConnection] = ChatRooms()
+
+    async def handler(connection: ServerConnection) -> None:
+        async for message in connection:
+            if step == "library":
+                await connection.send(message)
+            elif step == "+ parse":
+                command = parse_command(message)
+                await connection.send(getattr(command, "value", ""))
+            else:
+                for delivery in rooms.handle(connection, parse_command(message)):
+                    await connection.send(delivery.text)
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        print(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        await stopping.wait()
+
+
+def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Server CPU µs per echo for each step, ``rounds`` alternating rounds."""
+    costs: dict[str, list[float]] = {step: [] for step in STEPS}
+    for number in range(rounds):
+        order = STEPS if number % 2 == 0 else tuple(reversed(STEPS))
+        for step in order:
+            print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
+            if step == "ours":
+                argv = [sys.executable, "-m", "server", "--port", "0"]
+            else:
+                argv = [sys.executable, "-m", "bench.ladder", "serve", step]
+            with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+                result = loadgen(process, "ours", "throughput", "--duration", str(seconds))
+            costs[step].append(result["server_cpu_us"])
+    return costs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ladder", description=__doc__)
+    parser.add_argument("serve", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("step", nargs="?", choices=STEPS[:3], help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args(argv)
+    if args.serve == "serve":
+        _, new_loop = loop_factory("auto")
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(serve_step(args.step))
+        return 0
+    costs = measure(args.rounds, args.seconds)
+    rows, previous = [], None
+    for step in STEPS:
+        cost = median(costs[step])
+        added = "" if previous is None else f"{cost - previous:+.2f}"
+        rows.append([step, f"{cost:.2f}", added])
+        previous = cost
+    print(f"Server CPU per echo, median of {args.rounds} rounds (load on core {LOAD_CPU})")
+    print(table(["server", "CPU µs per echo", "added by this step"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
