@@ -49,7 +49,7 @@ Result = dict[str, Any]
 class Plan:
     """How much to measure; ``--quick`` trades precision for time."""
 
-    rounds: int = 3
+    rounds: int = 5
     latency_round_trips: int = 5000
     throughput_connections: int = 100
     throughput_in_flight: int = 10
@@ -533,7 +533,7 @@ def machine() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short round of everything")
-    parser.add_argument("--rounds", type=int, help="rounds per server figure (default 3)")
+    parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick: 1)")
     parser.add_argument(
         "--only",
         choices=["server", "harness", "suite"],
