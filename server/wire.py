@@ -4,10 +4,12 @@
 value, or raises :class:`BadMessage` whose reason is sent back to the client as
 ``ERROR: <reason>``. Nothing a client sends can make it raise anything else.
 
-JSON is decoded with orjson when it is installed. orjson accepts strictly less
-than :func:`json.loads` (no NaN, no integers beyond 64 bits, no lone
-surrogates), so whatever it refuses goes to :func:`json.loads`, and every
-frame gets the same command or the same error either way.
+JSON is decoded with orjson when it is installed, and every frame gets the same
+command or the same error either way: what orjson refuses (NaN, infinities,
+lone surrogates) goes to :func:`json.loads`, which words the error; a frame
+with many brackets goes straight to :func:`json.loads`, so the nesting limit is
+always the standard library's; and orjson reading a huge integer as a float
+changes nothing, since a number is never a valid value here.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ try:  # optional (requirements-fast.txt): the same documents, decoded about 6x f
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - depends on the environment
     _fast_loads = None
+
+_SHALLOW = 100
+"""Fewer opening brackets than this cannot nest deep enough for json.loads to refuse."""
 
 DEFAULT_MAX_GROUP_NAME = 100
 """Longest group name accepted, in characters."""
@@ -96,7 +101,7 @@ def parse_command(frame: str | bytes, *, max_group_name: int = DEFAULT_MAX_GROUP
 def _decode_json(frame: str) -> Any:
     if not frame.strip():
         raise BadMessage("message is empty; send a JSON object")
-    if _fast_loads is not None:
+    if _fast_loads is not None and frame.count("[") + frame.count("{") < _SHALLOW:
         try:
             return _fast_loads(frame)
         except ValueError:
