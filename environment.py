@@ -20,6 +20,7 @@ import sys
 from behave.model import Scenario, Step
 from behave.runner import Context
 
+from acceptance import diagnostics
 from acceptance.cast import Cast
 from acceptance.servers import ServerUnavailable, start_server
 from wsharness import settings
@@ -51,7 +52,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 def after_step(context: Context, step: Step) -> None:
     if step.status.has_failed() and hasattr(context, "cast"):
-        print(_diagnostics(context))
+        diagnostics.publish(context, _diagnostics(context))
 
 
 def after_scenario(context: Context, scenario: Scenario) -> None:
