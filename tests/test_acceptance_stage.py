@@ -1,0 +1,124 @@
+"""scripts/acceptance-stage does what a pipeline needs: pass on a good server, fail otherwise.
+
+Each test runs the script in its own process, with its reports in a temporary
+folder, against real server processes on loopback.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import socket
+import sys
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from acceptance.servers import PROJECT_ROOT
+from tests.support import BROKEN_SERVER, run_stage
+from wsharness import ServerProcess
+
+
+def junit_totals(folder: Path) -> tuple[int, int]:
+    """(test cases, failures) over every JUnit file in ``folder``."""
+    tests = failures = 0
+    for path in folder.glob("*.xml"):
+        suite = ElementTree.parse(path).getroot()
+        tests += int(suite.get("tests", "0"))
+        failures += int(suite.get("failures", "0")) + int(suite.get("errors", "0"))
+    return tests, failures
+
+
+@pytest.fixture
+def deployed_server() -> Iterator[ServerProcess]:
+    """The chat server started apart from the stage, as a deployment would be."""
+    with ServerProcess(
+        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
+        cwd=str(PROJECT_ROOT),
+    ) as server:
+        yield server
+
+
+def test_passes_on_the_real_server_with_reports(tmp_path: Path) -> None:
+    """The whole suite passes; JUnit, HTML and JSON reports and the server log are written."""
+    result = run_stage("--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(
+        r"acceptance stage: started the server at ws://127\.0\.0\.1:\d+", result.stdout
+    )
+    assert re.search(r"acceptance stage: PASSED: \d+ scenarios passed, 0 failed", result.stdout)
+    tests, failures = junit_totals(tmp_path / "junit")
+    assert tests >= 20 and failures == 0, (tests, failures)
+    assert "Chat server acceptance" in (tmp_path / "html" / "index.html").read_text("utf-8")
+    assert (tmp_path / "behave.json").stat().st_size > 0
+    server_log = (tmp_path / "server.log").read_text("utf-8")
+    assert "listening on" in server_log and "shutting down" in server_log, server_log
+
+
+def test_tests_a_deployed_server_without_starting_one(
+    tmp_path: Path, deployed_server: ServerProcess
+) -> None:
+    """With --server-url the stage starts nothing and the traffic reaches that server."""
+    assert deployed_server.url is not None
+    mark = deployed_server.log_mark()
+    result = run_stage("--server-url", deployed_server.url, "--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"testing the deployed server at {deployed_server.url}" in result.stdout
+    assert "started the server" not in result.stdout
+    assert len(deployed_server.log_lines(mark)) > 20
+    assert not (tmp_path / "server.log").exists()
+
+
+def test_fails_on_a_server_that_answers_wrongly(tmp_path: Path) -> None:
+    """A server that starts and accepts connections but breaks the protocol fails the stage."""
+    command = shlex.join([sys.executable, str(BROKEN_SERVER)])
+    result = run_stage(
+        "--server-command", command, "--reports", str(tmp_path), "features/echo.feature",
+        "--timeout-scale", "0.1",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"FAILED: 0 scenarios passed, \d+ failed", result.stdout), result.stdout
+    assert "What each person sent (→) and received (←)" in result.stdout
+    tests, failures = junit_totals(tmp_path / "junit")
+    assert tests > 0 and failures == tests, (tests, failures)
+    assert "features/echo.feature:" in (tmp_path / "rerun.txt").read_text("utf-8")
+
+
+def test_fails_when_the_server_does_not_start(tmp_path: Path) -> None:
+    """A server command that exits instead of printing its URL fails in one line, untested."""
+    command = shlex.join([sys.executable, "-c", "raise SystemExit('no config file')"])
+    result = run_stage("--server-command", command, "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "FAILED, nothing was tested:" in result.stdout
+    assert "exited with code 1 instead of its ws:// URL; it said: no config file" in result.stdout
+    assert not (tmp_path / "behave.json").exists()
+
+
+def test_fails_when_the_deployed_server_is_unreachable(tmp_path: Path) -> None:
+    """A URL nobody listens on fails in one line naming the URL and the cause."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+    result = run_stage("--server-url", url, "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    failures = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert failures == [
+        "acceptance stage: FAILED, nothing was tested: cannot reach the server under test: "
+        f"the server check could not connect to {url}: connection refused (is the server running?)"
+    ]
+
+
+def test_fails_when_the_tags_select_no_scenario(tmp_path: Path) -> None:
+    """behave exits 0 when a tag expression matches nothing; the stage must not."""
+    result = run_stage("--tags", "@no-scenario-has-this-tag", "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "FAILED: the selection ran no scenario" in result.stdout
+
+
+def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
+    """A tag selection runs just those scenarios, and passes when they pass."""
+    result = run_stage("--tags", "@protocol", "--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED: 4 scenarios passed, 0 failed" in result.stdout
