@@ -11,12 +11,8 @@ import shlex
 import socket
 import sys
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from acceptance.servers import PROJECT_ROOT
 from tests.support import BROKEN_SERVER, run_stage
 from wsharness import ServerProcess
 
@@ -29,16 +25,6 @@ def junit_totals(folder: Path) -> tuple[int, int]:
         tests += int(suite.get("tests", "0"))
         failures += int(suite.get("failures", "0")) + int(suite.get("errors", "0"))
     return tests, failures
-
-
-@pytest.fixture
-def deployed_server() -> Iterator[ServerProcess]:
-    """The chat server started apart from the stage, as a deployment would be."""
-    with ServerProcess(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=str(PROJECT_ROOT),
-    ) as server:
-        yield server
 
 
 def test_passes_on_the_real_server_with_reports(tmp_path: Path) -> None:
