@@ -18,6 +18,9 @@ What a pipeline does, in one command:
 3. stop the server with SIGTERM and keep its log in ``server.log``;
 4. exit 0 only if at least one scenario ran and every one passed.
 
+``scripts/acceptance-stage @reports/rerun.txt`` runs only the scenarios that
+failed last time (behave's rerun formatter wrote the list).
+
 Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly;
 2 nothing could be tested: bad arguments, the server did not start or answer,
 or the selection ran no scenario (behave itself exits 0 then).
@@ -99,7 +102,10 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         "write JUnit and HTML reports, and fail on any failure or on an empty selection.",
     )
     parser.add_argument(
-        "paths", nargs="*", help="feature files or folders (default: paths in behave.ini)"
+        "paths",
+        nargs="*",
+        help="feature files, folders, FILE:LINE, or @FILE listing them, such as "
+        "@reports/rerun.txt to run the last run's failures again (default: paths in behave.ini)",
     )
     parser.add_argument(
         "--server-url",
@@ -133,8 +139,37 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_args(argv), behave_options
 
 
+def expand_rerun_files(paths: list[str]) -> list[str]:
+    """Paths with each ``@FILE`` (the rerun formatter's list) replaced by its locations.
+
+    Read here, before :meth:`Reports.prepare` removes the old ``rerun.txt``.
+    Raises ValueError for a list with no location, since behave would then run
+    every feature instead of none.
+    """
+    expanded: list[str] = []
+    for path in paths:
+        if not path.startswith("@"):
+            expanded.append(path)
+            continue
+        listed = Path(path[1:])
+        try:
+            lines = listed.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read {listed}: {exc.strerror}") from None
+        locations = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        if not locations:
+            raise ValueError(f"{listed} lists no scenario to run again")
+        expanded.extend(locations)
+    return expanded
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, behave_options = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args.paths = expand_rerun_files(args.paths)
+    except ValueError as exc:
+        say(f"FAILED, nothing was tested: {exc}")
+        return NOT_TESTED
     reports = Reports(args.reports)
     reports.prepare()
     scale = args.timeout_scale or 1.0
@@ -216,7 +251,7 @@ def verdict(behave_status: int, reports: Reports, *, stopped_cleanly: bool) -> i
         )
         return NOT_TESTED
     if behave_status != 0 or passed != ran:
-        rerun = f"; rerun the failures: scripts/acceptance-stage @{reports.rerun}"
+        rerun = f"; run the failures again: scripts/acceptance-stage @{reports.rerun}"
         say(f"FAILED: {summary}{rerun if reports.rerun.exists() else ''}")
         return FAILED
     if not stopped_cleanly:

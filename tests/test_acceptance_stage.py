@@ -108,3 +108,31 @@ def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
     result = run_stage("--tags", "@protocol", "--reports", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASSED: 4 scenarios passed, 0 failed" in result.stdout
+
+
+def test_runs_only_the_failures_of_the_last_run_again(tmp_path: Path) -> None:
+    """@reports/rerun.txt selects the scenarios that failed, and nothing else."""
+    broken = shlex.join([sys.executable, str(BROKEN_SERVER)])
+    first = run_stage(
+        "--server-command", broken, "--reports", str(tmp_path), "features/protocol.feature",
+        "--timeout-scale", "0.1",
+    )  # fmt: skip
+    assert first.returncode == 1, first.stdout + first.stderr
+    rerun = tmp_path / "rerun.txt"
+    assert f"scripts/acceptance-stage @{rerun}" in first.stdout
+    failed = [
+        line for line in rerun.read_text("utf-8").splitlines() if line.startswith("features/")
+    ]
+    assert len(failed) == 4, failed
+    again = run_stage(f"@{rerun}", "--reports", str(tmp_path))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "PASSED: 4 scenarios passed, 0 failed" in again.stdout
+
+
+def test_an_empty_rerun_list_runs_nothing_and_fails(tmp_path: Path) -> None:
+    """After a green run there is nothing to run again: say so instead of running everything."""
+    empty = tmp_path / "rerun.txt"
+    empty.write_text("# -- RERUN: 0 failing scenarios during last test run.\n", "utf-8")
+    result = run_stage(f"@{empty}", "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{empty} lists no scenario to run again" in result.stdout
