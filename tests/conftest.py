@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import PROJECT_ROOT
+from tests.report_helpers import PROJECT_ROOT
 from wsharness import ServerProcess
 
 

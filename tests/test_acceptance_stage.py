@@ -13,7 +13,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from tests.support import BROKEN_SERVER, run_stage
+from tests.report_helpers import BROKEN_SERVER, run_stage
 from wsharness import ServerProcess
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import FAILING_FEATURES, run_behave
+from tests.report_helpers import FAILING_FEATURES, run_behave
 
 TRANSCRIPT_LINE = re.compile(r"^\s+\d+\.\d ms [→←·] ", re.MULTILINE)
 

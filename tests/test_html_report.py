@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from acceptance.diagnostics import CAPTION
-from tests.support import FAILING_FEATURES, PROJECT_ROOT, RUN_TIMEOUT, chromium, run_behave
+from tests.report_helpers import FAILING_FEATURES, PROJECT_ROOT, RUN_TIMEOUT, chromium, run_behave
 
 SCREENSHOT_COPY = PROJECT_ROOT / "reports" / "screenshots" / "html-report-with-failures.png"
 WINDOW = (1280, 2000)

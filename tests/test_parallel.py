@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from acceptance.diagnostics import EVIDENCE_FILE
-from tests.support import FAILING_FEATURES, run
+from tests.report_helpers import FAILING_FEATURES, run
 from wsharness import ServerProcess
 
 BEHAVEX = str(Path(sys.executable).parent / "behavex")

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests that run behave, the acceptance stage and a browser."""
+"""Helpers for the tests that run behave, the acceptance stage, behavex and a browser."""
 
 from __future__ import annotations
 
