@@ -278,9 +278,12 @@ class TestWebSocket:
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
-        self.wait_until("open", timeout)
+        if self._state == "connecting":
+            self.wait_until("open", timeout)
         with self._cond:
             connection = self._connection
+            if self._failure is not None:
+                raise ConnectionFailed(self._failure)
             if self._state != "open" or connection is None:
                 raise ConnectionLost(
                     f"{self.name} cannot send {describe_data(data)}: {self._closed_detail()}"
