@@ -7,6 +7,7 @@ loop, so the test decides exactly what the server sends and when.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -103,3 +104,42 @@ def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[
         timeout=timeout,
         check=False,
     )
+
+
+@dataclass
+class BehaveRun:
+    """What a behave run printed and how each scenario ended."""
+
+    returncode: int
+    output: str
+    statuses: dict[str, str]
+    """Scenario name -> "passed", "failed", "skipped", ... from behave's JSON report."""
+
+    def with_status(self, status: str) -> list[str]:
+        return [name for name, value in self.statuses.items() if value == status]
+
+
+def run_behave(*args: str, report_dir: Path, timeout: float = 300) -> BehaveRun:
+    """Run behave in the project root with a JSON report; return its results."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = report_dir / f"behave-{len(list(report_dir.iterdir()))}.json"
+    result = run_python(
+        "-m",
+        "behave",
+        "--no-color",
+        "-f",
+        "json",
+        "-o",
+        str(report),
+        "-f",
+        "plain",
+        *args,
+        timeout=timeout,
+    )
+    statuses: dict[str, str] = {}
+    if report.exists() and report.stat().st_size:
+        for feature in json.loads(report.read_text()):
+            for element in feature.get("elements", []):
+                if element.get("type") == "scenario":
+                    statuses[element["name"]] = element["status"]
+    return BehaveRun(result.returncode, result.stdout + result.stderr, statuses)

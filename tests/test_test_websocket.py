@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 
@@ -172,7 +173,7 @@ def test_messages_keep_order_and_arrival_time() -> None:
         records = alice.received
         assert [r.data for r in records] == [str(n) for n in range(20)]
         assert [r.seq for r in records] == list(range(20))
-        assert all(a.at <= b.at for a, b in zip(records, records[1:], strict=False))
+        assert all(a.at <= b.at for a, b in itertools.pairwise(records))
         assert records[0].at >= alice.created_at
 
 
@@ -248,10 +249,9 @@ def test_drop_cuts_the_connection_without_a_closing_handshake() -> None:
 
 def test_send_waits_for_the_connection_to_open() -> None:
     """A test may send straight after creating the client."""
-    with controlled_server(_echo) as server:
-        with TestWebSocket(server.url, name="Alice") as alice:
-            alice.send("no need to wait")
-            alice.wait_for_message("no need to wait")
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("no need to wait")
+        alice.wait_for_message("no need to wait")
 
 
 def test_sending_on_a_closed_connection_says_so() -> None:
