@@ -118,20 +118,10 @@ def test_messages_over_the_size_limit_close_with_1009() -> None:
 
 def test_invalid_utf8_closes_with_1007() -> None:
     """A text frame that is not UTF-8 closes the connection with 1007."""
-    from websockets.frames import Frame, Opcode
-
     with _server() as server:
         assert server.url is not None
         mallory = TestWebSocket(server.url, name="Mallory")
-        mallory.wait_until("open")
-        connection = mallory._connection
-        assert connection is not None
-        mallory._loop.loop.call_soon_threadsafe(
-            lambda: (
-                connection.protocol.send_frame(Frame(Opcode.TEXT, b"\xff\xfe")),
-                connection.send_data(),
-            )
-        )
+        mallory.send(b"\xff\xfe", text=True)
         mallory.wait_until("close")
         assert mallory.close_code == 1007
 
