@@ -38,6 +38,12 @@ class UniqueNames:
     def __call__(self, name: str) -> str:
         return f"{name} [{self.token}]"
 
+    def of_length(self, length: int) -> str:
+        """A name unique to the scenario with exactly ``length`` characters."""
+        if length < len(self.token):
+            raise ValueError(f"a unique name needs at least {len(self.token)} characters")
+        return (self.token + "n" * length)[:length]
+
 
 class Participant:
     """One named person in a scenario: a client plus what steps have heard."""
