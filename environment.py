@@ -15,8 +15,6 @@ Timing comes from ``-D timeout=``, ``-D timeout_scale=`` and ``-D quiet_window=`
 
 from __future__ import annotations
 
-import sys
-
 from behave.model import Scenario, Step
 from behave.runner import Context
 
@@ -86,6 +84,5 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
 
 
 def _stop_run(context: Context, reason: str) -> None:
-    """Abort before any scenario runs, saying why in one line."""
-    print(f"Cannot run the acceptance suite: {reason}", file=sys.stderr, flush=True)
-    context.abort(reason=reason)
+    """Abort before any scenario runs; behave prints the reason as one line."""
+    context.abort(reason=f"cannot run the acceptance suite: {reason}")
