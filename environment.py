@@ -15,6 +15,9 @@ Timing comes from ``-D timeout=``, ``-D timeout_scale=`` and ``-D quiet_window=`
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 from behave.model import Scenario, Step
 from behave.runner import Context
 
@@ -24,6 +27,9 @@ from wsharness import settings
 
 
 def before_all(context: Context) -> None:
+    # A CI job that times out sends SIGTERM: treat it like Ctrl-C, so behave
+    # aborts cleanly and after_all still stops the server.
+    signal.signal(signal.SIGTERM, _interrupt)
     userdata = context.config.userdata
     try:
         settings.configure(
@@ -81,6 +87,10 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
         return float(text)
     except ValueError:
         raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop_run(context: Context, reason: str) -> None:
