@@ -171,3 +171,14 @@ def test_bad_options_are_refused_by_the_command_line() -> None:
     result = run_python("-m", "server", "--max-connections", "0", timeout=30)
     assert result.returncode == 2
     assert "must be a positive number, not 0" in result.stderr
+
+
+def test_the_group_name_limit_is_set_on_the_command_line() -> None:
+    """--max-group-name 5: five characters are fine, six are refused with the limit named."""
+    with _server("--max-group-name", "5") as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice") as alice:
+            alice.send_json({"type": "CREATE_GROUP", "value": "abcde"})
+            alice.wait_for_message("GROUP_CREATED: abcde")
+            alice.send_json({"type": "CREATE_GROUP", "value": "abcdef"})
+            alice.wait_for_message("ERROR: group name is longer than 5 characters")
