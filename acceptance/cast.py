@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from acceptance import chat
 from wsharness import TestWebSocket, UnexpectedMessage
@@ -108,8 +108,7 @@ class Participant:
                 f"no step expected:\n{listed}"
             )
 
-    def _hear_first(self, test: object, description: str) -> Received:
-        assert callable(test)
+    def _hear_first(self, test: Callable[[Received], bool], description: str) -> Received:
         record = self.client.wait_for(
             lambda record: record.seq not in self._heard and bool(test(record)),
             description=description if not self._heard else f"another {description}",
