@@ -15,7 +15,8 @@ Timing comes from ``-D timeout=``, ``-D timeout_scale=`` and ``-D quiet_window=`
 
 from __future__ import annotations
 
-import sys
+import signal
+from types import FrameType
 
 from behave.model import Scenario, Step
 from behave.runner import Context
@@ -27,6 +28,9 @@ from wsharness import settings
 
 
 def before_all(context: Context) -> None:
+    # A CI job that times out sends SIGTERM: treat it like Ctrl-C, so behave
+    # aborts cleanly and after_all still stops the server.
+    signal.signal(signal.SIGTERM, _interrupt)
     userdata = context.config.userdata
     try:
         settings.configure(
@@ -86,7 +90,10 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
         raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def _stop_run(context: Context, reason: str) -> None:
-    """Abort before any scenario runs, saying why in one line."""
-    print(f"Cannot run the acceptance suite: {reason}", file=sys.stderr, flush=True)
-    context.abort(reason=reason)
+    """Abort before any scenario runs; behave prints the reason as one line."""
+    context.abort(reason=f"cannot run the acceptance suite: {reason}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from acceptance import chat
 from wsharness import TestWebSocket, UnexpectedMessage
@@ -37,6 +37,12 @@ class UniqueNames:
 
     def __call__(self, name: str) -> str:
         return f"{name} [{self.token}]"
+
+    def of_length(self, length: int) -> str:
+        """A name unique to the scenario with exactly ``length`` characters."""
+        if length < len(self.token):
+            raise ValueError(f"a unique name needs at least {len(self.token)} characters")
+        return (self.token + "n" * length)[:length]
 
 
 class Participant:
@@ -102,8 +108,7 @@ class Participant:
                 f"no step expected:\n{listed}"
             )
 
-    def _hear_first(self, test: object, description: str) -> Received:
-        assert callable(test)
+    def _hear_first(self, test: Callable[[Received], bool], description: str) -> Received:
         record = self.client.wait_for(
             lambda record: record.seq not in self._heard and bool(test(record)),
             description=description if not self._heard else f"another {description}",

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=args.max_connections,
     )
     try:
-        asyncio.run(serve_until_signalled(args.host, args.port, limits))
+        asyncio.run(serve_until_signalled(ChatServer(limits), args.host, args.port))
     except OSError as exc:
         print(
             f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
@@ -81,8 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def serve_until_signalled(host: str, port: int, limits: Limits) -> None:
-    chat = ChatServer(limits)
+async def serve_until_signalled(chat: ChatServer, host: str, port: int) -> None:
+    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM."""
     url = await chat.start(host, port)
     print(url, flush=True)
     logging.getLogger("chat.server").info("listening on %s", url)
@@ -91,8 +91,10 @@ async def serve_until_signalled(host: str, port: int, limits: Limits) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
-    logging.getLogger("chat.server").info("shutting down")
+    log = logging.getLogger("chat.server")
+    log.info("shutting down")
     await chat.stop()
+    log.info("stopped")
 
 
 def _positive_int(text: str) -> int:

@@ -63,3 +63,54 @@ def _json_doc_string(context: Context) -> object:
         return json.loads(context.text)
     except ValueError as exc:
         raise AssertionError(f"the doc-string is not JSON: {exc}") from None
+
+
+@when("{name:Name} sends an empty message")
+def step_sends_empty(context: Context, name: str) -> None:
+    """Send a text frame with no text at all."""
+    context.cast[name].send("")
+
+
+@when("{name:Name} sends JSON nested {depth:d} levels deep")
+def step_sends_nested_json(context: Context, name: str, depth: int) -> None:
+    """Send a JSON list nested this deep: valid JSON that naive parsers choke on."""
+    context.cast[name].send("[" * depth + "]" * depth)
+
+
+@when('{name:Name} sends the binary message "{text}"')
+def step_sends_binary(context: Context, name: str, text: str) -> None:
+    """Send the text's UTF-8 bytes in a binary frame."""
+    context.cast[name].send(text.encode())
+
+
+@when("{name:Name} sends a message of {size:d} bytes")
+def step_sends_large(context: Context, name: str, size: int) -> None:
+    """Send a text frame of exactly this many bytes."""
+    context.cast[name].send("x" * size)
+
+
+@when("{name:Name} sends text that is not valid UTF-8")
+def step_sends_invalid_utf8(context: Context, name: str) -> None:
+    """Send bytes that are not UTF-8 in a text frame."""
+    context.cast[name].client.send(b"\xff\xfe\xfd", text=True)
+
+
+@then('{name:Name} is told "{reason}"')
+def step_told_error(context: Context, name: str, reason: str) -> None:
+    """The server answers with an error reply giving this reason."""
+    context.cast[name].hear(chat.error(reason))
+
+
+@then("{name:Name}'s connection is closed with code {code:d}")
+def step_connection_closed_with(context: Context, name: str, code: int) -> None:
+    """The server closes the person's connection with this close code."""
+    client = context.cast[name].client
+    client.wait_until("close")
+    assert_that(client.close_code, equal_to(code), f"the close code {name} received")
+
+
+@then("{names:Names} can still chat")
+def step_can_still_chat(context: Context, names: list[str]) -> None:
+    """Each person's connection still works: an echo makes the round trip."""
+    for name in names:
+        context.cast[name].settle()

@@ -12,7 +12,6 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FAILING_FEATURES = PROJECT_ROOT / "tests" / "fixtures" / "failing"
-BROKEN_SERVER = PROJECT_ROOT / "tests" / "fixtures" / "broken_server.py"
 STAGE = PROJECT_ROOT / "scripts" / "acceptance-stage"
 
 RUN_TIMEOUT = 120.0

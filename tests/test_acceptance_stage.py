@@ -6,6 +6,7 @@ folder, against real server processes on loopback.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import socket
@@ -13,7 +14,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from tests.report_helpers import BROKEN_SERVER, run_stage
+from tests.report_helpers import PROJECT_ROOT, run_stage
 from wsharness import ServerProcess
 
 
@@ -57,18 +58,22 @@ def test_tests_a_deployed_server_without_starting_one(
     assert not (tmp_path / "server.log").exists()
 
 
-def test_fails_on_a_server_that_answers_wrongly(tmp_path: Path) -> None:
-    """A server that starts and accepts connections but breaks the protocol fails the stage."""
-    command = shlex.join([sys.executable, str(BROKEN_SERVER)])
+def broken_server(fault: str) -> str:
+    """The command that starts the chat server with one rule broken (tests/servers/broken.py)."""
+    return shlex.join([sys.executable, "-m", "tests.servers.broken", "--fault", fault])
+
+
+def test_fails_on_a_server_that_breaks_one_rule(tmp_path: Path) -> None:
+    """A server that starts and answers, but sends ECHO_TIMES_3 four times, fails the stage."""
     result = run_stage(
-        "--server-command", command, "--reports", str(tmp_path), "features/echo.feature",
-        "--timeout-scale", "0.1",
+        "--server-command", broken_server("echo-four-times"), "--reports", str(tmp_path),
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
-    assert re.search(r"FAILED: 0 scenarios passed, \d+ failed", result.stdout), result.stdout
+    match = re.search(r"FAILED: (\d+) scenarios passed, (\d+) failed", result.stdout)
+    assert match and int(match[1]) > 0 and int(match[2]) > 0, result.stdout
     assert "What each person sent (→) and received (←)" in result.stdout
     tests, failures = junit_totals(tmp_path / "junit")
-    assert tests > 0 and failures == tests, (tests, failures)
+    assert failures == int(match[2]) and tests == failures + int(match[1]), (tests, failures)
     assert "features/echo.feature:" in (tmp_path / "rerun.txt").read_text("utf-8")
 
 
@@ -104,18 +109,28 @@ def test_fails_when_the_tags_select_no_scenario(tmp_path: Path) -> None:
 
 
 def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
-    """A tag selection runs just those scenarios, and passes when they pass."""
+    """A tag selection runs just the tagged scenarios, and passes when they pass."""
     result = run_stage("--tags", "@protocol", "--reports", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASSED: 4 scenarios passed, 0 failed" in result.stdout
+    ran = {
+        feature["location"].split(":")[0]
+        for feature in json.loads((tmp_path / "behave.json").read_text("utf-8"))
+        for element in feature.get("elements", [])
+        if element.get("status") == "passed"
+    }
+    tagged = {
+        f"features/{path.name}"
+        for path in (PROJECT_ROOT / "features").glob("*.feature")
+        if path.read_text("utf-8").startswith("@protocol")
+    }
+    assert ran == tagged and "features/echo.feature" not in ran, (ran, tagged)
+    assert re.search(r"PASSED: [1-9]\d* scenarios passed, 0 failed", result.stdout)
 
 
 def test_runs_only_the_failures_of_the_last_run_again(tmp_path: Path) -> None:
     """@reports/rerun.txt selects the scenarios that failed, and nothing else."""
-    broken = shlex.join([sys.executable, str(BROKEN_SERVER)])
     first = run_stage(
-        "--server-command", broken, "--reports", str(tmp_path), "features/protocol.feature",
-        "--timeout-scale", "0.1",
+        "--server-command", broken_server("echo-four-times"), "--reports", str(tmp_path),
     )  # fmt: skip
     assert first.returncode == 1, first.stdout + first.stderr
     rerun = tmp_path / "rerun.txt"
@@ -123,10 +138,10 @@ def test_runs_only_the_failures_of_the_last_run_again(tmp_path: Path) -> None:
     failed = [
         line for line in rerun.read_text("utf-8").splitlines() if line.startswith("features/")
     ]
-    assert len(failed) == 4, failed
+    assert failed, first.stdout
     again = run_stage(f"@{rerun}", "--reports", str(tmp_path))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "PASSED: 4 scenarios passed, 0 failed" in again.stdout
+    assert f"PASSED: {len(failed)} scenarios passed, 0 failed" in again.stdout
 
 
 def test_an_empty_rerun_list_runs_nothing_and_fails(tmp_path: Path) -> None:

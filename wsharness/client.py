@@ -270,23 +270,28 @@ class TestWebSocket:
 
     # -- Sending and closing ---------------------------------------------------------
 
-    def send(self, data: Data, timeout: float | None = None) -> None:
+    def send(self, data: Data, timeout: float | None = None, *, text: bool | None = None) -> None:
         """Send a text (``str``) or binary (``bytes``) message.
 
         Waits for the connection to open first, so a test may send straight
-        after creating the client.
+        after creating the client. ``text=True`` sends ``bytes`` in a text frame
+        unchecked (to test how a server treats invalid UTF-8); ``text=False``
+        sends a ``str`` in a binary frame.
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
-        self.wait_until("open", timeout)
+        if self._state == "connecting":
+            self.wait_until("open", timeout)
         with self._cond:
             connection = self._connection
+            if self._failure is not None:
+                raise ConnectionFailed(self._failure)
             if self._state != "open" or connection is None:
                 raise ConnectionLost(
                     f"{self.name} cannot send {describe_data(data)}: {self._closed_detail()}"
                 )
             self._events.append(Event("sent", time.monotonic(), data))
-        future = self._loop.submit(connection.send(data))
+        future = self._loop.submit(connection.send(data, text=text))
         try:
             future.result(self.timeout if timeout is None else _checked(timeout))
         except ConnectionClosed:

@@ -116,7 +116,7 @@ class ServerProcess:
             reader.join(timeout=1)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
-                stream.close()  # else a ResourceWarning, an error under pytest
+                stream.close()
         return process.returncode
 
     def log_mark(self) -> int:
