@@ -23,7 +23,8 @@ failed last time (behave's rerun formatter wrote the list).
 
 Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly;
 2 nothing could be tested: bad arguments, the server did not start or answer,
-or the selection ran no scenario (behave itself exits 0 then).
+or the selection ran no scenario (behave itself exits 0 then); 130 interrupted
+(Ctrl-C or SIGTERM), after stopping behave and the server.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from acceptance.servers import ENV_SERVER_URL, PROJECT_ROOT, check_reachable
 from wsharness import HarnessError, ServerProcess
 
 PASSED, FAILED, NOT_TESTED = 0, 1, 2
+INTERRUPTED = 130
 
 STARTUP_TIMEOUT = 10.0
 """Seconds the server may take to print its URL, before ``--timeout-scale``."""
@@ -174,30 +177,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports.prepare()
     scale = args.timeout_scale or 1.0
 
+    # A CI job that times out sends SIGTERM: stop the server and behave on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     server: ServerProcess | None = None
-    url = args.server_url
+    stopped = False
     try:
-        if url is None:
-            server = ServerProcess(
-                shlex.split(args.server_command),
-                startup_timeout=STARTUP_TIMEOUT * scale,
-                cwd=str(PROJECT_ROOT),
-            )
-            url = server.start()
-            say(f"started the server at {url}: {server.command}")
-        else:
-            say(f"testing the deployed server at {url}")
-        check_reachable(url)
-    except (HarnessError, ValueError) as exc:
-        say(f"FAILED, nothing was tested: {exc}")
-        _stop(server, reports)
-        return NOT_TESTED
-
-    try:
+        url = args.server_url
+        try:
+            if url is None:
+                server = ServerProcess(
+                    shlex.split(args.server_command),
+                    startup_timeout=STARTUP_TIMEOUT * scale,
+                    cwd=str(PROJECT_ROOT),
+                )
+                url = server.start()
+                say(f"started the server at {url}: {server.command}")
+            else:
+                say(f"testing the deployed server at {url}")
+            check_reachable(url)
+        except (HarnessError, ValueError) as exc:
+            say(f"FAILED, nothing was tested: {exc}")
+            return NOT_TESTED
         behave_status = run_behave(url, args, behave_options, reports)
+        stopped, stopped_cleanly = True, _stop(server, reports)
+        return verdict(behave_status, reports, stopped_cleanly=stopped_cleanly)
+    except KeyboardInterrupt:
+        say("interrupted: stopped behave and the server")
+        return INTERRUPTED
     finally:
-        stopped_cleanly = _stop(server, reports)
-    return verdict(behave_status, reports, stopped_cleanly=stopped_cleanly)
+        if not stopped:
+            _stop(server, reports)
 
 
 def run_behave(
@@ -272,6 +281,10 @@ def _stop(server: ServerProcess | None, reports: Reports) -> bool:
         return True
     say(f"the server exited with code {code}; its last words: {lines[-1] if lines else '-'}")
     return False
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def say(line: str) -> None:

@@ -7,15 +7,22 @@ folder, against real server processes on loopback.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import signal
 import socket
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from tests.report_helpers import PROJECT_ROOT, run_stage
-from wsharness import ServerProcess
+import pytest
+
+from tests.report_helpers import PROJECT_ROOT, STAGE, run_stage
+from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
+
+WAITS_FOREVER = PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"
 
 
 def junit_totals(folder: Path) -> tuple[int, int]:
@@ -151,3 +158,38 @@ def test_an_empty_rerun_list_runs_nothing_and_fails(tmp_path: Path) -> None:
     result = run_stage(f"@{empty}", "--reports", str(tmp_path))
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{empty} lists no scenario to run again" in result.stdout
+
+
+def test_sigterm_stops_behave_and_the_server(tmp_path: Path) -> None:
+    """A CI job that times out sends SIGTERM: the stage leaves no behave and no server behind."""
+    stage = subprocess.Popen(
+        [
+            "bash",
+            str(STAGE),
+            "--reports",
+            str(tmp_path),
+            str(WAITS_FOREVER),
+            "--",
+            "-D",
+            "timeout=60",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    assert stage.stdout is not None
+    url = None
+    for line in stage.stdout:
+        started = re.search(r"started the server at (ws://\S+):", line)
+        url = started[1] if started else url
+        if "running:" in line:
+            break
+    assert url is not None
+    stage.send_signal(signal.SIGTERM)
+    rest, _ = stage.communicate(timeout=30)  # returns once behave, too, has let go of stdout
+    assert stage.returncode == 130, rest
+    assert "interrupted: stopped behave and the server" in rest
+    with pytest.raises(ConnectionFailed, match="connection refused"):
+        TestWebSocket(url, timeout=5).wait_until("open")
