@@ -86,9 +86,18 @@ def _decode_json(frame: str) -> Any:
         raise BadMessage(f"message is not valid JSON ({exc})") from None
 
 
-def _string_value(kind: str, value: Any) -> str:
+def _string_value(kind: str, value: Any, field: str = "value") -> str:
     if not isinstance(value, str):
-        raise BadMessage(f'{kind} "value" must be a string, not {_json_kind(value)}')
+        raise BadMessage(f'{kind} "{field}" must be a string, not {_json_kind(value)}')
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        # JSON's \ud800-style escapes can spell a lone surrogate, which no text
+        # frame can carry: refuse it here rather than fail when replying.
+        raise BadMessage(
+            f'{kind} "{field}" contains an unpaired surrogate '
+            f"({value[exc.start]!r}), which is not valid Unicode"
+        ) from None
     return value
 
 
@@ -110,10 +119,7 @@ def _message_group(value: Any) -> MessageGroup:
     for key in ("groupName", "groupMessage"):
         if key not in value:
             raise BadMessage(f'MESSAGE_GROUP "value" has no "{key}"')
-        if not isinstance(value[key], str):
-            raise BadMessage(
-                f'MESSAGE_GROUP "{key}" must be a string, not {_json_kind(value[key])}'
-            )
+        _string_value("MESSAGE_GROUP", value[key], key)
     return MessageGroup(value["groupName"], value["groupMessage"])
 
 

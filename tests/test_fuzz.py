@@ -18,6 +18,12 @@ SIZE_LIMIT = 4096
 TYPES = ["ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP"]
 
 
+def _random_string(rng: random.Random) -> str:
+    """Mostly ordinary text; sometimes a lone surrogate, which JSON can spell as \\udXXX."""
+    top = 0xDFFF if rng.random() < 0.3 else 0x2FFF
+    return "".join(chr(rng.randrange(32, top)) for _ in range(rng.randrange(12)))
+
+
 def _random_json(rng: random.Random, depth: int = 0) -> Any:
     kind = rng.randrange(8 if depth < 4 else 5)
     if kind == 0:
@@ -27,7 +33,7 @@ def _random_json(rng: random.Random, depth: int = 0) -> Any:
     if kind == 2:
         return rng.choice([0, -1, 2**70, 1.5, float("1e308")])
     if kind in (3, 4):
-        return "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(12)))
+        return _random_string(rng)
     if kind == 5:
         return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
     keys = ["type", "value", "groupName", "groupMessage", "x"]
@@ -49,9 +55,12 @@ def _random_frame(rng: random.Random) -> str | bytes:
     envelope: dict[str, Any] = {"type": rng.choice([*TYPES, "NOPE", ""])}
     if rng.random() < 0.9:
         if envelope["type"] == "MESSAGE_GROUP" and rng.random() < 0.5:
-            envelope["value"] = {"groupName": rng.choice(["g1", "g2"]), "groupMessage": "m"}
+            envelope["value"] = {
+                "groupName": rng.choice(["g1", "g2"]),
+                "groupMessage": _random_string(rng),
+            }
         elif rng.random() < 0.5:
-            envelope["value"] = rng.choice(["g1", "g2", "", " ", "x" * 200])
+            envelope["value"] = rng.choice(["g1", "g2", "", " ", "x" * 200, "\ud800"])
         else:
             envelope["value"] = _random_json(rng)
     return json.dumps(envelope)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -173,5 +173,12 @@ class ChatRoomsMachine(RuleBasedStateMachine):
         assert self.rooms.connections() == frozenset(self.connected)
 
 
-ChatRoomsMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=40)
+# No deadline and no "too slow" health check: a fresh CI machine has no hypothesis
+# cache, and building it makes the first examples slow through no fault of the rules.
+ChatRoomsMachine.TestCase.settings = settings(
+    max_examples=300,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 test_chat_rooms_random_operations = ChatRoomsMachine.TestCase

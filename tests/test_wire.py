@@ -110,6 +110,37 @@ def test_bad_frames_get_a_specific_reason(frame: str | bytes, reason: str) -> No
     assert bad.value.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (
+            '{"type": "ECHO", "value": "a\\ud800"}',
+            "ECHO \"value\" contains an unpaired surrogate ('\\ud800'), which is not valid Unicode",
+        ),
+        (
+            '{"type": "CREATE_GROUP", "value": "\\udc80"}',
+            "CREATE_GROUP \"value\" contains an unpaired surrogate ('\\udc80'), "
+            "which is not valid Unicode",
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "\\udfff"}}',
+            "MESSAGE_GROUP \"groupMessage\" contains an unpaired surrogate ('\\udfff'), "
+            "which is not valid Unicode",
+        ),
+    ],
+)
+def test_lone_surrogates_spelled_in_json_are_refused(frame: str, reason: str) -> None:
+    """JSON escapes can spell text that no frame can carry; it is refused up front."""
+    with pytest.raises(BadMessage) as bad:
+        parse_command(frame)
+    assert bad.value.reason == reason
+
+
+def test_a_surrogate_pair_is_ordinary_text() -> None:
+    """An escaped pair is one character outside the BMP, and fine."""
+    assert parse_command('{"type": "ECHO", "value": "\\ud83d\\udc4b"}') == Echo("👋")
+
+
 def test_pathologically_nested_json_is_refused_not_crashed_on() -> None:
     """100,000 levels of nesting make json raise RecursionError; that is a bad message."""
     with pytest.raises(BadMessage, match="nested too deeply"):
