@@ -9,7 +9,8 @@
   from that scenario, which behave shows with the failure;
 * after the run: stop the server, also after a failure or Ctrl-C.
 
-Timing comes from ``-D timeout=``, ``-D timeout_scale=`` and ``-D quiet_window=``
+Timing comes from ``-D timeout=``, ``-D timeout_scale=``, ``-D quiet_window=`` and
+``-D late_window=``
 (seconds), or the ``WS_TIMEOUT*`` environment variables (:mod:`wsharness.settings`).
 """
 
@@ -37,9 +38,10 @@ def before_all(context: Context) -> None:
             timeout=_seconds(userdata, "timeout"),
             scale=_seconds(userdata, "timeout_scale"),
             quiet_window=_seconds(userdata, "quiet_window"),
+            late_window=_seconds(userdata, "late_window"),
         )
     except ValueError as exc:
-        _stop_run(context, f"bad -D option: {exc}")
+        _stop_run(context, f"bad timing option: {exc}")
         return
     if context.config.dry_run:
         return

@@ -104,6 +104,7 @@ def step_told_error(context: Context, name: str, reason: str) -> None:
 @then("{name:Name}'s connection is closed with code {code:d}")
 def step_connection_closed_with(context: Context, name: str, code: int) -> None:
     """The server closes the person's connection with this close code."""
+    context.cast[name].closing_expected = True
     client = context.cast[name].client
     client.wait_until("close")
     assert_that(client.close_code, equal_to(code), f"the close code {name} received")
@@ -111,6 +112,8 @@ def step_connection_closed_with(context: Context, name: str, code: int) -> None:
 
 @then("{names:Names} can still chat")
 def step_can_still_chat(context: Context, names: list[str]) -> None:
-    """Each person's connection still works: an echo makes the round trip."""
+    """Each person's connection is open and an echo makes the round trip."""
     for name in names:
-        context.cast[name].settle()
+        person = context.cast[name]
+        person.check_connected()
+        person.settle()

@@ -23,6 +23,10 @@ BROKEN_RULES = {
     "first-group-kept": "Joining a second group leaves the first",
     "group-dies-with-creator": "A group lives on after its creator leaves",
     "bad-reply-format": "Creating a group",
+    "group-name-ignored": "A member who moved on can no longer post to the old group",
+    "create-keeps-old-group": "Creating a new group leaves the old one",
+    "refused-but-added": "Someone refused a group name is not in that group",
+    "echo-twice": "A message comes back to its sender",
 }
 """Each broken rule and a scenario that must catch it."""
 
@@ -61,6 +65,24 @@ def test_core_specs_fail_on_a_server_that_breaks_one_rule(fault: str, reports: P
     assert run.returncode != 0, run.output
     failed = [name.split(" -- @")[0] for name in run.with_status("failed")]
     assert BROKEN_RULES[fault] in failed, run.output
+
+
+def test_a_late_extra_message_is_caught_with_a_late_window(reports: Path) -> None:
+    """Round trips cannot see a copy a server sends later from background work;
+    -D late_window makes the "nothing else" steps watch for it."""
+    with _server("tests.servers.broken", "--fault", "late-fourth-echo") as server:
+        run = run_behave(
+            "--tags=@core",
+            "-D",
+            f"server_url={server.url}",
+            "-D",
+            "late_window=0.5",
+            "features/echo.feature",
+            report_dir=reports,
+        )
+    assert run.returncode != 0, run.output
+    failed = {name.split(" -- @")[0] for name in run.with_status("failed")}
+    assert failed == {"A triple echo repeats the message exactly three times"}, run.output
 
 
 def test_core_specs_pass_on_a_server_that_answers_300_ms_late(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 
 from server import replies
 from server.app import ChatServer
 from server.cli import serve_until_signalled
 from server.commands import Command, CreateGroup, Echo, EchoTimes3, JoinGroup, MessageGroup
 from server.rules import ChatRooms, Delivery
+from server.wire import BadMessage, parse_command
 
 Conn = ServerConnection
 
@@ -99,6 +100,46 @@ class UnknownGroupJoined(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
+class GroupNameIgnored(ChatRooms[Conn]):
+    """MESSAGE_GROUP goes to the sender's current group, whatever groupName says."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        current = self.group_of(sender)
+        if isinstance(command, MessageGroup) and current is not None:
+            return [Delivery(tuple(self.members(current)), command.message)]
+        return super().handle(sender, command)
+
+
+class CreateKeepsOldGroup(ChatRooms[Conn]):
+    """Creating a group leaves the creator in its old group as well."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        old = self.group_of(sender)
+        deliveries = super().handle(sender, command)
+        if isinstance(command, CreateGroup) and old is not None and old in self.groups():
+            self._members[old].add(sender)
+        return deliveries
+
+
+class RefusedButAdded(ChatRooms[Conn]):
+    """A taken name is refused, but the refused client is put in the group anyway."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, CreateGroup) and command.name in self.groups():
+            super().handle(sender, JoinGroup(command.name))
+            return [Delivery((sender,), replies.group_unavailable(command.name))]
+        return super().handle(sender, command)
+
+
+class EchoTwice(ChatRooms[Conn]):
+    """ECHO sends two copies."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, Echo):
+            return [Delivery((sender,), command.value)] * 2
+        return super().handle(sender, command)
+
+
 class FirstGroupKept(ChatRooms[Conn]):
     """Moving to another group leaves the connection in the first one too."""
 
@@ -150,6 +191,10 @@ FAULTS: dict[str, type[ChatRooms[Conn]]] = {
     "duplicate-group-accepted": DuplicateGroupAccepted,
     "unknown-group-joined": UnknownGroupJoined,
     "first-group-kept": FirstGroupKept,
+    "group-name-ignored": GroupNameIgnored,
+    "create-keeps-old-group": CreateKeepsOldGroup,
+    "refused-but-added": RefusedButAdded,
+    "echo-twice": EchoTwice,
     "group-dies-with-creator": GroupDiesWithCreator,
     "bad-reply-format": BadReplyFormat,
 }
@@ -167,14 +212,30 @@ class DelayedChatServer(ChatServer):
         await super()._answer(connection, frame, peer)
 
 
+class LateFourthEcho(DelayedChatServer):
+    """ECHO_TIMES_3 sends its three copies, then a fourth 20 ms later from a
+    background callback: invisible to round trips, caught by a late window."""
+
+    async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
+        await super()._answer(connection, frame, peer)
+        try:
+            command = parse_command(frame)
+        except BadMessage:
+            return
+        if isinstance(command, EchoTimes3):
+            value = command.value
+            asyncio.get_running_loop().call_later(0.02, broadcast, [connection], value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.servers.broken")
-    parser.add_argument("--fault", choices=sorted(FAULTS), required=True)
+    parser.add_argument("--fault", choices=[*sorted(FAULTS), "late-fourth-echo"], required=True)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    chat = DelayedChatServer(FAULTS[args.fault](), args.delay)
+    server_class = LateFourthEcho if args.fault == "late-fourth-echo" else DelayedChatServer
+    chat = server_class(FAULTS.get(args.fault, ChatRooms)(), args.delay)
     asyncio.run(serve_until_signalled(chat, args.host, args.port))
 
 
