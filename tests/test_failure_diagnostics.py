@@ -71,7 +71,7 @@ def test_failure_says_what_was_expected_and_what_arrived(
 ) -> None:
     """The waiting step lists what arrived; the exact-list step shows PyHamcrest's mismatch."""
     output = failing_run[0].stdout
-    assert "Bob did not receive another 'goodbye' within 0.5 s" in output, output
+    assert "Bob did not receive 'goodbye' within 0.5 s" in output, output
     assert "2. 'hello'" in output, output
     assert "Expected: <['second']>" in output, output
     assert "but: was <['first']>" in output, output
