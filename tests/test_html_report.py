@@ -97,7 +97,7 @@ def test_page_names_the_failed_scenarios_and_steps(rendered: tuple[str, Path]) -
     assert "Scenario: Bob waits for a word nobody said" in text, text
     assert "Scenario: Echoes checked in the wrong order" in text, text
     assert re.search(r"Failed: 2\b", text), text
-    assert "Bob did not receive another 'goodbye' within 0.5 s" in text, text
+    assert "Bob did not receive 'goodbye' within 0.5 s" in text, text
     assert "Expected: <['second']> but: was <['first']>" in text, text
 
 
