@@ -166,11 +166,24 @@ def test_a_port_in_use_is_one_clear_line_and_exit_1(server: ServerProcess) -> No
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_options_are_refused_by_the_command_line() -> None:
-    """Limits must be positive numbers."""
-    result = run_python("-m", "server", "--max-connections", "0", timeout=30)
+@pytest.mark.parametrize(
+    ("option", "value", "complaint"),
+    [
+        ("--max-connections", "0", "must be a positive number, not 0"),
+        ("--port", "99999", "must be from 0 to 65535, not 99999"),
+        ("--port", "-1", "must be from 0 to 65535, not -1"),
+        ("--port", "http", "must be from 0 to 65535, not http"),
+        ("--max-message-size", "lots", "must be a positive number, not lots"),
+    ],
+)
+def test_bad_options_are_refused_by_the_command_line(
+    option: str, value: str, complaint: str
+) -> None:
+    """Limits must be positive numbers and ports real ports: usage error, no traceback."""
+    result = run_python("-m", "server", option, value, timeout=30)
     assert result.returncode == 2
-    assert "must be a positive number, not 0" in result.stderr
+    assert complaint in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_the_group_name_limit_is_set_on_the_command_line() -> None:

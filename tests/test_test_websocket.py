@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 
 import pytest
 from hamcrest import contains_string
@@ -63,19 +64,12 @@ def test_message_that_arrives_during_the_wait_ends_it() -> None:
     with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
         alice.wait_until("open")
         connection = server.next_connection()
-        waiting = threading.Event()
-        results: list[object] = []
-
-        def wait_in_background() -> None:
-            waiting.set()
-            results.append(alice.wait_for_message("late news").data)
-
-        waiter = threading.Thread(target=wait_in_background)
-        waiter.start()
-        waiting.wait(5)
-        server.do(connection.send("late news"))
-        waiter.join(5)
-        assert results == ["late news"]
+        started = time.monotonic()
+        _send_soon(server, connection, "late news")
+        record = alice.wait_for_message("late news")
+        assert alice.messages == ["late news"]
+        # The message really arrived while the wait was under way, not before it.
+        assert record.at - started >= 0.05
 
 
 def test_message_that_never_arrives_times_out_with_a_full_account() -> None:
