@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 import threading
 import time
 
@@ -219,12 +220,24 @@ def test_wait_fails_at_once_when_the_connection_closes() -> None:
 
 
 def test_close_waits_until_closed_and_is_idempotent() -> None:
-    """close() returns once closed, even before the connection opened; again is harmless."""
+    """close() returns once closed; calling it again is harmless."""
     with controlled_server() as server:
         alice = TestWebSocket(server.url, name="Alice")
+        alice.wait_until("open")
         alice.close()
         alice.close()
-        assert alice.state == "closed"
+        assert (alice.state, alice.close_code) == ("closed", 1000)
+        alice.wait_until("close", timeout=0)
+
+
+def test_close_before_the_connection_opened_abandons_the_attempt() -> None:
+    """Against a listener that never answers the handshake, close() ends the attempt."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        alice = TestWebSocket(f"ws://127.0.0.1:{port}", name="Alice")
+        assert alice.state == "connecting"
+        alice.close()
+        alice.close()
         alice.wait_until("close", timeout=0)
         with pytest.raises(ConnectionFailed, match="closed before its connection"):
             alice.wait_until("open", timeout=0)
