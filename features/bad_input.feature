@@ -68,8 +68,12 @@ Feature: Bad input gets a clear answer
     When Alice creates a group with a 100-character name
     Then Alice is told that group was created
 
+  Scenario: A message of exactly the size limit is fine
+    When Alice asks for an echo of a message of exactly 1 MiB
+    Then Alice hears that message echoed back
+
   Scenario: A message over the size limit closes that connection only
-    When Alice sends a message of 1048577 bytes
+    When Alice sends a message one byte over 1 MiB
     Then Alice's connection is closed with code 1009
     And Bob can still chat
 

@@ -27,7 +27,7 @@ def step_sends_text(context: Context, name: str, text: str) -> None:
 @when("{name:Name} sends this JSON")
 @when("{name:Name} sends this JSON:")
 def step_sends_json(context: Context, name: str) -> None:
-    """Send the doc-string, which must be JSON, as one text frame."""
+    """Send the doc-string's JSON as one text frame (re-encoded, group names made unique)."""
     document = _json_doc_string(context)
     context.cast[name].request(chat.rename_groups_in_request(document, context.cast.names))
 
@@ -83,10 +83,27 @@ def step_sends_binary(context: Context, name: str, text: str) -> None:
     context.cast[name].send(text.encode())
 
 
-@when("{name:Name} sends a message of {size:d} bytes")
-def step_sends_large(context: Context, name: str, size: int) -> None:
-    """Send a text frame of exactly this many bytes."""
-    context.cast[name].send("x" * size)
+MIB = 1024 * 1024
+
+
+@when("{name:Name} sends a message one byte over {size:d} MiB")
+def step_sends_oversize(context: Context, name: str, size: int) -> None:
+    """Send a text frame one byte longer than the size given."""
+    context.cast[name].send("x" * (size * MIB + 1))
+
+
+@when("{name:Name} asks for an echo of a message of exactly {size:d} MiB")
+def step_asks_for_sized_echo(context: Context, name: str, size: int) -> None:
+    """Send an ECHO request whose frame is exactly this size, padded in its value."""
+    envelope = json.dumps(chat.echo(""), ensure_ascii=False)
+    context.sized_text = "x" * (size * MIB - len(envelope.encode()))
+    context.cast[name].request(chat.echo(context.sized_text))
+
+
+@then("{name:Name} hears that message echoed back")
+def step_hears_sized_echo(context: Context, name: str) -> None:
+    """The value of the sized echo request comes back whole."""
+    context.cast[name].hear(context.sized_text)
 
 
 @when("{name:Name} sends text that is not valid UTF-8")
