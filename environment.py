@@ -9,32 +9,39 @@
   from that scenario, which behave shows with the failure;
 * after the run: stop the server, also after a failure or Ctrl-C.
 
-Timing comes from ``-D timeout=``, ``-D timeout_scale=`` and ``-D quiet_window=``
+Timing comes from ``-D timeout=``, ``-D timeout_scale=``, ``-D quiet_window=`` and
+``-D late_window=``
 (seconds), or the ``WS_TIMEOUT*`` environment variables (:mod:`wsharness.settings`).
 """
 
 from __future__ import annotations
 
-import sys
+import signal
+from types import FrameType
 
 from behave.model import Scenario, Step
 from behave.runner import Context
 
+from acceptance import diagnostics
 from acceptance.cast import Cast
 from acceptance.servers import ServerUnavailable, start_server
 from wsharness import settings
 
 
 def before_all(context: Context) -> None:
+    # A CI job that times out sends SIGTERM: treat it like Ctrl-C, so behave
+    # aborts cleanly and after_all still stops the server.
+    signal.signal(signal.SIGTERM, _interrupt)
     userdata = context.config.userdata
     try:
         settings.configure(
             timeout=_seconds(userdata, "timeout"),
             scale=_seconds(userdata, "timeout_scale"),
             quiet_window=_seconds(userdata, "quiet_window"),
+            late_window=_seconds(userdata, "late_window"),
         )
     except ValueError as exc:
-        _stop_run(context, f"bad -D option: {exc}")
+        _stop_run(context, f"bad timing option: {exc}")
         return
     if context.config.dry_run:
         return
@@ -51,7 +58,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 def after_step(context: Context, step: Step) -> None:
     if step.status.has_failed() and hasattr(context, "cast"):
-        print(_diagnostics(context))
+        diagnostics.publish(context, _diagnostics(context))
 
 
 def after_scenario(context: Context, scenario: Scenario) -> None:
@@ -85,7 +92,10 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
         raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def _stop_run(context: Context, reason: str) -> None:
-    """Abort before any scenario runs, saying why in one line."""
-    print(f"Cannot run the acceptance suite: {reason}", file=sys.stderr, flush=True)
-    context.abort(reason=reason)
+    """Abort before any scenario runs; behave prints the reason as one line."""
+    context.abort(reason=f"cannot run the acceptance suite: {reason}")

@@ -4,22 +4,24 @@ Each :class:`Participant` wraps one :class:`~wsharness.TestWebSocket`. A step
 that says someone *hears* a message marks that message as heard, so "hears
 nothing else" can fail on anything that arrived and no step accounted for.
 
-"Nothing else" is proven by a round trip, not by waiting: :meth:`Cast.settle`
-has each person echo a unique token and wait for it. The server handles one
-connection's messages in order, so once the token is back, every reply the
-server meant to send for that person's earlier requests has arrived too.
-People are settled most recent sender first, so the server has finished with
-the last request before anyone else's silence is checked.
+"Nothing else" is proven by round trips, not by waiting: :meth:`Cast.settle`
+has everyone echo a unique token and wait for it, twice. The server handles
+one connection's messages in order, so once a person's first token is back,
+the server has finished every request that person sent before it; once every
+first token is back, all requests are finished, and a second token per person
+then arrives behind anything those requests sent to that person. With
+``-D late_window=SECONDS`` the steps also watch that long after the last
+request, to catch a server that sends something late from background work.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from acceptance import chat
-from wsharness import TestWebSocket, UnexpectedMessage
+from wsharness import ConnectionLost, TestWebSocket, UnexpectedMessage, settings
 from wsharness.client import MessageMatcher
 from wsharness.records import Data, Received, describe_data
 
@@ -44,6 +46,12 @@ class UniqueNames:
     def __call__(self, name: str) -> str:
         return f"{name} [{self.token}]"
 
+    def of_length(self, length: int) -> str:
+        """A name unique to the scenario with exactly ``length`` characters."""
+        if length < len(self.token):
+            raise ValueError(f"a unique name needs at least {len(self.token)} characters")
+        return (self.token + "n" * length)[:length]
+
 
 class Participant:
     """One named person in a scenario: a client plus what steps have heard."""
@@ -52,6 +60,8 @@ class Participant:
         self.name = name
         self.client = client
         self.last_sent_at = 0.0
+        self.closing_expected = False
+        """True once a step closed the connection or expects the server to close it."""
         self._heard: set[int] = set()
 
     def send(self, data: Data) -> None:
@@ -92,11 +102,28 @@ class Participant:
 
     def settle(self) -> None:
         """Round-trip a unique echo, so every earlier reply has surely arrived."""
-        if self.client.state != "open":
-            return
+        token = self.send_settle_token()
+        if token is not None:
+            self.hear(token)
+
+    def send_settle_token(self) -> str | None:
+        """Ask for the echo of a unique token; None if the connection was closed on
+        purpose. A connection the server closed unexpectedly fails here."""
+        if self.client.state == "closed" and self.closing_expected:
+            return None
+        self.check_connected()
         token = f"settle {uuid.uuid4().hex}"
-        self.request(chat.echo(token))
-        self.hear(token)
+        self.client.send_json(chat.echo(token))
+        return token
+
+    def check_connected(self) -> None:
+        """Fail unless the connection is open (or still opening)."""
+        if self.client.state == "closed":
+            reason = f", {self.client.close_reason!r}" if self.client.close_reason else ""
+            raise ConnectionLost(
+                f"{self.name}'s connection was closed (code {self.client.close_code}"
+                f"{reason}), but no step expected it"
+            )
 
     def assert_heard_everything(self) -> None:
         """Fail if a message arrived that no step has heard."""
@@ -108,11 +135,11 @@ class Participant:
                 f"no step expected:\n{listed}"
             )
 
-    def _hear_first(self, test: object, description: str) -> Received:
-        assert callable(test)
+    def _hear_first(self, test: Callable[[Received], bool], description: str) -> Received:
+        already = any(test(record) for record in self.client.received if record.seq in self._heard)
         record = self.client.wait_for(
             lambda record: record.seq not in self._heard and bool(test(record)),
-            description=description if not self._heard else f"another {description}",
+            description=f"another {description}" if already else description,
         )
         self._heard.add(record.seq)
         return record
@@ -150,7 +177,9 @@ class Cast:
         Connections open together, at most :data:`OPENING_AT_ONCE` handshakes
         at a time: a crowd of thousands opening at once would overflow the
         server's listen backlog, and the dropped handshakes would be retried
-        only after a second.
+        only after a second. Everyone is in the cast as soon as their
+        connection starts, so a failure to connect one person still leaves the
+        others to be closed after the scenario.
         """
         joining = []
         for name in names:
@@ -159,13 +188,13 @@ class Cast:
             joining.append(name)
         people = []
         for start in range(0, len(joining), OPENING_AT_ONCE):
-            wave = [
-                Participant(name, TestWebSocket(self.url, name=name))
-                for name in joining[start : start + OPENING_AT_ONCE]
-            ]
+            wave = []
+            for name in joining[start : start + OPENING_AT_ONCE]:
+                person = Participant(name, TestWebSocket(self.url, name=name))
+                self._people[name] = person
+                wave.append(person)
             for person in wave:
                 person.client.wait_until("open")
-                self._people[person.name] = person
             people.extend(wave)
         return people
 
@@ -184,9 +213,36 @@ class Cast:
             self.join(person.name, group)
 
     def settle(self) -> None:
-        """Settle everyone, most recent sender first (see the module docstring)."""
-        for person in sorted(self.people, key=lambda p: p.last_sent_at, reverse=True):
-            person.settle()
+        """Two rounds of round trips for everyone (see the module docstring)."""
+        for _ in range(2):
+            tokens = [(person, person.send_settle_token()) for person in self.people]
+            for person, token in tokens:
+                if token is not None:
+                    person.hear(token)
+
+    @property
+    def last_request_at(self) -> float:
+        """When anyone in the scenario last sent a request (not counting settling)."""
+        return max((person.last_sent_at for person in self.people), default=self.started_at)
+
+    def hold_late_window(self, people: Iterable[Participant]) -> None:
+        """The one deliberate wait, off unless ``-D late_window`` is set: watch
+        ``people`` until the late window after the last request has passed,
+        failing as soon as one of them receives anything."""
+        deadline = self.last_request_at + settings.timing().late
+        for person in people:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            person.client.assert_no_message(within=remaining)
+
+    def assert_nothing_else(self, people: Iterable[Participant]) -> None:
+        """Prove that ``people`` received nothing that no step has heard."""
+        checked = list(people)
+        self.settle()
+        self.hold_late_window(checked)
+        for person in checked:
+            person.assert_heard_everything()
 
     def join(self, name: str, group: str) -> None:
         """Record that ``name`` is now in ``group`` (and in no other group)."""

@@ -79,3 +79,11 @@ def rename_groups_in_reply(text: str, rename: Any) -> str:
     """A reply such as ``GROUP_CREATED: book club`` with the group name renamed."""
     match = _REPLY_WITH_GROUP.match(text)
     return f"{match[1]}: {rename(match[2])}" if match else text
+
+
+def error(reason: str) -> str:
+    return f"{ERROR_PREFIX}{reason}"
+
+
+def not_a_member(group: str) -> str:
+    return error(f"you are not a member of {group}")

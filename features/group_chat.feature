@@ -69,13 +69,21 @@ Feature: Group chat
     Then Bob hears nothing
 
   @core
+  Scenario: Creating a new group leaves the old one
+    Given Alice has created the group "book club"
+    And Bob has joined the group "book club"
+    And Bob has created the group "chess club"
+    When Alice posts "Is Bob still here?" to "book club"
+    Then Bob hears nothing
+
+  @core
   Scenario: A member who moved on can no longer post to the old group
     Given Alice has created the group "book club"
     And Carol has created the group "chess club"
     And Bob has joined the group "book club"
     And Bob has joined the group "chess club"
     When Bob posts "Still reading?" to "book club"
-    Then Alice hears nothing
+    Then Alice and Carol hear nothing
 
   @core
   Scenario: A group lives on after its creator leaves

@@ -38,9 +38,13 @@ class Limits:
 class ChatServer:
     """A chat server with its own groups: two instances never share state."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        rooms: ChatRooms[ServerConnection] | None = None,
+    ) -> None:
         self.limits = limits or Limits()
-        self.rooms: ChatRooms[ServerConnection] = ChatRooms()
+        self.rooms: ChatRooms[ServerConnection] = rooms if rooms is not None else ChatRooms()
         self._server: Server | None = None
         self._open_connections = 0
         """Connections whose handler runs; counted here because the library's
@@ -85,6 +89,7 @@ class ChatServer:
     async def _serve_connection(self, connection: ServerConnection) -> None:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
+        self.rooms.connect(connection)
         self._open_connections += 1
         try:
             async for frame in connection:

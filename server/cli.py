@@ -29,7 +29,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port to listen on; 0 picks a free one"
+        "--port", type=_port, default=8765, help="port to listen on; 0 picks a free one"
     )
     parser.add_argument(
         "--max-message-size",
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with asyncio.Runner(loop_factory=new_loop) as runner:
-            runner.run(serve_until_signalled(args.host, args.port, limits, loop_name))
+            runner.run(serve_until_signalled(ChatServer(limits), args.host, args.port, loop_name))
     except OSError as exc:
         print(
             f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
@@ -96,9 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def serve_until_signalled(
-    host: str, port: int, limits: Limits, loop_name: str = "asyncio"
+    chat: ChatServer, host: str, port: int, loop_name: str = "asyncio"
 ) -> None:
-    chat = ChatServer(limits)
+    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM."""
     url = await chat.start(host, port)
     print(url, flush=True)
     logging.getLogger("chat.server").info("listening on %s (%s event loop)", url, loop_name)
@@ -107,12 +107,27 @@ async def serve_until_signalled(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
-    logging.getLogger("chat.server").info("shutting down")
+    log = logging.getLogger("chat.server")
+    log.info("shutting down")
     await chat.stop()
+    log.info("stopped")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value

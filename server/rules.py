@@ -47,6 +47,11 @@ class ChatRooms(Generic[Conn]):
 
     _members: dict[str, set[Conn]] = field(default_factory=dict)
     _group_of: dict[Conn, str] = field(default_factory=dict)
+    _connected: set[Conn] = field(default_factory=set)
+
+    def connect(self, conn: Conn) -> None:
+        """Register a new connection; it starts in no group."""
+        self._connected.add(conn)
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         """Apply ``command`` from ``sender`` and return what must be sent."""
@@ -67,7 +72,12 @@ class ChatRooms(Generic[Conn]):
 
     def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is deleted if now empty."""
+        self._connected.discard(conn)
         self._remove_from_group(conn)
+
+    def connections(self) -> frozenset[Conn]:
+        """Every connection registered and not yet disconnected."""
+        return frozenset(self._connected)
 
     def group_of(self, conn: Conn) -> str | None:
         """The name of the group ``conn`` is in, or None."""
@@ -92,8 +102,9 @@ class ChatRooms(Generic[Conn]):
     def _join(self, sender: Conn, name: str) -> list[Delivery[Conn]]:
         if name not in self._members:
             return [Delivery((sender,), replies.group_unavailable(name))]
-        self._remove_from_group(sender)
-        self._add_to_group(sender, name)
+        if self._group_of.get(sender) != name:  # joining one's own group changes nothing
+            self._remove_from_group(sender)
+            self._add_to_group(sender, name)
         return [Delivery((sender,), replies.group_joined(name))]
 
     def _leave(self, sender: Conn) -> list[Delivery[Conn]]:

@@ -65,10 +65,8 @@ def parse_command(frame: str | bytes, *, max_group_name: int = DEFAULT_MAX_GROUP
     document = _decode_json(frame)
     # The most common request, well formed, without the checks below: the
     # benchmark's echo throughput counts every microsecond spent here.
-    if type(document) is dict and document.get("type") == "ECHO":
-        value = document.get("value")
-        if type(value) is str:
-            return Echo(value)
+    if type(document) is dict and document.get("type") == "ECHO" and "value" in document:
+        return Echo(_string_value("ECHO", document["value"]))
     if not isinstance(document, dict):
         raise BadMessage(
             'message must be a JSON object like {"type": "ECHO", "value": "hi"}, '
@@ -114,9 +112,18 @@ def _decode_json(frame: str) -> Any:
         raise BadMessage(f"message is not valid JSON ({exc})") from None
 
 
-def _string_value(kind: str, value: Any) -> str:
+def _string_value(kind: str, value: Any, field: str = "value") -> str:
     if not isinstance(value, str):
-        raise BadMessage(f'{kind} "value" must be a string, not {_json_kind(value)}')
+        raise BadMessage(f'{kind} "{field}" must be a string, not {_json_kind(value)}')
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        # JSON's \ud800-style escapes can spell a lone surrogate, which no text
+        # frame can carry: refuse it here rather than fail when replying.
+        raise BadMessage(
+            f'{kind} "{field}" contains an unpaired surrogate '
+            f"({value[exc.start]!r}), which is not valid Unicode"
+        ) from None
     return value
 
 
@@ -138,10 +145,7 @@ def _message_group(value: Any) -> MessageGroup:
     for key in ("groupName", "groupMessage"):
         if key not in value:
             raise BadMessage(f'MESSAGE_GROUP "value" has no "{key}"')
-        if not isinstance(value[key], str):
-            raise BadMessage(
-                f'MESSAGE_GROUP "{key}" must be a string, not {_json_kind(value[key])}'
-            )
+        _string_value("MESSAGE_GROUP", value[key], key)
     return MessageGroup(value["groupName"], value["groupMessage"])
 
 

@@ -3,8 +3,8 @@
 """Steps about what people hear, including hearing nothing more.
 
 Every "hears" step marks the message it waited for as heard; the "nothing"
-steps first settle everyone with a round trip (see :mod:`acceptance.cast`)
-and then fail on any message that no step has heard.
+steps first settle everyone with round trips and a short quiet window (see
+:mod:`acceptance.cast`) and then fail on any message that no step has heard.
 """
 
 from behave import then
@@ -44,14 +44,10 @@ def step_everyone_in_group_hears(context: Context, group: str, message: str) -> 
 @then("{names:Names} hear nothing else")
 def step_hears_nothing_else(context: Context, names: list[str]) -> None:
     """Once the server has surely finished, the people received nothing unheard."""
-    context.cast.settle()
-    for name in names:
-        context.cast[name].assert_heard_everything()
+    context.cast.assert_nothing_else(context.cast[name] for name in names)
 
 
 @then("nobody hears anything else")
 def step_nobody_hears_anything_else(context: Context) -> None:
     """Once the server has surely finished, nobody received anything unheard."""
-    context.cast.settle()
-    for person in context.cast.people:
-        person.assert_heard_everything()
+    context.cast.assert_nothing_else(context.cast.people)

@@ -27,7 +27,7 @@ def step_sends_text(context: Context, name: str, text: str) -> None:
 @when("{name:Name} sends this JSON")
 @when("{name:Name} sends this JSON:")
 def step_sends_json(context: Context, name: str) -> None:
-    """Send the doc-string, which must be JSON, as one text frame."""
+    """Send the doc-string's JSON as one text frame (re-encoded, group names made unique)."""
     document = _json_doc_string(context)
     context.cast[name].request(chat.rename_groups_in_request(document, context.cast.names))
 
@@ -63,3 +63,74 @@ def _json_doc_string(context: Context) -> object:
         return json.loads(context.text)
     except ValueError as exc:
         raise AssertionError(f"the doc-string is not JSON: {exc}") from None
+
+
+@when("{name:Name} sends an empty message")
+def step_sends_empty(context: Context, name: str) -> None:
+    """Send a text frame with no text at all."""
+    context.cast[name].send("")
+
+
+@when("{name:Name} sends JSON nested {depth:d} levels deep")
+def step_sends_nested_json(context: Context, name: str, depth: int) -> None:
+    """Send a JSON list nested this deep: valid JSON that naive parsers choke on."""
+    context.cast[name].send("[" * depth + "]" * depth)
+
+
+@when('{name:Name} sends the binary message "{text}"')
+def step_sends_binary(context: Context, name: str, text: str) -> None:
+    """Send the text's UTF-8 bytes in a binary frame."""
+    context.cast[name].send(text.encode())
+
+
+MIB = 1024 * 1024
+
+
+@when("{name:Name} sends a message one byte over {size:d} MiB")
+def step_sends_oversize(context: Context, name: str, size: int) -> None:
+    """Send a text frame one byte longer than the size given."""
+    context.cast[name].send("x" * (size * MIB + 1))
+
+
+@when("{name:Name} asks for an echo of a message of exactly {size:d} MiB")
+def step_asks_for_sized_echo(context: Context, name: str, size: int) -> None:
+    """Send an ECHO request whose frame is exactly this size, padded in its value."""
+    envelope = json.dumps(chat.echo(""), ensure_ascii=False)
+    context.sized_text = "x" * (size * MIB - len(envelope.encode()))
+    context.cast[name].request(chat.echo(context.sized_text))
+
+
+@then("{name:Name} hears that message echoed back")
+def step_hears_sized_echo(context: Context, name: str) -> None:
+    """The value of the sized echo request comes back whole."""
+    context.cast[name].hear(context.sized_text)
+
+
+@when("{name:Name} sends text that is not valid UTF-8")
+def step_sends_invalid_utf8(context: Context, name: str) -> None:
+    """Send bytes that are not UTF-8 in a text frame."""
+    context.cast[name].client.send(b"\xff\xfe\xfd", text=True)
+
+
+@then('{name:Name} is told "{reason}"')
+def step_told_error(context: Context, name: str, reason: str) -> None:
+    """The server answers with an error reply giving this reason."""
+    context.cast[name].hear(chat.error(reason))
+
+
+@then("{name:Name}'s connection is closed with code {code:d}")
+def step_connection_closed_with(context: Context, name: str, code: int) -> None:
+    """The server closes the person's connection with this close code."""
+    context.cast[name].closing_expected = True
+    client = context.cast[name].client
+    client.wait_until("close")
+    assert_that(client.close_code, equal_to(code), f"the close code {name} received")
+
+
+@then("{names:Names} can still chat")
+def step_can_still_chat(context: Context, names: list[str]) -> None:
+    """Each person's connection is open and an echo makes the round trip."""
+    for name in names:
+        person = context.cast[name]
+        person.check_connected()
+        person.settle()

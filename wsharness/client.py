@@ -85,7 +85,9 @@ class TestWebSocket:
         self._events: list[Event] = []
         options = {"compression": None, "max_size": None, "open_timeout": self.timeout}
         options.update(connect_options)
-        self._task = self._loop.submit(self._run(options))
+        self._run_task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self._loop.loop.call_soon_threadsafe(self._start, options)
 
     def __repr__(self) -> str:
         return f"<TestWebSocket {self.name} {self.url} {self.state}>"
@@ -270,23 +272,28 @@ class TestWebSocket:
 
     # -- Sending and closing ---------------------------------------------------------
 
-    def send(self, data: Data, timeout: float | None = None) -> None:
+    def send(self, data: Data, timeout: float | None = None, *, text: bool | None = None) -> None:
         """Send a text (``str``) or binary (``bytes``) message.
 
         Waits for the connection to open first, so a test may send straight
-        after creating the client.
+        after creating the client. ``text=True`` sends ``bytes`` in a text frame
+        unchecked (to test how a server treats invalid UTF-8); ``text=False``
+        sends a ``str`` in a binary frame.
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
-        self.wait_until("open", timeout)
+        if self._state == "connecting":
+            self.wait_until("open", timeout)
         with self._cond:
             connection = self._connection
+            if self._failure is not None:
+                raise ConnectionFailed(self._failure)
             if self._state != "open" or connection is None:
                 raise ConnectionLost(
                     f"{self.name} cannot send {describe_data(data)}: {self._closed_detail()}"
                 )
             self._events.append(Event("sent", time.monotonic(), data))
-        future = self._loop.submit(connection.send(data))
+        future = self._loop.submit(connection.send(data, text=text))
         try:
             future.result(self.timeout if timeout is None else _checked(timeout))
         except ConnectionClosed:
@@ -307,27 +314,53 @@ class TestWebSocket:
     def close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
         """Close the connection with a closing handshake and wait until it is closed.
 
-        Safe to call at any time, also twice or before the connection opened.
+        Safe to call at any time, also twice or before the connection opened
+        (then the attempt to connect is abandoned).
         """
-        with self._cond:
-            state, connection = self._state, self._connection
-        if state == "connecting":
-            self._task.cancel()
-        elif state == "open" and connection is not None:
-            self._loop.submit(connection.close(code, reason))
+        if self._state != "closed":
+            self._loop.loop.call_soon_threadsafe(self._begin_close, code, reason)
         self.wait_until("close", timeout)
 
     def drop(self, timeout: float | None = None) -> None:
         """Cut the TCP connection without a closing handshake, as a crashed client would."""
-        with self._cond:
-            connection = self._connection
-        if connection is None or self._state != "open":
-            self.close(timeout=timeout)
-            return
-        self._loop.loop.call_soon_threadsafe(connection.transport.abort)
+        if self._state != "closed":
+            self._loop.loop.call_soon_threadsafe(self._abort)
         self.wait_until("close", timeout)
 
     # -- The socket side (runs on the event loop thread) ------------------------------
+
+    def _start(self, options: dict[str, Any]) -> None:
+        self._run_task = self._loop.loop.create_task(self._run(options))
+        self._run_task.add_done_callback(self._run_ended)
+
+    def _run_ended(self, task: asyncio.Task[None]) -> None:
+        """Safety net: a task cancelled before it ran, or a bug, still ends "closed"."""
+        if self._state == "closed":
+            return
+        if task.cancelled():
+            self._finish(
+                failure=f"{self.name} was closed before its connection to {self.url} opened"
+            )
+        else:
+            error = task.exception()
+            self._finish(failure=f"{self.name} lost its connection to {self.url}: {error!r}")
+
+    def _begin_close(self, code: int, reason: str) -> None:
+        """Decide on the loop thread, where the state cannot change underfoot."""
+        if self._connection is None:
+            if self._run_task is not None:
+                self._run_task.cancel()
+        elif self._state == "open":
+            closing = self._loop.loop.create_task(self._connection.close(code, reason))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+
+    def _abort(self) -> None:
+        if self._connection is None:
+            if self._run_task is not None:
+                self._run_task.cancel()
+        else:
+            self._connection.transport.abort()
 
     async def _run(self, options: dict[str, Any]) -> None:
         try:
@@ -353,6 +386,9 @@ class TestWebSocket:
                 self._record(data)
         except ConnectionClosed:
             pass
+        except asyncio.CancelledError:
+            connection.transport.abort()  # the loop is stopping: let go of the socket now
+            raise
         finally:
             await connection.wait_closed()
             self._finish(code=connection.close_code, reason=connection.close_reason)

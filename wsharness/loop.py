@@ -33,7 +33,20 @@ class EventLoopThread:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            self._close_loop()
+
+    def _close_loop(self) -> None:
+        """Cancel what is still pending and close the loop, on its own thread."""
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
 
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule ``coroutine`` on the loop; return a future the caller can wait on."""
@@ -44,7 +57,7 @@ class EventLoopThread:
         return self.submit(coroutine).result(timeout)
 
     def stop(self) -> None:
-        """Stop the loop and join its thread; pending tasks are abandoned."""
+        """Stop the loop, cancel its pending tasks, close it and join its thread."""
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)

@@ -119,6 +119,9 @@ class ServerProcess:
                 process.wait()
         for reader in self._readers:
             reader.join(timeout=1)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
         return process.returncode
 
     def log_mark(self) -> int:

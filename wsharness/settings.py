@@ -1,25 +1,32 @@
 """How long the harness waits: one default timeout, scalable for slow machines.
 
-The defaults come from the environment so a CI job can scale every wait without
-touching the tests:
+The defaults come from the environment, so a CI job can scale every wait
+without touching the tests:
 
 * ``WS_TIMEOUT``: seconds a wait may take before it fails (default 3);
-* ``WS_QUIET_WINDOW``: seconds to watch when asserting that nothing arrives
-  (default 0.2);
-* ``WS_TIMEOUT_SCALE``: a factor applied to both (default 1).
+* ``WS_QUIET_WINDOW``: seconds :meth:`TestWebSocket.assert_no_message` watches
+  by default (default 0.2);
+* ``WS_LATE_WINDOW``: seconds the acceptance steps keep watching, after proving
+  silence with round trips, for messages a server sends late from background
+  work (default 0: round trips only);
+* ``WS_TIMEOUT_SCALE``: a factor applied to all of them (default 1).
 
-behave's ``-D timeout=``, ``-D quiet_window=`` and ``-D timeout_scale=`` set the
-same values through :func:`configure`.
+behave's ``-D timeout=``, ``-D quiet_window=``, ``-D late_window=`` and
+``-D timeout_scale=`` set the same values through :func:`configure`. The
+environment is read on first use, so a bad value is reported where it is used.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
-ENV_TIMEOUT = "WS_TIMEOUT"
-ENV_QUIET_WINDOW = "WS_QUIET_WINDOW"
-ENV_TIMEOUT_SCALE = "WS_TIMEOUT_SCALE"
+ENVIRONMENT = {
+    "timeout": "WS_TIMEOUT",
+    "quiet_window": "WS_QUIET_WINDOW",
+    "late_window": "WS_LATE_WINDOW",
+    "scale": "WS_TIMEOUT_SCALE",
+}
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,16 @@ class Timing:
 
     timeout: float = 3.0
     quiet_window: float = 0.2
+    late_window: float = 0.0
     scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("timeout", "quiet_window", "scale"):
             value = getattr(self, name)
             if not value > 0:
-                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+                raise ValueError(f"{name} must be a positive number, not {value!r}")
+        if not self.late_window >= 0:
+            raise ValueError(f"late_window must be 0 or more seconds, not {self.late_window!r}")
 
     @property
     def wait(self) -> float:
@@ -46,31 +56,36 @@ class Timing:
         """How long to watch for a message that must not arrive, scaled."""
         return self.quiet_window * self.scale
 
+    @property
+    def late(self) -> float:
+        """How long the steps watch for late messages after round trips, scaled."""
+        return self.late_window * self.scale
+
 
 def _from_environment() -> Timing:
-    defaults = Timing()
-    return Timing(
-        timeout=_env_float(ENV_TIMEOUT, defaults.timeout),
-        quiet_window=_env_float(ENV_QUIET_WINDOW, defaults.quiet_window),
-        scale=_env_float(ENV_TIMEOUT_SCALE, defaults.scale),
-    )
-
-
-def _env_float(name: str, default: float) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
+    values = {}
+    for field in fields(Timing):
+        name = ENVIRONMENT[field.name]
+        text = os.environ.get(name, "").strip()
+        if text:
+            try:
+                values[field.name] = float(text)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, not {text!r}") from None
     try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+        return Timing(**values)
+    except ValueError as exc:
+        raise ValueError(f"in the WS_* environment variables: {exc}") from None
 
 
-_current = _from_environment()
+_current: Timing | None = None
 
 
 def timing() -> Timing:
     """The durations in force."""
+    global _current
+    if _current is None:
+        _current = _from_environment()
     return _current
 
 
@@ -78,14 +93,20 @@ def configure(
     *,
     timeout: float | None = None,
     quiet_window: float | None = None,
+    late_window: float | None = None,
     scale: float | None = None,
 ) -> Timing:
-    """Change the durations in force for clients created from now on."""
+    """Change the durations in force for waits started from now on."""
     global _current
     changes = {
         name: float(value)
-        for name, value in (("timeout", timeout), ("quiet_window", quiet_window), ("scale", scale))
+        for name, value in (
+            ("timeout", timeout),
+            ("quiet_window", quiet_window),
+            ("late_window", late_window),
+            ("scale", scale),
+        )
         if value is not None
     }
-    _current = replace(_current, **changes)
+    _current = replace(timing(), **changes)
     return _current

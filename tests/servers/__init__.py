@@ -1,0 +1,1 @@
+"""Servers the tests run as child processes: broken, slow and independent ones."""

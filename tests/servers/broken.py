@@ -1,0 +1,243 @@
+"""The chat server with one rule deliberately broken, to prove the specs can fail.
+
+``python -m tests.servers.broken --fault NAME [--delay SECONDS] --port 0``
+runs the project's server with the chat rules replaced by a variant that breaks
+exactly one rule of the protocol. ``--fault none --delay 0.3`` is a correct
+server that answers every message 300 ms late.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from websockets.asyncio.server import ServerConnection, broadcast
+
+from server import replies
+from server.app import ChatServer
+from server.cli import serve_until_signalled
+from server.commands import Command, CreateGroup, Echo, EchoTimes3, JoinGroup, MessageGroup
+from server.rules import ChatRooms, Delivery
+from server.wire import BadMessage, parse_command
+
+Conn = ServerConnection
+
+
+class EchoFourTimes(ChatRooms[Conn]):
+    """ECHO_TIMES_3 sends four copies."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, EchoTimes3):
+            return [Delivery((sender,), command.value)] * 4
+        return super().handle(sender, command)
+
+
+class EchoToEveryone(ChatRooms[Conn]):
+    """ECHO goes to every connection, not just the sender."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, Echo):
+            return [Delivery(tuple(self.connections()), command.value)]
+        return super().handle(sender, command)
+
+
+class GroupMessageToEveryone(ChatRooms[Conn]):
+    """A member's group message reaches every connection."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
+            return [Delivery(tuple(self.connections()), command.message)]
+        return super().handle(sender, command)
+
+
+class SenderLeftOut(ChatRooms[Conn]):
+    """A group message reaches the other members but not its sender."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        deliveries = super().handle(sender, command)
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
+            others = tuple(m for m in self.members(command.name) if m != sender)
+            return [Delivery(others, command.message)]
+        return deliveries
+
+
+class DeliveredTwice(ChatRooms[Conn]):
+    """Every member receives each group message twice."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        deliveries = super().handle(sender, command)
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
+            return deliveries * 2
+        return deliveries
+
+
+class NonMemberPostDelivered(ChatRooms[Conn]):
+    """A post from outside a group reaches the group's members."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, MessageGroup) and self.group_of(sender) != command.name:
+            return [Delivery(tuple(self.members(command.name)), command.message)]
+        return super().handle(sender, command)
+
+
+class DuplicateGroupAccepted(ChatRooms[Conn]):
+    """Creating a taken group name succeeds and puts the creator in it."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, CreateGroup) and command.name in self.groups():
+            super().handle(sender, JoinGroup(command.name))
+            return [Delivery((sender,), replies.group_created(command.name))]
+        return super().handle(sender, command)
+
+
+class UnknownGroupJoined(ChatRooms[Conn]):
+    """Joining a group that does not exist creates it and says it was joined."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, JoinGroup) and command.name not in self.groups():
+            super().handle(sender, CreateGroup(command.name))
+            return [Delivery((sender,), replies.group_joined(command.name))]
+        return super().handle(sender, command)
+
+
+class GroupNameIgnored(ChatRooms[Conn]):
+    """MESSAGE_GROUP goes to the sender's current group, whatever groupName says."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        current = self.group_of(sender)
+        if isinstance(command, MessageGroup) and current is not None:
+            return [Delivery(tuple(self.members(current)), command.message)]
+        return super().handle(sender, command)
+
+
+class CreateKeepsOldGroup(ChatRooms[Conn]):
+    """Creating a group leaves the creator in its old group as well."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        old = self.group_of(sender)
+        deliveries = super().handle(sender, command)
+        if isinstance(command, CreateGroup) and old is not None and old in self.groups():
+            self._members[old].add(sender)
+        return deliveries
+
+
+class RefusedButAdded(ChatRooms[Conn]):
+    """A taken name is refused, but the refused client is put in the group anyway."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, CreateGroup) and command.name in self.groups():
+            super().handle(sender, JoinGroup(command.name))
+            return [Delivery((sender,), replies.group_unavailable(command.name))]
+        return super().handle(sender, command)
+
+
+class EchoTwice(ChatRooms[Conn]):
+    """ECHO sends two copies."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, Echo):
+            return [Delivery((sender,), command.value)] * 2
+        return super().handle(sender, command)
+
+
+class FirstGroupKept(ChatRooms[Conn]):
+    """Moving to another group leaves the connection in the first one too."""
+
+    def _remove_from_group(self, conn: Conn) -> str | None:
+        return self._group_of.pop(conn, None)
+
+
+class GroupDiesWithCreator(ChatRooms[Conn]):
+    """When the creator disconnects, the group is deleted with all its members."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.creators: dict[str, Conn] = {}
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, CreateGroup) and command.name not in self.groups():
+            self.creators[command.name] = sender
+        return super().handle(sender, command)
+
+    def disconnect(self, conn: Conn) -> None:
+        for name, creator in list(self.creators.items()):
+            if creator == conn:
+                del self.creators[name]
+                for member in self.members(name):
+                    super().disconnect(member)
+                    self.connect(member)
+        super().disconnect(conn)
+
+
+class BadReplyFormat(ChatRooms[Conn]):
+    """GROUP_CREATED loses the space after its colon."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        deliveries = super().handle(sender, command)
+        return [
+            Delivery(d.recipients, d.text.replace("GROUP_CREATED: ", "GROUP_CREATED:"))
+            for d in deliveries
+        ]
+
+
+FAULTS: dict[str, type[ChatRooms[Conn]]] = {
+    "none": ChatRooms,
+    "echo-four-times": EchoFourTimes,
+    "echo-to-everyone": EchoToEveryone,
+    "group-message-to-everyone": GroupMessageToEveryone,
+    "sender-left-out": SenderLeftOut,
+    "delivered-twice": DeliveredTwice,
+    "non-member-post-delivered": NonMemberPostDelivered,
+    "duplicate-group-accepted": DuplicateGroupAccepted,
+    "unknown-group-joined": UnknownGroupJoined,
+    "first-group-kept": FirstGroupKept,
+    "group-name-ignored": GroupNameIgnored,
+    "create-keeps-old-group": CreateKeepsOldGroup,
+    "refused-but-added": RefusedButAdded,
+    "echo-twice": EchoTwice,
+    "group-dies-with-creator": GroupDiesWithCreator,
+    "bad-reply-format": BadReplyFormat,
+}
+
+
+class DelayedChatServer(ChatServer):
+    """Handles every message ``delay`` seconds late, so every reply is late."""
+
+    def __init__(self, rooms: ChatRooms[Conn], delay: float) -> None:
+        super().__init__(rooms=rooms)
+        self.delay = delay
+
+    async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
+        await asyncio.sleep(self.delay)
+        await super()._answer(connection, frame, peer)
+
+
+class LateFourthEcho(DelayedChatServer):
+    """ECHO_TIMES_3 sends its three copies, then a fourth 20 ms later from a
+    background callback: invisible to round trips, caught by a late window."""
+
+    async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
+        await super()._answer(connection, frame, peer)
+        try:
+            command = parse_command(frame)
+        except BadMessage:
+            return
+        if isinstance(command, EchoTimes3):
+            value = command.value
+            asyncio.get_running_loop().call_later(0.02, broadcast, [connection], value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.servers.broken")
+    parser.add_argument("--fault", choices=[*sorted(FAULTS), "late-fourth-echo"], required=True)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server_class = LateFourthEcho if args.fault == "late-fourth-echo" else DelayedChatServer
+    chat = server_class(FAULTS.get(args.fault, ChatRooms)(), args.delay)
+    asyncio.run(serve_until_signalled(chat, args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""scripts/acceptance-stage does what a pipeline needs: pass on a good server, fail otherwise.
+
+Each test runs the script in its own process, with its reports in a temporary
+folder, against real server processes on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from tests.report_helpers import PROJECT_ROOT, STAGE, run_stage
+from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
+
+WAITS_FOREVER = PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"
+
+
+def junit_totals(folder: Path) -> tuple[int, int]:
+    """(test cases, failures) over every JUnit file in ``folder``."""
+    tests = failures = 0
+    for path in folder.glob("*.xml"):
+        suite = ElementTree.parse(path).getroot()
+        tests += int(suite.get("tests", "0"))
+        failures += int(suite.get("failures", "0")) + int(suite.get("errors", "0"))
+    return tests, failures
+
+
+def test_passes_on_the_real_server_with_reports(tmp_path: Path) -> None:
+    """The whole suite passes; JUnit, HTML and JSON reports and the server log are written."""
+    result = run_stage("--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(
+        r"acceptance stage: started the server at ws://127\.0\.0\.1:\d+", result.stdout
+    )
+    assert re.search(r"acceptance stage: PASSED: \d+ scenarios passed, 0 failed", result.stdout)
+    tests, failures = junit_totals(tmp_path / "junit")
+    assert tests >= 20 and failures == 0, (tests, failures)
+    assert "Chat server acceptance" in (tmp_path / "html" / "index.html").read_text("utf-8")
+    assert (tmp_path / "behave.json").stat().st_size > 0
+    server_log = (tmp_path / "server.log").read_text("utf-8")
+    assert "listening on" in server_log and "shutting down" in server_log, server_log
+
+
+def test_tests_a_deployed_server_without_starting_one(
+    tmp_path: Path, deployed_server: ServerProcess
+) -> None:
+    """With --server-url the stage starts nothing and the traffic reaches that server."""
+    assert deployed_server.url is not None
+    mark = deployed_server.log_mark()
+    result = run_stage("--server-url", deployed_server.url, "--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"testing the deployed server at {deployed_server.url}" in result.stdout
+    assert "started the server" not in result.stdout
+    assert len(deployed_server.log_lines(mark)) > 20
+    assert not (tmp_path / "server.log").exists()
+
+
+def broken_server(fault: str) -> str:
+    """The command that starts the chat server with one rule broken (tests/servers/broken.py)."""
+    return shlex.join([sys.executable, "-m", "tests.servers.broken", "--fault", fault])
+
+
+def test_fails_on_a_server_that_breaks_one_rule(tmp_path: Path) -> None:
+    """A server that starts and answers, but sends ECHO_TIMES_3 four times, fails the stage."""
+    result = run_stage(
+        "--server-command", broken_server("echo-four-times"), "--reports", str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    match = re.search(r"FAILED: (\d+) scenarios passed, (\d+) failed", result.stdout)
+    assert match and int(match[1]) > 0 and int(match[2]) > 0, result.stdout
+    assert "What each person sent (→) and received (←)" in result.stdout
+    tests, failures = junit_totals(tmp_path / "junit")
+    assert failures == int(match[2]) and tests == failures + int(match[1]), (tests, failures)
+    assert "features/echo.feature:" in (tmp_path / "rerun.txt").read_text("utf-8")
+
+
+def test_fails_when_the_server_does_not_start(tmp_path: Path) -> None:
+    """A server command that exits instead of printing its URL fails in one line, untested."""
+    command = shlex.join([sys.executable, "-c", "raise SystemExit('no config file')"])
+    result = run_stage("--server-command", command, "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "FAILED, nothing was tested:" in result.stdout
+    assert "exited with code 1 instead of its ws:// URL; it said: no config file" in result.stdout
+    assert not (tmp_path / "behave.json").exists()
+
+
+def test_fails_when_the_deployed_server_is_unreachable(tmp_path: Path) -> None:
+    """A URL nobody listens on fails in one line naming the URL and the cause."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+    result = run_stage("--server-url", url, "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    failures = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert failures == [
+        "acceptance stage: FAILED, nothing was tested: cannot reach the server under test: "
+        f"the server check could not connect to {url}: connection refused (is the server running?)"
+    ]
+
+
+def test_fails_when_the_tags_select_no_scenario(tmp_path: Path) -> None:
+    """behave exits 0 when a tag expression matches nothing; the stage must not."""
+    result = run_stage("--tags", "@no-scenario-has-this-tag", "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "FAILED: the selection ran no scenario" in result.stdout
+
+
+def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
+    """A tag selection runs just the tagged scenarios, and passes when they pass."""
+    result = run_stage("--tags", "@protocol", "--reports", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = {
+        feature["location"].split(":")[0]
+        for feature in json.loads((tmp_path / "behave.json").read_text("utf-8"))
+        for element in feature.get("elements", [])
+        if element.get("status") == "passed"
+    }
+    tagged = {
+        f"features/{path.name}"
+        for path in (PROJECT_ROOT / "features").glob("*.feature")
+        if path.read_text("utf-8").startswith("@protocol")
+    }
+    assert ran == tagged and "features/echo.feature" not in ran, (ran, tagged)
+    assert re.search(r"PASSED: [1-9]\d* scenarios passed, 0 failed", result.stdout)
+
+
+def test_runs_only_the_failures_of_the_last_run_again(tmp_path: Path) -> None:
+    """@reports/rerun.txt selects the scenarios that failed, and nothing else."""
+    first = run_stage(
+        "--server-command", broken_server("echo-four-times"), "--reports", str(tmp_path),
+    )  # fmt: skip
+    assert first.returncode == 1, first.stdout + first.stderr
+    rerun = tmp_path / "rerun.txt"
+    assert f"scripts/acceptance-stage @{rerun}" in first.stdout
+    failed = [
+        line for line in rerun.read_text("utf-8").splitlines() if line.startswith("features/")
+    ]
+    assert failed, first.stdout
+    again = run_stage(f"@{rerun}", "--reports", str(tmp_path))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"PASSED: {len(failed)} scenarios passed, 0 failed" in again.stdout
+
+
+def test_an_empty_rerun_list_runs_nothing_and_fails(tmp_path: Path) -> None:
+    """After a green run there is nothing to run again: say so instead of running everything."""
+    empty = tmp_path / "rerun.txt"
+    empty.write_text("# -- RERUN: 0 failing scenarios during last test run.\n", "utf-8")
+    result = run_stage(f"@{empty}", "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{empty} lists no scenario to run again" in result.stdout
+
+
+def test_sigterm_stops_behave_and_the_server(tmp_path: Path) -> None:
+    """A CI job that times out sends SIGTERM: the stage leaves no behave and no server behind."""
+    stage = subprocess.Popen(
+        [
+            "bash",
+            str(STAGE),
+            "--reports",
+            str(tmp_path),
+            str(WAITS_FOREVER),
+            "--",
+            "-D",
+            "timeout=60",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    assert stage.stdout is not None
+    url = None
+    for line in stage.stdout:
+        started = re.search(r"started the server at (ws://\S+):", line)
+        url = started[1] if started else url
+        if "running:" in line:
+            break
+    assert url is not None
+    stage.send_signal(signal.SIGTERM)
+    rest, _ = stage.communicate(timeout=30)  # returns once behave, too, has let go of stdout
+    assert stage.returncode == 130, rest
+    assert "interrupted: stopped behave and the server" in rest
+    with pytest.raises(ConnectionFailed, match="connection refused"):
+        TestWebSocket(url, timeout=5).wait_until("open")

@@ -1,0 +1,128 @@
+"""Thousands of random and malformed frames against a real server process, while two
+bystanders keep chatting: they must hear each other, exactly, and nothing breaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import urllib.request
+from typing import Any
+
+from tests.support import PROJECT_ROOT
+from wsharness import ServerProcess, TestWebSocket
+
+FRAMES = 3000
+SIZE_LIMIT = 4096
+TYPES = ["ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP"]
+
+
+def _random_string(rng: random.Random) -> str:
+    """Mostly ordinary text; sometimes a lone surrogate, which JSON can spell as \\udXXX."""
+    top = 0xDFFF if rng.random() < 0.3 else 0x2FFF
+    return "".join(chr(rng.randrange(32, top)) for _ in range(rng.randrange(12)))
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(8 if depth < 4 else 5)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.choice([True, False])
+    if kind == 2:
+        return rng.choice([0, -1, 2**70, 1.5, float("1e308")])
+    if kind in (3, 4):
+        return _random_string(rng)
+    if kind == 5:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["type", "value", "groupName", "groupMessage", "x"]
+    return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def _random_frame(rng: random.Random) -> str | bytes:
+    """One frame from a mix of garbage, near-misses and valid requests."""
+    roll = rng.random()
+    if roll < 0.15:
+        return "".join(chr(rng.randrange(1, 0xD7FF)) for _ in range(rng.randrange(40)))
+    if roll < 0.25:
+        return rng.randbytes(rng.randrange(64))
+    if roll < 0.30:
+        depth = rng.choice([10, 1000, 100_000])
+        return "[" * depth + "]" * depth if rng.random() < 0.5 else '{"a":' * depth
+    if roll < 0.50:
+        return json.dumps(_random_json(rng))
+    envelope: dict[str, Any] = {"type": rng.choice([*TYPES, "NOPE", ""])}
+    if rng.random() < 0.9:
+        if envelope["type"] == "MESSAGE_GROUP" and rng.random() < 0.5:
+            envelope["value"] = {
+                "groupName": rng.choice(["g1", "g2"]),
+                "groupMessage": _random_string(rng),
+            }
+        elif rng.random() < 0.5:
+            envelope["value"] = rng.choice(["g1", "g2", "", " ", "x" * 200, "\ud800"])
+        else:
+            envelope["value"] = _random_json(rng)
+    return json.dumps(envelope)
+
+
+def test_random_frames_leave_the_server_up_and_bystanders_unaffected() -> None:
+    """No 1011 anywhere, no handler crash in the log, every bystander message delivered."""
+    seed = int(os.environ.get("FUZZ_SEED", random.randrange(2**32)))
+    rng = random.Random(seed)
+    server = ServerProcess(
+        [sys.executable, "-m", "server", "--port", "0", "--max-message-size", str(SIZE_LIMIT)],
+        cwd=str(PROJECT_ROOT),
+    )
+    url = server.start()
+    try:
+        alice, bob = TestWebSocket(url, name="Alice"), TestWebSocket(url, name="Bob")
+        alice.send_json({"type": "CREATE_GROUP", "value": "bystanders"})
+        alice.wait_for_message("GROUP_CREATED: bystanders")
+        bob.send_json({"type": "JOIN_GROUP", "value": "bystanders"})
+        bob.wait_for_message("GROUP_JOINED: bystanders")
+
+        fuzzers = [TestWebSocket(url, name="Mallory 1")]
+        ticks: list[str] = []
+        for n in range(FRAMES):
+            mallory = fuzzers[-1]
+            if mallory.state == "closed":
+                assert mallory.close_code in (1007, 1009), f"seed {seed}: {mallory.close_code}"
+                mallory = TestWebSocket(url, name=f"Mallory {len(fuzzers) + 1}")
+                fuzzers.append(mallory)
+            special = rng.random()
+            try:
+                if special < 0.005:
+                    mallory.send("x" * (SIZE_LIMIT + 1))
+                elif special < 0.01:
+                    mallory.send(b"\xc3\x28", text=True)
+                else:
+                    mallory.send(_random_frame(rng))
+            except AssertionError:
+                pass  # the server closed this connection while we sent; checked above
+            if n % 100 == 99:
+                tick = f"tick {n + 1}"
+                alice.send_json(
+                    {
+                        "type": "MESSAGE_GROUP",
+                        "value": {"groupName": "bystanders", "groupMessage": tick},
+                    }
+                )
+                alice.wait_for_message(tick)
+                bob.wait_for_message(tick)
+                ticks.append(tick)
+
+        assert alice.messages == ["GROUP_CREATED: bystanders", *ticks], f"seed {seed}"
+        assert bob.messages == ["GROUP_JOINED: bystanders", *ticks], f"seed {seed}"
+        for client in (alice, bob, *fuzzers):
+            client.close()
+            assert client.close_code != 1011, f"seed {seed}: {client.name} got 1011"
+        host_port = url.removeprefix("ws://")
+        with urllib.request.urlopen(f"http://{host_port}/healthz", timeout=5) as health:
+            assert health.status == 200
+    finally:
+        assert server.stop() == 0
+    log = "\n".join(server.log_lines())
+    assert "code 1011" not in log, f"seed {seed}"
+    assert "Traceback" not in log and " ERROR " not in log, f"seed {seed}:\n{log[-3000:]}"
+    assert log.count("rejected message") > FRAMES / 2, "the fuzzer mostly sent bad input"

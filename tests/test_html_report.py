@@ -1,0 +1,123 @@
+"""The HTML report of a run with failures, as a person sees it in a real browser.
+
+behave writes the report with behave-html-pretty-formatter; headless Chromium
+(Debian's ``chromium``) renders it, dumps the DOM after its scripts ran, and
+takes a screenshot. The screenshot is kept in reports/screenshots/ to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import cast
+
+import pytest
+from PIL import Image
+
+from acceptance.diagnostics import CAPTION
+from tests.report_helpers import FAILING_FEATURES, PROJECT_ROOT, RUN_TIMEOUT, chromium, run_behave
+
+SCREENSHOT_COPY = PROJECT_ROOT / "reports" / "screenshots" / "html-report-with-failures.png"
+WINDOW = (1280, 2000)
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
+]
+
+
+class _VisibleText(HTMLParser):
+    """The text of a page, without its scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skipping += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skipping:
+            self._skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _browse(
+    browser: str, page: Path, profile: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The failing fixture's HTML report, rendered: the page text and a screenshot."""
+    browser = chromium()
+    folder = tmp_path_factory.mktemp("html")
+    report = folder / "report.html"
+    result = run_behave(
+        str(FAILING_FEATURES), "-D", "timeout=0.5", "-f", "html-pretty", "-o", str(report)
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    dom = _browse(browser, report, folder / "profile-dom", "--dump-dom")
+    assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr
+    screenshot = folder / "screenshot.png"
+    shot = _browse(browser, report, folder / "profile-shot", f"--screenshot={screenshot}")
+    assert shot.returncode == 0 and screenshot.exists(), shot.stderr
+    SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot, SCREENSHOT_COPY)
+    text = _VisibleText()
+    text.feed(dom.stdout)
+    return " ".join(" ".join(text.parts).split()), screenshot
+
+
+def test_page_names_the_failed_scenarios_and_steps(rendered: tuple[str, Path]) -> None:
+    """Both failing scenarios, their failed steps and the failed count are on the page."""
+    text, _ = rendered
+    assert "Scenario: Bob waits for a word nobody said" in text, text
+    assert "Scenario: Echoes checked in the wrong order" in text, text
+    assert re.search(r"Failed: 2\b", text), text
+    assert "Bob did not receive 'goodbye' within 0.5 s" in text, text
+    assert "Expected: <['second']> but: was <['first']>" in text, text
+
+
+def test_page_shows_the_transcript_of_the_failure(rendered: tuple[str, Path]) -> None:
+    """Under the failed step: every person's transcript, with arrows and ms."""
+    text, _ = rendered
+    assert text.count(CAPTION) == 2, text
+    for person in ("Alice", "Bob", "Carol"):
+        assert re.search(rf"{person} \(ws://127\.0\.0\.1:\d+\):", text), text
+    assert re.search(r"\d+\.\d ms ← 'hello'", text), text
+    assert re.search(r"\d+\.\d ms → '\{\"type\": \"ECHO\", \"value\": \"first\"\}'", text), text
+    assert re.search(r"\d+\.\d ms · close code 1000", text), text
+
+
+def test_screenshot_shows_failures_in_red(rendered: tuple[str, Path]) -> None:
+    """The rendered page is the full window and marks failures red, above the fold."""
+    _, screenshot = rendered
+    with Image.open(screenshot) as image:
+        assert image.size == WINDOW
+        pixels = image.convert("RGB").resize((WINDOW[0] // 8, WINDOW[1] // 8))
+        colours = [cast(tuple[int, int, int], pixel) for pixel in pixels.get_flattened_data()]
+    reddish = sum(1 for r, g, b in colours if r > 200 and g < 160 and b < 160)
+    assert reddish > len(colours) // 100, f"only {reddish} red pixels in {screenshot}"

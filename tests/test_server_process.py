@@ -1,0 +1,197 @@
+"""``python -m server`` as a real process: its URL, health check, limits, logs, shutdown."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import sys
+import urllib.request
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support import PROJECT_ROOT, run_python
+from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
+
+
+def _server(*options: str) -> ServerProcess:
+    return ServerProcess(
+        [sys.executable, "-m", "server", "--port", "0", *options], cwd=str(PROJECT_ROOT)
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[ServerProcess]:
+    with _server() as process:
+        yield process
+
+
+def _http_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port
+
+
+def test_prints_its_url_first_and_serves_on_it(server: ServerProcess) -> None:
+    """With --port 0 the first stdout line is the ws:// URL of a free port."""
+    assert server.url is not None and server.url.startswith("ws://127.0.0.1:")
+    with TestWebSocket(server.url, name="Alice") as alice:
+        alice.send_json({"type": "ECHO", "value": "up"})
+        alice.wait_for_message("up")
+
+
+def test_health_check_answers_plain_http(server: ServerProcess) -> None:
+    """GET /healthz answers 200 on the WebSocket port, without a WebSocket handshake."""
+    assert server.url is not None
+    host, port = _http_address(server.url)
+    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert response.read() == b"OK\n"
+
+
+def test_other_plain_http_requests_are_refused(server: ServerProcess) -> None:
+    """A plain GET elsewhere is not a WebSocket handshake: 426 Upgrade Required."""
+    assert server.url is not None
+    connection = http.client.HTTPConnection(*_http_address(server.url), timeout=5)
+    connection.request("GET", "/")
+    assert connection.getresponse().status == 426
+    connection.close()
+
+
+def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
+    """Graceful shutdown: every client gets 1001 (going away) and the exit status is 0."""
+    process = _server()
+    url = process.start()
+    clients = [TestWebSocket(url, name=name) for name in ("Alice", "Bob")]
+    for client in clients:
+        client.wait_until("open")
+    assert process.stop() == 0
+    for client in clients:
+        client.wait_until("close")
+        assert client.close_code == 1001
+    assert process.log_lines()[-1].endswith("INFO stopped")
+
+
+def test_sigint_also_shuts_down_cleanly() -> None:
+    """Ctrl-C (SIGINT) is as graceful as SIGTERM."""
+    process = _server()
+    url = process.start()
+    with TestWebSocket(url, name="Alice") as alice:
+        alice.wait_until("open")
+        assert process._process is not None
+        process._process.send_signal(signal.SIGINT)
+        alice.wait_until("close")
+        assert alice.close_code == 1001
+    assert process._process.wait(10) == 0
+    process.stop()
+
+
+def test_connections_beyond_the_limit_are_refused_with_503() -> None:
+    """--max-connections 2: the third client gets HTTP 503 with a reason."""
+    with _server("--max-connections", "2") as server:
+        assert server.url is not None
+        first, second = TestWebSocket(server.url, name="A"), TestWebSocket(server.url, name="B")
+        first.wait_until("open")
+        second.wait_until("open")
+        third = TestWebSocket(server.url, name="Carol")
+        with pytest.raises(ConnectionFailed, match=r"HTTP 503 \(server is full: 2 connections\)"):
+            third.wait_until("open")
+        first.close()
+        second.close()
+
+
+def test_messages_over_the_size_limit_close_with_1009() -> None:
+    """--max-message-size: a larger message closes that connection with 1009 only."""
+    with _server("--max-message-size", "1000") as server:
+        assert server.url is not None
+        with (
+            TestWebSocket(server.url, name="Bob") as bob,
+            TestWebSocket(server.url, name="Mallory") as mallory,
+        ):
+            mallory.send("x" * 1001)
+            mallory.wait_until("close")
+            assert mallory.close_code == 1009
+            bob.send_json({"type": "ECHO", "value": "still here"})
+            bob.wait_for_message("still here")
+
+
+def test_invalid_utf8_closes_with_1007() -> None:
+    """A text frame that is not UTF-8 closes the connection with 1007."""
+    with _server() as server:
+        assert server.url is not None
+        mallory = TestWebSocket(server.url, name="Mallory")
+        mallory.send(b"\xff\xfe", text=True)
+        mallory.wait_until("close")
+        assert mallory.close_code == 1007
+
+
+def test_logs_one_line_per_connection_and_per_rejected_message(server: ServerProcess) -> None:
+    """Opened, rejected and closed each log one line naming the client's address."""
+    assert server.url is not None
+    mark = server.log_mark()
+    with TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("not json")
+        alice.wait_for_match(lambda data: str(data).startswith("ERROR: "))
+    server.stop()
+    lines = server.log_lines(mark)
+    opened = [line for line in lines if "connection opened 127.0.0.1:" in line]
+    rejected = [line for line in lines if "rejected message from 127.0.0.1:" in line]
+    closed = [line for line in lines if "connection closed 127.0.0.1:" in line]
+    assert (len(opened), len(rejected), len(closed)) == (1, 1, 1), lines
+    assert "message is not valid JSON" in rejected[0]
+
+
+def test_log_level_warning_hides_connection_lines() -> None:
+    """--log-level warning keeps rejected messages but drops open/close lines."""
+    with _server("--log-level", "warning") as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice") as alice:
+            alice.send("{")
+            alice.wait_for_message_count(1)
+        server.stop()
+        lines = server.log_lines()
+        assert any("rejected message" in line for line in lines)
+        assert not any("connection opened" in line for line in lines)
+
+
+def test_a_port_in_use_is_one_clear_line_and_exit_1(server: ServerProcess) -> None:
+    """Starting on a taken port fails with a one-line reason, not a traceback."""
+    assert server.url is not None
+    _, port = _http_address(server.url)
+    result = run_python("-m", "server", "--port", str(port), timeout=30)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"server: cannot listen on 127.0.0.1:{port}:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "complaint"),
+    [
+        ("--max-connections", "0", "must be a positive number, not 0"),
+        ("--port", "99999", "must be from 0 to 65535, not 99999"),
+        ("--port", "-1", "must be from 0 to 65535, not -1"),
+        ("--port", "http", "must be from 0 to 65535, not http"),
+        ("--max-message-size", "lots", "must be a positive number, not lots"),
+    ],
+)
+def test_bad_options_are_refused_by_the_command_line(
+    option: str, value: str, complaint: str
+) -> None:
+    """Limits must be positive numbers and ports real ports: usage error, no traceback."""
+    result = run_python("-m", "server", option, value, timeout=30)
+    assert result.returncode == 2
+    assert complaint in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_group_name_limit_is_set_on_the_command_line() -> None:
+    """--max-group-name 5: five characters are fine, six are refused with the limit named."""
+    with _server("--max-group-name", "5") as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice") as alice:
+            alice.send_json({"type": "CREATE_GROUP", "value": "abcde"})
+            alice.wait_for_message("GROUP_CREATED: abcde")
+            alice.send_json({"type": "CREATE_GROUP", "value": "abcdef"})
+            alice.wait_for_message("ERROR: group name is longer than 5 characters")

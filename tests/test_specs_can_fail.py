@@ -1,0 +1,108 @@
+"""The acceptance specs judge the protocol: they fail on broken servers and pass
+on correct ones, including a slow one and an independent implementation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import PROJECT_ROOT, run_behave
+from wsharness import ServerProcess
+
+BROKEN_RULES = {
+    "echo-four-times": "A triple echo repeats the message exactly three times",
+    "echo-to-everyone": "An echo reaches only its sender",
+    "group-message-to-everyone": "People outside a group hear none of its messages",
+    "sender-left-out": "Every member hears a group message exactly once, the sender included",
+    "delivered-twice": "Every member hears a group message exactly once, the sender included",
+    "non-member-post-delivered": "A post from outside a group reaches no one in it",
+    "duplicate-group-accepted": "A group name can be taken only once",
+    "unknown-group-joined": "A group that does not exist cannot be joined",
+    "first-group-kept": "Joining a second group leaves the first",
+    "group-dies-with-creator": "A group lives on after its creator leaves",
+    "bad-reply-format": "Creating a group",
+    "group-name-ignored": "A member who moved on can no longer post to the old group",
+    "create-keeps-old-group": "Creating a new group leaves the old one",
+    "refused-but-added": "Someone refused a group name is not in that group",
+    "echo-twice": "A message comes back to its sender",
+}
+"""Each broken rule and a scenario that must catch it."""
+
+
+def _server(*args: str) -> ServerProcess:
+    return ServerProcess([sys.executable, "-m", *args, "--port", "0"], cwd=str(PROJECT_ROOT))
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    return tmp_path / "reports"
+
+
+@pytest.fixture(scope="module")
+def core_scenario_count(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """How many @core scenarios there are, counted by a dry run."""
+    run = run_behave("--dry-run", "--tags=@core", report_dir=tmp_path_factory.mktemp("dry"))
+    assert run.statuses, run.output
+    return len(run.statuses)
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN_RULES))
+def test_core_specs_fail_on_a_server_that_breaks_one_rule(fault: str, reports: Path) -> None:
+    """Against a server with one rule broken, behave fails, and the scenario about
+    that rule is among the failures."""
+    with _server("tests.servers.broken", "--fault", fault) as server:
+        assert server.url is not None
+        run = run_behave(
+            "--tags=@core",
+            "-D",
+            f"server_url={server.url}",
+            "-D",
+            "timeout=1",
+            report_dir=reports,
+        )
+    assert run.returncode != 0, run.output
+    failed = [name.split(" -- @")[0] for name in run.with_status("failed")]
+    assert BROKEN_RULES[fault] in failed, run.output
+
+
+def test_a_late_extra_message_is_caught_with_a_late_window(reports: Path) -> None:
+    """Round trips cannot see a copy a server sends later from background work;
+    -D late_window makes the "nothing else" steps watch for it."""
+    with _server("tests.servers.broken", "--fault", "late-fourth-echo") as server:
+        run = run_behave(
+            "--tags=@core",
+            "-D",
+            f"server_url={server.url}",
+            "-D",
+            "late_window=0.5",
+            "features/echo.feature",
+            report_dir=reports,
+        )
+    assert run.returncode != 0, run.output
+    failed = {name.split(" -- @")[0] for name in run.with_status("failed")}
+    assert failed == {"A triple echo repeats the message exactly three times"}, run.output
+
+
+def test_core_specs_pass_on_a_server_that_answers_300_ms_late(
+    reports: Path, core_scenario_count: int
+) -> None:
+    """Slowness is not a failure: every reply 300 ms late still passes, every scenario."""
+    with _server("tests.servers.broken", "--fault", "none", "--delay", "0.3") as server:
+        run = run_behave("-D", f"server_url={server.url}", report_dir=reports)
+    assert run.returncode == 0, run.output
+    assert not run.with_status("failed")
+    assert len(run.with_status("passed")) >= core_scenario_count
+
+
+def test_core_specs_pass_twice_on_an_independent_implementation(
+    reports: Path, core_scenario_count: int
+) -> None:
+    """A separate port of the article's server passes every @core scenario, twice in a
+    row against the same running process (unique names keep the runs apart)."""
+    with _server("tests.servers.article") as server:
+        for _ in range(2):
+            run = run_behave("--tags=@core", "-D", f"server_url={server.url}", report_dir=reports)
+            assert run.returncode == 0, run.output
+            assert len(run.with_status("passed")) == core_scenario_count

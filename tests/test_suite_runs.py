@@ -1,0 +1,166 @@
+"""The acceptance suite as a whole: repeatable, order-free, concurrent, and clear
+when the server is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import PROJECT_ROOT, run_behave, run_python
+from wsharness import ServerProcess
+
+REPEATS = 20
+
+
+@pytest.fixture(scope="module")
+def long_lived_server() -> Iterator[str]:
+    """One server for several behave runs, as a deployed server would be."""
+    with ServerProcess(
+        [sys.executable, "-m", "server", "--port", "0"], cwd=str(PROJECT_ROOT)
+    ) as server:
+        assert server.url is not None
+        yield server.url
+
+
+def _scenario_locations(report_dir: Path) -> list[str]:
+    """file:line of every scenario (each outline row too), from a dry run."""
+    report = report_dir / "dry.json"
+    result = run_python("-m", "behave", "--dry-run", "-f", "json", "-o", str(report))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [
+        element["location"]
+        for feature in json.loads(report.read_text())
+        for element in feature.get("elements", [])
+        if element.get("type") == "scenario"
+    ]
+
+
+def test_the_suite_passes_20_times_in_a_row(tmp_path: Path) -> None:
+    """Twenty full runs, each with its own embedded server: twenty green."""
+    for attempt in range(REPEATS):
+        run = run_behave(report_dir=tmp_path)
+        assert run.returncode == 0, f"run {attempt + 1} of {REPEATS}:\n{run.output}"
+        assert run.statuses and not run.with_status("failed")
+
+
+def test_every_scenario_passes_alone_in_reverse_order(
+    tmp_path: Path, long_lived_server: str
+) -> None:
+    """Each scenario run on its own, last to first, against one long-lived server."""
+    locations = _scenario_locations(tmp_path)
+    assert len(locations) > 20
+    for location in reversed(locations):
+        run = run_behave(location, "-D", f"server_url={long_lived_server}", report_dir=tmp_path)
+        assert run.returncode == 0, f"{location}:\n{run.output}"
+        assert list(run.statuses.values()) == ["passed"], location
+
+
+def test_two_runs_at_once_against_one_server_both_pass(
+    tmp_path: Path, long_lived_server: str
+) -> None:
+    """Concurrent runs meet no one else's groups: unique names keep them apart."""
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "behave",
+                "-f",
+                "progress",
+                "-D",
+                f"server_url={long_lived_server}",
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for run in runs:
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+
+
+def test_an_unreachable_server_stops_the_run_with_one_line() -> None:
+    """No server at the URL: one line naming URL and cause, no scenario run, exit 1."""
+    result = run_python("-m", "behave", "-D", "server_url=ws://127.0.0.1:9", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "ABORTED: cannot run the acceptance suite: cannot reach the server under test: "
+        "the server check could not connect to ws://127.0.0.1:9: "
+        "connection refused (is the server running?)"
+    )
+    assert "Traceback" not in result.stdout
+    assert "0 scenarios passed, 0 failed" in result.stdout
+
+
+def test_the_environment_variable_also_points_the_suite_at_a_server(
+    long_lived_server: str,
+) -> None:
+    """WS_SERVER_URL does what -D server_url does: a dead URL fails the run (so no
+    server of its own was started), a live one passes."""
+
+    def run_with(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "behave", "-f", "progress", "features/echo.feature"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "WS_SERVER_URL": url},
+        )
+
+    dead = run_with("ws://127.0.0.1:9")
+    assert dead.returncode == 1
+    assert "could not connect to ws://127.0.0.1:9" in dead.stderr
+    live = run_with(long_lived_server)
+    assert live.returncode == 0, live.stdout + live.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_still_stops_its_server(signum: int) -> None:
+    """Ctrl-C or a CI job's SIGTERM in the middle of a step: behave stops, and so does
+    the server it started."""
+    behave = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "behave",
+            "-f",
+            "plain",
+            "--no-capture",
+            "-D",
+            "timeout=60",
+            "tests/fixtures/waits_forever.feature",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert behave.stdout is not None
+    try:
+        for line in behave.stdout:  # blocks until the step before the long wait has passed
+            if "Given Alice is connected ... passed" in line:
+                break
+        children = Path(f"/proc/{behave.pid}/task/{behave.pid}/children").read_text().split()
+        assert len(children) == 1, "behave started one server"
+        server_pid = int(children[0])
+        behave.send_signal(signum)
+        output = behave.communicate(timeout=30)[0]
+    finally:
+        behave.kill()
+        behave.wait()
+    assert behave.returncode != 0, output
+    assert not Path(f"/proc/{server_pid}").exists(), f"the server {server_pid} is still running"

@@ -1,0 +1,344 @@
+"""TestWebSocket against servers the tests control: the races the article discusses."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+
+import pytest
+from hamcrest import contains_string
+from websockets.asyncio.server import ServerConnection
+
+from tests.support import ControlledServer, controlled_server
+from wsharness import (
+    ConnectionFailed,
+    ConnectionLost,
+    TestWebSocket,
+    UnexpectedMessage,
+    WaitTimeout,
+    json_containing,
+)
+
+SHORT = 0.2
+"""A timeout for waits that are meant to fail; long enough to be a real wait."""
+
+
+async def _echo(connection: ServerConnection) -> None:
+    async for message in connection:
+        await connection.send(message)
+
+
+def _send_soon(server: ControlledServer, connection: ServerConnection, text: str) -> None:
+    """Have the server send ``text`` 0.1 s from now, so it lands inside a wait that
+    the test starts next: the way to test "arrives during the wait"."""
+
+    async def schedule() -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.1, lambda: loop.create_task(connection.send(text)))
+
+    server.do(schedule())
+
+
+def test_wait_until_open_returns_once_connected_and_again_at_once() -> None:
+    """The client connects in the background; a second wait returns without waiting."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        alice.wait_until("open", timeout=0)
+        assert alice.state == "open"
+
+
+def test_message_that_arrived_before_the_wait_is_found_at_once() -> None:
+    """A message already received satisfies a wait with no time left at all."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("hello")
+        alice.wait_for_message_count(1)
+        record = alice.wait_for_message("hello", timeout=0)
+        assert record.data == "hello"
+
+
+def test_message_that_arrives_during_the_wait_ends_it() -> None:
+    """A wait that starts before the message arrives returns when it does."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+        started = time.monotonic()
+        _send_soon(server, connection, "late news")
+        record = alice.wait_for_message("late news")
+        assert alice.messages == ["late news"]
+        # The message really arrived while the wait was under way, not before it.
+        assert record.at - started >= 0.05
+
+
+def test_message_that_never_arrives_times_out_with_a_full_account() -> None:
+    """The error names the client, what it waited for and everything it got."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("first")
+        alice.send(b"\x01\x02")
+        alice.wait_for_message_count(2)
+        with pytest.raises(WaitTimeout) as failure:
+            alice.wait_for_message("never", timeout=SHORT)
+        text = str(failure.value)
+        assert text.startswith("Alice did not receive 'never' within 0.2 s")
+        assert "it received 2 messages" in text
+        assert "1. 'first'" in text
+        assert "2. <binary, 2 bytes: 01 02>" in text
+
+
+def test_include_existing_false_waits_for_a_new_occurrence() -> None:
+    """An old copy does not count; a copy that arrives during the wait does."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+        server.do(connection.send("ping"))
+        alice.wait_for_message("ping")
+        with pytest.raises(WaitTimeout):
+            alice.wait_for_message("ping", include_existing=False, timeout=SHORT)
+        _send_soon(server, connection, "ping")
+        alice.wait_for_message("ping", include_existing=False)
+        assert alice.messages == ["ping", "ping"]
+
+
+def test_include_existing_false_is_not_fooled_by_cleared_messages() -> None:
+    """Clearing stored messages does not make an old message look new."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("a")
+        alice.send("b")
+        alice.wait_for_message_count(2)
+        since = alice.received_count
+        alice.clear_messages()
+        alice.send("a")
+        record = alice.wait_for(lambda r: r.data == "a", description="'a'", since=since)
+        assert record.seq == 2
+
+
+def test_count_wait_returns_at_once_when_enough_messages_are_there() -> None:
+    """Count waits accept more messages than asked for and return copies."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        for word in ("one", "two", "three"):
+            alice.send(word)
+        assert alice.wait_for_message_count(3) == ["one", "two", "three"]
+        copy = alice.wait_for_message_count(2, timeout=0)
+        assert copy == ["one", "two", "three"]
+        copy.append("tampered")
+        assert alice.messages == ["one", "two", "three"]
+
+
+def test_count_wait_that_falls_short_says_how_many_arrived() -> None:
+    """A count wait that times out lists the messages that did arrive."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("only one")
+        alice.wait_for_message("only one")
+        with pytest.raises(WaitTimeout, match=r"did not receive 2 messages.*received 1 message"):
+            alice.wait_for_message_count(2, timeout=SHORT)
+
+
+def test_clear_messages_forgets_messages_but_not_the_transcript() -> None:
+    """Cleared messages are gone from ``messages``; the transcript keeps them."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("x")
+        alice.wait_for_message("x")
+        alice.clear_messages()
+        assert alice.messages == []
+        with pytest.raises(WaitTimeout, match="received nothing since its messages were cleared"):
+            alice.wait_for_message("x", timeout=0)
+        kinds = [event.kind for event in alice.transcript]
+        assert kinds == ["open", "sent", "received"]
+
+
+def test_binary_frame_never_equals_text() -> None:
+    """b"hi" does not satisfy a wait for "hi", and the other way round."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send(b"hi")
+        alice.wait_for_message(b"hi")
+        with pytest.raises(WaitTimeout):
+            alice.wait_for_message("hi", timeout=0)
+        assert alice.messages == [b"hi"]
+
+
+def test_messages_keep_order_and_arrival_time() -> None:
+    """Records are numbered in arrival order and carry non-decreasing times."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        for n in range(20):
+            alice.send(str(n))
+        alice.wait_for_message_count(20)
+        records = alice.received
+        assert [r.data for r in records] == [str(n) for n in range(20)]
+        assert [r.seq for r in records] == list(range(20))
+        assert all(a.at <= b.at for a, b in itertools.pairwise(records))
+        assert records[0].at >= alice.created_at
+
+
+def test_wait_for_match_uses_pyhamcrest_matchers() -> None:
+    """A JSON subset matcher finds the message; a failing one is described."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send_json({"type": "CHAT", "from": "Bob", "text": "hi"})
+        record = alice.wait_for_match(json_containing({"from": "Bob"}))
+        assert json.loads(str(record.data))["text"] == "hi"
+        alice.wait_for_match(contains_string("CHAT"), timeout=0)
+        with pytest.raises(WaitTimeout, match=r'a JSON text containing \{"from": "Carol"\}'):
+            alice.wait_for_match(json_containing({"from": "Carol"}), timeout=0)
+
+
+def test_assert_no_message_passes_in_silence_and_fails_on_arrival() -> None:
+    """The quiet window fails as soon as a message arrives, naming it."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+        alice.assert_no_message(within=SHORT)
+        _send_soon(server, connection, "surprise")
+        with pytest.raises(UnexpectedMessage, match="Alice received 'surprise' within 5 s"):
+            alice.assert_no_message(within=5)
+
+
+def test_close_is_recorded_with_code_and_reason() -> None:
+    """A close by the server ends ``wait_until("close")`` and keeps code and reason."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+        server.do(connection.close(4000, "bye now"))
+        alice.wait_until("close")
+        assert (alice.close_code, alice.close_reason) == (4000, "bye now")
+        assert alice.transcript[-1].detail == "code 4000, bye now"
+
+
+def test_wait_fails_at_once_when_the_connection_closes() -> None:
+    """A message wait ends with ConnectionLost when the server goes away, not a timeout."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+
+        async def close_soon() -> None:
+            asyncio.get_running_loop().call_later(0.1, connection.transport.abort)
+
+        server.do(close_soon())
+        with pytest.raises(ConnectionLost, match=r"Alice could not receive 'reply'.*code 1006"):
+            alice.wait_for_message("reply", timeout=30)
+
+
+def test_close_waits_until_closed_and_is_idempotent() -> None:
+    """close() returns once closed; calling it again is harmless."""
+    with controlled_server() as server:
+        alice = TestWebSocket(server.url, name="Alice")
+        alice.wait_until("open")
+        alice.close()
+        alice.close()
+        assert (alice.state, alice.close_code) == ("closed", 1000)
+        alice.wait_until("close", timeout=0)
+
+
+def test_close_before_the_connection_opened_abandons_the_attempt() -> None:
+    """Against a listener that never answers the handshake, close() ends the attempt."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        alice = TestWebSocket(f"ws://127.0.0.1:{port}", name="Alice")
+        assert alice.state == "connecting"
+        alice.close()
+        alice.close()
+        alice.wait_until("close", timeout=0)
+        with pytest.raises(ConnectionFailed, match="closed before its connection"):
+            alice.wait_until("open", timeout=0)
+
+
+def test_drop_cuts_the_connection_without_a_closing_handshake() -> None:
+    """A dropped client looks like a crash: the server sees code 1006."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+        alice.drop()
+        server.do(connection.wait_closed())
+        assert connection.close_code == 1006
+        assert alice.close_code == 1006
+
+
+def test_send_waits_for_the_connection_to_open() -> None:
+    """A test may send straight after creating the client."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("no need to wait")
+        alice.wait_for_message("no need to wait")
+
+
+def test_sending_on_a_closed_connection_says_so() -> None:
+    """Sending after close raises ConnectionLost naming the client and the message."""
+    with controlled_server() as server:
+        alice = TestWebSocket(server.url, name="Alice")
+        alice.wait_until("open")
+        alice.close()
+        with pytest.raises(ConnectionLost, match=r"Alice cannot send 'late': .*code 1000"):
+            alice.send("late")
+
+
+def test_refused_connection_names_url_and_cause() -> None:
+    """Nothing listening: one line with the URL and 'connection refused'."""
+    with controlled_server() as server:
+        url = server.url
+    bob = TestWebSocket(url, name="Bob")
+    with pytest.raises(ConnectionFailed) as failure:
+        bob.wait_until("open")
+    assert str(failure.value) == (
+        f"Bob could not connect to {url}: connection refused (is the server running?)"
+    )
+    assert "\n" not in str(failure.value)
+
+
+def test_rejected_handshake_names_the_http_status() -> None:
+    """A server that answers the handshake with HTTP 503 is reported as such."""
+
+    def refuse(connection: ServerConnection, request: object) -> object:
+        return connection.respond(503, "full\n")
+
+    with controlled_server(process_request=refuse) as server:
+        carol = TestWebSocket(server.url, name="Carol")
+        with pytest.raises(ConnectionFailed, match=r"the server answered HTTP 503 \(full\)"):
+            carol.send("hello")
+
+
+def test_bad_arguments_are_refused_early() -> None:
+    """URLs, states, timeouts and counts are checked before anything happens."""
+    with pytest.raises(ValueError, match="must start with ws://"):
+        TestWebSocket("http://localhost")
+    with controlled_server() as server, TestWebSocket(server.url) as client:
+        with pytest.raises(ValueError, match='"open" or "close"'):
+            client.wait_until("opened")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="timeout must be"):
+            client.wait_for_message("x", timeout=-1)
+        with pytest.raises(ValueError, match="count must be"):
+            client.wait_for_message_count(-1)
+        with pytest.raises(TypeError, match="str or bytes"):
+            client.send(42)  # type: ignore[arg-type]
+
+
+def test_client_answers_pings_while_the_test_is_busy_elsewhere() -> None:
+    """The background loop keeps answering pings while the test thread blocks."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+        connection = server.next_connection()
+
+        async def ping_round_trips() -> None:
+            for _ in range(5):
+                pong = await connection.ping()
+                await asyncio.wait_for(pong, 2)
+
+        # The test thread blocks in this call; the pongs come from the harness's loop.
+        server.do(ping_round_trips(), timeout=15)
+        assert alice.state == "open"
+
+
+def test_a_thousand_clients_share_one_thread() -> None:
+    """Clients cost sockets, not threads: 1,000 of them add no thread."""
+    with controlled_server(_echo) as server:
+        TestWebSocket(server.url, name="warm-up").close()
+        threads_before = threading.active_count()
+        clients = [TestWebSocket(server.url, name=f"client {n}") for n in range(1000)]
+        try:
+            for client in clients:
+                client.wait_until("open")
+            clients[-1].send("still fine")
+            clients[-1].wait_for_message("still fine")
+            assert threading.active_count() == threads_before
+        finally:
+            for client in clients:
+                client.close()

@@ -1,0 +1,163 @@
+"""Parsing frames into commands: every bad input gets a specific reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.commands import (
+    CreateGroup,
+    Echo,
+    EchoTimes3,
+    JoinGroup,
+    LeaveGroup,
+    MessageGroup,
+)
+from server.wire import BadMessage, parse_command
+
+
+@pytest.mark.parametrize(
+    ("document", "command"),
+    [
+        ({"type": "ECHO", "value": "hi"}, Echo("hi")),
+        ({"type": "ECHO", "value": ""}, Echo("")),
+        ({"type": "ECHO_TIMES_3", "value": "hi"}, EchoTimes3("hi")),
+        ({"type": "CREATE_GROUP", "value": "book club"}, CreateGroup("book club")),
+        ({"type": "JOIN_GROUP", "value": "book club"}, JoinGroup("book club")),
+        ({"type": "LEAVE_GROUP"}, LeaveGroup()),
+        ({"type": "LEAVE_GROUP", "value": None}, LeaveGroup()),
+        (
+            {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "m"}},
+            MessageGroup("g", "m"),
+        ),
+        ({"type": "ECHO", "value": "x", "extra": 1}, Echo("x")),
+    ],
+)
+def test_well_formed_requests_become_commands(document: object, command: object) -> None:
+    """The article's requests parse to their commands; unknown extra keys are ignored."""
+    assert parse_command(json.dumps(document)) == command
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("", "message is empty; send a JSON object"),
+        ("   ", "message is empty; send a JSON object"),
+        ("hello", "message is not valid JSON (Expecting value: line 1 column 1 (char 0))"),
+        (
+            "[1, 2]",
+            'message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a list',
+        ),
+        (
+            '"ECHO"',
+            'message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a string',
+        ),
+        ("null", 'message must be a JSON object like {"type": "ECHO", "value": "hi"}, not null'),
+        ('{"value": "x"}', 'message has no "type"'),
+        ('{"type": 7}', '"type" must be a string, not a number'),
+        ('{"type": null}', '"type" must be a string, not null'),
+        (
+            '{"type": "SHOUT", "value": "x"}',
+            "unknown type 'SHOUT'; known types: ECHO, ECHO_TIMES_3, CREATE_GROUP, "
+            "JOIN_GROUP, LEAVE_GROUP, MESSAGE_GROUP",
+        ),
+        ('{"type": "ECHO"}', 'ECHO needs a "value"'),
+        ('{"type": "ECHO", "value": 3}', 'ECHO "value" must be a string, not a number'),
+        (
+            '{"type": "ECHO_TIMES_3", "value": [1]}',
+            'ECHO_TIMES_3 "value" must be a string, not a list',
+        ),
+        (
+            '{"type": "CREATE_GROUP", "value": {}}',
+            'CREATE_GROUP "value" must be a string, not an object',
+        ),
+        ('{"type": "JOIN_GROUP", "value": null}', 'JOIN_GROUP "value" must be a string, not null'),
+        (
+            '{"type": "JOIN_GROUP", "value": true}',
+            'JOIN_GROUP "value" must be a string, not true/false',
+        ),
+        ('{"type": "CREATE_GROUP", "value": ""}', "group name must not be blank"),
+        ('{"type": "CREATE_GROUP", "value": " \\t "}', "group name must not be blank"),
+        (
+            '{"type": "MESSAGE_GROUP", "value": "hi"}',
+            'MESSAGE_GROUP "value" must be an object with "groupName" and "groupMessage", '
+            "not a string",
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupName": "g"}}',
+            'MESSAGE_GROUP "value" has no "groupMessage"',
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupMessage": "m"}}',
+            'MESSAGE_GROUP "value" has no "groupName"',
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupName": 1, "groupMessage": "m"}}',
+            'MESSAGE_GROUP "groupName" must be a string, not a number',
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": null}}',
+            'MESSAGE_GROUP "groupMessage" must be a string, not null',
+        ),
+        (b'{"type": "ECHO", "value": "hi"}', "binary frames are not supported; send JSON as text"),
+    ],
+)
+def test_bad_frames_get_a_specific_reason(frame: str | bytes, reason: str) -> None:
+    """Each class of bad input names what is wrong with it."""
+    with pytest.raises(BadMessage) as bad:
+        parse_command(frame)
+    assert bad.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (
+            '{"type": "ECHO", "value": "a\\ud800"}',
+            "ECHO \"value\" contains an unpaired surrogate ('\\ud800'), which is not valid Unicode",
+        ),
+        (
+            '{"type": "CREATE_GROUP", "value": "\\udc80"}',
+            "CREATE_GROUP \"value\" contains an unpaired surrogate ('\\udc80'), "
+            "which is not valid Unicode",
+        ),
+        (
+            '{"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "\\udfff"}}',
+            "MESSAGE_GROUP \"groupMessage\" contains an unpaired surrogate ('\\udfff'), "
+            "which is not valid Unicode",
+        ),
+    ],
+)
+def test_lone_surrogates_spelled_in_json_are_refused(frame: str, reason: str) -> None:
+    """JSON escapes can spell text that no frame can carry; it is refused up front."""
+    with pytest.raises(BadMessage) as bad:
+        parse_command(frame)
+    assert bad.value.reason == reason
+
+
+def test_a_surrogate_pair_is_ordinary_text() -> None:
+    """An escaped pair is one character outside the BMP, and fine."""
+    assert parse_command('{"type": "ECHO", "value": "\\ud83d\\udc4b"}') == Echo("👋")
+
+
+def test_pathologically_nested_json_is_refused_not_crashed_on() -> None:
+    """100,000 levels of nesting make json raise RecursionError; that is a bad message."""
+    with pytest.raises(BadMessage, match="nested too deeply"):
+        parse_command("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BadMessage, match="nested too deeply"):
+        parse_command('{"a":' * 100_000 + "1" + "}" * 100_000)
+
+
+def test_group_names_longer_than_the_limit_are_refused() -> None:
+    """The limit is inclusive and configurable."""
+    assert parse_command(json.dumps({"type": "JOIN_GROUP", "value": "x" * 10}), max_group_name=10)
+    with pytest.raises(BadMessage, match="group name is longer than 10 characters"):
+        parse_command(json.dumps({"type": "JOIN_GROUP", "value": "x" * 11}), max_group_name=10)
+
+
+def test_a_huge_unknown_type_is_quoted_short() -> None:
+    """A client cannot make the server echo megabytes back inside an error."""
+    with pytest.raises(BadMessage) as bad:
+        parse_command(json.dumps({"type": "X" * 100_000, "value": "v"}))
+    assert len(bad.value.reason) < 200
