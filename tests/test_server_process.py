@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import json
 import signal
+import socket
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -195,3 +199,33 @@ def test_the_group_name_limit_is_set_on_the_command_line() -> None:
             alice.wait_for_message("GROUP_CREATED: abcde")
             alice.send_json({"type": "CREATE_GROUP", "value": "abcdef"})
             alice.wait_for_message("ERROR: group name is longer than 5 characters")
+
+
+def test_a_client_that_never_reads_is_held_back_not_buffered(server: ServerProcess) -> None:
+    """Backpressure: a client that sends echo requests but never reads its replies
+    stops being read once its replies back up, while others chat on."""
+    from websockets.sync.client import connect
+
+    assert server.url is not None
+    request = json.dumps({"type": "ECHO", "value": "x" * 1000})
+    total = 20_000  # about 20 MB of replies if the server buffered them all
+    sent = 0
+    with connect(server.url, max_queue=1, compression=None) as flooder:
+
+        def flood() -> None:
+            nonlocal sent
+            with contextlib.suppress(Exception):  # the connection closes at the end
+                for _ in range(total):
+                    flooder.send(request)
+                    sent += 1
+
+        sender = threading.Thread(target=flood, daemon=True)
+        sender.start()
+        # The deliberate window: if the server kept reading, 20 MB would pass in it.
+        sender.join(timeout=3)
+        assert sender.is_alive(), f"the server read all {total} requests without backpressure"
+        assert sent < total
+        with TestWebSocket(server.url, name="Bob") as bob:
+            bob.send_json({"type": "ECHO", "value": "still served"})
+            bob.wait_for_message("still served")
+        flooder.socket.shutdown(socket.SHUT_RDWR)
