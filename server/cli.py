@@ -99,13 +99,14 @@ async def serve_until_signalled(
     chat: ChatServer, host: str, port: int, loop_name: str = "asyncio"
 ) -> None:
     """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM."""
-    url = await chat.start(host, port)
-    print(url, flush=True)
-    logging.getLogger("chat.server").info("listening on %s (%s event loop)", url, loop_name)
+    # Handlers first: whoever reads the URL may send SIGTERM the next instant.
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    url = await chat.start(host, port)
+    print(url, flush=True)
+    logging.getLogger("chat.server").info("listening on %s (%s event loop)", url, loop_name)
     await stopping.wait()
     log = logging.getLogger("chat.server")
     log.info("shutting down")

@@ -77,6 +77,14 @@ def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
     assert process.log_lines()[-1].endswith("INFO stopped")
 
 
+def test_sigterm_straight_after_the_url_still_exits_0() -> None:
+    """The signal handlers are in place before the URL is printed."""
+    for _ in range(5):
+        process = _server()
+        process.start()
+        assert process.stop() == 0
+
+
 def test_sigint_also_shuts_down_cleanly() -> None:
     """Ctrl-C (SIGINT) is as graceful as SIGTERM."""
     process = _server()
