@@ -19,7 +19,19 @@ BEHAVEX = str(Path(sys.executable).parent / "behavex")
 
 
 def run_behavex(output: Path, *args: str) -> tuple[int, str]:
-    result = run([BEHAVEX, "--no-color", "--parallel-processes", "2", "-o", str(output), *args])
+    result = run(
+        [
+            BEHAVEX,
+            "--no-color",
+            "--parallel-processes",
+            "2",
+            "-o",
+            str(output),
+            "-t",
+            "not @load",
+            *args,
+        ]
+    )
     return result.returncode, result.stdout + result.stderr
 
 
