@@ -77,13 +77,13 @@ class ChatServer:
             return connection.respond(HTTPStatus.OK, "OK\n")
         if self._open_connections >= self.limits.max_connections:
             log.warning(
-                "refused connection from %s: server is full (%d connections)",
+                "refused connection from %s: server is full (%s)",
                 peer_name(connection),
-                self.limits.max_connections,
+                _count(self.limits.max_connections, "connection"),
             )
             return connection.respond(
                 HTTPStatus.SERVICE_UNAVAILABLE,
-                f"server is full: {self.limits.max_connections} connections\n",
+                f"server is full: {_count(self.limits.max_connections, 'connection')}\n",
             )
         return None
 
@@ -122,6 +122,10 @@ class ChatServer:
         # high-water mark, we do not read its next request.
         with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
             await connection.drain()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def format_url(host: str, port: int) -> str:

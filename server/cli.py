@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -73,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(
         logging.DEBUG if args.log_level == "debug" else logging.ERROR
     )
+    _raise_open_file_limit()
     limits = Limits(
         max_message_size=args.max_message_size,
         max_group_name=args.max_group_name,
@@ -112,6 +115,14 @@ async def serve_until_signalled(
     log.info("shutting down")
     await chat.stop()
     log.info("stopped")
+
+
+def _raise_open_file_limit() -> None:
+    """Each connection is a file: lift the soft limit (often 1,024) to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _port(text: str) -> int:

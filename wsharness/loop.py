@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
+import resource
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -88,5 +90,20 @@ def shared_loop() -> EventLoopThread:
     global _shared
     with _shared_lock:
         if _shared is None or not _shared.thread.is_alive():
+            raise_open_file_limit()
             _shared = EventLoopThread()
         return _shared
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; return it.
+
+    Each client is a socket, and many systems start processes at 1,024 files, far
+    below what a crowd of clients needs and what the hard limit allows.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
