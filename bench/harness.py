@@ -21,7 +21,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import connect as async_connect
@@ -29,7 +28,7 @@ from websockets.sync.client import connect as sync_connect
 
 from acceptance import chat
 from acceptance.cast import Cast
-from wsharness import Received, TestWebSocket
+from wsharness import TestWebSocket
 from wsharness.loop import new_event_loop
 
 Result = dict[str, Any]
@@ -55,14 +54,9 @@ def _testwebsocket_round_trips(url: str, requests: list[str], replies: list[str]
         client.wait_until("open")
         started = time.perf_counter()
         for request, reply in zip(requests, replies, strict=True):
-            since = client.received_count
             client.send(request)
-            client.wait_for(_equal_to(reply), description=reply, since=since)
+            client.wait_for_message(reply, include_existing=False)
         return time.perf_counter() - started
-
-
-def _equal_to(expected: str) -> Callable[[Received], bool]:
-    return lambda record: record.data == expected
 
 
 def _sync_round_trips(url: str, requests: list[str], replies: list[str]) -> float:
@@ -90,16 +84,15 @@ def crowd(url: str, clients: int) -> Result:
     names = [f"Guest {n}" for n in range(clients)]
     started = time.perf_counter()
     cast.connect(["Host"])
-    cast["Host"].request(chat.create_group(cast.names("crowd")))
-    cast["Host"].hear(chat.group_created(cast.names("crowd")))
+    cast["Host"].request(chat.create_group(cast.unique_name("crowd")))
+    cast["Host"].hear(chat.group_created(cast.unique_name("crowd")))
     cast.join("Host", "crowd")
     cast.connect(names)
     opened = time.perf_counter()
     cast.join_group(names, "crowd")
     joined = time.perf_counter()
-    cast["Host"].request(chat.message_group(cast.names("crowd"), "hello, crowd"))
-    for person in cast.members("crowd"):
-        person.hear("hello, crowd")
+    cast["Host"].request(chat.message_group(cast.unique_name("crowd"), "hello, crowd"))
+    cast.hear_each(cast.member_names("crowd"), "hello, crowd")
     heard = time.perf_counter()
     threads = threading.active_count()
     rss_after = rss_mib()

@@ -20,14 +20,10 @@ def step_connected(context: Context, names: list[str]) -> None:
 @when("{name:Name} disconnects")
 def step_disconnects(context: Context, name: str) -> None:
     """Close the person's connection politely, with a closing handshake."""
-    context.cast[name].closing_expected = True
-    context.cast[name].client.close()
-    context.cast.leave(name)
+    context.cast.disconnect(name)
 
 
 @when("{name:Name} loses the connection")
 def step_loses_connection(context: Context, name: str) -> None:
     """Cut the person's connection without a closing handshake, like a crash."""
-    context.cast[name].closing_expected = True
-    context.cast[name].client.drop()
-    context.cast.leave(name)
+    context.cast.disconnect(name, abruptly=True)

@@ -19,9 +19,7 @@ DEFAULT_CROWD = 1000
 @given('a crowd has joined the group "{group}"')
 def step_crowd_joined(context: Context, group: str) -> None:
     """Connect the crowd and have every one of them join the group."""
-    names = [f"Guest {number}" for number in range(1, crowd_size(context) + 1)]
-    context.cast.connect(names)
-    context.cast.join_group(names, group)
+    context.cast.gather_crowd(crowd_size(context), group)
 
 
 def crowd_size(context: Context) -> int:

@@ -6,32 +6,29 @@ Group names in feature text are made unique to the scenario before they go on
 the wire (see :class:`acceptance.cast.UniqueNames`).
 """
 
-import time
-
 from behave import given, then, when
 from behave.runner import Context
 
 import acceptance.step_types  # noqa: F401
 from acceptance import chat
-from wsharness import settings
 
 
 @when('{name:Name} creates the group "{group}"')
 def step_creates_group(context: Context, name: str, group: str) -> None:
     """Ask to create a group; the reply is checked by a Then step."""
-    context.cast[name].request(chat.create_group(context.cast.names(group)))
+    context.cast[name].request(chat.create_group(context.cast.unique_name(group)))
 
 
 @when('{name:Name} joins the group "{group}"')
 def step_joins_group(context: Context, name: str, group: str) -> None:
     """Ask to join a group; the reply is checked by a Then step."""
-    context.cast[name].request(chat.join_group(context.cast.names(group)))
+    context.cast[name].request(chat.join_group(context.cast.unique_name(group)))
 
 
 @when('{name:Name} posts "{message}" to "{group}"')
 def step_posts(context: Context, name: str, message: str, group: str) -> None:
     """Send a message to a group."""
-    context.cast[name].request(chat.message_group(context.cast.names(group), message))
+    context.cast[name].request(chat.message_group(context.cast.unique_name(group), message))
 
 
 @given('{name:Name} has created the group "{group}"')
@@ -51,21 +48,21 @@ def step_has_joined_group(context: Context, name: str, group: str) -> None:
 @then('{name:Name} is told the group "{group}" was created')
 def step_told_created(context: Context, name: str, group: str) -> None:
     """The server confirms the new group; its creator is now in it."""
-    context.cast[name].hear(chat.group_created(context.cast.names(group)))
+    context.cast[name].hear(chat.group_created(context.cast.unique_name(group)))
     context.cast.join(name, group)
 
 
 @then('{name:Name} is told {pronoun:w} has joined "{group}"')
 def step_told_joined(context: Context, name: str, pronoun: str, group: str) -> None:
     """The server confirms that the person is now in the group."""
-    context.cast[name].hear(chat.group_joined(context.cast.names(group)))
+    context.cast[name].hear(chat.group_joined(context.cast.unique_name(group)))
     context.cast.join(name, group)
 
 
 @then('{name:Name} is told the group "{group}" is unavailable')
 def step_told_unavailable(context: Context, name: str, group: str) -> None:
     """The server refuses: the name is taken (create) or unknown (join)."""
-    context.cast[name].hear(chat.group_unavailable(context.cast.names(group)))
+    context.cast[name].hear(chat.group_unavailable(context.cast.unique_name(group)))
 
 
 @given('{name:Name} has been refused the group "{group}"')
@@ -84,54 +81,34 @@ def step_leaves_group(context: Context, name: str, pronoun: str) -> None:
 @given("{name:Name} has left {pronoun:w} group")
 def step_has_left_group(context: Context, name: str, pronoun: str) -> None:
     """Leave one's group and wait for the confirmation."""
-    groups = [group for group, members in context.cast.groups.items() if name in members]
-    assert groups, f"{name} is in no group in this scenario"
+    group = context.cast.group_of(name)
     step_leaves_group(context, name, pronoun)
-    step_told_left(context, name, pronoun, groups[0])
+    step_told_left(context, name, pronoun, group)
 
 
 @then('{name:Name} is told {pronoun:w} has left "{group}"')
 def step_told_left(context: Context, name: str, pronoun: str, group: str) -> None:
     """The server confirms that the person is no longer in the group."""
-    context.cast[name].hear(chat.group_left(context.cast.names(group)))
+    context.cast[name].hear(chat.group_left(context.cast.unique_name(group)))
     context.cast.leave(name)
 
 
 @then('{name:Name} is told {pronoun:w} is not a member of "{group}"')
 def step_told_not_member(context: Context, name: str, pronoun: str, group: str) -> None:
     """A post to a group one is not in is refused, and the sender is told."""
-    context.cast[name].hear(chat.not_a_member(context.cast.names(group)))
+    context.cast[name].hear(chat.not_a_member(context.cast.unique_name(group)))
 
 
 @then('{name:Name} can soon create the group "{group}"')
 def step_can_soon_create(context: Context, name: str, group: str) -> None:
-    """The name becomes free: creating it succeeds within the timeout.
-
-    The protocol does not acknowledge a disconnect, so this step retries the
-    request each time the server answers "unavailable", until it succeeds or
-    time runs out. Each try waits for the server's reply; nothing sleeps.
-    """
-    person = context.cast[name]
-    wire_name = context.cast.names(group)
-    created, unavailable = chat.group_created(wire_name), chat.group_unavailable(wire_name)
-    deadline = time.monotonic() + settings.timing().wait
-    while True:
-        person.request(chat.create_group(wire_name))
-        reply = person.hear_matching(lambda data: data in (created, unavailable), created)
-        if reply.data == created:
-            context.cast.join(name, group)
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f'{name} was still told the group "{group}" is unavailable after '
-                f"{settings.timing().wait:g} s"
-            )
+    """The name becomes free: creating it succeeds within the timeout."""
+    context.cast.create_group_once_free(name, group)
 
 
 @when("{name:Name} creates a group with a {length:d}-character name")
 def step_creates_long_named_group(context: Context, name: str, length: int) -> None:
     """Ask to create a group whose (unique) name has exactly this many characters."""
-    context.sized_group_name = context.cast.names.of_length(length)
+    context.sized_group_name = context.cast.unique_name.of_length(length)
     context.cast[name].request(chat.create_group(context.sized_group_name))
 
 

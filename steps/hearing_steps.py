@@ -18,24 +18,19 @@ import acceptance.step_types  # noqa: F401
 @then('{names:Names} each hear "{message}"')
 def step_hears(context: Context, names: list[str], message: str) -> None:
     """Each person receives the message (one more copy, if they heard it before)."""
-    for name in names:
-        context.cast[name].hear(message)
+    context.cast.hear_each(names, message)
 
 
 @then('{name:Name} hears "{message}" {count:d} times')
 def step_hears_times(context: Context, name: str, message: str, count: int) -> None:
     """The person receives this many copies of the message."""
-    for _ in range(count):
-        context.cast[name].hear(message)
+    context.cast[name].hear_copies(message, count)
 
 
 @then('everyone in "{group}" hears "{message}"')
 def step_everyone_in_group_hears(context: Context, group: str, message: str) -> None:
     """Every member of the group, as the scenario built it, receives the message."""
-    members = context.cast.members(group)
-    assert members, f'nobody is in "{group}" in this scenario'
-    for person in members:
-        person.hear(message)
+    context.cast.hear_each(context.cast.member_names(group), message)
 
 
 @then("{names:Names} hears nothing")

@@ -29,7 +29,7 @@ def step_sends_text(context: Context, name: str, text: str) -> None:
 def step_sends_json(context: Context, name: str) -> None:
     """Send the doc-string's JSON as one text frame (re-encoded, group names made unique)."""
     document = _json_doc_string(context)
-    context.cast[name].request(chat.rename_groups_in_request(document, context.cast.names))
+    context.cast[name].request(chat.rename_groups_in_request(document, context.cast.unique_name))
 
 
 @then("{name:Name} receives a JSON message containing")
@@ -47,14 +47,9 @@ def step_receives_json(context: Context, name: str) -> None:
 def step_receives_exactly(context: Context, name: str) -> None:
     """The table's "message" column, in order, and nothing more."""
     assert context.table is not None, "this step needs a table with a 'message' column"
-    expected = [
-        chat.rename_groups_in_reply(row["message"], context.cast.names) for row in context.table
-    ]
-    person = context.cast[name]
-    arrived = [record.data for record in person.hear_count(len(expected))]
-    assert_that(arrived, equal_to(expected), f"the messages {name} received")
-    context.cast.settle()
-    person.assert_heard_everything()
+    rename = context.cast.unique_name
+    expected = [chat.rename_groups_in_reply(row["message"], rename) for row in context.table]
+    context.cast.hear_exactly(name, expected)
 
 
 def _json_doc_string(context: Context) -> object:
@@ -109,7 +104,7 @@ def step_hears_sized_echo(context: Context, name: str) -> None:
 @when("{name:Name} sends text that is not valid UTF-8")
 def step_sends_invalid_utf8(context: Context, name: str) -> None:
     """Send bytes that are not UTF-8 in a text frame."""
-    context.cast[name].client.send(b"\xff\xfe\xfd", text=True)
+    context.cast[name].send(b"\xff\xfe\xfd", text=True)
 
 
 @then('{name:Name} is told "{reason}"')
@@ -121,16 +116,11 @@ def step_told_error(context: Context, name: str, reason: str) -> None:
 @then("{name:Name}'s connection is closed with code {code:d}")
 def step_connection_closed_with(context: Context, name: str, code: int) -> None:
     """The server closes the person's connection with this close code."""
-    context.cast[name].closing_expected = True
-    client = context.cast[name].client
-    client.wait_until("close")
-    assert_that(client.close_code, equal_to(code), f"the close code {name} received")
+    close_code, _reason = context.cast[name].expect_close()
+    assert_that(close_code, equal_to(code), f"the close code {name} received")
 
 
 @then("{names:Names} can still chat")
 def step_can_still_chat(context: Context, names: list[str]) -> None:
     """Each person's connection is open and an echo makes the round trip."""
-    for name in names:
-        person = context.cast[name]
-        person.check_connected()
-        person.settle()
+    context.cast.round_trip_each(names)

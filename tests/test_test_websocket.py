@@ -102,16 +102,15 @@ def test_include_existing_false_waits_for_a_new_occurrence() -> None:
         assert alice.messages == ["ping", "ping"]
 
 
-def test_include_existing_false_is_not_fooled_by_cleared_messages() -> None:
-    """Clearing stored messages does not make an old message look new."""
+def test_a_cleared_message_does_not_satisfy_a_later_wait() -> None:
+    """After clear_messages() only a new copy counts, and it keeps its number."""
     with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
         alice.send("a")
         alice.send("b")
         alice.wait_for_message_count(2)
-        since = alice.received_count
         alice.clear_messages()
         alice.send("a")
-        record = alice.wait_for(lambda r: r.data == "a", description="'a'", since=since)
+        record = alice.wait_for_message("a")
         assert record.seq == 2
 
 
@@ -143,7 +142,7 @@ def test_clear_messages_forgets_messages_but_not_the_transcript() -> None:
         alice.wait_for_message("x")
         alice.clear_messages()
         assert alice.messages == []
-        with pytest.raises(WaitTimeout, match="received nothing since its messages were cleared"):
+        with pytest.raises(WaitTimeout, match=r"received nothing new \(1 message accounted for"):
             alice.wait_for_message("x", timeout=0)
         kinds = [event.kind for event in alice.transcript]
         assert kinds == ["open", "sent", "received"]
@@ -342,3 +341,77 @@ def test_a_thousand_clients_share_one_thread() -> None:
         finally:
             for client in clients:
                 client.close()
+
+
+def test_taking_a_message_accounts_for_it_so_the_next_take_needs_another_copy() -> None:
+    """take_message() consumes one copy; waiting again names "another" copy."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("hi")
+        first = alice.take_message("hi")
+        assert alice.messages == []
+        with pytest.raises(WaitTimeout, match="Alice did not receive another 'hi'"):
+            alice.take_message("hi", timeout=SHORT)
+        alice.send("hi")
+        assert alice.take_message("hi").seq == first.seq + 1
+
+
+def test_the_article_waits_leave_messages_outstanding() -> None:
+    """wait_for_message() finds a message without using it up: two waits, one copy."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("hi")
+        assert alice.wait_for_message("hi").seq == alice.wait_for_message("hi").seq == 0
+        assert alice.take_message("hi", timeout=0).seq == 0
+
+
+def test_take_messages_takes_the_oldest_in_order() -> None:
+    """take_messages(n) returns the next n outstanding messages and leaves the rest."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        for word in ("one", "two", "three"):
+            alice.send(word)
+        alice.wait_for_message_count(3)
+        assert [record.data for record in alice.take_messages(2)] == ["one", "two"]
+        assert alice.messages == ["three"]
+
+
+def test_a_timeout_lists_only_what_is_still_outstanding() -> None:
+    """Messages already taken are counted in the error, not listed again."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send("taken")
+        alice.take_message("taken")
+        alice.send("left")
+        alice.wait_for_message("left")
+        with pytest.raises(WaitTimeout) as failure:
+            alice.wait_for_message("never", timeout=0)
+        text = str(failure.value)
+        assert "it received 2 messages, 1 of them accounted for before; the others:" in text
+        assert "2. 'left'" in text and "'taken'" not in text
+
+
+def test_a_waiting_match_looks_at_each_new_message_once() -> None:
+    """A wait that wakes for every arrival examines only what is new, so its cost
+    does not grow with the messages the client already holds."""
+    held, arriving = 500, 20
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        for number in range(held):
+            alice.send(f"old {number}")
+        alice.wait_for_message_count(held)
+        looked_at: list[object] = []
+
+        def is_last(data: object) -> bool:
+            looked_at.append(data)
+            return data == f"new {arriving - 1}"
+
+        connection = server.connections[0]
+
+        async def trickle() -> None:
+            for number in range(arriving):
+                await connection.send(f"new {number}")
+
+        async def trickle_soon() -> None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.1, lambda: loop.create_task(trickle()))
+
+        server.do(trickle_soon())
+        alice.wait_for_match(is_last)
+        # Each message once, however many times the wait woke up.
+        assert len(looked_at) == len(set(looked_at)) == held + arriving

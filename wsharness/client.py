@@ -8,6 +8,14 @@ once when its condition holds; otherwise it sleeps on a condition variable that
 the socket side signals, until the condition holds or the timeout runs out.
 There are no polling loops and no sleeps.
 
+A message is *outstanding* until the test accounts for it (:mod:`wsharness.inbox`):
+the article's waits (``wait_for_message``, ``wait_for_match``,
+``wait_for_message_count``) look at outstanding messages and leave them there;
+``take_message``, ``take_match`` and ``take_messages`` wait the same way and
+account for what they return, so taking a message twice needs two copies;
+``clear_messages`` accounts for everything so far. A wait costs the same however
+many messages the client holds.
+
 All methods are blocking and thread-safe; the socket itself lives on the
 harness's background event loop (:mod:`wsharness.loop`).
 """
@@ -34,13 +42,13 @@ from wsharness.errors import (
     UnexpectedMessage,
     WaitTimeout,
 )
+from wsharness.inbox import Inbox
 from wsharness.loop import EventLoopThread, shared_loop
 from wsharness.records import Data, Event, Received, describe_data
 
 State = Literal["connecting", "open", "closed"]
 T = TypeVar("T")
 
-MessagePredicate = Callable[[Received], bool]
 MessageMatcher = Matcher[Any] | Callable[[Data], bool]
 
 _SHOWN_IN_ERRORS = 20
@@ -80,8 +88,7 @@ class TestWebSocket:
         self._failure: str | None = None
         self._close_code: int | None = None
         self._close_reason: str | None = None
-        self._received: list[Received] = []
-        self._received_total = 0
+        self._inbox = Inbox()
         self._events: list[Event] = []
         options = {"compression": None, "max_size": None, "open_timeout": self.timeout}
         options.update(connect_options)
@@ -115,12 +122,7 @@ class TestWebSocket:
         """The close reason once closed, else None."""
         return self._close_reason
 
-    @property
-    def failure(self) -> str | None:
-        """Why the connection could not open, or None."""
-        return self._failure
-
-    def wait_until(self, state: Literal["open", "close"], timeout: float | None = None) -> None:
+    def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
         """Wait until the connection is open, or closed.
 
         Returns at once if it already is. Waiting for ``"open"`` raises
@@ -142,31 +144,35 @@ class TestWebSocket:
             raise ValueError(f'state must be "open" or "close", not {state!r}')
 
     # -- Messages ------------------------------------------------------------------
+    #
+    # One model serves every wait (see wsharness.inbox): each message is kept and is
+    # outstanding until a test accounts for it. The article's waits look at the
+    # outstanding messages and account for nothing, so two waits may find the same
+    # message; the take_* methods wait the same way and then account for what they
+    # found, so "one more copy" means one more; clear_messages() accounts for all.
 
     @property
     def messages(self) -> list[Data]:
-        """A copy of the messages received (and not cleared), oldest first."""
+        """A copy of the outstanding messages (received and not cleared or taken), oldest first."""
         with self._cond:
-            return [record.data for record in self._received]
+            return [record.data for record in self._inbox.outstanding()]
 
     @property
     def received(self) -> list[Received]:
         """Like :attr:`messages`, with sequence numbers and arrival times."""
         with self._cond:
-            return list(self._received)
+            return self._inbox.outstanding()
 
     @property
     def received_count(self) -> int:
-        """How many messages were ever received, cleared ones included.
-
-        Pass it as ``since`` to :meth:`wait_for` to consider only later messages.
-        """
-        return self._received_total
+        """How many messages were ever received, cleared and taken ones included."""
+        return self._inbox.total
 
     def clear_messages(self) -> None:
-        """Forget the messages received so far (the transcript keeps them)."""
+        """Account for every message received so far: waits no longer see them
+        (the transcript keeps them)."""
         with self._cond:
-            self._received.clear()
+            self._inbox.account_for_all()
 
     @property
     def transcript(self) -> list[Event]:
@@ -174,76 +180,86 @@ class TestWebSocket:
         with self._cond:
             return list(self._events)
 
-    def wait_for(
-        self,
-        predicate: MessagePredicate,
-        *,
-        description: str,
-        since: int = 0,
-        timeout: float | None = None,
-    ) -> Received:
-        """Wait for the first stored message, numbered ``since`` or later, that
-        satisfies ``predicate``, and return it.
-
-        ``description`` completes "did not receive ..." in the error.
-        """
-
-        def first_match() -> Received | None:
-            for record in self._stored_since(since):
-                if predicate(record):
-                    return record
-            return None
-
-        return self._wait(first_match, f"receive {description}", timeout)
-
     def wait_for_message(
-        self, message: Data, include_existing: bool = True, timeout: float | None = None
+        self, message: Data, *, include_existing: bool = True, timeout: float | None = None
     ) -> Received:
         """Wait until ``message`` is received; return the record.
 
-        Returns at once when it was already received, unless
+        Returns at once when an outstanding message equals it, unless
         ``include_existing`` is false: then only a message that arrives after
         this call counts. A binary frame never equals a text.
         """
-        since = 0 if include_existing else self._received_total
-        return self.wait_for(
-            lambda record: _same(record.data, message),
-            description=describe_data(message),
-            since=since,
-            timeout=timeout,
+        return self._wait_for_equal(
+            message, include_existing=include_existing, take=False, timeout=timeout
         )
 
     def wait_for_match(
         self,
         matcher: MessageMatcher,
+        *,
         include_existing: bool = True,
+        description: str | None = None,
         timeout: float | None = None,
     ) -> Received:
         """Like :meth:`wait_for_message`, for a message that satisfies a PyHamcrest
-        matcher (or any function of the message data returning a bool)."""
-        since = 0 if include_existing else self._received_total
-        test, description = _as_test(matcher)
-        return self.wait_for(
-            lambda record: test(record.data),
-            description=f"a message matching {description}",
-            since=since,
+        matcher (or any function of the message data returning a bool).
+
+        ``description`` completes "did not receive ..." in the error; by default
+        the matcher describes itself.
+        """
+        return self._wait_for_matching(
+            matcher,
+            include_existing=include_existing,
+            description=description,
+            take=False,
             timeout=timeout,
         )
 
-    def wait_for_message_count(self, count: int, timeout: float | None = None) -> list[Data]:
-        """Wait until at least ``count`` messages are stored; return a copy of them."""
-        if count < 0:
-            raise ValueError(f"count must be 0 or more, not {count}")
+    def wait_for_message_count(self, count: int, *, timeout: float | None = None) -> list[Data]:
+        """Wait until at least ``count`` messages are outstanding; return a copy of them."""
+        _check_count(count)
 
         def enough() -> list[Data] | None:
-            if len(self._received) >= count:
-                return [record.data for record in self._received]
+            if self._inbox.outstanding_count() >= count:
+                return [record.data for record in self._inbox.outstanding()]
             return None
 
-        return self._wait(enough, f"receive {count} message{'s' if count != 1 else ''}", timeout)
+        return self._wait(enough, f"receive {_messages(count)}", timeout)
+
+    def take_message(self, message: Data, *, timeout: float | None = None) -> Received:
+        """Wait for an outstanding message equal to ``message`` and account for it,
+        so that the next take needs another copy."""
+        return self._wait_for_equal(message, include_existing=True, take=True, timeout=timeout)
+
+    def take_match(
+        self,
+        matcher: MessageMatcher,
+        *,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Received:
+        """Wait for an outstanding message that satisfies ``matcher`` and account for it."""
+        return self._wait_for_matching(
+            matcher, include_existing=True, description=description, take=True, timeout=timeout
+        )
+
+    def take_messages(self, count: int, *, timeout: float | None = None) -> list[Received]:
+        """Wait until ``count`` messages are outstanding; account for the oldest
+        ``count`` of them and return those, in order."""
+        _check_count(count)
+
+        def oldest() -> list[Received] | None:
+            if self._inbox.outstanding_count() < count:
+                return None
+            taken = self._inbox.outstanding()[:count]
+            for record in taken:
+                self._inbox.account_for(record)
+            return taken
+
+        return self._wait(oldest, f"receive {_messages(count)}", timeout)
 
     def assert_no_message(
-        self, within: float | None = None, matching: MessageMatcher | None = None
+        self, *, within: float | None = None, matching: MessageMatcher | None = None
     ) -> None:
         """Watch for ``within`` seconds (default: the quiet window) and fail as soon
         as a new message arrives (one that matches ``matching``, if given).
@@ -253,26 +269,73 @@ class TestWebSocket:
         """
         window = settings.timing().quiet if within is None else _checked(within)
         test, description = _as_test(matching) if matching is not None else (None, "")
-        since = self._received_total
+        seen = self._inbox.total
         deadline = time.monotonic() + window
         with self._cond:
             while True:
-                for record in self._stored_since(since):
+                for record in self._inbox.since(seen):
                     if test is None or test(record.data):
                         expected = f"no message matching {description}" if test else "nothing"
                         raise UnexpectedMessage(
                             f"{self.name} received {describe_data(record.data)} within "
                             f"{window:g} s, but expected {expected}"
                         )
-                since = self._received_total
+                seen = self._inbox.total
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
                 self._cond.wait(remaining)
 
+    def _wait_for_equal(
+        self, message: Data, *, include_existing: bool, take: bool, timeout: float | None
+    ) -> Received:
+        if not isinstance(message, str | bytes):
+            raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+        since = 0 if include_existing else self._inbox.total
+
+        def find() -> Received | None:
+            return self._found(self._inbox.first_equal(message, since), take=take)
+
+        def what() -> str:
+            taken_before = take and any(
+                type(record.data) is type(message) and record.data == message
+                for record in self._inbox.history
+            )
+            return f"receive {'another ' if taken_before else ''}{describe_data(message)}"
+
+        return self._wait(find, what, timeout)
+
+    def _wait_for_matching(
+        self,
+        matcher: MessageMatcher,
+        *,
+        include_existing: bool,
+        description: str | None,
+        take: bool,
+        timeout: float | None,
+    ) -> Received:
+        test, described = _as_test(matcher)
+        looked_up_to = 0 if include_existing else self._inbox.total
+
+        def find() -> Received | None:
+            # Each wake-up looks only at what arrived since the last look.
+            nonlocal looked_up_to
+            found = self._inbox.first_matching(lambda record: test(record.data), looked_up_to)
+            looked_up_to = self._inbox.total
+            return self._found(found, take=take)
+
+        return self._wait(
+            find, f"receive {description or f'a message matching {described}'}", timeout
+        )
+
+    def _found(self, record: Received | None, *, take: bool) -> Received | None:
+        if record is not None and take:
+            self._inbox.account_for(record)
+        return record
+
     # -- Sending and closing ---------------------------------------------------------
 
-    def send(self, data: Data, timeout: float | None = None, *, text: bool | None = None) -> None:
+    def send(self, data: Data, *, text: bool | None = None, timeout: float | None = None) -> None:
         """Send a text (``str``) or binary (``bytes``) message.
 
         Waits for the connection to open first, so a test may send straight
@@ -283,7 +346,7 @@ class TestWebSocket:
         if not isinstance(data, str | bytes):
             raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
         if self._state == "connecting":
-            self.wait_until("open", timeout)
+            self.wait_until("open", timeout=timeout)
         with self._cond:
             connection = self._connection
             if self._failure is not None:
@@ -307,11 +370,11 @@ class TestWebSocket:
                 "the server is not reading"
             ) from None
 
-    def send_json(self, document: Any, timeout: float | None = None) -> None:
+    def send_json(self, document: Any, *, timeout: float | None = None) -> None:
         """Send ``document`` encoded as JSON in a text message."""
-        self.send(json.dumps(document, ensure_ascii=False), timeout)
+        self.send(json.dumps(document, ensure_ascii=False), timeout=timeout)
 
-    def close(self, code: int = 1000, reason: str = "", timeout: float | None = None) -> None:
+    def close(self, code: int = 1000, reason: str = "", *, timeout: float | None = None) -> None:
         """Close the connection with a closing handshake and wait until it is closed.
 
         Safe to call at any time, also twice or before the connection opened
@@ -319,13 +382,13 @@ class TestWebSocket:
         """
         if self._state != "closed":
             self._loop.loop.call_soon_threadsafe(self._begin_close, code, reason)
-        self.wait_until("close", timeout)
+        self.wait_until("close", timeout=timeout)
 
-    def drop(self, timeout: float | None = None) -> None:
+    def drop(self, *, timeout: float | None = None) -> None:
         """Cut the TCP connection without a closing handshake, as a crashed client would."""
         if self._state != "closed":
             self._loop.loop.call_soon_threadsafe(self._abort)
-        self.wait_until("close", timeout)
+        self.wait_until("close", timeout=timeout)
 
     # -- The socket side (runs on the event loop thread) ------------------------------
 
@@ -395,9 +458,7 @@ class TestWebSocket:
 
     def _record(self, data: Data) -> None:
         with self._cond:
-            record = Received(self._received_total, data, time.monotonic())
-            self._received.append(record)
-            self._received_total += 1
+            record = self._inbox.add(data, time.monotonic())
             self._events.append(Event("received", record.at, data))
             self._cond.notify_all()
 
@@ -420,12 +481,16 @@ class TestWebSocket:
     def _wait(
         self,
         check: Callable[[], T | None],
-        what: str,
+        what: str | Callable[[], str],
         timeout: float | None,
         *,
         fail_when_closed: bool = True,
     ) -> T:
-        """Block until ``check()`` returns a value, under the condition's lock."""
+        """Block until ``check()`` returns a value, under the condition's lock.
+
+        ``what`` completes "did not ..." in the error; a function is called only
+        if the wait fails.
+        """
         limit = self.timeout if timeout is None else _checked(timeout)
         deadline = time.monotonic() + limit
         with self._cond:
@@ -437,22 +502,16 @@ class TestWebSocket:
                     if self._failure is not None:
                         raise ConnectionFailed(self._failure)
                     raise ConnectionLost(
-                        f"{self.name} could not {what}: {self._closed_detail()}; "
+                        f"{self.name} could not {_said(what)}: {self._closed_detail()}; "
                         f"{self._received_summary()}"
                     )
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise WaitTimeout(
-                        f"{self.name} did not {what} within {limit:g} s; {self._received_summary()}"
+                        f"{self.name} did not {_said(what)} within {limit:g} s; "
+                        f"{self._received_summary()}"
                     )
                 self._cond.wait(remaining)
-
-    def _stored_since(self, since: int) -> list[Received]:
-        """Stored messages numbered ``since`` or later (caller holds the lock)."""
-        if not self._received:
-            return []
-        start = max(0, since - self._received[0].seq)
-        return self._received[start:]
 
     def _closed_detail(self) -> str:
         if self._failure is not None:
@@ -463,12 +522,18 @@ class TestWebSocket:
         return detail + ")"
 
     def _received_summary(self) -> str:
-        records = self._received
+        """What arrived, for an error: the outstanding messages, numbered by arrival."""
+        total = self._inbox.total
+        records = self._inbox.outstanding()
+        accounted = total - len(records)
         if not records:
-            cleared = " since its messages were cleared" if self._received_total else ""
-            return f"it received nothing{cleared}"
+            if accounted:
+                return f"it received nothing new ({_messages(accounted)} accounted for before)"
+            return "it received nothing"
+        header = f"it received {_messages(total)}"
+        if accounted:
+            header += f", {accounted} of them accounted for before; the others"
         shown = records[-_SHOWN_IN_ERRORS:]
-        header = f"it received {len(records)} message{'s' if len(records) != 1 else ''}"
         if len(shown) < len(records):
             header += f" (the last {len(shown)} shown)"
         lines = [f"  {record.seq + 1}. {describe_data(record.data)}" for record in shown]
@@ -495,11 +560,6 @@ def connection_failure_reason(exc: BaseException, open_timeout: float | None = N
     return f"{type(exc).__name__}: {exc}"
 
 
-def _same(received: Data, expected: Data) -> bool:
-    """Equal and of the same frame type: text never equals binary."""
-    return type(received) is type(expected) and received == expected
-
-
 def _as_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
     if isinstance(matcher, Matcher):
         description = StringDescription()
@@ -508,6 +568,19 @@ def _as_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
     if callable(matcher):
         return matcher, getattr(matcher, "__name__", repr(matcher))
     raise TypeError(f"expected a PyHamcrest matcher or a function, not {matcher!r}")
+
+
+def _said(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
+
+
+def _messages(count: int) -> str:
+    return f"{count} message{'s' if count != 1 else ''}"
+
+
+def _check_count(count: int) -> None:
+    if not isinstance(count, int) or count < 0:
+        raise ValueError(f"count must be a whole number, 0 or more, not {count!r}")
 
 
 def _checked(seconds: float) -> float:
