@@ -55,7 +55,7 @@ def _testwebsocket_round_trips(url: str, requests: list[str], replies: list[str]
         started = time.perf_counter()
         for request, reply in zip(requests, replies, strict=True):
             client.send(request)
-            client.wait_for_message(reply, include_existing=False)
+            client.wait_for_message(reply)
         return time.perf_counter() - started
 
 

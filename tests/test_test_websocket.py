@@ -415,3 +415,43 @@ def test_a_waiting_match_looks_at_each_new_message_once() -> None:
         alice.wait_for_match(is_last)
         # Each message once, however many times the wait woke up.
         assert len(looked_at) == len(set(looked_at)) == held + arriving
+
+
+def test_messages_sent_with_the_handshake_are_recorded_first_and_in_order() -> None:
+    """A server that talks before the client looked is still heard, in order."""
+
+    async def greet(connection: ServerConnection) -> None:
+        for number in range(50):
+            await connection.send(f"hello {number}")
+        await connection.wait_closed()
+
+    with controlled_server(greet) as server, TestWebSocket(server.url, name="Alice") as alice:
+        assert alice.wait_for_message_count(50) == [f"hello {number}" for number in range(50)]
+        assert alice.transcript[0].kind == "open"
+
+
+def test_a_fragmented_message_arrives_whole() -> None:
+    """Fragments are joined into one message, text and binary alike."""
+
+    async def fragments(connection: ServerConnection) -> None:
+        await connection.send(["frag", "men", "ted"])
+        await connection.send([b"\x01", b"\x02"])
+        await connection.wait_closed()
+
+    with controlled_server(fragments) as server, TestWebSocket(server.url, name="Alice") as alice:
+        assert alice.wait_for_message_count(2) == ["fragmented", b"\x01\x02"]
+
+
+def test_invalid_utf8_in_a_text_frame_closes_the_connection_with_1007() -> None:
+    """The client refuses a text frame that is not UTF-8, as the protocol requires."""
+
+    async def bad_text(connection: ServerConnection) -> None:
+        await connection.send(b"\xff\xfe", text=True)
+        await connection.wait_closed()
+
+    with controlled_server(bad_text) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("close")
+        connection = server.next_connection()
+        server.do(connection.wait_closed())
+        assert connection.close_code == 1007  # what the client told the server
+        assert alice.messages == []

@@ -13,7 +13,7 @@ from wsharness.errors import (
     UnexpectedMessage,
     WaitTimeout,
 )
-from wsharness.matchers import json_containing, json_equal_to
+from wsharness.matchers import json_containing
 from wsharness.process import ServerProcess, ServerStartFailed
 from wsharness.records import Data, Event, Received
 
@@ -30,5 +30,4 @@ __all__ = [
     "UnexpectedMessage",
     "WaitTimeout",
     "json_containing",
-    "json_equal_to",
 ]

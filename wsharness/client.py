@@ -32,10 +32,11 @@ from typing import Any, Literal, TypeVar
 
 from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from wsharness import settings
+from wsharness.connection import RecordingConnection
 from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
@@ -84,7 +85,7 @@ class TestWebSocket:
         self._loop = loop or shared_loop()
         self._cond = threading.Condition()
         self._state: State = "connecting"
-        self._connection: ClientConnection | None = None
+        self._connection: RecordingConnection | None = None
         self._failure: str | None = None
         self._close_code: int | None = None
         self._close_reason: str | None = None
@@ -356,7 +357,7 @@ class TestWebSocket:
                     f"{self.name} cannot send {describe_data(data)}: {self._closed_detail()}"
                 )
             self._events.append(Event("sent", time.monotonic(), data))
-        future = self._loop.submit(connection.send(data, text=text))
+        future = connection.send_from_thread(data, text=text)
         try:
             future.result(self.timeout if timeout is None else _checked(timeout))
         except ConnectionClosed:
@@ -427,7 +428,8 @@ class TestWebSocket:
 
     async def _run(self, options: dict[str, Any]) -> None:
         try:
-            connection = await connect(self.url, **options)
+            connection = await connect(self.url, create_connection=RecordingConnection, **options)
+            assert isinstance(connection, RecordingConnection)
         except asyncio.CancelledError:
             self._finish(
                 failure=f"{self.name} was closed before its connection to {self.url} opened"
@@ -445,8 +447,8 @@ class TestWebSocket:
             self._events.append(Event("open", time.monotonic()))
             self._cond.notify_all()
         try:
-            async for data in connection:
-                self._record(data)
+            connection.record_with(self._record)
+            await connection.wait_closed()
         except ConnectionClosed:
             pass
         except asyncio.CancelledError:

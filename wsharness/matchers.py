@@ -14,20 +14,18 @@ from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 
 
-class _JsonMessage(BaseMatcher[Any]):
-    def __init__(self, expected: Any, *, exact: bool) -> None:
+class _JsonContaining(BaseMatcher[Any]):
+    def __init__(self, expected: Any) -> None:
         self.expected = expected
-        self.exact = exact
 
     def _matches(self, item: Any) -> bool:
         document = _decode(item)
-        if document is _NOT_JSON:
-            return False
-        return document == self.expected if self.exact else _contains(document, self.expected)
+        return document is not _NOT_JSON and _contains(document, self.expected)
 
     def describe_to(self, description: Description) -> None:
-        kind = "a JSON text equal to " if self.exact else "a JSON text containing "
-        description.append_text(kind).append_text(json.dumps(self.expected, sort_keys=True))
+        description.append_text("a JSON text containing ").append_text(
+            json.dumps(self.expected, sort_keys=True)
+        )
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         if isinstance(item, bytes):
@@ -38,15 +36,10 @@ class _JsonMessage(BaseMatcher[Any]):
             mismatch_description.append_text("was ").append_text(item)
 
 
-def json_containing(expected: Any) -> _JsonMessage:
+def json_containing(expected: Any) -> _JsonContaining:
     """A text message whose JSON contains ``expected``: objects may have more keys,
     everything else (lists, strings, numbers) must be equal."""
-    return _JsonMessage(expected, exact=False)
-
-
-def json_equal_to(expected: Any) -> _JsonMessage:
-    """A text message whose JSON equals ``expected`` exactly."""
-    return _JsonMessage(expected, exact=True)
+    return _JsonContaining(expected)
 
 
 _NOT_JSON = object()
