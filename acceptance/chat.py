@@ -6,8 +6,12 @@ independent statement of the protocol that can judge any implementation.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+
+from wsharness.bdd import ProtocolAdapter, RoundTrip
+from wsharness.bdd.adapter import Rename
 
 
 def echo(text: str) -> dict[str, Any]:
@@ -55,7 +59,7 @@ ERROR_PREFIX = "ERROR: "
 _REPLY_WITH_GROUP = re.compile(r"^(GROUP_CREATED|GROUP_JOINED|GROUP_UNAVAILABLE|GROUP_LEFT): (.*)$")
 
 
-def rename_groups_in_request(document: Any, rename: Any) -> Any:
+def rename_groups_in_request(document: Any, rename: Rename) -> Any:
     """``document`` with every group name in it passed through ``rename``.
 
     Used by the low-level steps so that even raw JSON in a feature file gets
@@ -75,7 +79,7 @@ def rename_groups_in_request(document: Any, rename: Any) -> Any:
     return document
 
 
-def rename_groups_in_reply(text: str, rename: Any) -> str:
+def rename_groups_in_reply(text: str, rename: Rename) -> str:
     """A reply such as ``GROUP_CREATED: book club`` with the group name renamed."""
     match = _REPLY_WITH_GROUP.match(text)
     return f"{match[1]}: {rename(match[2])}" if match else text
@@ -87,3 +91,24 @@ def error(reason: str) -> str:
 
 def not_a_member(group: str) -> str:
     return error(f"you are not a member of {group}")
+
+
+class ChatAdapter(ProtocolAdapter):
+    """The chat protocol, for the step library.
+
+    Its round trip is an ECHO: the server answers one connection's requests in
+    order, so the echo of a unique token comes back only after everything the
+    earlier requests sent to that connection. Group names in requests and
+    replies are made unique to the scenario.
+    """
+
+    name = "the chat protocol"
+
+    def round_trip(self, token: str) -> RoundTrip:
+        return RoundTrip(request=json.dumps(echo(token)), reply=token)
+
+    def outgoing(self, document: Any, rename: Rename) -> Any:
+        return rename_groups_in_request(document, rename)
+
+    def expected(self, text: str, rename: Rename) -> str:
+        return rename_groups_in_reply(text, rename)

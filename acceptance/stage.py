@@ -42,8 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from acceptance.servers import ENV_SERVER_URL, PROJECT_ROOT, check_reachable
+from acceptance.servers import PROJECT_ROOT
 from wsharness import HarnessError, ServerProcess
+from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.setup import ENV_SERVER_URL, check_reachable
 
 PASSED, FAILED, NOT_TESTED = 0, 1, 2
 INTERRUPTED = 130
@@ -194,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"started the server at {url}: {server.command}")
             else:
                 say(f"testing the deployed server at {url}")
-            check_reachable(url)
+            check_reachable(url, ConnectionOptions.from_settings({}))
         except (HarnessError, ValueError) as exc:
             say(f"FAILED, nothing was tested: {exc}")
             return NOT_TESTED

@@ -27,7 +27,7 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import connect as sync_connect
 
 from acceptance import chat
-from acceptance.cast import Cast
+from acceptance.cast import ChatCast
 from wsharness import TestWebSocket
 from wsharness.loop import new_event_loop
 
@@ -80,7 +80,7 @@ async def _asyncio_round_trips(url: str, requests: list[str], replies: list[str]
 def crowd(url: str, clients: int) -> Result:
     """Open ``clients`` people, group them, post once, everyone hears it."""
     rss_before = rss_mib()
-    cast = Cast(url)
+    cast = ChatCast([url])
     names = [f"Guest {n}" for n in range(clients)]
     started = time.perf_counter()
     cast.connect(["Host"])

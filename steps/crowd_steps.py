@@ -11,7 +11,7 @@ in ... hears", "nobody hears anything else") check each of them.
 from behave import given
 from behave.runner import Context
 
-import acceptance.step_types  # noqa: F401
+import wsharness.bdd.step_types  # noqa: F401
 
 DEFAULT_CROWD = 1000
 

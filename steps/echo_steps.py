@@ -5,7 +5,7 @@
 from behave import when
 from behave.runner import Context
 
-import acceptance.step_types  # noqa: F401
+import wsharness.bdd.step_types  # noqa: F401
 from acceptance import chat
 
 

@@ -9,7 +9,7 @@ the wire (see :class:`acceptance.cast.UniqueNames`).
 from behave import given, then, when
 from behave.runner import Context
 
-import acceptance.step_types  # noqa: F401
+import wsharness.bdd.step_types  # noqa: F401
 from acceptance import chat
 
 

@@ -10,7 +10,7 @@ steps first settle everyone with round trips and a short quiet window (see
 from behave import then
 from behave.runner import Context
 
-import acceptance.step_types  # noqa: F401
+import wsharness.bdd.step_types  # noqa: F401
 
 
 @then('{names:Names} hears "{message}"')

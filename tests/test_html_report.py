@@ -17,8 +17,8 @@ from typing import cast
 import pytest
 from PIL import Image
 
-from acceptance.diagnostics import CAPTION
 from tests.report_helpers import FAILING_FEATURES, PROJECT_ROOT, RUN_TIMEOUT, chromium, run_behave
+from wsharness.bdd.diagnostics import CAPTION
 
 SCREENSHOT_COPY = PROJECT_ROOT / "reports" / "screenshots" / "html-report-with-failures.png"
 WINDOW = (1280, 2000)

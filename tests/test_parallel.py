@@ -11,9 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-from acceptance.diagnostics import EVIDENCE_FILE
 from tests.report_helpers import FAILING_FEATURES, run
 from wsharness import ServerProcess
+from wsharness.bdd.diagnostics import EVIDENCE_FILE
 
 BEHAVEX = str(Path(sys.executable).parent / "behavex")
 

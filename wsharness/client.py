@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,8 @@ from typing import Any, Literal, TypeVar
 from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 
 from wsharness import settings
 from wsharness.connection import RecordingConnection
@@ -87,6 +89,7 @@ class TestWebSocket:
         self._state: State = "connecting"
         self._connection: RecordingConnection | None = None
         self._failure: str | None = None
+        self._handshake_status: int | None = None
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._inbox = Inbox()
@@ -122,6 +125,27 @@ class TestWebSocket:
     def close_reason(self) -> str | None:
         """The close reason once closed, else None."""
         return self._close_reason
+
+    @property
+    def handshake_status(self) -> int | None:
+        """The HTTP status the server answered the opening handshake with: 101 once
+        open, 401 or 403 (say) when it refused; None before it answered, or if it
+        never did (connection refused, timeout)."""
+        return self._handshake_status
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server agreed on, or None (also before the connection opened)."""
+        connection = self._connection
+        return None if connection is None else connection.subprotocol
+
+    @property
+    def response_headers(self) -> Headers:
+        """The headers of the server's handshake response (empty before it answered)."""
+        connection = self._connection
+        if connection is None or connection.response is None:
+            return Headers()
+        return connection.response.headers
 
     def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
         """Wait until the connection is open, or closed.
@@ -436,13 +460,16 @@ class TestWebSocket:
             )
             raise
         except Exception as exc:  # every cause becomes one readable line
+            if isinstance(exc, InvalidStatus):
+                self._handshake_status = exc.response.status_code
             self._finish(
                 failure=f"{self.name} could not connect to {self.url}: "
-                f"{connection_failure_reason(exc, options.get('open_timeout'))}"
+                f"{connection_failure_reason(exc, options.get('open_timeout'), url=self.url)}"
             )
             return
         with self._cond:
             self._connection = connection
+            self._handshake_status = 101  # switching protocols: the handshake succeeded
             self._state = "open"
             self._events.append(Event("open", time.monotonic()))
             self._cond.notify_all()
@@ -542,8 +569,24 @@ class TestWebSocket:
         return header + ":\n" + "\n".join(lines)
 
 
-def connection_failure_reason(exc: BaseException, open_timeout: float | None = None) -> str:
+def connection_failure_reason(
+    exc: BaseException, open_timeout: float | None = None, *, url: str = ""
+) -> str:
     """One line saying why a connection attempt failed."""
+    secure = url.startswith("wss://")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the server's TLS certificate is not trusted ({exc.verify_message}); "
+            "trust its CA with the CA file option (-D ca_file=PEM or WS_CA_FILE)"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return (
+            f"the TLS handshake failed ({exc.reason or exc}); is the server serving wss:// there?"
+        )
+    if secure and isinstance(exc, ConnectionResetError | EOFError):
+        return "the connection was reset during the TLS handshake; is the server serving wss://?"
+    if not secure and isinstance(exc, InvalidMessage):
+        return "the server did not answer with HTTP; is it serving wss:// (TLS) instead?"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the server running?)"
     if isinstance(exc, socket.gaierror):

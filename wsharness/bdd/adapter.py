@@ -1,0 +1,65 @@
+"""What the step library asks of the protocol under test.
+
+The library works with any protocol as it is. A :class:`ProtocolAdapter`
+teaches it two things it cannot know by itself:
+
+* how to prove that nothing else is on its way to a person. With a
+  :meth:`~ProtocolAdapter.round_trip` (a request the server answers only after
+  finishing everything the connection sent before, such as an echo or a ping),
+  "nothing else" is proven by round trips, at the speed of the server. Without
+  one, the library watches for an explicit quiet window and says so when it fails;
+* which names in messages to make unique to each scenario run, so scenarios can
+  run again and side by side against one server (:meth:`~ProtocolAdapter.outgoing`
+  and :meth:`~ProtocolAdapter.expected`).
+
+A ping-like request is enough::
+
+    class PingPong(ProtocolAdapter):
+        def round_trip(self, token: str) -> RoundTrip:
+            return RoundTrip(
+                request=json.dumps({"op": "ping", "id": token}),
+                reply=json.dumps({"op": "pong", "id": token}),
+            )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wsharness.client import MessageMatcher
+from wsharness.records import Data
+
+Rename = Callable[[str], str]
+"""Turns a name from feature text into the one used on the wire for this scenario."""
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """A request to send, and the reply (a message, or a matcher) that proves it
+    made the round trip."""
+
+    request: Data
+    reply: Data | MessageMatcher
+
+
+class ProtocolAdapter:
+    """The library's defaults: no round trip (quiet windows), no renaming."""
+
+    name = "a protocol without a round trip"
+    """How failure messages refer to the protocol."""
+
+    def round_trip(self, token: str) -> RoundTrip | None:
+        """A request whose reply proves the server has finished every earlier
+        request of the connection, carrying the unique ``token``; None if the
+        protocol has none, and then "nothing else" watches a quiet window."""
+        return None
+
+    def outgoing(self, document: Any, rename: Rename) -> Any:
+        """A JSON document from a feature, as it goes on the wire."""
+        return document
+
+    def expected(self, text: str, rename: Rename) -> str:
+        """A message expected in a feature, as it comes off the wire."""
+        return text

@@ -1,0 +1,427 @@
+"""The named people of one scenario ("Alice", "Bob") and what each has heard.
+
+Each :class:`Participant` wraps one :class:`~wsharness.TestWebSocket`. A step
+that says someone *hears* (or *receives*) a message takes it from the client,
+so hearing it twice needs two copies, and "nothing else" fails on anything
+that arrived and no step accounted for.
+
+"Nothing else" is proven the way the protocol allows (see
+:mod:`wsharness.bdd.adapter`). With a round trip, :meth:`Cast.assert_nothing_else`
+has everyone send it with a unique token and wait for the reply, twice. A
+server handles one connection's messages in order, so once a person's first
+reply is back, the server has finished every request that person sent before
+it; once every first reply is back, all requests are finished, and a second
+reply per person then arrives behind anything those requests sent to that
+person. Without a round trip, everyone checked is watched for the quiet window
+instead, and a failure says so. With ``-D late_window=SECONDS`` the steps also
+watch that long after the last request, for a server that sends something late
+from background work.
+
+When the suite has several servers (``-D server_urls=A,B,C``, the nodes of one
+cluster), people are spread over them in the order they first connect: the
+first person on the first, the second on the second, and round again.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+
+from hamcrest import assert_that, equal_to
+
+from wsharness import (
+    ConnectionFailed,
+    ConnectionLost,
+    TestWebSocket,
+    UnexpectedMessage,
+    WaitTimeout,
+    settings,
+)
+from wsharness.bdd.adapter import ProtocolAdapter, RoundTrip
+from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.values import Notebook, field_of
+from wsharness.client import MessageMatcher
+from wsharness.matchers import JsonContaining
+from wsharness.records import Data, Received, describe_data
+
+OPENING_AT_ONCE = 100
+"""Handshakes in flight at once when connecting many people (see Cast.connect)."""
+
+TRANSCRIPTS_SHOWN = 20
+"""How many people's transcripts a failure prints; a crowd's would drown it."""
+
+
+class UniqueNames:
+    """Makes names in feature text unique to one scenario run.
+
+    "book club" in a feature becomes "book club [3f9c2a1e]" on the wire, so
+    scenarios can run again, in any order, and beside other runs against one
+    long-lived server without meeting each other's names.
+    """
+
+    def __init__(self) -> None:
+        self.token = uuid.uuid4().hex[:8]
+
+    def __call__(self, name: str) -> str:
+        return f"{name} [{self.token}]"
+
+    def of_length(self, length: int) -> str:
+        """A name unique to the scenario with exactly ``length`` characters."""
+        if length < len(self.token):
+            raise ValueError(f"a unique name needs at least {len(self.token)} characters")
+        return (self.token + "n" * length)[:length]
+
+
+class Participant:
+    """One named person in a scenario: a client whose messages steps account for."""
+
+    def __init__(
+        self, name: str, client: TestWebSocket, adapter: ProtocolAdapter, *, node: int = 0
+    ) -> None:
+        self.name = name
+        self.client = client
+        self.node = node
+        """Which of the suite's servers the person is connected to, counted from 0."""
+        self.adapter = adapter
+        self.last_sent_at = 0.0
+        self.closing_expected = False
+        """True once a step closed the connection or expects the server to close it."""
+        self.last_heard: Received | None = None
+
+    def send(self, data: Data, *, text: bool | None = None) -> None:
+        """Send one raw text or binary message (``text=True``: bytes in a text frame)."""
+        self.client.send(data, text=text)
+        self.last_sent_at = time.monotonic()
+
+    def request(self, document: object) -> None:
+        """Send one JSON document."""
+        self.client.send_json(document)
+        self.last_sent_at = time.monotonic()
+
+    def hear(self, message: Data) -> Received:
+        """Wait for one more copy of ``message`` and account for it."""
+        return self._heard(self.client.take_message(message))
+
+    def hear_copies(self, message: Data, count: int) -> None:
+        """Wait for ``count`` more copies of ``message`` and account for them."""
+        for _ in range(count):
+            self.hear(message)
+
+    def hear_matching(self, matcher: MessageMatcher, description: str | None = None) -> Received:
+        """Wait for one more message that satisfies ``matcher`` and account for it."""
+        return self._heard(self.client.take_match(matcher, description=description))
+
+    def hear_json(self, matcher: JsonContaining) -> Received:
+        """Wait for a JSON message that ``matcher`` accepts and account for it; a
+        failure says where each outstanding message differs."""
+        try:
+            return self.hear_matching(matcher, f"a JSON message containing {matcher.text}")
+        except WaitTimeout as error:
+            near = [
+                f"  {describe_data(record.data)}: {matcher.difference(record.data)}"
+                for record in self.client.received[-TRANSCRIPTS_SHOWN:]
+            ]
+            if not near:
+                raise
+            raise WaitTimeout(f"{error}\nhow they differ:\n" + "\n".join(near)) from None
+
+    def hear_next(self, count: int) -> list[Received]:
+        """Wait for the next ``count`` messages and account for them, in order."""
+        records = self.client.take_messages(count)
+        if records:
+            self._heard(records[-1])
+        return records
+
+    def hear_one_of(self, *messages: str) -> str:
+        """Wait for the next copy of any of ``messages``; return the one heard."""
+        described = " or ".join(map(repr, messages))
+        return str(self.hear_matching(lambda data: data in messages, described).data)
+
+    def note_field(self, path: str) -> str:
+        """The value at ``path`` in the JSON message this person heard last."""
+        if self.last_heard is None:
+            raise AssertionError(f"{self.name} has not heard a message yet")
+        return field_of(self.last_heard.data, path)
+
+    def round_trip(self) -> None:
+        """Check the connection is open and, if the protocol has a round trip,
+        make one, so every earlier reply has surely arrived."""
+        trip = self.send_probe()
+        if trip is not None:
+            self.hear_reply(trip)
+
+    def send_probe(self) -> RoundTrip | None:
+        """Send the protocol's round-trip request with a unique token; None if it
+        has none or the connection was closed on purpose. A connection the
+        server closed unexpectedly fails here."""
+        if self.client.state == "closed" and self.closing_expected:
+            return None
+        self.check_connected()
+        trip = self.adapter.round_trip(f"settle {uuid.uuid4().hex}")
+        if trip is not None:
+            self.client.send(trip.request)
+        return trip
+
+    def hear_reply(self, trip: RoundTrip) -> None:
+        """Take the reply to a round trip (not counted as heard by a step)."""
+        if isinstance(trip.reply, str | bytes):
+            self.client.take_message(trip.reply)
+        else:
+            self.client.take_match(trip.reply, description="the reply to its round trip")
+
+    def refused_status(self) -> int:
+        """The HTTP status the server turned this person away with; fails if it
+        let them in, or never answered."""
+        try:
+            self.client.wait_until("open")
+        except ConnectionFailed as failure:
+            status = self.client.handshake_status
+            if status is None:
+                raise AssertionError(f"{failure}, without an HTTP answer") from None
+            self.closing_expected = True
+            return status
+        self.closing_expected = True
+        raise AssertionError(f"{self.name} was let in: the server accepted the handshake")
+
+    def check_connected(self) -> None:
+        """Fail unless the connection is open (or still opening)."""
+        if self.client.state == "closed":
+            reason = f", {self.client.close_reason!r}" if self.client.close_reason else ""
+            raise ConnectionLost(
+                f"{self.name}'s connection was closed (code {self.client.close_code}"
+                f"{reason}), but no step expected it"
+            )
+
+    def disconnect(self, *, abruptly: bool = False) -> None:
+        """Close the connection with a closing handshake, or cut it like a crash."""
+        self.closing_expected = True
+        if abruptly:
+            self.client.drop()
+        else:
+            self.client.close()
+
+    def expect_close(self) -> tuple[int | None, str | None]:
+        """Wait for the server to close the connection; return its code and reason."""
+        self.closing_expected = True
+        self.client.wait_until("close")
+        return self.client.close_code, self.client.close_reason
+
+    def assert_heard_everything(self, *, how: str = "") -> None:
+        """Fail if a message arrived that no step has heard; ``how`` says how
+        silence was proven, for the failure message."""
+        extra = self.client.received
+        if extra:
+            listed = "\n".join(f"  {describe_data(record.data)}" for record in extra)
+            raise UnexpectedMessage(
+                f"{self.name} heard {len(extra)} message{'s' if len(extra) != 1 else ''} "
+                f"no step expected{how}:\n{listed}"
+            )
+
+    def _heard(self, record: Received) -> Received:
+        self.last_heard = record
+        return record
+
+
+class Cast:
+    """Everyone in one scenario, by name, talking to the servers at ``urls``."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        adapter: ProtocolAdapter | None = None,
+        options: ConnectionOptions | None = None,
+    ) -> None:
+        if not urls:
+            raise ValueError("a cast needs at least one server URL")
+        self.urls = list(urls)
+        self.adapter = adapter or ProtocolAdapter()
+        self.options = options or ConnectionOptions()
+        self.unique_name = UniqueNames()
+        """``cast.unique_name("book club")`` is the name that goes on the wire."""
+        self.notebook = Notebook()
+        self.started_at = time.monotonic()
+        self._people: dict[str, Participant] = {}
+        self._nodes: dict[str, int] = {}
+
+    def __getitem__(self, name: str) -> Participant:
+        try:
+            return self._people[name]
+        except KeyError:
+            raise AssertionError(
+                f"{name} is not in this scenario yet; start with 'Given {name} is connected'"
+            ) from None
+
+    @property
+    def people(self) -> list[Participant]:
+        return list(self._people.values())
+
+    def node_of(self, name: str) -> int:
+        """The server ``name`` uses: the one chosen at their first connection, else
+        the next in turn."""
+        if name not in self._nodes:
+            self._nodes[name] = len(self._nodes) % len(self.urls)
+        return self._nodes[name]
+
+    def place(self, name: str, node: int) -> None:
+        """Have ``name`` use server number ``node`` (from 0) from now on."""
+        if not 0 <= node < len(self.urls):
+            count = len(self.urls)
+            raise AssertionError(
+                f"the suite has {count} server{'s' if count != 1 else ''}; "
+                f"there is no server number {node + 1}"
+            )
+        self._nodes[name] = node
+
+    def connect(
+        self, names: Iterable[str], *, options: ConnectionOptions | None = None
+    ) -> list[Participant]:
+        """Open one connection per name and wait until all are open.
+
+        Connections open together, at most :data:`OPENING_AT_ONCE` handshakes
+        at a time: a crowd of thousands opening at once would overflow the
+        server's listen backlog, and the dropped handshakes would be retried
+        only after a second. Everyone is in the cast as soon as their
+        connection starts, so a failure to connect one person still leaves the
+        others to be closed after the scenario.
+        """
+        joining = list(names)
+        for name in joining:
+            if name in self._people and self._people[name].client.state != "closed":
+                raise AssertionError(f"{name} is already connected")
+        people = []
+        for start in range(0, len(joining), OPENING_AT_ONCE):
+            wave = [
+                self.start_connecting(name, options=options)
+                for name in joining[start : start + OPENING_AT_ONCE]
+            ]
+            for person in wave:
+                person.client.wait_until("open")
+            people.extend(wave)
+        return people
+
+    def start_connecting(
+        self, name: str, *, options: ConnectionOptions | None = None
+    ) -> Participant:
+        """Start ``name``'s connection and return at once (see :meth:`connect`)."""
+        node = self.node_of(name)
+        url = self.urls[node]
+        arguments = (options or self.options).connect_arguments(url)
+        person = Participant(
+            name, TestWebSocket(url, name=name, **arguments), self.adapter, node=node
+        )
+        self._people[name] = person
+        return person
+
+    def disconnect(self, name: str, *, abruptly: bool = False) -> None:
+        """Close ``name``'s connection (or cut it, like a crash)."""
+        self[name].disconnect(abruptly=abruptly)
+
+    def hear_each(self, names: Iterable[str], message: Data) -> None:
+        """Everyone named hears one more copy of ``message``."""
+        for name in names:
+            self[name].hear(message)
+
+    def hear_exactly(self, name: str, expected: list[Data]) -> None:
+        """``name`` hears exactly ``expected``, in order, and then nothing else."""
+        arrived = [record.data for record in self[name].hear_next(len(expected))]
+        assert_that(arrived, equal_to(expected), f"the messages {name} received")
+        self.assert_nothing_else([self[name]])
+
+    def round_trip_each(self, names: Iterable[str]) -> None:
+        """Everyone named is still connected and, if the protocol allows, gets a
+        round trip's reply back."""
+        for name in names:
+            self[name].round_trip()
+
+    def outgoing_json(self, document: object) -> object:
+        """A JSON document from a feature as it goes on the wire (see the adapter)."""
+        return self.adapter.outgoing(document, self.unique_name)
+
+    def expected_text(self, text: str) -> str:
+        """A message from a feature, values filled in, as it comes off the wire."""
+        return self.adapter.expected(self.fill(text), self.unique_name)
+
+    def note(self, name: str, path: str, label: str) -> None:
+        """Keep the ``path`` field of ``name``'s last message as ``{label}``."""
+        self.notebook.note(label, self[name].note_field(path))
+
+    def fill(self, text: str) -> str:
+        """``text`` with the values noted so far in place of ``{label}``."""
+        return self.notebook.fill(text)
+
+    def assert_nothing_else(self, people: Iterable[Participant]) -> None:
+        """Prove that ``people`` received nothing that no step has heard.
+
+        The one way every "nothing else" step proves it: round trips if the
+        protocol has one, else the quiet window (see the module docstring);
+        then the late window; then a look at what is still outstanding.
+        """
+        checked = list(people)
+        how = ""
+        if self.adapter.round_trip("probe") is not None:
+            self._settle_everyone()
+        else:
+            how = self._hold_quiet_window(checked)
+        self._hold_late_window(checked)
+        for person in checked:
+            person.assert_heard_everything(how=how)
+
+    def _settle_everyone(self) -> None:
+        for _ in range(2):
+            trips = [(person, person.send_probe()) for person in self.people]
+            for person, trip in trips:
+                if trip is not None:
+                    person.hear_reply(trip)
+
+    def _hold_quiet_window(self, people: list[Participant]) -> str:
+        """Watch ``people`` for the quiet window; return how to say so in a failure."""
+        window = settings.timing().quiet
+        how = f" (watched for {window:g} s: {self.adapter.name} has no round trip)"
+        deadline = time.monotonic() + window
+        for person in people:
+            if person.client.state == "closed":
+                continue
+            remaining = max(0.0, deadline - time.monotonic())
+            try:
+                person.client.assert_no_message(within=remaining)
+            except UnexpectedMessage as error:
+                raise UnexpectedMessage(f"{error}{how}") from None
+        return how
+
+    @property
+    def last_request_at(self) -> float:
+        """When anyone in the scenario last sent a request (not counting round trips)."""
+        return max((person.last_sent_at for person in self.people), default=self.started_at)
+
+    def _hold_late_window(self, people: list[Participant]) -> None:
+        """The one deliberate wait, off unless ``-D late_window`` is set: watch
+        ``people`` until the late window after the last request has passed,
+        failing as soon as one of them receives anything."""
+        deadline = self.last_request_at + settings.timing().late
+        for person in people:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            person.client.assert_no_message(within=remaining)
+
+    def close_all(self) -> None:
+        """Close every connection; used after each scenario, passed or failed."""
+        for person in self.people:
+            person.client.close()
+
+    def transcripts(self) -> str:
+        """The transcripts of the first :data:`TRANSCRIPTS_SHOWN` people, timed from
+        the start of the scenario; the rest are counted, not shown."""
+        blocks = []
+        for person in self.people[:TRANSCRIPTS_SHOWN]:
+            lines = [event.describe(self.started_at) for event in person.client.transcript]
+            where = person.client.url
+            if len(self.urls) > 1:
+                where = f"node {person.node + 1}, {where}"
+            blocks.append(f"{person.name} ({where}):\n" + "\n".join(lines))
+        hidden = len(self._people) - TRANSCRIPTS_SHOWN
+        if hidden > 0:
+            blocks.append(f"(and {hidden} more people, not shown)")
+        return "\n".join(blocks)

@@ -1,0 +1,1 @@
+"""Process plumbing shared by the harness, the project's server and its tools."""
