@@ -91,12 +91,9 @@ def test_sigint_also_shuts_down_cleanly() -> None:
     url = process.start()
     with TestWebSocket(url, name="Alice") as alice:
         alice.wait_until("open")
-        assert process._process is not None
-        process._process.send_signal(signal.SIGINT)
+        assert process.stop(signum=signal.SIGINT) == 0
         alice.wait_until("close")
         assert alice.close_code == 1001
-    assert process._process.wait(10) == 0
-    process.stop()
 
 
 def test_connections_beyond_the_limit_are_refused_with_503() -> None:
