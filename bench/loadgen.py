@@ -7,7 +7,7 @@ itself is echoed or broadcast). The replies a client receives are the same
 text in both, so both servers send the same bytes.
 
 The generator runs in its own process (pinned to its own core by
-:mod:`bench.run`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
+:mod:`bench.processes`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
 so it spends far less CPU per message than the server under test.
 Every scenario is bounded in count and time and stops by itself.
 """
