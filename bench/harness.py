@@ -2,16 +2,24 @@
 
 ``python -m bench.harness roundtrip URL --client testwebsocket|sync|asyncio``
 times sequential echo round trips from a blocking caller: through
-:class:`~wsharness.TestWebSocket`, through the ``websockets`` blocking client
-(what a test would use without the harness), or through the ``websockets``
-asyncio client on one thread, on the same kind of loop as the harness's (the
-library with no thread hand-off at all).
+:class:`~wsharness.TestWebSocket` (``send`` then ``wait_for_message``, as a
+test writes it), through the ``websockets`` blocking client (what a test would
+use without the harness), or through the ``websockets`` asyncio client on one
+thread, on the same kind of loop as the harness's (the library with no thread
+hand-off at all).
+
+``python -m bench.harness held URL --held N`` first fills one
+:class:`~wsharness.TestWebSocket`'s history with N messages, then times
+sequential echo round trips awaited with ``wait_for_message``: what a wait
+costs when the client already holds a long scenario's worth of messages.
 
 ``python -m bench.harness crowd URL --clients N`` does what the ``@load``
 feature does, through :class:`acceptance.cast.Cast`: open N clients, put them in
 one group, post once and have every one of them hear it; it reports the time of
 each phase, the memory it took and the threads it used.
-Each prints one JSON line.
+
+Each prints one JSON line (:mod:`bench.results`). Only the harness's public API
+is used.
 """
 
 from __future__ import annotations
@@ -21,23 +29,21 @@ import asyncio
 import json
 import threading
 import time
-from typing import Any
 
 from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import connect as sync_connect
 
 from acceptance import chat
 from acceptance.cast import ChatCast
+from bench.processes import rss_kib
+from bench.results import Crowd, HeldWaits, Result, RoundTrips, result_line
 from wsharness import TestWebSocket
 from wsharness.loop import new_event_loop
 
-Result = dict[str, Any]
 
-
-def roundtrip(url: str, client: str, count: int) -> Result:
+def roundtrip(url: str, client: str, count: int) -> RoundTrips:
     """``count`` sequential echo round trips; returns round trips per second."""
-    requests = [json.dumps(chat.echo(f"round trip {n}")) for n in range(count)]
-    replies = [f"round trip {n}" for n in range(count)]
+    requests, replies = echo_requests("round trip", count)
     if client == "testwebsocket":
         seconds = _testwebsocket_round_trips(url, requests, replies)
     elif client == "sync":
@@ -46,17 +52,60 @@ def roundtrip(url: str, client: str, count: int) -> Result:
         # On the same kind of loop as TestWebSocket's, so only the harness differs.
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             seconds = runner.run(_asyncio_round_trips(url, requests, replies))
-    return {"client": client, "round_trips": count, "per_second": count / seconds}
+    return RoundTrips(client=client, round_trips=count, per_second=count / seconds)
+
+
+def echo_requests(prefix: str, count: int) -> tuple[list[str], list[str]]:
+    """``count`` ECHO requests, encoded up front, and the replies each one gets."""
+    replies = [f"{prefix} {n}" for n in range(count)]
+    return [json.dumps(chat.echo(reply)) for reply in replies], replies
 
 
 def _testwebsocket_round_trips(url: str, requests: list[str], replies: list[str]) -> float:
     with TestWebSocket(url, name="bench") as client:
-        client.wait_until("open")
-        started = time.perf_counter()
-        for request, reply in zip(requests, replies, strict=True):
-            client.send(request)
-            client.wait_for_message(reply)
-        return time.perf_counter() - started
+        client.send_json(chat.echo("warm-up"))  # the connection is open before the clock starts
+        client.wait_for_message("warm-up")
+        return _timed_round_trips(client, requests, replies)
+
+
+def _timed_round_trips(client: TestWebSocket, requests: list[str], replies: list[str]) -> float:
+    """Seconds for the round trips, each reply awaited before the next request."""
+    started = time.perf_counter()
+    for request, reply in zip(requests, replies, strict=True):
+        client.send(request)
+        client.wait_for_message(reply)
+    return time.perf_counter() - started
+
+
+def held_waits(url: str, held: int, count: int) -> HeldWaits:
+    """``count`` round trips awaited with ``wait_for_message`` after ``held`` messages."""
+    requests, replies = echo_requests("round trip", count)
+    with TestWebSocket(url, name="bench") as client:
+        fill_history(client, held)
+        seconds = _timed_round_trips(client, requests, replies)
+        if client.received_count != held + count:
+            raise RuntimeError(f"expected {held + count} messages, got {client.received_count}")
+    return HeldWaits(held=held, round_trips=count, us_per_round_trip=seconds / count * 1e6)
+
+
+def fill_history(client: TestWebSocket, held: int) -> None:
+    """Have ``client`` receive exactly ``held`` messages (and keep them all).
+
+    ECHO_TIMES_3 gets three replies per request, an ECHO one; the last request
+    is an ECHO whose reply, once awaited, shows that every earlier reply has
+    arrived, because the server answers one connection's requests in order.
+    """
+    if held < 1:
+        raise ValueError(f"held must be 1 or more, not {held}")
+    triples, singles = divmod(held - 1, 3)
+    for n in range(triples):
+        client.send_json(chat.echo_times_3(f"held {n}"))
+    for n in range(singles):
+        client.send_json(chat.echo(f"held single {n}"))
+    client.send_json(chat.echo("history filled"))
+    client.wait_for_message("history filled")
+    if client.received_count != held or len(client.messages) != held:
+        raise RuntimeError(f"{client.name} holds {len(client.messages)} messages, not {held}")
 
 
 def _sync_round_trips(url: str, requests: list[str], replies: list[str]) -> float:
@@ -77,9 +126,9 @@ async def _asyncio_round_trips(url: str, requests: list[str], replies: list[str]
         return time.perf_counter() - started
 
 
-def crowd(url: str, clients: int) -> Result:
+def crowd(url: str, clients: int) -> Crowd:
     """Open ``clients`` people, group them, post once, everyone hears it."""
-    rss_before = rss_mib()
+    rss_before = rss_kib()
     cast = ChatCast([url])
     names = [f"Guest {n}" for n in range(clients)]
     started = time.perf_counter()
@@ -95,43 +144,38 @@ def crowd(url: str, clients: int) -> Result:
     cast.hear_each(cast.member_names("crowd"), "hello, crowd")
     heard = time.perf_counter()
     threads = threading.active_count()
-    rss_after = rss_mib()
+    rss_after = rss_kib()
     cast.close_all()
     closed = time.perf_counter()
-    return {
-        "clients": clients,
-        "open_s": opened - started,
-        "join_s": joined - opened,
-        "receive_s": heard - joined,
-        "total_s": heard - started,
-        "close_s": closed - heard,
-        "rss_mib": rss_after - rss_before,
-        "threads": threads,
-    }
-
-
-def rss_mib(pid: int | str = "self") -> float:
-    """Resident memory of a process in MiB, from /proc."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    return Crowd(
+        clients=clients,
+        open_s=opened - started,
+        join_s=joined - opened,
+        receive_s=heard - joined,
+        total_s=heard - started,
+        close_s=closed - heard,
+        rss_mib=(rss_after - rss_before) / 1024,
+        threads=threads,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.harness")
-    parser.add_argument("scenario", choices=["roundtrip", "crowd"])
+    parser.add_argument("scenario", choices=["roundtrip", "held", "crowd"])
     parser.add_argument("url")
     parser.add_argument("--client", choices=["testwebsocket", "sync", "asyncio"])
-    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--count", type=int, default=2000, help="round trips")
+    parser.add_argument("--held", type=int, default=1000, help="messages held before timing")
     parser.add_argument("--clients", type=int, default=1000)
     args = parser.parse_args(argv)
+    result: Result
     if args.scenario == "roundtrip":
         result = roundtrip(args.url, args.client or "testwebsocket", args.count)
+    elif args.scenario == "held":
+        result = held_waits(args.url, args.held, args.count)
     else:
         result = crowd(args.url, args.clients)
-    print(json.dumps(result), flush=True)
+    print(result_line(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,16 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from statistics import median
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.run import LOAD_CPU, ROOT, SERVER_CPU, loadgen, pinned, table
-from bench.stats import median
+from bench.measure_server import loadgen
+from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, pinned, server
+from bench.report import table
+from bench.results import EchoThroughput
 from server.loops import loop_factory
 from server.rules import ChatRooms
 from server.wire import parse_command
@@ -62,14 +66,25 @@ def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
         order = STEPS if number % 2 == 0 else tuple(reversed(STEPS))
         for step in order:
             print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
-            if step == "ours":
-                argv = [sys.executable, "-m", "server", "--port", "0"]
-            else:
-                argv = [sys.executable, "-m", "bench.ladder", "serve", step]
-            with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
-                result = loadgen(process, "ours", "throughput", "--duration", str(seconds))
-            costs[step].append(result["server_cpu_us"])
+            with step_server(step) as process:
+                result = loadgen(
+                    EchoThroughput, process, "ours", "throughput", "--duration", str(seconds)
+                ).result
+            assert result.server_cpu_us is not None
+            costs[step].append(result.server_cpu_us)
     return costs
+
+
+@contextmanager
+def step_server(step: str) -> Iterator[ServerProcess]:
+    """The server of one step, pinned to the server core; ``ours`` is the chat server."""
+    if step == "ours":
+        with server("ours", "auto") as process:
+            yield process
+        return
+    argv = [sys.executable, "-m", "bench.ladder", "serve", step]
+    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+        yield process
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ itself is echoed or broadcast). The replies a client receives are the same
 text in both, so both servers send the same bytes.
 
 The generator runs in its own process (pinned to its own core by
-:mod:`bench.run`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
+:mod:`bench.processes`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
 so it spends far less CPU per message than the server under test.
 Every scenario is bounded in count and time and stops by itself.
 """
@@ -17,23 +17,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import statistics
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from bench.ceiling import FANOUT_PATH
+from bench.processes import cpu_seconds
 from bench.rawws import RawClient, text_frame
-from bench.stats import percentile
+from bench.results import (
+    ConnectionsOpened,
+    EchoLatency,
+    EchoThroughput,
+    Fanout,
+    Result,
+    result_line,
+)
 from server.loops import loop_factory
 
 GROUP = "bench hall"
 OPEN_CONCURRENCY = 100
 """Handshakes in flight at once: well inside the servers' listen backlog (100)."""
 PAYLOAD = "The quick brown fox jumps over the lazy dog"
-
-Result = dict[str, Any]
+SCENARIO_TIMEOUT = 300.0
+"""No scenario runs longer than this, in seconds."""
 
 
 class Protocol:
@@ -79,7 +86,12 @@ async def close_all(clients: list[RawClient], within: float = 10.0) -> None:
         await asyncio.wait(pending, timeout=within)
 
 
-async def echo_latency(url: str, protocol: Protocol, count: int) -> Result:
+def p50_p99(samples: Sequence[float]) -> tuple[float, float]:
+    """The median and the 99th percentile (within the samples' range)."""
+    return statistics.median(samples), statistics.quantiles(samples, n=100, method="inclusive")[98]
+
+
+async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
     """One client, ``count`` sequential round trips; p50/p99 in microseconds."""
     waiting: list[asyncio.Future[None]] = []
 
@@ -98,11 +110,8 @@ async def echo_latency(url: str, protocol: Protocol, count: int) -> Result:
         await asyncio.wait_for(reply, 10)
         samples.append(time.perf_counter() - started)
     await close_all([client])
-    return {
-        "round_trips": count,
-        "p50_us": percentile(samples, 0.5) * 1e6,
-        "p99_us": percentile(samples, 0.99) * 1e6,
-    }
+    p50, p99 = p50_p99(samples)
+    return EchoLatency(round_trips=count, p50_us=p50 * 1e6, p99_us=p99 * 1e6)
 
 
 async def echo_throughput(
@@ -112,7 +121,7 @@ async def echo_throughput(
     in_flight: int,
     duration: float,
     server_pid: int | None = None,
-) -> Result:
+) -> EchoThroughput:
     """``connections`` clients keep ``in_flight`` echoes outstanding for ``duration`` s."""
     frame = protocol.echo(PAYLOAD)
     counting = False
@@ -132,23 +141,23 @@ async def echo_throughput(
             client.write(frame)
     await asyncio.sleep(min(1.0, duration / 5))  # warm-up, not counted
     counting = True
-    started, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
+    started, cpu_before = time.perf_counter(), server_cpu(server_pid)
     await asyncio.sleep(duration)
     counting = False
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu_before
+    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pid) - cpu_before
     sending = False
     await close_all(clients)
-    return {
-        "replies": counted,
-        "seconds": elapsed,
-        "per_second": counted / elapsed,
-        "server_cpu_us": cpu / counted * 1e6 if server_pid else None,
-    }
+    return EchoThroughput(
+        replies=counted,
+        seconds=elapsed,
+        per_second=counted / elapsed,
+        server_cpu_us=cpu / counted * 1e6 if server_pid else None,
+    )
 
 
 async def fanout(
     url: str, protocol: Protocol, members: int, posts: int, server_pid: int | None = None
-) -> Result:
+) -> Fanout:
     """``members`` clients in one group; one posts ``posts`` times, each after the
     previous post reached everyone; times post-to-last-delivery."""
     delivered = 0
@@ -171,7 +180,7 @@ async def fanout(
         await _join_group(clients, replies)
     sender = clients[0]
     samples = []
-    started, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
+    started, cpu_before = time.perf_counter(), server_cpu(server_pid)
     for number in range(posts):
         everyone = loop.create_future()
         target = members * (number + 1)
@@ -179,32 +188,27 @@ async def fanout(
         sender.write(protocol.post(f"post {number}"))
         await asyncio.wait_for(everyone, 30)
         samples.append(time.perf_counter() - posted)
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu_before
+    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pid) - cpu_before
     await close_all(clients)
-    return {
-        "members": members,
-        "posts": posts,
-        "deliveries_per_second": members * posts / elapsed,
-        "server_cpu_us": cpu / (members * posts) * 1e6 if server_pid else None,
-        "p50_ms": percentile(samples, 0.5) * 1e3,
-        "p99_ms": percentile(samples, 0.99) * 1e3,
-    }
+    p50, p99 = p50_p99(samples)
+    return Fanout(
+        members=members,
+        posts=posts,
+        deliveries_per_second=members * posts / elapsed,
+        server_cpu_us=cpu / (members * posts) * 1e6 if server_pid else None,
+        p50_ms=p50 * 1e3,
+        p99_ms=p99 * 1e3,
+    )
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """CPU time (user + system) the server has used so far, from /proc; 0 if unknown.
-
-    CPU time per message does not depend on what else the machine is doing,
-    unlike messages per second, so it is the steadier of the two figures.
-    """
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def server_cpu(pid: int | None) -> float:
+    """The server's CPU seconds so far, or 0 when its process id is not known."""
+    return cpu_seconds(pid) if pid else 0.0
 
 
-async def _join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -> None:
+async def _join_group(
+    clients: list[RawClient], replies: dict[RawClient, asyncio.Future[bytes]]
+) -> None:
     loop = asyncio.get_running_loop()
     first, *rest = clients
     replies[first] = loop.create_future()
@@ -220,17 +224,18 @@ async def _join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -
         assert payload.startswith(b"GROUP_JOINED"), payload
 
 
-async def connections(url: str, count: int) -> Result:
+async def connections(url: str, count: int) -> ConnectionsOpened:
     """Open ``count`` idle connections, report the time, then hold them open until
     a line arrives on stdin (so the caller can measure the server), then close."""
     started = time.perf_counter()
     clients = await open_many(url, count, lambda _client, _payload: None)
     opened = time.perf_counter() - started
-    print(json.dumps({"opened_s": opened}), flush=True)
+    result = ConnectionsOpened(connections=count, opened_s=opened)
+    print(result_line(result), flush=True)
     loop = asyncio.get_running_loop()
     await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 60)
     await close_all(clients)
-    return {"connections": count, "opened_s": opened}
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -246,22 +251,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--server-pid", type=int, help="to measure the server's CPU time")
     args = parser.parse_args(argv)
-    protocol = Protocol(args.protocol)
-    scenario: Any
-    if args.scenario == "latency":
-        scenario = echo_latency(args.url, protocol, args.count)
-    elif args.scenario == "throughput":
-        scenario = echo_throughput(
-            args.url, protocol, args.connections, args.in_flight, args.duration, args.server_pid
-        )
-    elif args.scenario == "fanout":
-        scenario = fanout(args.url, protocol, args.members, args.posts, args.server_pid)
-    else:
-        scenario = connections(args.url, args.count)
     _, new_loop = loop_factory("auto")
     with asyncio.Runner(loop_factory=new_loop) as runner:
-        result = runner.run(asyncio.wait_for(scenario, 300))
-    print(json.dumps(result), flush=True)
+        result = runner.run(run_scenario(args))
+    print(result_line(result), flush=True)
+
+
+async def run_scenario(args: argparse.Namespace) -> Result:
+    """The scenario the command line names, stopped after :data:`SCENARIO_TIMEOUT`."""
+    protocol = Protocol(args.protocol)
+    async with asyncio.timeout(SCENARIO_TIMEOUT):
+        if args.scenario == "latency":
+            return await echo_latency(args.url, protocol, args.count)
+        if args.scenario == "throughput":
+            return await echo_throughput(
+                args.url, protocol, args.connections, args.in_flight, args.duration, args.server_pid
+            )
+        if args.scenario == "fanout":
+            return await fanout(args.url, protocol, args.members, args.posts, args.server_pid)
+        return await connections(args.url, args.count)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 A load generator written with a full client library costs about as much CPU
 per message as the server it measures, so on two cores it would measure
-itself. This one sends frames that were masked once, up front, and parses
-only what small server frames need, so the server under test stays the
-bottleneck; replies to several frames read at once go out in one write. It
-speaks just enough RFC 6455 for that: text frames, pings
-answered, no extensions, no fragmentation. It is not a general client.
+itself. This one sends frames that were built and masked once, up front, by
+websockets' own frame serializer, and parses only what small server frames
+need, so the server under test stays the bottleneck; replies to several frames
+read at once go out in one write. It speaks just enough RFC 6455 for that:
+text frames, pings answered, no extensions, no fragmentation. It is not a
+general client.
 """
 
 from __future__ import annotations
@@ -19,31 +20,23 @@ from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlsplit
 
-OP_TEXT = 0x1
-OP_CLOSE = 0x8
-OP_PING = 0x9
-OP_PONG = 0xA
+from websockets.frames import Close, CloseCode, Frame, Opcode
 
 
-def client_frame(payload: bytes, opcode: int = OP_TEXT) -> bytes:
-    """One final, masked client frame carrying ``payload``."""
-    mask = os.urandom(4)
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-    elif length < 2**16:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-    repeated = (mask * (length // 4 + 1))[:length]
-    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
-        length, "big"
-    )
-    return header + mask + masked
+def client_frame(opcode: Opcode, payload: bytes) -> bytes:
+    """One final, masked client frame carrying ``payload``, serialized by websockets."""
+    return Frame(opcode, payload).serialize(mask=True, extensions=[])
 
 
 def text_frame(text: str) -> bytes:
-    return client_frame(text.encode())
+    return client_frame(Opcode.TEXT, text.encode())
+
+
+CLOSE_FRAME = client_frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, "").serialize())
+"""The closing handshake's first frame, code 1000."""
+
+_TEXT, _PING, _CLOSE = Opcode.TEXT.value, Opcode.PING.value, Opcode.CLOSE.value
+"""Plain ints for the receive loop, which compares every frame's opcode."""
 
 
 class RawClient(asyncio.Protocol):
@@ -98,7 +91,7 @@ class RawClient(asyncio.Protocol):
     def close(self) -> None:
         """Send a close frame (code 1000) and let the server close TCP."""
         if self.transport is not None and not self.transport.is_closing():
-            self.write(client_frame(struct.pack("!H", 1000), OP_CLOSE))
+            self.write(CLOSE_FRAME)
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer + data if self._buffer else data
@@ -146,12 +139,12 @@ class RawClient(asyncio.Protocol):
             if end > size:
                 break
             opcode = first & 0x0F
-            if opcode == OP_TEXT:
+            if opcode == _TEXT:
                 self.received += 1
                 self.on_message(self, buffer[start:end])
-            elif opcode == OP_PING:
-                self.write(client_frame(buffer[start:end], OP_PONG))
-            elif opcode == OP_CLOSE and self.transport is not None:
+            elif opcode == _PING:
+                self.write(client_frame(Opcode.PONG, buffer[start:end]))
+            elif opcode == _CLOSE and self.transport is not None:
                 self.transport.close()
             position = end
         return position

@@ -1,26 +1,144 @@
-"""Shared helpers for the pytest suite: small servers the tests control.
+"""What the pytest suite shares: its time unit, the project's commands, servers it controls.
 
-Each test server runs on its own event-loop thread, apart from the harness's
-loop, so the test decides exactly what the server sends and when.
+One section per job: the time unit every duration in the tests is written in;
+the paths the tests use; running the project's commands (Python, behave, the
+acceptance stage, a browser) in their own processes; websockets servers on a loop
+of their own, so a test decides exactly what the server sends and when.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from acceptance.servers import PROJECT_ROOT as PROJECT_ROOT  # the one project root, re-exported
 from wsharness.loop import EventLoopThread
+from wsharness.settings import timing
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# --- The time unit -------------------------------------------------------------------
+
+TIMEOUT_SCALE = timing().scale
+"""``WS_TIMEOUT_SCALE`` (default 1): the one factor for slow machines. The harness
+scales its own waits by it, behave runs started here inherit it, and the tests
+scale every duration they state through :data:`MS`."""
+
+MS = 0.001 * TIMEOUT_SCALE
+"""One millisecond, scaled: every duration in the tests is a multiple of it."""
+
+# --- Paths ---------------------------------------------------------------------------
+
+FAILING_FEATURES = PROJECT_ROOT / "tests" / "fixtures" / "failing"
+"""Scenarios that fail on purpose, to check what a failure shows."""
+
+STAGE = PROJECT_ROOT / "scripts" / "acceptance-stage"
+
+# --- Running the project's commands --------------------------------------------------
+
+RUN_TIMEOUT = 120_000 * MS
+"""How long any one command (Python, behave, the stage, behavex, a browser) may run."""
+
+
+def run(
+    command: Sequence[str], *, timeout: float = RUN_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """Run a command from the project root, as a person would, and capture what it says.
+    Scripts run with this interpreter (``PYTHON``)."""
+    return subprocess.run(
+        list(command),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+
+
+def run_python(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``args`` from the project root."""
+    return run([sys.executable, *args], timeout=timeout)
+
+
+def run_stage(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/acceptance-stage`` with this interpreter."""
+    return run(["bash", str(STAGE), *args])
+
+
+@dataclass(frozen=True)
+class BehaveRun:
+    """What a behave run printed and how each scenario ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    statuses: dict[str, str]
+    """Scenario name -> "passed", "failed", "skipped", ... from behave's JSON report."""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def with_status(self, status: str) -> list[str]:
+        return [name for name, value in self.statuses.items() if value == status]
+
+
+def run_behave(*args: str, report_dir: Path, timeout: float = RUN_TIMEOUT) -> BehaveRun:
+    """Run behave in its own process from the project root, as a person would.
+
+    behave writes a JSON report into ``report_dir`` (for :attr:`BehaveRun.statuses`),
+    then the formats ``args`` ask for, each with its own ``-o``, then plain text
+    on stdout.
+    """
+    report_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="behave-", suffix=".json", dir=report_dir)
+    os.close(handle)
+    report = Path(name)
+    result = run_python(
+        *("-m", "behave", "--no-color", "-f", "json", "-o", str(report)),
+        *args,
+        *("-f", "plain"),
+        timeout=timeout,
+    )
+    statuses: dict[str, str] = {}
+    if report.stat().st_size:
+        for feature in json.loads(report.read_text("utf-8")):
+            for element in feature.get("elements", []):
+                if element.get("type") == "scenario":
+                    statuses[element["name"]] = element["status"]
+    return BehaveRun(result.returncode, result.stdout, result.stderr, statuses)
+
+
+def behave_duration(name: str, ms: float) -> tuple[str, str]:
+    """behave's ``-D name=SECONDS`` for ``ms`` milliseconds before scaling: behave
+    scales it by ``WS_TIMEOUT_SCALE`` itself, so the duration it uses is ``ms * MS``."""
+    return "-D", f"{name}={ms / 1000:g}"
+
+
+def chromium() -> str:
+    """The headless browser's path; fails in CI (CI=true) when it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "chromium is not installed (apt-get install -y chromium; .ci/run does it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# --- Servers the tests control --------------------------------------------------------
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
@@ -34,7 +152,7 @@ class ControlledServer:
     connections: list[ServerConnection] = field(default_factory=list)
     connected: asyncio.Queue[ServerConnection] | None = None
 
-    def next_connection(self, timeout: float = 5) -> ServerConnection:
+    def next_connection(self, timeout: float = 5000 * MS) -> ServerConnection:
         """The next connection to be accepted, waiting for it if needed."""
         assert self.connected is not None
         queue = self.connected
@@ -44,7 +162,7 @@ class ControlledServer:
 
         return self.loop.run(take())
 
-    def do(self, coroutine: Awaitable[Any], timeout: float = 5) -> Any:
+    def do(self, coroutine: Awaitable[Any], timeout: float = 5000 * MS) -> Any:
         """Run ``coroutine`` on the server's loop and return its result."""
 
         async def wrapper() -> Any:
@@ -90,56 +208,5 @@ def controlled_server(
             server.close()
             await server.wait_closed()
 
-        loop.run(stop(), timeout=10)
+        loop.run(stop(), timeout=10_000 * MS)
         loop.stop()
-
-
-def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the project's Python with ``args`` from the project root; capture output."""
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@dataclass
-class BehaveRun:
-    """What a behave run printed and how each scenario ended."""
-
-    returncode: int
-    output: str
-    statuses: dict[str, str]
-    """Scenario name -> "passed", "failed", "skipped", ... from behave's JSON report."""
-
-    def with_status(self, status: str) -> list[str]:
-        return [name for name, value in self.statuses.items() if value == status]
-
-
-def run_behave(*args: str, report_dir: Path, timeout: float = 300) -> BehaveRun:
-    """Run behave in the project root with a JSON report; return its results."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    report = report_dir / f"behave-{len(list(report_dir.iterdir()))}.json"
-    result = run_python(
-        "-m",
-        "behave",
-        "--no-color",
-        "-f",
-        "json",
-        "-o",
-        str(report),
-        "-f",
-        "plain",
-        *args,
-        timeout=timeout,
-    )
-    statuses: dict[str, str] = {}
-    if report.exists() and report.stat().st_size:
-        for feature in json.loads(report.read_text()):
-            for element in feature.get("elements", []):
-                if element.get("type") == "scenario":
-                    statuses[element["name"]] = element["status"]
-    return BehaveRun(result.returncode, result.stdout + result.stderr, statuses)

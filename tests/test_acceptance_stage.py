@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report_helpers import PROJECT_ROOT, STAGE, run_stage
+from tests.support import MS, PROJECT_ROOT, STAGE, behave_duration, run_stage
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
 
 WAITS_FOREVER = PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"
@@ -170,8 +170,7 @@ def test_sigterm_stops_behave_and_the_server(tmp_path: Path) -> None:
             str(tmp_path),
             str(WAITS_FOREVER),
             "--",
-            "-D",
-            "timeout=60",
+            *behave_duration("timeout", 60_000),
         ],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
@@ -188,8 +187,9 @@ def test_sigterm_stops_behave_and_the_server(tmp_path: Path) -> None:
             break
     assert url is not None
     stage.send_signal(signal.SIGTERM)
-    rest, _ = stage.communicate(timeout=30)  # returns once behave, too, has let go of stdout
+    # communicate() returns once behave, too, has let go of stdout.
+    rest, _ = stage.communicate(timeout=30_000 * MS)
     assert stage.returncode == 130, rest
     assert "interrupted: stopped behave and the server" in rest
     with pytest.raises(ConnectionFailed, match="connection refused"):
-        TestWebSocket(url, timeout=5).wait_until("open")
+        TestWebSocket(url, timeout=5000 * MS).wait_until("open")

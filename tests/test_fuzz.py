@@ -10,7 +10,7 @@ import sys
 import urllib.request
 from typing import Any
 
-from tests.support import PROJECT_ROOT
+from tests.support import MS, PROJECT_ROOT
 from wsharness import ServerProcess, TestWebSocket
 
 FRAMES = 3000
@@ -122,7 +122,7 @@ def test_random_frames_leave_the_server_up_and_bystanders_unaffected() -> None:
             client.close()
             assert client.close_code != 1011, f"seed {seed}: {client.name} got 1011"
         host_port = url.removeprefix("ws://")
-        with urllib.request.urlopen(f"http://{host_port}/healthz", timeout=5) as health:
+        with urllib.request.urlopen(f"http://{host_port}/healthz", timeout=5000 * MS) as health:
             assert health.status == 200
     finally:
         assert server.stop() == 0

@@ -17,7 +17,15 @@ from typing import cast
 import pytest
 from PIL import Image
 
-from tests.report_helpers import FAILING_FEATURES, PROJECT_ROOT, RUN_TIMEOUT, chromium, run_behave
+from tests.support import (
+    FAILING_FEATURES,
+    MS,
+    PROJECT_ROOT,
+    RUN_TIMEOUT,
+    behave_duration,
+    chromium,
+    run_behave,
+)
 from wsharness.bdd.diagnostics import CAPTION
 
 SCREENSHOT_COPY = PROJECT_ROOT / "reports" / "screenshots" / "html-report-with-failures.png"
@@ -42,18 +50,18 @@ class _VisibleText(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[str] = []
-        self._skipping = 0
+        self.skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
-            self._skipping += 1
+            self.skipping += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skipping:
-            self._skipping -= 1
+        if tag in ("script", "style") and self.skipping:
+            self.skipping -= 1
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self.skipping:
             self.parts.append(data)
 
 
@@ -76,9 +84,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     folder = tmp_path_factory.mktemp("html")
     report = folder / "report.html"
     result = run_behave(
-        str(FAILING_FEATURES), "-D", "timeout=0.5", "-f", "html-pretty", "-o", str(report)
+        str(FAILING_FEATURES),
+        *behave_duration("timeout", 500),
+        *("-f", "html-pretty", "-o", str(report)),
+        report_dir=folder,
     )
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 1, result.output
     dom = _browse(browser, report, folder / "profile-dom", "--dump-dom")
     assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr
     screenshot = folder / "screenshot.png"
@@ -97,7 +108,7 @@ def test_page_names_the_failed_scenarios_and_steps(rendered: tuple[str, Path]) -
     assert "Scenario: Bob waits for a word nobody said" in text, text
     assert "Scenario: Echoes checked in the wrong order" in text, text
     assert re.search(r"Failed: 2\b", text), text
-    assert "Bob did not receive 'goodbye' within 0.5 s" in text, text
+    assert f"Bob did not receive 'goodbye' within {500 * MS:g} s" in text, text
     assert "Expected: <['second']> but: was <['first']>" in text, text
 
 

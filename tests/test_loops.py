@@ -7,16 +7,41 @@ import pytest
 from server.loops import loop_factory, uvloop_installed
 from wsharness.loop import ENV_EVENT_LOOP, new_event_loop
 
+needs_uvloop = pytest.mark.skipif(not uvloop_installed(), reason="uvloop is not installed")
+without_uvloop = pytest.mark.skipif(uvloop_installed(), reason="uvloop is installed")
 
-def test_auto_prefers_uvloop_when_installed() -> None:
-    """``auto`` names the loop it picked, and the factory makes that loop."""
+
+def _is_uvloop(loop: asyncio.AbstractEventLoop) -> bool:
+    return type(loop).__module__.startswith("uvloop")
+
+
+@needs_uvloop
+def test_auto_picks_uvloop_when_installed() -> None:
+    """``auto`` names uvloop, and the factory makes a uvloop loop."""
     name, factory = loop_factory("auto")
-    assert name == ("uvloop" if uvloop_installed() else "asyncio")
     loop = factory()
     try:
-        assert ("uvloop" in type(loop).__module__) == (name == "uvloop")
+        assert name == "uvloop" and _is_uvloop(loop)
     finally:
         loop.close()
+
+
+@without_uvloop
+def test_auto_falls_back_to_asyncio_without_uvloop() -> None:
+    """Without the extra, ``auto`` names asyncio and makes asyncio's own loop."""
+    name, factory = loop_factory("auto")
+    loop = factory()
+    try:
+        assert name == "asyncio" and isinstance(loop, asyncio.BaseEventLoop)
+    finally:
+        loop.close()
+
+
+@without_uvloop
+def test_asking_for_uvloop_without_it_says_how_to_install_it() -> None:
+    """``uvloop`` when it is missing is refused with the command that installs it."""
+    with pytest.raises(RuntimeError, match=r"pip install -r requirements-fast\.txt"):
+        loop_factory("uvloop")
 
 
 def test_asyncio_can_always_be_chosen() -> None:
@@ -36,11 +61,23 @@ def test_unknown_loop_is_refused() -> None:
         loop_factory("trio")
 
 
+@needs_uvloop
+def test_harness_loop_is_uvloop_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unless told otherwise, the harness runs its clients on uvloop."""
+    monkeypatch.delenv(ENV_EVENT_LOOP, raising=False)
+    loop = new_event_loop()
+    try:
+        assert _is_uvloop(loop)
+    finally:
+        loop.close()
+
+
+@needs_uvloop
 def test_harness_loop_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``WS_EVENT_LOOP=asyncio`` keeps the harness on asyncio's own loop."""
+    """``WS_EVENT_LOOP=asyncio`` keeps the harness on asyncio's own loop, uvloop or not."""
     monkeypatch.setenv(ENV_EVENT_LOOP, "asyncio")
     loop = new_event_loop()
     try:
-        assert isinstance(loop, asyncio.BaseEventLoop)
+        assert isinstance(loop, asyncio.BaseEventLoop) and not _is_uvloop(loop)
     finally:
         loop.close()

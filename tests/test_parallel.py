@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from tests.report_helpers import FAILING_FEATURES, run
+from tests.support import FAILING_FEATURES, behave_duration, run
 from wsharness import ServerProcess
 from wsharness.bdd.diagnostics import EVIDENCE_FILE
 
@@ -66,7 +66,7 @@ def test_passes_with_all_processes_on_one_external_server(
 
 def test_a_failure_keeps_its_transcript_under_behavex(tmp_path: Path) -> None:
     """The run fails, and each failed scenario's evidence holds every person's transcript."""
-    code, output = run_behavex(tmp_path, str(FAILING_FEATURES), "-D", "timeout=0.5")
+    code, output = run_behavex(tmp_path, str(FAILING_FEATURES), *behave_duration("timeout", 500))
     assert code != 0, output
     assert "0 scenarios passed, 2 failed" in output, output
     evidence = sorted(tmp_path.glob(f"outputs/logs/*/evidence/{EVIDENCE_FILE}"))

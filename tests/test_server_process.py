@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import PROJECT_ROOT, run_python
+from tests.support import MS, PROJECT_ROOT, run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
 
 
@@ -49,7 +49,7 @@ def test_health_check_answers_plain_http(server: ServerProcess) -> None:
     """GET /healthz answers 200 on the WebSocket port, without a WebSocket handshake."""
     assert server.url is not None
     host, port = _http_address(server.url)
-    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as response:
+    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5000 * MS) as response:
         assert response.status == 200
         assert response.read() == b"OK\n"
 
@@ -57,7 +57,7 @@ def test_health_check_answers_plain_http(server: ServerProcess) -> None:
 def test_other_plain_http_requests_are_refused(server: ServerProcess) -> None:
     """A plain GET elsewhere is not a WebSocket handshake: 426 Upgrade Required."""
     assert server.url is not None
-    connection = http.client.HTTPConnection(*_http_address(server.url), timeout=5)
+    connection = http.client.HTTPConnection(*_http_address(server.url), timeout=5000 * MS)
     connection.request("GET", "/")
     assert connection.getresponse().status == 426
     connection.close()
@@ -91,12 +91,9 @@ def test_sigint_also_shuts_down_cleanly() -> None:
     url = process.start()
     with TestWebSocket(url, name="Alice") as alice:
         alice.wait_until("open")
-        assert process._process is not None
-        process._process.send_signal(signal.SIGINT)
+        assert process.stop(signum=signal.SIGINT) == 0
         alice.wait_until("close")
         assert alice.close_code == 1001
-    assert process._process.wait(10) == 0
-    process.stop()
 
 
 def test_connections_beyond_the_limit_are_refused_with_503() -> None:
@@ -230,7 +227,7 @@ def test_a_client_that_never_reads_is_held_back_not_buffered(server: ServerProce
         sender = threading.Thread(target=flood, daemon=True)
         sender.start()
         # The deliberate window: if the server kept reading, 20 MB would pass in it.
-        sender.join(timeout=3)
+        sender.join(timeout=3000 * MS)
         assert sender.is_alive(), f"the server read all {total} requests without backpressure"
         assert sent < total
         with TestWebSocket(server.url, name="Bob") as bob:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, run_behave
+from tests.support import PROJECT_ROOT, behave_duration, run_behave
 from wsharness import ServerProcess
 
 BROKEN_RULES = {
@@ -58,8 +58,7 @@ def test_core_specs_fail_on_a_server_that_breaks_one_rule(fault: str, reports: P
             "--tags=@core",
             "-D",
             f"server_url={server.url}",
-            "-D",
-            "timeout=1",
+            *behave_duration("timeout", 1000),
             report_dir=reports,
         )
     assert run.returncode != 0, run.output
@@ -75,8 +74,7 @@ def test_a_late_extra_message_is_caught_with_a_late_window(reports: Path) -> Non
             "--tags=@core",
             "-D",
             f"server_url={server.url}",
-            "-D",
-            "late_window=0.5",
+            *behave_duration("late_window", 500),
             "features/echo.feature",
             "features/protocol.feature",
             report_dir=reports,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, run_behave, run_python
+from tests.support import MS, PROJECT_ROOT, RUN_TIMEOUT, behave_duration, run_behave, run_python
 from wsharness import ServerProcess
 
 REPEATS = 20
@@ -85,13 +85,13 @@ def test_two_runs_at_once_against_one_server_both_pass(
         for _ in range(3)
     ]
     for run in runs:
-        output, _ = run.communicate(timeout=300)
+        output, _ = run.communicate(timeout=RUN_TIMEOUT)
         assert run.returncode == 0, output
 
 
 def test_an_unreachable_server_stops_the_run_with_one_line() -> None:
     """No server at the URL: one line naming URL and cause, no scenario run, exit 1."""
-    result = run_python("-m", "behave", "-D", "server_url=ws://127.0.0.1:9", timeout=60)
+    result = run_python("-m", "behave", "-D", "server_url=ws://127.0.0.1:9")
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "ABORTED: cannot run the acceptance suite: cannot reach the server under test: "
@@ -114,7 +114,7 @@ def test_the_environment_variable_also_points_the_suite_at_a_server(
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=RUN_TIMEOUT,
             check=False,
             env={**os.environ, "WS_SERVER_URL": url},
         )
@@ -139,8 +139,7 @@ def test_an_interrupted_run_still_stops_its_server(signum: int) -> None:
             "-f",
             "plain",
             "--no-capture",
-            "-D",
-            "timeout=60",
+            *behave_duration("timeout", 60_000),
             "tests/fixtures/waits_forever.feature",
         ],
         cwd=PROJECT_ROOT,
@@ -158,7 +157,7 @@ def test_an_interrupted_run_still_stops_its_server(signum: int) -> None:
         assert len(children) == 1, "behave started one server"
         server_pid = int(children[0])
         behave.send_signal(signum)
-        output = behave.communicate(timeout=30)[0]
+        output = behave.communicate(timeout=30_000 * MS)[0]
     finally:
         behave.kill()
         behave.wait()

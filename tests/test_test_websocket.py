@@ -13,7 +13,7 @@ import pytest
 from hamcrest import contains_string
 from websockets.asyncio.server import ServerConnection
 
-from tests.support import ControlledServer, controlled_server
+from tests.support import MS, ControlledServer, controlled_server
 from wsharness import (
     ConnectionFailed,
     ConnectionLost,
@@ -23,8 +23,11 @@ from wsharness import (
     json_containing,
 )
 
-SHORT = 0.2
+SHORT = 200 * MS
 """A timeout for waits that are meant to fail; long enough to be a real wait."""
+
+LONG = 5000 * MS
+"""A timeout for waits that must end early, for another reason than time running out."""
 
 
 async def _echo(connection: ServerConnection) -> None:
@@ -33,12 +36,12 @@ async def _echo(connection: ServerConnection) -> None:
 
 
 def _send_soon(server: ControlledServer, connection: ServerConnection, text: str) -> None:
-    """Have the server send ``text`` 0.1 s from now, so it lands inside a wait that
+    """Have the server send ``text`` 100 ms from now, so it lands inside a wait that
     the test starts next: the way to test "arrives during the wait"."""
 
     async def schedule() -> None:
         loop = asyncio.get_running_loop()
-        loop.call_later(0.1, lambda: loop.create_task(connection.send(text)))
+        loop.call_later(100 * MS, lambda: loop.create_task(connection.send(text)))
 
     server.do(schedule())
 
@@ -70,7 +73,7 @@ def test_message_that_arrives_during_the_wait_ends_it() -> None:
         record = alice.wait_for_message("late news")
         assert alice.messages == ["late news"]
         # The message really arrived while the wait was under way, not before it.
-        assert record.at - started >= 0.05
+        assert record.at - started >= 50 * MS
 
 
 def test_message_that_never_arrives_times_out_with_a_full_account() -> None:
@@ -82,7 +85,7 @@ def test_message_that_never_arrives_times_out_with_a_full_account() -> None:
         with pytest.raises(WaitTimeout) as failure:
             alice.wait_for_message("never", timeout=SHORT)
         text = str(failure.value)
-        assert text.startswith("Alice did not receive 'never' within 0.2 s")
+        assert text.startswith(f"Alice did not receive 'never' within {SHORT:g} s")
         assert "it received 2 messages" in text
         assert "1. 'first'" in text
         assert "2. <binary, 2 bytes: 01 02>" in text
@@ -189,8 +192,8 @@ def test_assert_no_message_passes_in_silence_and_fails_on_arrival() -> None:
         connection = server.next_connection()
         alice.assert_no_message(within=SHORT)
         _send_soon(server, connection, "surprise")
-        with pytest.raises(UnexpectedMessage, match="Alice received 'surprise' within 5 s"):
-            alice.assert_no_message(within=5)
+        with pytest.raises(UnexpectedMessage, match=f"Alice received 'surprise' within {LONG:g} s"):
+            alice.assert_no_message(within=LONG)
 
 
 def test_close_is_recorded_with_code_and_reason() -> None:
@@ -211,11 +214,11 @@ def test_wait_fails_at_once_when_the_connection_closes() -> None:
         connection = server.next_connection()
 
         async def close_soon() -> None:
-            asyncio.get_running_loop().call_later(0.1, connection.transport.abort)
+            asyncio.get_running_loop().call_later(100 * MS, connection.transport.abort)
 
         server.do(close_soon())
         with pytest.raises(ConnectionLost, match=r"Alice could not receive 'reply'.*code 1006"):
-            alice.wait_for_message("reply", timeout=30)
+            alice.wait_for_message("reply", timeout=LONG)
 
 
 def test_close_waits_until_closed_and_is_idempotent() -> None:
@@ -319,10 +322,10 @@ def test_client_answers_pings_while_the_test_is_busy_elsewhere() -> None:
         async def ping_round_trips() -> None:
             for _ in range(5):
                 pong = await connection.ping()
-                await asyncio.wait_for(pong, 2)
+                await asyncio.wait_for(pong, 2000 * MS)
 
         # The test thread blocks in this call; the pongs come from the harness's loop.
-        server.do(ping_round_trips(), timeout=15)
+        server.do(ping_round_trips(), timeout=15_000 * MS)
         assert alice.state == "open"
 
 

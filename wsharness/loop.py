@@ -78,7 +78,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         import uvloop
     except ImportError:
         return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()  # annotated: Any without uvloop
+    return loop
 
 
 _shared: EventLoopThread | None = None

@@ -61,10 +61,6 @@ class ServerProcess:
         """The process id once started (for measuring its CPU time or memory)."""
         return None if self._process is None else self._process.pid
 
-    @property
-    def returncode(self) -> int | None:
-        return None if self._process is None else self._process.poll()
-
     def start(self) -> str:
         """Start the process and wait for its URL; raise :class:`ServerStartFailed`."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
@@ -105,13 +101,14 @@ class ServerProcess:
         self.url = line
         return line
 
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """Send SIGTERM, wait up to ``timeout`` seconds, then kill; return the exit code."""
+    def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
+        """Send ``signum`` (SIGTERM unless told otherwise, SIGINT to act as Ctrl-C), wait
+        up to ``timeout`` seconds, then kill; return the exit code."""
         process = self._process
         if process is None:
             return None
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signum)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

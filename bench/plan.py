@@ -1,0 +1,40 @@
+"""How much ``python -m bench`` measures: counts, durations and rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure; ``--quick`` trades precision for time."""
+
+    rounds: int = 5
+    latency_round_trips: int = 5000
+    throughput_connections: int = 100
+    throughput_in_flight: int = 10
+    throughput_seconds: float = 5.0
+    fanout_members: int = 1000
+    fanout_posts: int = 200
+    idle_connections: int = 2000
+    harness_round_trips: int = 2000
+    held_messages: tuple[int, int] = (1000, 16000)
+    """The history a client holds before its waits are timed: few, then many."""
+    held_round_trips: int = 300
+    crowd_sizes: tuple[int, ...] = (100, 1000, 5000)
+    growth_posts: int = 50
+    suite_runs: int = 3
+
+
+QUICK = Plan(
+    rounds=1,
+    latency_round_trips=1000,
+    throughput_seconds=1.0,
+    fanout_posts=50,
+    harness_round_trips=1000,
+    held_round_trips=100,
+    crowd_sizes=(100, 1000),
+    growth_posts=20,
+    suite_runs=1,
+)
+"""One short round of everything: shows that every benchmark runs, not how fast."""

@@ -1,0 +1,78 @@
+"""The benchmark's processes: which core each runs on, how each is started and weighed.
+
+Every server runs pinned to :data:`SERVER_CPU` and every load generator or
+harness run to :data:`LOAD_CPU`, so on a two-core machine the two never compete
+for a core; the driver only waits. CPU time and memory come from :mod:`psutil`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import psutil
+
+from bench.results import R, read_result
+from wsharness import ServerProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU = 0
+LOAD_CPU = 1
+RUN_TIMEOUT = 300.0
+"""No single generator or harness run may take longer than this, in seconds."""
+
+ServerKind = Literal["ours", "ceiling"]
+
+
+def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
+    """``argv`` run on one core only, when the machine has two and taskset exists."""
+    if (os.cpu_count() or 1) > 1 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu), *argv]
+    return list(argv)
+
+
+@contextmanager
+def server(kind: ServerKind, loop: str) -> Iterator[ServerProcess]:
+    """Our chat server (``kind="ours"``) or the ceiling, on a free loopback port."""
+    module = "server" if kind == "ours" else "bench.ceiling"
+    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"]
+    argv += ["--event-loop", loop]
+    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+        yield process
+
+
+def run_on_load_core(kind: type[R], argv: Sequence[str], env: Mapping[str, str] | None = None) -> R:
+    """Run ``python argv`` on the load core; return the result its last line reports."""
+    completed = subprocess.run(
+        pinned(LOAD_CPU, [sys.executable, *argv]),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stderr[-3000:]}")
+    return read_result(kind, completed.stdout.strip().splitlines()[-1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far.
+
+    CPU time per message does not depend on what else the machine is doing,
+    unlike messages per second, so it is the steadier of the two figures.
+    """
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def rss_kib(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default), in KiB."""
+    return psutil.Process(pid).memory_info().rss / 1024
