@@ -71,6 +71,12 @@ def step_sends_empty(context: Context, name: str) -> None:
     context.cast[name].send("")
 
 
+@when("{name:Name} sends a message of only white space")
+def step_sends_white_space(context: Context, name: str) -> None:
+    """Send a text frame of spaces, a tab and a line break: blank, though not empty."""
+    context.cast[name].send(" \t\n ")
+
+
 @when("{name:Name} sends JSON nested {depth:d} levels deep")
 def step_sends_nested_json(context: Context, name: str, depth: int) -> None:
     """Send a JSON list nested this deep: valid JSON that naive parsers choke on."""
