@@ -16,35 +16,57 @@ Feature: Bad input gets a clear answer
     And Bob hears nothing
 
     Examples: Not a request at all
-      | request      | reason                                                                   |
-      | hello        | message is not valid JSON (Expecting value: line 1 column 1 (char 0))    |
-      | {"type":     | message is not valid JSON (Expecting value: line 1 column 9 (char 8))    |
-      | [1, 2, 3]    | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a list |
-      | 42           | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a number |
-      | null         | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not null |
+      | request   | reason                                                                             |
+      | hello     | message is not valid JSON (Expecting value: line 1 column 1 (char 0))              |
+      | {"type":  | message is not valid JSON (Expecting value: line 1 column 9 (char 8))              |
+      | [1, 2, 3] | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a list     |
+      | 42        | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not a number   |
+      | null      | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not null       |
+      | true      | message must be a JSON object like {"type": "ECHO", "value": "hi"}, not true/false |
 
     Examples: No usable type
-      | request                      | reason                                                                                                   |
-      | {"value": "hi"}              | message has no "type"                                                                                    |
-      | {"type": 1, "value": "hi"}   | "type" must be a string, not a number                                                                    |
+      | request                          | reason                                                                                                      |
+      | {"value": "hi"}                  | message has no "type"                                                                                       |
+      | {"type": 1, "value": "hi"}       | "type" must be a string, not a number                                                                       |
       | {"type": "SHOUT", "value": "hi"} | unknown type 'SHOUT'; known types: ECHO, ECHO_TIMES_3, CREATE_GROUP, JOIN_GROUP, LEAVE_GROUP, MESSAGE_GROUP |
 
-    Examples: A value of the wrong shape
-      | request                                                  | reason                                                                                  |
-      | {"type": "ECHO"}                                         | ECHO needs a "value"                                                                    |
-      | {"type": "ECHO", "value": 3}                             | ECHO "value" must be a string, not a number                                             |
-      | {"type": "ECHO_TIMES_3", "value": ["a"]}                 | ECHO_TIMES_3 "value" must be a string, not a list                                       |
-      | {"type": "CREATE_GROUP", "value": {"name": "x"}}         | CREATE_GROUP "value" must be a string, not an object                                    |
-      | {"type": "JOIN_GROUP", "value": null}                    | JOIN_GROUP "value" must be a string, not null                                           |
-      | {"type": "CREATE_GROUP", "value": "   "}                 | group name must not be blank                                                            |
-      | {"type": "MESSAGE_GROUP", "value": "hi"}                 | MESSAGE_GROUP "value" must be an object with "groupName" and "groupMessage", not a string |
-      | {"type": "MESSAGE_GROUP", "value": {"groupName": "g"}}   | MESSAGE_GROUP "value" has no "groupMessage"                                             |
-      | {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": 5}} | MESSAGE_GROUP "groupMessage" must be a string, not a number            |
+    Examples: An unknown type too long to quote whole, cut to 40 characters
+      | request                                                        | reason                                                                                                                                         |
+      | {"type": "SHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSHOUT"} | unknown type 'SHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSHOUTSH...'; known types: ECHO, ECHO_TIMES_3, CREATE_GROUP, JOIN_GROUP, LEAVE_GROUP, MESSAGE_GROUP |
 
-  Scenario: An empty message is answered
-    When Alice sends an empty message
+    Examples: A value of the wrong shape
+      | request                                                                    | reason                                                                                    |
+      | {"type": "ECHO"}                                                           | ECHO needs a "value"                                                                      |
+      | {"type": "ECHO", "value": 3}                                               | ECHO "value" must be a string, not a number                                               |
+      | {"type": "ECHO_TIMES_3", "value": ["a"]}                                   | ECHO_TIMES_3 "value" must be a string, not a list                                         |
+      | {"type": "CREATE_GROUP", "value": {"name": "x"}}                           | CREATE_GROUP "value" must be a string, not an object                                      |
+      | {"type": "JOIN_GROUP", "value": null}                                      | JOIN_GROUP "value" must be a string, not null                                             |
+      | {"type": "CREATE_GROUP", "value": "   "}                                   | group name must not be blank                                                              |
+      | {"type": "MESSAGE_GROUP", "value": "hi"}                                   | MESSAGE_GROUP "value" must be an object with "groupName" and "groupMessage", not a string |
+      | {"type": "MESSAGE_GROUP", "value": {"groupName": "g"}}                     | MESSAGE_GROUP "value" has no "groupMessage"                                               |
+      | {"type": "MESSAGE_GROUP", "value": {"groupMessage": "hi"}}                 | MESSAGE_GROUP "value" has no "groupName"                                                  |
+      | {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": 5}}  | MESSAGE_GROUP "groupMessage" must be a string, not a number                               |
+      | {"type": "MESSAGE_GROUP", "value": {"groupName": 5, "groupMessage": "hi"}} | MESSAGE_GROUP "groupName" must be a string, not a number                                  |
+
+    Examples: Half of a surrogate pair, spelled with a JSON escape, is not Unicode
+      | request                                                                          | reason                                                                                             |
+      | {"type": "ECHO", "value": "\ud800"}                                              | ECHO "value" contains an unpaired surrogate ('\ud800'), which is not valid Unicode                 |
+      | {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "\udc00"}} | MESSAGE_GROUP "groupMessage" contains an unpaired surrogate ('\udc00'), which is not valid Unicode |
+
+  Scenario Outline: An empty or blank message is answered
+    When Alice sends <nothing>
     Then Alice is told "message is empty; send a JSON object"
     And Alice can still chat
+
+    Examples:
+      | nothing                       |
+      | an empty message              |
+      | a message of only white space |
+
+  Scenario: A refusal is one reply, to the sender alone
+    When Alice sends the text "hello"
+    Then Alice is told "message is not valid JSON (Expecting value: line 1 column 1 (char 0))"
+    And nobody hears anything else
 
   Scenario: Absurdly nested JSON is answered, not choked on
     When Alice sends JSON nested 100000 levels deep

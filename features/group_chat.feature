@@ -32,6 +32,20 @@ Feature: Group chat
     Then Bob is told he has joined "book club"
 
   @core
+  Scenario: Joining one's own group again is confirmed again
+    Given Alice has created the group "book club"
+    When Alice joins the group "book club" again
+    Then Alice is told she has joined "book club"
+
+  @core
+  Scenario: Joining one's own group again changes nothing
+    Given Alice has created the group "book club"
+    And Alice has joined the group "book club" again
+    When Alice posts "Am I still in?" to "book club"
+    Then Alice hears "Am I still in?"
+    And nobody hears anything else
+
+  @core
   Scenario: A group that does not exist cannot be joined
     When Carol joins the group "chess club"
     Then Carol is told the group "chess club" is unavailable

@@ -51,3 +51,27 @@ Feature: The wire protocol, message by message
       """
       {"who": {"name": "Alice"}, "seats": 3}
       """
+
+  @core
+  Scenario: Keys other than "type" and "value" are ignored
+    When Alice sends this JSON:
+      """
+      {"type": "ECHO", "value": "ping", "id": 42, "sentAt": "2024-05-01T12:00:00Z"}
+      """
+    Then Alice receives exactly these messages, in order:
+      | message |
+      | ping    |
+
+  Scenario: A value sent with LEAVE_GROUP is ignored
+    Given Alice has created the group "book club"
+    When Alice sends this JSON:
+      """
+      {"type": "LEAVE_GROUP", "value": "bye"}
+      """
+    Then Alice receives exactly these messages, in order:
+      | message               |
+      | GROUP_LEFT: book club |
+
+  Scenario: Closing a connection is answered with the normal close code
+    When Alice disconnects
+    Then Alice's connection is closed with code 1000

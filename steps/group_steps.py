@@ -19,6 +19,7 @@ def step_creates_group(context: Context, name: str, group: str) -> None:
     context.cast[name].request(chat.create_group(context.cast.unique_name(group)))
 
 
+@when('{name:Name} joins the group "{group}" again')
 @when('{name:Name} joins the group "{group}"')
 def step_joins_group(context: Context, name: str, group: str) -> None:
     """Ask to join a group; the reply is checked by a Then step."""
@@ -38,6 +39,7 @@ def step_has_created_group(context: Context, name: str, group: str) -> None:
     step_told_created(context, name, group)
 
 
+@given('{name:Name} has joined the group "{group}" again')
 @given('{name:Name} has joined the group "{group}"')
 def step_has_joined_group(context: Context, name: str, group: str) -> None:
     """Join a group and wait for the confirmation."""

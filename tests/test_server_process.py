@@ -5,15 +5,21 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Close
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from tests.support import MS, PROJECT_ROOT, run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
@@ -234,3 +240,92 @@ def test_a_client_that_never_reads_is_held_back_not_buffered(server: ServerProce
             bob.send_json({"type": "ECHO", "value": "still served"})
             bob.wait_for_message("still served")
         flooder.socket.shutdown(socket.SHUT_RDWR)
+
+
+class _SilentClient:
+    """A raw WebSocket client that opens its connection and then never answers,
+    not even the server's close frame, as a hung or hostile client would."""
+
+    def __init__(self, url: str) -> None:
+        self.protocol = ClientProtocol(parse_uri(url))
+        self.socket = socket.create_connection(_http_address(url), timeout=5)
+        self.protocol.send_request(self.protocol.connect())
+        self.socket.sendall(b"".join(self.protocol.data_to_send()))
+        while self.protocol.state is State.CONNECTING:
+            self._read()
+        assert self.protocol.state is State.OPEN, self.protocol.handshake_exc
+
+    def __enter__(self) -> _SilentClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.socket.close()
+
+    def wait_for_close_frame(self) -> Close:
+        """Read until the server's close frame arrives, and do not answer it."""
+        while self.protocol.close_rcvd is None:
+            self._read()
+        return self.protocol.close_rcvd
+
+    def _read(self) -> None:
+        data = self.socket.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+            assert self.protocol.close_rcvd is not None, "the server closed without a close frame"
+
+
+def test_sigterm_stops_accepting_new_connections_at_once() -> None:
+    """While shutdown waits for a client that does not answer its close frame, a
+    new client is refused: the server stops listening before it closes clients."""
+    process = _server()
+    url = process.start()
+    assert process.pid is not None
+    with _SilentClient(url) as holdout:
+        os.kill(process.pid, signal.SIGTERM)
+        assert holdout.wait_for_close_frame().code == 1001
+        latecomer = TestWebSocket(url, name="Latecomer")
+        with pytest.raises(ConnectionFailed, match="refused"):
+            latecomer.wait_until("open")
+    assert process.stop() == 0
+
+
+def test_a_client_that_ignores_the_close_is_dropped_after_2_s() -> None:
+    """Shutdown waits 2 s for a client to answer the close frame, then drops it
+    and exits with status 0: one hung client cannot keep the server up."""
+    process = _server()
+    url = process.start()
+    assert process.pid is not None
+    with _SilentClient(url) as holdout:
+        signalled = time.monotonic()
+        os.kill(process.pid, signal.SIGTERM)
+        holdout.wait_for_close_frame()
+        assert process.stop(timeout=4) == 0
+        took = time.monotonic() - signalled
+    assert 1.5 < took < 4, f"the server exited {took:.2f} s after SIGTERM"
+
+
+def test_a_closed_connection_is_logged_with_its_close_code(server: ServerProcess) -> None:
+    """The "connection closed" line names the close code: 1000 for a client that said goodbye."""
+    assert server.url is not None
+    mark = server.log_mark()
+    with TestWebSocket(server.url, name="Alice") as alice:
+        alice.wait_until("open")
+    server.stop()
+    closed = [line for line in server.log_lines(mark) if "connection closed 127.0.0.1:" in line]
+    assert len(closed) == 1 and closed[0].endswith("(code 1000)"), closed
+
+
+def test_log_level_warning_keeps_refused_connections() -> None:
+    """--log-level warning still logs a client refused because the server is full."""
+    with _server("--log-level", "warning", "--max-connections", "1") as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice") as alice:
+            alice.wait_until("open")
+            bob = TestWebSocket(server.url, name="Bob")
+            with pytest.raises(ConnectionFailed, match="HTTP 503"):
+                bob.wait_until("open")
+        server.stop()
+        refused = [line for line in server.log_lines() if "refused connection from" in line]
+    assert len(refused) == 1 and "server is full (1 connection)" in refused[0], refused

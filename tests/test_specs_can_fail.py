@@ -27,8 +27,27 @@ BROKEN_RULES = {
     "create-keeps-old-group": "Creating a new group leaves the old one",
     "refused-but-added": "Someone refused a group name is not in that group",
     "echo-twice": "A message comes back to its sender",
+    "rejoin-refused": "Joining one's own group again is confirmed again",
+    "rejoin-leaves-group": "Joining one's own group again changes nothing",
+    "extra-keys-refused": 'Keys other than "type" and "value" are ignored',
 }
-"""Each broken rule and a scenario that must catch it."""
+"""Each broken rule of the article's protocol and a @core scenario that must catch it."""
+
+BROKEN_RULES_BEYOND_CORE = {
+    "leave-value-refused": ("protocol", "A value sent with LEAVE_GROUP is ignored"),
+    "close-answered-as-going-away": (
+        "protocol",
+        "Closing a connection is answered with the normal close code",
+    ),
+    "blank-is-not-json": ("bad_input", "An empty or blank message is answered"),
+    "error-twice": ("bad_input", "A refusal is one reply, to the sender alone"),
+    "long-type-uncut": ("bad_input", "A malformed request is answered with its reason"),
+    "lone-surrogate-replaced": ("bad_input", "A malformed request is answered with its reason"),
+    "booleans-as-numbers": ("bad_input", "A malformed request is answered with its reason"),
+    "wrong-field-named": ("bad_input", "A malformed request is answered with its reason"),
+}
+"""Each broken rule that only this server states (not the article), the feature
+that states it, and the scenario that must catch it."""
 
 
 def _server(*args: str) -> ServerProcess:
@@ -64,6 +83,28 @@ def test_core_specs_fail_on_a_server_that_breaks_one_rule(fault: str, reports: P
     assert run.returncode != 0, run.output
     failed = [name.split(" -- @")[0] for name in run.with_status("failed")]
     assert BROKEN_RULES[fault] in failed, run.output
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN_RULES_BEYOND_CORE))
+def test_specs_fail_on_a_server_that_breaks_one_rule_beyond_the_core(
+    fault: str, reports: Path
+) -> None:
+    """The same for the rules this server adds to the article's: the feature that
+    states the rule fails, and the scenario about it is among the failures."""
+    feature, scenario = BROKEN_RULES_BEYOND_CORE[fault]
+    with _server("tests.servers.broken", "--fault", fault) as server:
+        assert server.url is not None
+        run = run_behave(
+            "-D",
+            f"server_url={server.url}",
+            "-D",
+            "timeout=1",
+            f"features/{feature}.feature",
+            report_dir=reports,
+        )
+    assert run.returncode != 0, run.output
+    failed = [name.split(" -- @")[0] for name in run.with_status("failed")]
+    assert scenario in failed, run.output
 
 
 def test_a_late_extra_message_is_caught_with_a_late_window(reports: Path) -> None:

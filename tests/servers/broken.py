@@ -1,23 +1,30 @@
 """The chat server with one rule deliberately broken, to prove the specs can fail.
 
 ``python -m tests.servers.broken --fault NAME [--delay SECONDS] --port 0``
-runs the project's server with the chat rules replaced by a variant that breaks
-exactly one rule of the protocol. ``--fault none --delay 0.3`` is a correct
-server that answers every message 300 ms late.
+runs the project's server with exactly one rule of the protocol broken: a chat
+rule (:data:`FAULTS`, variants of the chat rules) or a rule of reading requests
+and closing connections (:data:`SERVER_FAULTS`, variants of the server).
+``--fault none --delay 0.3`` is a correct server that answers every message
+300 ms late.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.frames import Close, CloseCode, Frame, Opcode
+from websockets.server import ServerProtocol
 
 from server import replies
 from server.app import ChatServer
 from server.cli import serve_until_signalled
 from server.commands import Command, CreateGroup, Echo, EchoTimes3, JoinGroup, MessageGroup
 from server.rules import ChatRooms, Delivery
+from server.wire import KNOWN_TYPES, BadMessage, parse_command
 
 Conn = ServerConnection
 
@@ -211,6 +218,25 @@ class BadReplyFormat(ChatRooms[Conn]):
         ]
 
 
+class JoinOwnGroupRefused(ChatRooms[Conn]):
+    """Joining the group one is already in is refused as unavailable."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name:
+            return [Delivery((sender,), replies.group_unavailable(command.name))]
+        return super().handle(sender, command)
+
+
+class JoinOwnGroupLeavesIt(ChatRooms[Conn]):
+    """Joining the group one is already in is confirmed, but takes one out of it."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name:
+            self._remove_from_group(sender)
+            return [Delivery((sender,), replies.group_joined(command.name))]
+        return super().handle(sender, command)
+
+
 FAULTS: dict[str, type[ChatRooms[Conn]]] = {
     "none": ChatRooms,
     "echo-four-times": EchoFourTimes,
@@ -229,29 +255,176 @@ FAULTS: dict[str, type[ChatRooms[Conn]]] = {
     "group-dies-with-creator": GroupDiesWithCreator,
     "bad-reply-format": BadReplyFormat,
     "late-fourth-echo": LateFourthEcho,
+    "rejoin-refused": JoinOwnGroupRefused,
+    "rejoin-leaves-group": JoinOwnGroupLeavesIt,
 }
 
 
 class DelayedChatServer(ChatServer):
-    """Handles every message ``delay`` seconds late, so every reply is late."""
+    """Handles every message ``delay`` seconds late, so every reply is late.
+
+    Subclasses that break a rule of the wire format answer some frames
+    themselves: :meth:`replies_instead`.
+    """
 
     def __init__(self, rooms: ChatRooms[Conn], delay: float) -> None:
         super().__init__(rooms=rooms)
         self.delay = delay
 
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        """What to send the sender instead of the real answer; None: answer as the server does."""
+        return None
+
     async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
         await asyncio.sleep(self.delay)
-        await super()._answer(connection, frame, peer)
+        instead = self.replies_instead(frame)
+        if instead is None:
+            await super()._answer(connection, frame, peer)
+            return
+        for text in instead:
+            await connection.send(text)
+
+    def refusal(self, frame: str | bytes) -> str | None:
+        """The real server's reason for refusing ``frame``, or None if it accepts it."""
+        try:
+            parse_command(frame, max_group_name=self.limits.max_group_name)
+        except BadMessage as bad:
+            return bad.reason
+        return None
+
+
+def _request(frame: str | bytes) -> dict[str, Any]:
+    """The frame's JSON object, or an empty one if it is not a JSON object."""
+    try:
+        document = json.loads(frame)
+    except (ValueError, RecursionError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+class ExtraKeysRefused(DelayedChatServer):
+    """A request with keys besides "type" and "value" is refused."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        extra = sorted(set(_request(frame)) - {"type", "value"})
+        return [replies.error(f"unexpected key {extra[0]!r}")] if extra else None
+
+
+class LeaveValueRefused(DelayedChatServer):
+    """LEAVE_GROUP with a "value" is refused instead of the value being ignored."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        request = _request(frame)
+        if request.get("type") == "LEAVE_GROUP" and "value" in request:
+            return [replies.error('LEAVE_GROUP takes no "value"')]
+        return None
+
+
+class BlankIsNotJson(DelayedChatServer):
+    """A message of only white space is called invalid JSON, not empty."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        if isinstance(frame, str) and frame and not frame.strip():
+            try:
+                json.loads(frame)
+            except ValueError as exc:
+                return [replies.error(f"message is not valid JSON ({exc})")]
+        return None
+
+
+class LongTypeUncut(DelayedChatServer):
+    """An unknown type is quoted whole in the reply, however long."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        kind = _request(frame).get("type")
+        if isinstance(kind, str) and kind not in KNOWN_TYPES and len(kind) > 40:
+            return [replies.error(f"unknown type {kind!r}; known types: {', '.join(KNOWN_TYPES)}")]
+        return None
+
+
+class LoneSurrogateReplaced(DelayedChatServer):
+    """ECHO of half a surrogate pair echoes "?" instead of refusing it."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        request = _request(frame)
+        value = request.get("value")
+        if request.get("type") == "ECHO" and isinstance(value, str):
+            repaired = value.encode("utf-8", "replace").decode()
+            return [repaired] if repaired != value else None
+        return None
+
+
+class BooleansAsNumbers(DelayedChatServer):
+    """true and false are called "a number" in refusals, as Python's bool is an int."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        reason = self.refusal(frame)
+        if reason is not None and "true/false" in reason:
+            return [replies.error(reason.replace("true/false", "a number"))]
+        return None
+
+
+class WrongFieldNamed(DelayedChatServer):
+    """A missing or wrong "groupName" is reported as a problem with "groupMessage"."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        reason = self.refusal(frame)
+        if reason is None:
+            return None
+        wrong = reason.replace('no "groupName"', 'no "groupMessage"').replace(
+            '"groupName" must', '"groupMessage" must'
+        )
+        return [replies.error(wrong)] if wrong != reason else None
+
+
+class ErrorTwice(DelayedChatServer):
+    """Every refusal is sent twice."""
+
+    def replies_instead(self, frame: str | bytes) -> list[str] | None:
+        reason = self.refusal(frame)
+        return [replies.error(reason)] * 2 if reason is not None else None
+
+
+class _GoingAwayProtocol(ServerProtocol):
+    """Answers a client's close frame with 1001 instead of echoing its code."""
+
+    def send_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE and self.close_rcvd is not None:
+            frame = Frame(Opcode.CLOSE, Close(CloseCode.GOING_AWAY, "").serialize())
+        super().send_frame(frame)
+
+
+class CloseAnsweredAsGoingAway(DelayedChatServer):
+    """A client's normal closure is answered with 1001 (going away), not 1000."""
+
+    async def _serve_connection(self, connection: Conn) -> None:
+        connection.protocol.__class__ = _GoingAwayProtocol
+        await super()._serve_connection(connection)
+
+
+SERVER_FAULTS: dict[str, type[DelayedChatServer]] = {
+    "extra-keys-refused": ExtraKeysRefused,
+    "leave-value-refused": LeaveValueRefused,
+    "blank-is-not-json": BlankIsNotJson,
+    "long-type-uncut": LongTypeUncut,
+    "lone-surrogate-replaced": LoneSurrogateReplaced,
+    "booleans-as-numbers": BooleansAsNumbers,
+    "wrong-field-named": WrongFieldNamed,
+    "error-twice": ErrorTwice,
+    "close-answered-as-going-away": CloseAnsweredAsGoingAway,
+}
+"""Faults in reading requests or in the connection, outside the chat rules."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.servers.broken")
-    parser.add_argument("--fault", choices=sorted(FAULTS), required=True)
+    parser.add_argument("--fault", choices=sorted([*FAULTS, *SERVER_FAULTS]), required=True)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    chat = DelayedChatServer(FAULTS[args.fault](), args.delay)
+    server_class = SERVER_FAULTS.get(args.fault, DelayedChatServer)
+    chat = server_class(FAULTS.get(args.fault, ChatRooms)(), args.delay)
     asyncio.run(serve_until_signalled(chat, args.host, args.port))
 
 

@@ -40,6 +40,12 @@ def step_sends_empty(context: Context, name: str) -> None:
     context.cast[name].send("")
 
 
+@when("{name:Name} sends a message of only white space")
+def step_sends_white_space(context: Context, name: str) -> None:
+    """Send a text frame of spaces, a tab and a line break: blank, though not empty."""
+    context.cast[name].send(" \t\n ")
+
+
 @when("{name:Name} sends text that is not valid UTF-8")
 def step_sends_invalid_utf8(context: Context, name: str) -> None:
     """Send bytes that are not UTF-8 in a text frame."""
