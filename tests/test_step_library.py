@@ -226,7 +226,9 @@ def test_a_near_miss_in_wording_suggests_the_step_meant(registry: StepRegistry) 
 
 def test_a_step_like_no_other_says_so(registry: StepRegistry) -> None:
     [line] = _explain(registry, "the moon is made of cheese")
-    assert line.endswith("no defined step is worded like it (see docs/steps.md for the vocabulary)")
+    assert line.endswith(
+        "no defined step is worded like it (behave --steps-catalog lists them all)"
+    )
 
 
 # ---------------------------------------------------------------------------
