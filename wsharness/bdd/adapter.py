@@ -47,7 +47,7 @@ class RoundTrip:
 class ProtocolAdapter:
     """The library's defaults: no round trip (quiet windows), no renaming."""
 
-    name = "a protocol without a round trip"
+    name = "the protocol"
     """How failure messages refer to the protocol."""
 
     def round_trip(self, token: str) -> RoundTrip | None:

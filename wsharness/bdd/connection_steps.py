@@ -80,7 +80,23 @@ def step_tries_without_token(context: Context, name: str) -> None:
 @when('{name:Name} tries to connect with the token "{token}"')
 def step_tries_with_token(context: Context, name: str, token: str) -> None:
     """Start connecting with this bearer token."""
-    context.cast.start_connecting(name, options=context.cast.options.but(auth_token=token))
+    context.cast.start_connecting(
+        name, options=context.cast.options.but(auth_token=context.cast.fill(token))
+    )
+
+
+@when('{name:Name} tries to connect with the subprotocol "{subprotocol}"')
+def step_tries_with_subprotocol(context: Context, name: str, subprotocol: str) -> None:
+    """Start connecting offering only this subprotocol."""
+    context.cast.start_connecting(
+        name, options=context.cast.options.but(subprotocols=(subprotocol,))
+    )
+
+
+@when("{name:Name} tries to connect without a subprotocol")
+def step_tries_without_subprotocol(context: Context, name: str) -> None:
+    """Start connecting offering no subprotocol at all."""
+    context.cast.start_connecting(name, options=context.cast.options.but(subprotocols=()))
 
 
 @when('{name:Name} tries to connect from the origin "{origin}"')

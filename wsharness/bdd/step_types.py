@@ -61,7 +61,7 @@ def _hint(registry: Any, step: Any) -> str:
     )
     if close:
         return f'did you mean a step like "{shapes[close[0]]}"?'
-    return "no defined step is worded like it (see docs/steps.md for the vocabulary)"
+    return "no defined step is worded like it (behave --steps-catalog lists them all)"
 
 
 def _matches(registry: Any, step: Any, text: str) -> bool:

@@ -1,0 +1,48 @@
+Feature: Subscriptions and mistakes
+  As a client developer
+  I want to stop a subscription, and to be told plainly what I got wrong
+  So that my client can recover without reconnecting
+
+  Scenario: After unsubscribing, nothing more arrives
+    Given Alice and Bob are connected
+    When Bob sends this JSON:
+      """
+      {"op": "subscribe", "topic": "prices"}
+      """
+    And Bob sends this JSON:
+      """
+      {"op": "unsubscribe", "topic": "prices"}
+      """
+    Then Bob receives exactly these messages, in order:
+      | message                                   |
+      | {"op": "subscribed", "topic": "prices"}   |
+      | {"op": "unsubscribed", "topic": "prices"} |
+    When Alice sends this JSON:
+      """
+      {"op": "publish", "topic": "prices", "data": "ACME 191.40"}
+      """
+    Then Alice receives 1 message
+    And Bob receives nothing
+
+  Scenario Outline: A mistake is answered with its reason, and the connection stays open
+    Given Alice is connected
+    When Alice sends the text "<request>"
+    Then Alice receives a JSON message containing:
+      """
+      {"op": "error", "reason": "<reason>"}
+      """
+    And Alice receives nothing else
+
+    Examples:
+      | request                                | reason                        |
+      | hello                                  | not JSON                      |
+      | [1, 2]                                 | not a JSON object             |
+      | {"op": "shout"}                        | unknown op 'shout'            |
+      | {"op": "publish", "data": 1}           | publish needs a topic         |
+      | {"op": "publish", "topic": "prices"}   | publish needs data            |
+      | {"op": "unsubscribe", "topic": "news"} | not subscribed to 'news'      |
+
+  Scenario: A binary message closes the connection
+    Given Alice is connected
+    When Alice sends the binary message "ACME 191.45"
+    Then Alice's connection is closed with code 1003 and the reason "pubsub.v1 is JSON text"
