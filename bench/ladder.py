@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from websockets.asyncio.server import ServerConnection, serve
 
+from acceptance.servers import start_chat_server
 from bench.run import LOAD_CPU, ROOT, SERVER_CPU, loadgen, pinned, table
 from bench.stats import median
 from server.loops import loop_factory
@@ -63,10 +64,11 @@ def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
         for step in order:
             print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
             if step == "ours":
-                argv = [sys.executable, "-m", "server", "--port", "0"]
+                process = start_chat_server(command_prefix=pinned(SERVER_CPU, []))
             else:
                 argv = [sys.executable, "-m", "bench.ladder", "serve", step]
-            with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+                process = ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT))
+            with process:
                 result = loadgen(process, "ours", "throughput", "--duration", str(seconds))
             costs[step].append(result["server_cpu_us"])
     return costs

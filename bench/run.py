@@ -32,6 +32,7 @@ from typing import Any
 
 from websockets.version import version as websockets_version
 
+from acceptance.servers import start_chat_server
 from bench.stats import median
 from server.loops import uvloop_installed
 from wsharness import ServerProcess
@@ -88,10 +89,13 @@ def pinned(cpu: int, argv: list[str]) -> list[str]:
 @contextmanager
 def server(kind: str, loop: str) -> Iterator[ServerProcess]:
     """Our chat server (``kind="ours"``) or the ceiling, on a free loopback port."""
-    module = "server" if kind == "ours" else "bench.ceiling"
-    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--event-loop", loop]
-    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+    if kind == "ours":
+        process = start_chat_server("--event-loop", loop, command_prefix=pinned(SERVER_CPU, []))
+    else:
+        argv = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
+        argv += ["--event-loop", loop]
+        process = ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT))
+    with process:
         yield process
 
 

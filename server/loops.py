@@ -1,44 +1,8 @@
-"""Which asyncio event loop the server runs on: uvloop when it is installed.
+"""The event loop choice, which lives in :mod:`runtime.loops`; new code imports it from there.
 
-uvloop is an optional extra (``pip install -r requirements-fast.txt``); it makes
-the same server answer more messages per second on the same core. The standard
-library loop is always there, so the server runs either way, and
-``--event-loop asyncio`` forces it, which is how the benchmark compares the two.
+Kept so that ``bench/`` keeps importing ``server.loops`` until it moves to ``runtime.loops``.
 """
 
-from __future__ import annotations
+from runtime.loops import EVENT_LOOPS, LoopFactory, loop_factory, uvloop_installed
 
-import asyncio
-import importlib.util
-from collections.abc import Callable
-
-EVENT_LOOPS = ("auto", "asyncio", "uvloop")
-
-LoopFactory = Callable[[], asyncio.AbstractEventLoop]
-
-
-def uvloop_installed() -> bool:
-    """True if ``import uvloop`` would succeed."""
-    return importlib.util.find_spec("uvloop") is not None
-
-
-def loop_factory(choice: str = "auto") -> tuple[str, LoopFactory]:
-    """The loop to run on and a factory for it, for :class:`asyncio.Runner`.
-
-    ``"auto"`` picks uvloop if it is installed and asyncio otherwise;
-    ``"uvloop"`` raises :class:`RuntimeError`, saying how to install it, if it is not.
-    """
-    if choice not in EVENT_LOOPS:
-        raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}, not {choice!r}")
-    if choice == "auto":
-        choice = "uvloop" if uvloop_installed() else "asyncio"
-    if choice == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            raise RuntimeError(
-                "uvloop is not installed; pip install -r requirements-fast.txt, "
-                "or choose --event-loop asyncio"
-            ) from None
-        return "uvloop", uvloop.new_event_loop
-    return "asyncio", asyncio.new_event_loop
+__all__ = ["EVENT_LOOPS", "LoopFactory", "loop_factory", "uvloop_installed"]

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.report_helpers import PROJECT_ROOT
+from acceptance.servers import start_chat_server
 from wsharness import ServerProcess
 
 
 @pytest.fixture
 def deployed_server() -> Iterator[ServerProcess]:
     """The chat server started apart from the code under test, as a deployment would be."""
-    with ServerProcess(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=str(PROJECT_ROOT),
-    ) as server:
+    with start_chat_server() as server:
         yield server

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from server.loops import loop_factory, uvloop_installed
-from wsharness.loop import ENV_EVENT_LOOP, new_event_loop
+from runtime.loops import ENV_EVENT_LOOP, loop_factory, uvloop_installed
+from wsharness.loop import new_event_loop
 
 
 def test_auto_prefers_uvloop_when_installed() -> None:
@@ -44,3 +44,10 @@ def test_harness_loop_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -
         assert isinstance(loop, asyncio.BaseEventLoop)
     finally:
         loop.close()
+
+
+def test_a_typo_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``WS_EVENT_LOOP=asycnio`` names the variable and the choices instead of falling back."""
+    monkeypatch.setenv(ENV_EVENT_LOOP, "asycnio")
+    with pytest.raises(ValueError, match=r"WS_EVENT_LOOP: event loop must be one of auto, "):
+        new_event_loop()
