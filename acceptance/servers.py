@@ -1,46 +1,106 @@
 # mypy: disable-error-code="untyped-decorator"
-# (behave's fixture decorator carries no types; the fixtures are typed.)
-"""Which server the suite talks to: the project's own, or one given by URL.
+# (behave's fixture decorator carries no types; the fixture is typed.)
+"""Which server the suite talks to, and the one way to start the project's chat server.
 
-By default the suite starts ``python -m server --port 0`` as a child process: a
-real server process on a real socket, with its own interpreter (so thousands of
-test clients and the server do not share one GIL), its log lines on stderr,
-and a clean stop with SIGTERM. With ``-D server_url=ws://...`` or the
-``WS_SERVER_URL`` environment variable, the suite uses that server and starts
-none, which is how a CI acceptance stage checks a deployed build.
+By default the suite starts the chat server, ``python -m server``, as a child
+process with :func:`start_chat_server`: a real server process on a real socket,
+with its own interpreter (so thousands of test clients and the server do not share
+one GIL), its log lines on stderr, a clean stop with SIGTERM, and no way to outlive
+the run that started it. Everything that starts the chat server (behave's hooks,
+the acceptance stage, the tools, the tests, the benchmarks) starts it here. With
+``-D server_url=ws://...`` or the ``WS_SERVER_URL`` environment variable, the suite
+uses that server and starts none, which is how a CI acceptance stage checks a
+deployed build.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from behave.fixture import fixture
 from behave.runner import Context
 
 from wsharness import HarnessError, ServerProcess
-from wsharness.bdd.setup import ServerUnavailable, SuiteServer, urls_given
+from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.setup import ServerUnavailable, SuiteServer, check_reachable, urls_given
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout: where ``python -m server`` and behave run from."""
+
+STARTUP_TIMEOUT = 10.0
+"""Seconds a server may take to print its URL."""
+
+
+def start_chat_server(
+    *server_options: str,
+    env: Mapping[str, str] | None = None,
+    startup_timeout: float = STARTUP_TIMEOUT,
+    command_prefix: Sequence[str] = (),
+) -> ServerProcess:
+    """Start ``python -m server`` on a free loopback port; return it once it has printed
+    its URL (``.url``). Raises :class:`wsharness.ServerStartFailed` if it does not.
+
+    ``server_options`` go after the defaults (``--host 127.0.0.1 --port 0``), so they
+    can override them: ``start_chat_server("--max-connections", "2")``.
+    ``command_prefix`` runs the server through another command, such as
+    ``["taskset", "-c", "0"]``. The server stops at the end of its stdin, which the
+    returned :class:`~wsharness.ServerProcess` holds open, so it goes away with
+    this process however this process ends. Stop it with ``stop()`` or use it
+    in a ``with`` block.
+    """
+    argv = [*command_prefix, sys.executable, "-m", "server", "--host", "127.0.0.1"]
+    argv += ["--port", "0", "--stop-on-stdin-eof", *server_options]
+    process = ServerProcess(argv, startup_timeout=startup_timeout, env=env, cwd=str(PROJECT_ROOT))
+    process.start()
+    return process
 
 
 @fixture
 def chat_servers(context: Context) -> Iterator[SuiteServer]:
-    """The servers named by URL, or else the chat server started for the run."""
+    """behave's server fixture (see :func:`wsharness.bdd.configure`): the servers
+    named by URL, or else the chat server started for the run and stopped after it."""
     urls = urls_given(context.config.userdata)
     if urls:
         yield SuiteServer(urls)
         return
-    process = ServerProcess(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=str(PROJECT_ROOT),
-    )
+    server = server_under_test(None)
+    # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
+    # a run that dies without its clean-up must not wait on its dying event loop.
+    yield server
+    server.stop()
+
+
+def server_under_test(
+    url: str | None,
+    *,
+    server_command: Sequence[str] | None = None,
+    startup_timeout: float = STARTUP_TIMEOUT,
+    options: ConnectionOptions | None = None,
+) -> SuiteServer:
+    """The server at ``url``, or, without one, a server started for the run: the chat
+    server, or ``server_command`` (which must print its ``ws://`` URL first). Either
+    way it has accepted a connection made with ``options``; otherwise
+    :class:`ServerUnavailable` is raised, and a server started here is stopped again."""
+    if url is not None:
+        server = SuiteServer([url])
+    else:
+        try:
+            if server_command is None:
+                process = start_chat_server(startup_timeout=startup_timeout)
+            else:
+                process = ServerProcess(
+                    server_command, startup_timeout=startup_timeout, cwd=str(PROJECT_ROOT)
+                )
+                process.start()
+        except HarnessError as exc:
+            raise ServerUnavailable(f"the server did not start: {exc}") from None
+        assert process.url is not None
+        server = SuiteServer([process.url], [process])
     try:
-        url = process.start()
-    except HarnessError as exc:
-        raise ServerUnavailable(f"the chat server did not start: {exc}") from None
-    try:
-        yield SuiteServer([url], [process])
-    finally:
-        process.stop()
+        check_reachable(server.url, options or ConnectionOptions())
+    except HarnessError:
+        server.stop()
+        raise
+    return server

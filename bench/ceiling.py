@@ -18,7 +18,7 @@ import signal
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-from server.loops import EVENT_LOOPS, loop_factory
+from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 
 FANOUT_PATH = "/fanout"
 

@@ -30,10 +30,10 @@ from bench.measure_server import loadgen
 from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, pinned, server
 from bench.report import table
 from bench.results import EchoThroughput
-from server.loops import loop_factory
 from server.rules import ChatRooms
 from server.wire import parse_command
 from wsharness import ServerProcess
+from wsharness.runtime.loops import loop_factory
 
 STEPS = ("library", "+ parse", "+ rules", "ours")
 

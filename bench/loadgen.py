@@ -33,7 +33,7 @@ from bench.results import (
     Result,
     result_line,
 )
-from server.loops import loop_factory
+from wsharness.runtime.loops import loop_factory
 
 GROUP = "bench hall"
 OPEN_CONCURRENCY = 100

@@ -14,7 +14,7 @@ from statistics import median
 from bench.plan import Plan
 from bench.processes import run_on_load_core, server
 from bench.results import Crowd, HeldWaits, RoundTrips
-from server.loops import uvloop_installed
+from wsharness.runtime.loops import uvloop_installed
 
 Log = Callable[[str], None]
 CLIENTS = ("testwebsocket", "sync", "asyncio")

@@ -13,15 +13,15 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Literal
 
 import psutil
 
+from acceptance.servers import PROJECT_ROOT, start_chat_server
 from bench.results import R, read_result
 from wsharness import ServerProcess
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 SERVER_CPU = 0
 LOAD_CPU = 1
 RUN_TIMEOUT = 300.0
@@ -40,10 +40,13 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
 @contextmanager
 def server(kind: ServerKind, loop: str) -> Iterator[ServerProcess]:
     """Our chat server (``kind="ours"``) or the ceiling, on a free loopback port."""
-    module = "server" if kind == "ours" else "bench.ceiling"
-    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--event-loop", loop]
-    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
+    if kind == "ours":
+        process = start_chat_server("--event-loop", loop, command_prefix=pinned(SERVER_CPU, []))
+    else:
+        argv = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
+        argv += ["--event-loop", loop]
+        process = ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT))
+    with process:
         yield process
 
 

@@ -17,7 +17,7 @@ from bench.measure_harness import HeldWaitCosts, RoundTripCosts
 from bench.measure_server import Figure, GrowthRow
 from bench.measure_suite import SuiteTimes
 from bench.results import Crowd
-from server.loops import uvloop_installed
+from wsharness.runtime.loops import uvloop_installed
 
 RATE_TARGETS = {"echo throughput": 0.9, "fan-out deliveries": 0.9}
 """At least this fraction of the ceiling's rate."""

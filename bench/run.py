@@ -38,7 +38,7 @@ from bench.measure_server import measure_growth, measure_server
 from bench.measure_suite import measure_suite
 from bench.plan import QUICK, Plan
 from bench.results import Crowd
-from server.loops import uvloop_installed
+from wsharness.runtime.loops import uvloop_installed
 
 PARTS = ("server", "harness", "suite")
 

@@ -3,23 +3,24 @@
 Once listening, the server prints its URL (``ws://HOST:PORT``) as the first line
 on stdout, so a script can start it with ``--port 0`` and read where it is.
 Log lines go to stderr. The server runs on uvloop when it is installed
-(``--event-loop`` chooses; see :mod:`server.loops`). SIGINT and SIGTERM close
-every client with 1001 and exit with status 0.
+(``--event-loop`` chooses; see :mod:`wsharness.runtime.loops`). SIGINT and SIGTERM close
+every client with 1001 and exit with status 0; with ``--stop-on-stdin-eof``, so
+does the end of stdin, which is how a test run that started the server makes sure
+it never outlives the run (:mod:`wsharness.runtime.children`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import resource
-import signal
 import sys
 from collections.abc import Sequence
 
 from server.app import ChatServer, Limits
-from server.loops import EVENT_LOOPS, loop_factory
+from wsharness.runtime.limits import raise_open_file_limit
+from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
+from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -61,6 +62,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="auto (the default) runs on uvloop if it is installed, else on asyncio's own loop",
     )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when stdin, a pipe from the process that started the server, closes: "
+        "the server then goes away with that process, however it ends",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,12 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(
         logging.DEBUG if args.log_level == "debug" else logging.ERROR
     )
-    _raise_open_file_limit()
+    raise_open_file_limit()
     limits = Limits(
         max_message_size=args.max_message_size,
         max_group_name=args.max_group_name,
         max_connections=args.max_connections,
     )
+    if args.stop_on_stdin_eof and not stdin_is_a_pipe():
+        print(
+            "server: --stop-on-stdin-eof needs stdin to be a pipe from the process "
+            "that starts the server",
+            file=sys.stderr,
+        )
+        return 2
     try:
         loop_name, new_loop = loop_factory(args.event_loop)
     except RuntimeError as exc:
@@ -88,7 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with asyncio.Runner(loop_factory=new_loop) as runner:
-            runner.run(serve_until_signalled(ChatServer(limits), args.host, args.port, loop_name))
+            runner.run(
+                serve_until_signalled(
+                    ChatServer(limits),
+                    args.host,
+                    args.port,
+                    loop_name,
+                    stop_on_stdin_eof=args.stop_on_stdin_eof,
+                )
+            )
     except OSError as exc:
         print(
             f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
@@ -99,30 +121,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def serve_until_signalled(
-    chat: ChatServer, host: str, port: int, loop_name: str = "asyncio"
+    chat: ChatServer,
+    host: str,
+    port: int,
+    loop_name: str = "asyncio",
+    *,
+    stop_on_stdin_eof: bool = False,
 ) -> None:
-    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM."""
+    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM (or, with
+    ``stop_on_stdin_eof``, the end of stdin)."""
     # Handlers first: whoever reads the URL may send SIGTERM the next instant.
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
+    stopped = watch_for_stop(stop_on_stdin_eof=stop_on_stdin_eof)
     url = await chat.start(host, port)
     print(url, flush=True)
-    logging.getLogger("chat.server").info("listening on %s (%s event loop)", url, loop_name)
-    await stopping.wait()
     log = logging.getLogger("chat.server")
-    log.info("shutting down")
+    log.info("listening on %s (%s event loop)", url, loop_name)
+    log.info("shutting down on %s", await stopped)
     await chat.stop()
     log.info("stopped")
-
-
-def _raise_open_file_limit() -> None:
-    """Each connection is a file: lift the soft limit (often 1,024) to the hard one."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _port(text: str) -> int:

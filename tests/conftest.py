@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support import PROJECT_ROOT, TIMEOUT_SCALE
+from acceptance.servers import start_chat_server
+from tests.support import TIMEOUT_SCALE
 from wsharness import ServerProcess
 
 
 @pytest.fixture
 def deployed_server() -> Iterator[ServerProcess]:
     """The chat server started apart from the code under test, as a deployment would be."""
-    with ServerProcess(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=str(PROJECT_ROOT),
-    ) as server:
+    with start_chat_server() as server:
         yield server
 
 

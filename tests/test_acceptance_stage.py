@@ -108,6 +108,37 @@ def test_fails_when_the_deployed_server_is_unreachable(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        (
+            ["--tags", ""],
+            "argument --tags/-t: the tag expression is empty; leave --tags out to run "
+            "every scenario",
+        ),
+        (
+            ["--tags", "@core and"],
+            "argument --tags/-t: bad tag expression '@core and': Syntax error. "
+            "Expected operand after and",
+        ),
+        (["--timeout-scale", "0"], "argument --timeout-scale: must be more than 0, not 0"),
+        (["--server-command", " "], "argument --server-command: the command is empty"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+    ids=["empty tags", "bad tags", "zero scale", "empty command", "unknown option"],
+)
+def test_bad_arguments_are_one_line_and_status_2(
+    arguments: list[str], complaint: str, tmp_path: Path
+) -> None:
+    """Bad arguments are refused before anything starts, in one line on stderr; tag
+    expressions are checked with behave's own parser."""
+    result = run_stage(*arguments, "--reports", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == f"scripts/acceptance-stage: error: {complaint} (see --help)\n"
+    assert result.stdout == ""
+    assert not (tmp_path / "junit").exists()
+
+
 def test_fails_when_the_tags_select_no_scenario(tmp_path: Path) -> None:
     """behave exits 0 when a tag expression matches nothing; the stage must not."""
     result = run_stage("--tags", "@no-scenario-has-this-tag", "--reports", str(tmp_path))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import sys
 import urllib.request
 from typing import Any
 
-from tests.support import MS, PROJECT_ROOT
-from wsharness import ServerProcess, TestWebSocket
+from acceptance.servers import start_chat_server
+from tests.support import MS
+from wsharness import TestWebSocket
 
 FRAMES = 3000
 SIZE_LIMIT = 4096
@@ -70,11 +70,9 @@ def test_random_frames_leave_the_server_up_and_bystanders_unaffected() -> None:
     """No 1011 anywhere, no handler crash in the log, every bystander message delivered."""
     seed = int(os.environ.get("FUZZ_SEED", random.randrange(2**32)))
     rng = random.Random(seed)
-    server = ServerProcess(
-        [sys.executable, "-m", "server", "--port", "0", "--max-message-size", str(SIZE_LIMIT)],
-        cwd=str(PROJECT_ROOT),
-    )
-    url = server.start()
+    server = start_chat_server("--max-message-size", str(SIZE_LIMIT))
+    assert server.url is not None
+    url = server.url
     try:
         alice, bob = TestWebSocket(url, name="Alice"), TestWebSocket(url, name="Bob")
         alice.send_json({"type": "CREATE_GROUP", "value": "bystanders"})

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from server.loops import loop_factory, uvloop_installed
-from wsharness.loop import ENV_EVENT_LOOP, new_event_loop
+from wsharness.loop import new_event_loop
+from wsharness.runtime.loops import ENV_EVENT_LOOP, loop_factory, uvloop_installed
 
 needs_uvloop = pytest.mark.skipif(not uvloop_installed(), reason="uvloop is not installed")
 without_uvloop = pytest.mark.skipif(uvloop_installed(), reason="uvloop is installed")
@@ -81,3 +81,10 @@ def test_harness_loop_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -
         assert isinstance(loop, asyncio.BaseEventLoop) and not _is_uvloop(loop)
     finally:
         loop.close()
+
+
+def test_a_typo_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``WS_EVENT_LOOP=asycnio`` names the variable and the choices instead of falling back."""
+    monkeypatch.setenv(ENV_EVENT_LOOP, "asycnio")
+    with pytest.raises(ValueError, match=r"WS_EVENT_LOOP: event loop must be one of auto, "):
+        new_event_loop()

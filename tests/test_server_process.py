@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -21,19 +22,17 @@ from websockets.frames import Close
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from acceptance.servers import start_chat_server
 from tests.support import MS, PROJECT_ROOT, run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
 
-
-def _server(*options: str) -> ServerProcess:
-    return ServerProcess(
-        [sys.executable, "-m", "server", "--port", "0", *options], cwd=str(PROJECT_ROOT)
-    )
+WATCHING_STDIN = [sys.executable, "-m", "server", "--port", "0", "--stop-on-stdin-eof"]
+"""The server run by hand, to see what it does with its stdin."""
 
 
 @pytest.fixture
 def server() -> Iterator[ServerProcess]:
-    with _server() as process:
+    with start_chat_server() as process:
         yield process
 
 
@@ -71,8 +70,9 @@ def test_other_plain_http_requests_are_refused(server: ServerProcess) -> None:
 
 def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
     """Graceful shutdown: every client gets 1001 (going away) and the exit status is 0."""
-    process = _server()
-    url = process.start()
+    process = start_chat_server()
+    assert process.url is not None
+    url = process.url
     clients = [TestWebSocket(url, name=name) for name in ("Alice", "Bob")]
     for client in clients:
         client.wait_until("open")
@@ -86,15 +86,15 @@ def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
 def test_sigterm_straight_after_the_url_still_exits_0() -> None:
     """The signal handlers are in place before the URL is printed."""
     for _ in range(5):
-        process = _server()
-        process.start()
+        process = start_chat_server()
         assert process.stop() == 0
 
 
 def test_sigint_also_shuts_down_cleanly() -> None:
     """Ctrl-C (SIGINT) is as graceful as SIGTERM."""
-    process = _server()
-    url = process.start()
+    process = start_chat_server()
+    assert process.url is not None
+    url = process.url
     with TestWebSocket(url, name="Alice") as alice:
         alice.wait_until("open")
         assert process.stop(signum=signal.SIGINT) == 0
@@ -102,9 +102,52 @@ def test_sigint_also_shuts_down_cleanly() -> None:
         assert alice.close_code == 1001
 
 
+def test_the_end_of_stdin_stops_the_server_when_asked() -> None:
+    """--stop-on-stdin-eof: when the process that started the server ends, however it ends,
+    its end of the stdin pipe closes, and the server shuts down as on SIGTERM."""
+    with subprocess.Popen(
+        WATCHING_STDIN,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    ) as server:
+        assert server.stdin and server.stdout and server.stderr
+        try:
+            url = server.stdout.readline().strip()
+            with TestWebSocket(url, name="Alice") as alice:
+                alice.wait_until("open")
+                server.stdin.close()
+                alice.wait_until("close")
+                assert alice.close_code == 1001
+            assert server.wait(10) == 0
+        finally:
+            server.kill()
+        assert "INFO shutting down on end of stdin" in server.stderr.read()
+
+
+def test_watching_stdin_needs_a_pipe() -> None:
+    """--stop-on-stdin-eof with stdin that is no parent's pipe: one line, status 2."""
+    result = subprocess.run(
+        WATCHING_STDIN,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "server: --stop-on-stdin-eof needs stdin to be a pipe from the process that starts "
+        "the server\n"
+    )
+
+
 def test_connections_beyond_the_limit_are_refused_with_503() -> None:
     """--max-connections 2: the third client gets HTTP 503 with a reason."""
-    with _server("--max-connections", "2") as server:
+    with start_chat_server("--max-connections", "2") as server:
         assert server.url is not None
         first, second = TestWebSocket(server.url, name="A"), TestWebSocket(server.url, name="B")
         first.wait_until("open")
@@ -118,7 +161,7 @@ def test_connections_beyond_the_limit_are_refused_with_503() -> None:
 
 def test_messages_over_the_size_limit_close_with_1009() -> None:
     """--max-message-size: a larger message closes that connection with 1009 only."""
-    with _server("--max-message-size", "1000") as server:
+    with start_chat_server("--max-message-size", "1000") as server:
         assert server.url is not None
         with (
             TestWebSocket(server.url, name="Bob") as bob,
@@ -133,7 +176,7 @@ def test_messages_over_the_size_limit_close_with_1009() -> None:
 
 def test_invalid_utf8_closes_with_1007() -> None:
     """A text frame that is not UTF-8 closes the connection with 1007."""
-    with _server() as server:
+    with start_chat_server() as server:
         assert server.url is not None
         mallory = TestWebSocket(server.url, name="Mallory")
         mallory.send(b"\xff\xfe", text=True)
@@ -159,7 +202,7 @@ def test_logs_one_line_per_connection_and_per_rejected_message(server: ServerPro
 
 def test_log_level_warning_hides_connection_lines() -> None:
     """--log-level warning keeps rejected messages but drops open/close lines."""
-    with _server("--log-level", "warning") as server:
+    with start_chat_server("--log-level", "warning") as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.send("{")
@@ -203,7 +246,7 @@ def test_bad_options_are_refused_by_the_command_line(
 
 def test_the_group_name_limit_is_set_on_the_command_line() -> None:
     """--max-group-name 5: five characters are fine, six are refused with the limit named."""
-    with _server("--max-group-name", "5") as server:
+    with start_chat_server("--max-group-name", "5") as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.send_json({"type": "CREATE_GROUP", "value": "abcde"})
@@ -279,8 +322,9 @@ class _SilentClient:
 def test_sigterm_stops_accepting_new_connections_at_once() -> None:
     """While shutdown waits for a client that does not answer its close frame, a
     new client is refused: the server stops listening before it closes clients."""
-    process = _server()
-    url = process.start()
+    process = start_chat_server()
+    url = process.url
+    assert url is not None
     assert process.pid is not None
     with _SilentClient(url) as holdout:
         os.kill(process.pid, signal.SIGTERM)
@@ -294,8 +338,9 @@ def test_sigterm_stops_accepting_new_connections_at_once() -> None:
 def test_a_client_that_ignores_the_close_is_dropped_after_2_s() -> None:
     """Shutdown waits 2 s for a client to answer the close frame, then drops it
     and exits with status 0: one hung client cannot keep the server up."""
-    process = _server()
-    url = process.start()
+    process = start_chat_server()
+    url = process.url
+    assert url is not None
     assert process.pid is not None
     with _SilentClient(url) as holdout:
         signalled = time.monotonic()
@@ -319,7 +364,7 @@ def test_a_closed_connection_is_logged_with_its_close_code(server: ServerProcess
 
 def test_log_level_warning_keeps_refused_connections() -> None:
     """--log-level warning still logs a client refused because the server is full."""
-    with _server("--log-level", "warning", "--max-connections", "1") as server:
+    with start_chat_server("--log-level", "warning", "--max-connections", "1") as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.wait_until("open")

@@ -1,1 +1,1 @@
-"""Command-line tools of the project: the acceptance stage, the steps catalogue, parallel timings."""
+"""Command-line tools: the acceptance stage, the steps catalogue, parallel timings."""

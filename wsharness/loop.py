@@ -6,23 +6,23 @@ pings between steps, and thousands of clients cost no extra threads.
 
 The loop is uvloop's when uvloop is installed (``requirements-fast.txt``): every
 round trip a test makes crosses this loop, and uvloop makes the crossing cheaper.
-``WS_EVENT_LOOP=asyncio`` in the environment keeps asyncio's own loop.
+``WS_EVENT_LOOP=asyncio`` in the environment keeps asyncio's own loop
+(:mod:`wsharness.runtime.loops` chooses, for the server too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import os
-import resource
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-T = TypeVar("T")
+from wsharness.runtime.limits import raise_open_file_limit
+from wsharness.runtime.loops import ENV_EVENT_LOOP, loop_factory
 
-ENV_EVENT_LOOP = "WS_EVENT_LOOP"
+T = TypeVar("T")
 
 
 class EventLoopThread:
@@ -70,16 +70,14 @@ class EventLoopThread:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """A uvloop loop if uvloop is installed (and ``WS_EVENT_LOOP`` is not
-    ``asyncio``), else asyncio's own."""
-    if os.environ.get(ENV_EVENT_LOOP, "").strip().lower() == "asyncio":
-        return asyncio.new_event_loop()
+    """The loop ``WS_EVENT_LOOP`` chooses (auto, asyncio or uvloop; default auto: uvloop
+    if it is installed); raises :class:`ValueError` for any other value."""
+    choice = os.environ.get(ENV_EVENT_LOOP, "").strip().lower() or "auto"
     try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()  # annotated: Any without uvloop
-    return loop
+        _, factory = loop_factory(choice)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_EVENT_LOOP}: {exc}") from None
+    return factory()
 
 
 _shared: EventLoopThread | None = None
@@ -94,17 +92,3 @@ def shared_loop() -> EventLoopThread:
             raise_open_file_limit()
             _shared = EventLoopThread()
         return _shared
-
-
-def raise_open_file_limit() -> int:
-    """Raise this process's soft limit on open files to its hard limit; return it.
-
-    Each client is a socket, and many systems start processes at 1,024 files, far
-    below what a crowd of clients needs and what the hard limit allows.
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]

@@ -3,10 +3,20 @@
 Any server works that prints its ``ws://`` (or ``wss://``) URL as the first line
 on stdout once it is listening, as ``python -m server --port 0`` does. Its
 stderr is kept, line by line, so a failing test can show what the server logged.
+
+The server never outlives the process that started it, however that process
+ends (see :mod:`wsharness.runtime.children`): it gets Linux's parent-death signal when
+started from the main thread, and a stdin pipe that closes when this process
+ends, which ``python -m server --stop-on-stdin-eof`` watches. It runs in a
+session of its own, so the Ctrl-C that a terminal sends to its foreground
+process group reaches the test run, which then stops its servers itself, and
+never stops a server behind the run's back; :meth:`ServerProcess.stop` stops
+that whole session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -17,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from wsharness.errors import HarnessError
+from wsharness.runtime.children import parent_death_signal
 
 
 class ServerStartFailed(HarnessError):
@@ -46,7 +57,8 @@ class ServerProcess:
         self._readers: list[threading.Thread] = []
 
     def __enter__(self) -> ServerProcess:
-        self.start()
+        if self._process is None:
+            self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -67,13 +79,15 @@ class ServerProcess:
         try:
             self._process = subprocess.Popen(
                 self.argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # the lifeline: only this process holds the other end
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
                 bufsize=1,
                 env=env,
                 cwd=self.cwd,
+                start_new_session=True,
+                preexec_fn=parent_death_signal(),
             )
         except OSError as exc:
             raise ServerStartFailed(f"cannot run {self.command}: {exc.strerror}") from None
@@ -102,21 +116,23 @@ class ServerProcess:
         return line
 
     def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
-        """Send ``signum`` (SIGTERM unless told otherwise, SIGINT to act as Ctrl-C), wait
-        up to ``timeout`` seconds, then kill; return the exit code."""
+        """Send ``signum`` (SIGTERM unless told otherwise, SIGINT to act as Ctrl-C) to the
+        server's session, wait up to ``timeout`` seconds, then SIGKILL it; return the
+        server's exit code."""
         process = self._process
         if process is None:
             return None
         if process.poll() is None:
-            process.send_signal(signum)
+            # Not yet reaped, so its pid, which names its process group, is still its own.
+            _signal_group(process.pid, signum)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
         for reader in self._readers:
             reader.join(timeout=1)
-        for stream in (process.stdout, process.stderr):
+        for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
         return process.returncode
@@ -154,3 +170,10 @@ class ServerProcess:
     def _last_log_line(self) -> str:
         lines = self.log_lines()
         return f"; it said: {lines[-1]}" if lines else ""
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    """Signal the process group that the server leads: the server, and the children of a
+    wrapper such as ``sh -c`` too."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+from wsharness.runtime.signals import watch_for_stop
 
 
 class ArticleChatServer:
@@ -64,11 +65,9 @@ class ArticleChatServer:
 async def run(port: int) -> None:
     chat = ArticleChatServer()
     async with serve(chat.handler, "127.0.0.1", port) as server:
+        stopped = watch_for_stop()
         print(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        await stop.wait()
+        await stopped
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ from wsharness.bdd.setup import ServerUnavailable, check_reachable, current
 from wsharness.bdd.step_types import explain_undefined
 from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
 
-__all__ = ["after_step", "before_all", "before_feature", "before_scenario"]
+__all__ = ["after_all", "after_step", "before_all", "before_feature", "before_scenario"]
 
 
 def before_all(context: Context) -> None:
@@ -78,10 +78,10 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
     context.cast = setup.cast(
         context.server.urls, adapter=setup.adapter, options=context.connection_options
     )
-    try:
-        yield context.cast
-    finally:
-        context.cast.close_all()
+    # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
+    # a run that dies without its clean-up must not wait on its dying event loop.
+    yield context.cast
+    context.cast.close_all()
 
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
@@ -98,6 +98,10 @@ def after_step(context: Context, step: Step) -> None:
         # The step passed, its interrupt swallowed: raised again here, it ends the
         # scenario as a Ctrl-C in a step does.
         raise KeyboardInterrupt
+
+
+def after_all(context: Context) -> None:
+    _aborted_on_interrupt(context)
 
 
 def _aborted_on_interrupt(context: Context) -> bool:

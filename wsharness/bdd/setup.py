@@ -51,6 +51,10 @@ class SuiteServer:
     def url(self) -> str:
         return self.urls[0]
 
+    def stop(self) -> list[int | None]:
+        """Stop every server the suite started; return their exit codes."""
+        return [process.stop() for process in self.processes]
+
     def log_marks(self) -> list[int]:
         """Positions in every log; pass them to :meth:`log_lines` to see later lines."""
         return [process.log_mark() for process in self.processes]

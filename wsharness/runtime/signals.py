@@ -1,15 +1,15 @@
 """What stops a process: SIGINT, SIGTERM, or the end of its stdin.
 
-Servers (the chat server, the test servers, the benchmark's) call
-:func:`watch_for_stop` before they print their URL, since whoever reads the URL may
-send SIGTERM the next instant, and then await the future it returns.
+Servers (the chat server, the test servers) call :func:`watch_for_stop` before
+they print their URL, since whoever reads the URL may send SIGTERM the next
+instant, and then await the future it returns.
 
 Programs that run others synchronously (behave's hooks in ``environment.py``, the
 acceptance stage) call :func:`interrupt_on_signals`: SIGINT and SIGTERM (a CI job's
 timeout) then both raise :class:`KeyboardInterrupt`, so the program stops what it
 started on the way out. A ``KeyboardInterrupt`` can land where it is swallowed: in a
-weakref callback such as logging's handler clean-up ("Exception ignored in ..."), or
-in a library's broad ``except``. :func:`interrupted_by` remembers the signal all the
+weakref callback or an at-fork hook such as logging's ("Exception ignored in ..."),
+or in a library's broad ``except``. :func:`interrupted_by` remembers the signal all the
 same, so the program can stop at its next safe point instead of carrying on.
 """
 
@@ -36,7 +36,7 @@ def watch_for_stop(*, stop_on_stdin_eof: bool = False) -> asyncio.Future[str]:
     name; with ``stop_on_stdin_eof``, so does the end of stdin, with :data:`END_OF_STDIN`.
 
     Call it on the running loop. Later signals change nothing. ``stop_on_stdin_eof``
-    needs stdin to be a pipe (the lifeline of :mod:`runtime.children`): anything else
+    needs stdin to be a pipe (the lifeline of :mod:`wsharness.runtime.children`): anything else
     raises :class:`ValueError`, since a terminal or ``/dev/null`` is no parent's pipe.
     """
     loop = asyncio.get_running_loop()

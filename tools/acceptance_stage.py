@@ -8,10 +8,11 @@ Usage (``scripts/acceptance-stage`` runs this module with the project's venv)::
 
 What a pipeline does, in one command:
 
-1. start the server (``python -m server --port 0``, or ``--server-command``) as a
-   separate process on a free port, and wait until it has printed its URL and
-   accepted a WebSocket connection; with ``--server-url`` (or ``WS_SERVER_URL``)
-   start nothing and check that the deployed server answers;
+1. start the server (the chat server on a free port, or ``--server-command``) as a
+   separate process, and wait until it has printed its URL and accepted a
+   WebSocket connection; with ``--server-url`` (or ``WS_SERVER_URL``) start
+   nothing and check that the deployed server answers. A server started here
+   goes away with the stage, however the stage ends (:mod:`wsharness.runtime.children`);
 2. run behave on the features (``PATH``, default: ``paths`` in behave.ini) with
    ``-D server_url=URL``, writing into the reports folder (default ``reports/``):
    ``junit/*.xml``, ``html/index.html``, ``behave.json`` and ``rerun.txt``;
@@ -22,9 +23,10 @@ What a pipeline does, in one command:
 failed last time (behave's rerun formatter wrote the list).
 
 Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly;
-2 nothing could be tested: bad arguments, the server did not start or answer,
-or the selection ran no scenario (behave itself exits 0 then); 130 interrupted
-(Ctrl-C or SIGTERM), after stopping behave and the server.
+2 nothing could be tested: bad arguments (one line on stderr, before anything
+starts; tag expressions are checked with behave's own parser), the server did
+not start or answer, or the selection ran no scenario (behave itself exits 0
+then); 130 interrupted (Ctrl-C or SIGTERM), after stopping behave and the server.
 """
 
 from __future__ import annotations
@@ -40,20 +42,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from typing import NoReturn
 
-from acceptance.servers import PROJECT_ROOT
-from wsharness import HarnessError, ServerProcess
+from behave.tag_expression import make_tag_expression
+
+from acceptance.servers import PROJECT_ROOT, STARTUP_TIMEOUT, server_under_test
 from wsharness.bdd.options import ConnectionOptions
-from wsharness.bdd.setup import ENV_SERVER_URL, check_reachable
+from wsharness.bdd.setup import ENV_SERVER_URL, ServerUnavailable, SuiteServer
+from wsharness.runtime.children import parent_death_signal
+from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
 
 PASSED, FAILED, NOT_TESTED = 0, 1, 2
 INTERRUPTED = 130
-
-STARTUP_TIMEOUT = 10.0
-"""Seconds the server may take to print its URL, before ``--timeout-scale``."""
-
-DEFAULT_SERVER_COMMAND = f"{shlex.quote(sys.executable)} -m server --host 127.0.0.1 --port 0"
 
 NOT_RUN = frozenset({"skipped", "untested"})
 """Scenario statuses in behave's JSON output that mean the scenario did not run."""
@@ -101,7 +101,7 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     if "--" in argv:
         split = argv.index("--")
         argv, behave_options = argv[:split], argv[split + 1 :]
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="scripts/acceptance-stage",
         description="Run the acceptance features against a server in its own process, "
         "write JUnit and HTML reports, and fail on any failure or on an empty selection.",
@@ -119,13 +119,16 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument(
         "--server-command",
-        default=DEFAULT_SERVER_COMMAND,
+        type=_command,
+        default=None,
+        metavar="COMMAND",
         help="command that starts the server and prints its ws:// URL as its first line "
         "(default: the project's chat server on a free port)",
     )
     parser.add_argument(
         "--tags",
         "-t",
+        type=_tag_expression,
         action="append",
         default=[],
         metavar="EXPR",
@@ -179,29 +182,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports.prepare()
     scale = args.timeout_scale or 1.0
 
-    # A CI job that times out sends SIGTERM: stop the server and behave on the way out.
-    signal.signal(signal.SIGTERM, _interrupt)
-    server: ServerProcess | None = None
+    # Ctrl-C, or the SIGTERM of a CI job that times out: stop the server and behave on
+    # the way out, and report the run as interrupted even if the interrupt was swallowed.
+    interrupt_on_signals()
+    server: SuiteServer | None = None
     stopped = False
     try:
-        url = args.server_url
         try:
-            if url is None:
-                server = ServerProcess(
-                    shlex.split(args.server_command),
-                    startup_timeout=STARTUP_TIMEOUT * scale,
-                    cwd=str(PROJECT_ROOT),
-                )
-                url = server.start()
-                say(f"started the server at {url}: {server.command}")
-            else:
-                say(f"testing the deployed server at {url}")
-            check_reachable(url, ConnectionOptions.from_settings({}))
-        except (HarnessError, ValueError) as exc:
+            server = server_under_test(
+                args.server_url,
+                server_command=args.server_command,
+                startup_timeout=STARTUP_TIMEOUT * scale,
+                options=ConnectionOptions.from_settings({}),
+            )
+        except (ServerUnavailable, ValueError) as exc:
             say(f"FAILED, nothing was tested: {exc}")
             return NOT_TESTED
-        behave_status = run_behave(url, args, behave_options, reports)
+        if not server.processes:
+            say(f"testing the deployed server at {server.url}")
+        else:
+            say(f"started the server at {server.url}: {server.processes[0].command}")
+        behave_status = run_behave(server.url, args, behave_options, reports)
         stopped, stopped_cleanly = True, _stop(server, reports)
+        if interrupted_by() is not None:
+            raise KeyboardInterrupt
         return verdict(behave_status, reports, stopped_cleanly=stopped_cleanly)
     except KeyboardInterrupt:
         say("interrupted: stopped behave and the server")
@@ -232,7 +236,18 @@ def run_behave(
     ]
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()
-    return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    # behave stays in the stage's process group, so a terminal's Ctrl-C reaches it too.
+    behave = subprocess.Popen(command, cwd=PROJECT_ROOT, preexec_fn=parent_death_signal())
+    try:
+        if interrupted_by() is not None:
+            # Swallowed on the way: a fork runs logging's at-fork hooks, and an
+            # interrupt that lands in one is only printed ("Exception ignored in").
+            raise KeyboardInterrupt
+        return behave.wait()
+    finally:
+        if behave.poll() is None:
+            behave.kill()
+            behave.wait()
 
 
 def scenario_counts(report: Path) -> Counter[str]:
@@ -272,12 +287,13 @@ def verdict(behave_status: int, reports: Reports, *, stopped_cleanly: bool) -> i
     return PASSED
 
 
-def _stop(server: ServerProcess | None, reports: Reports) -> bool:
+def _stop(server: SuiteServer | None, reports: Reports) -> bool:
     """Stop the server we started, keep its log; True if it stopped as asked."""
-    if server is None:
+    if server is None or not server.processes:
         return True
-    code = server.stop()
-    lines = server.log_lines()
+    (process,) = server.processes
+    code = process.stop()
+    lines = process.log_lines()
     reports.server_log.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     if code in (0, -signal.SIGTERM):
         return True
@@ -285,13 +301,41 @@ def _stop(server: ServerProcess | None, reports: Reports) -> bool:
     return False
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def say(line: str) -> None:
     """One line of the stage's own output, told apart from behave's."""
     print(f"acceptance stage: {line}", flush=True)
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr, and exit status 2, before anything starts."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(NOT_TESTED, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _tag_expression(text: str) -> str:
+    """``text`` if behave accepts it as a tag expression; the reason, in one line, if not."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the tag expression is empty; leave --tags out to run every scenario"
+        )
+    try:
+        # As a list, the way behave combines the --tags options it is given.
+        make_tag_expression([text])
+    except Exception as exc:  # behave raises TagExpressionError, and others for odd input
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise argparse.ArgumentTypeError(f"bad tag expression {text!r}: {reason}") from None
+    return text
+
+
+def _command(text: str) -> list[str]:
+    try:
+        command = shlex.split(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"cannot split {text!r} into words: {exc}") from None
+    if not command:
+        raise argparse.ArgumentTypeError("the command is empty")
+    return command
 
 
 def _positive_float(text: str) -> float:

@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from acceptance.servers import PROJECT_ROOT
-from wsharness import ServerProcess
+from acceptance.servers import PROJECT_ROOT, start_chat_server
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bin_dir = Path(sys.executable).parent
     output = Path(tempfile.mkdtemp(prefix="behavex-"))
-    with ServerProcess(
-        [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=str(PROJECT_ROOT),
-    ) as server:
+    with start_chat_server() as server:
         assert server.url is not None
         measured = ways(bin_dir, output, server.url)
         times: dict[str, list[float]] = {way.name: [] for way in measured}
