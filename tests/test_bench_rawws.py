@@ -7,9 +7,10 @@ import asyncio
 from websockets.asyncio.server import ServerConnection, serve
 
 from bench.rawws import RawClient, text_frame
+from tests.support import MS
 
-WITHIN = 10.0
-"""Seconds any one step may take before the test fails instead of hanging."""
+WITHIN = 10_000 * MS
+"""How long any one step may take before the test fails instead of hanging."""
 
 
 async def _against_websockets() -> tuple[list[bytes], float, int | None]:
