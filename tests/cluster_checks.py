@@ -1,0 +1,231 @@
+"""What a cluster promises, as checks on a running :class:`LocalCluster`.
+
+Each check raises :class:`AssertionError` (harness errors are assertions too)
+when the cluster breaks its promise. ``tests/test_cluster_nodes.py`` runs them
+against real nodes; ``tests/test_cluster_can_fail.py`` runs them against nodes
+with one rule broken, to show that each check catches the break.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+
+from acceptance import chat
+from acceptance.local_cluster import INSTALL_REDIS, REDIS_SERVER, LocalCluster
+from wsharness import TestWebSocket
+from wsharness.records import Data
+
+BROKER_ERROR = (
+    "ERROR: groups are unavailable for now: this server cannot reach its broker; try again"
+)
+SLACK = 1.0
+"""Seconds allowed beyond a stated bound, for a busy test machine."""
+
+
+def need_redis_server() -> None:
+    """Skip the calling test module without redis-server, or fail it in CI (CI=true)."""
+    if shutil.which(REDIS_SERVER):
+        return
+    message = f"{REDIS_SERVER} is not on PATH: {INSTALL_REDIS}; .ci/run does it as root"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message, allow_module_level=True)
+
+
+def fresh(name: str) -> str:
+    """A group name no other check or run uses."""
+    return f"{name} [{uuid.uuid4().hex[:8]}]"
+
+
+@contextmanager
+def people(cluster: LocalCluster, *placed: tuple[str, int]) -> Iterator[list[TestWebSocket]]:
+    """Open a connection for each (name, node index); close them all afterwards."""
+    with ExitStack() as stack:
+        clients = [
+            stack.enter_context(TestWebSocket(cluster.urls[node], name=f"{name} (node {node})"))
+            for name, node in placed
+        ]
+        for client in clients:
+            client.wait_until("open")
+        yield clients
+
+
+def send_and_ask(
+    person: TestWebSocket, request: dict[str, object], *replies: str, timeout: float = 3
+) -> str:
+    """Send ``request``; return the first of ``replies`` that arrives after it."""
+    since = person.received_count
+    person.send_json(request)
+    return first_of(person, replies, since=since, timeout=timeout)
+
+
+def first_of(
+    person: TestWebSocket, replies: tuple[str, ...], *, since: int, timeout: float = 3
+) -> str:
+    """The first of ``replies`` that ``person`` receives from message ``since`` on."""
+    record = person.wait_for(
+        lambda r: r.data in replies,
+        description=" or ".join(repr(r) for r in replies),
+        since=since,
+        timeout=timeout,
+    )
+    assert isinstance(record.data, str)
+    return record.data
+
+
+def settle(*everyone: TestWebSocket) -> None:
+    """Two rounds of echoes from everyone: afterwards nothing more is on its way.
+
+    The first round proves each node has finished every request sent before
+    (and published it); in the second, each echo is answered only after its node
+    has delivered what the broker carried before it, so every post is in.
+    """
+    for round_ in range(2):
+        for person in everyone:
+            token = f"settle {round_} {uuid.uuid4().hex}"
+            send_and_ask(person, chat.echo(token), token)
+
+
+def heard(person: TestWebSocket, *, prefix: str) -> list[Data]:
+    return [m for m in person.messages if isinstance(m, str) and m.startswith(prefix)]
+
+
+def posts_reach_every_member_once_and_in_order(
+    cluster: LocalCluster, *, rounds: int = 20, timeout: float = 3
+) -> None:
+    """Two senders on different nodes post at once; every member on every node
+    hears every post once, each sender's posts in order; a non-member hears none."""
+    group = fresh("book club")
+    placed = [("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size), ("Dave", 0), ("Erin", 1)]
+    with people(cluster, *placed) as (alice, bob, carol, dave, erin):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        for member in (bob, carol, dave):
+            send_and_ask(member, chat.join_group(group), chat.group_joined(group))
+        for i in range(rounds):
+            alice.send_json(chat.message_group(group, f"post from Alice {i}"))
+            bob.send_json(chat.message_group(group, f"post from Bob {i}"))
+        members = (alice, bob, carol, dave)
+        for member in members:  # each sender's last post comes last (checked below)
+            member.wait_for_message(f"post from Alice {rounds - 1}", timeout=timeout)
+            member.wait_for_message(f"post from Bob {rounds - 1}", timeout=timeout)
+        settle(alice, bob, carol, dave, erin)
+        for member in members:
+            for sender in ("Alice", "Bob"):
+                posts = heard(member, prefix=f"post from {sender} ")
+                expected = [f"post from {sender} {i}" for i in range(rounds)]
+                assert posts == expected, f"{member.name} heard {sender}'s posts as {posts}"
+        assert heard(erin, prefix="post from ") == [], f"{erin.name} heard posts"
+
+
+def one_creator_per_race(cluster: LocalCluster, *, rounds: int = 100) -> None:
+    """Two people on two nodes create one name at the same moment: one gets it."""
+    with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
+        for round_ in range(rounds):
+            group = fresh(f"race {round_}")
+            answers = (chat.group_created(group), chat.group_unavailable(group))
+            marks = alice.received_count, bob.received_count
+            alice.send_json(chat.create_group(group))
+            bob.send_json(chat.create_group(group))
+            got = [
+                first_of(person, answers, since=mark)
+                for person, mark in zip((alice, bob), marks, strict=True)
+            ]
+            assert sorted(got) == sorted(answers), f"round {round_}: {got}"
+
+
+def joiner_hears_the_next_post(
+    cluster: LocalCluster, *, rounds: int = 10, timeout: float = 3
+) -> None:
+    """Once told GROUP_JOINED on another node, the joiner hears the very next post."""
+    with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
+        for round_ in range(rounds):
+            group = fresh(f"joined {round_}")
+            send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+            send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
+            post = f"welcome {round_}"
+            alice.send_json(chat.message_group(group, post))
+            bob.wait_for_message(post, timeout=timeout)
+
+
+def echo_proves_posts_from_other_nodes_arrived(cluster: LocalCluster, *, rounds: int = 5) -> None:
+    """After the sender's echo and then the member's echo, the post is already there."""
+    group = fresh("proof")
+    with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
+        for round_ in range(rounds):
+            post = f"proof {round_}"
+            alice.send_json(chat.message_group(group, post))
+            send_and_ask(alice, chat.echo(f"alice {round_}"), f"alice {round_}")
+            send_and_ask(bob, chat.echo(f"bob {round_}"), f"bob {round_}")
+            assert post in bob.messages, f"{bob.name}'s echo came back before {post!r}"
+
+
+def membership_changes_on_any_node_count_everywhere(cluster: LocalCluster) -> None:
+    """Join, leave and disconnect on one node are seen by the others."""
+    group = fresh("hiking")
+    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size)) as everyone:
+        alice, bob, carol = everyone
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
+        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
+        reply = send_and_ask(carol, chat.create_group(group), unavailable, created)
+        assert reply == unavailable, f"{carol.name} was told {reply!r}"
+        send_and_ask(alice, chat.leave_group(), chat.group_left(group))
+        send_and_ask(bob, chat.message_group(group, "still here"), "still here")
+        settle(alice, bob, carol)
+        assert "still here" not in alice.messages, "Alice heard a post after leaving"
+        bob.close()
+        create_soon(carol, group, within=3)
+
+
+def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
+    """Ask to create ``group`` until it works; return the seconds it took.
+
+    A departure has no acknowledgement, so this repeats the request each time
+    the answer is "unavailable" (or the broker error), until ``within`` runs out.
+    """
+    created, unavailable = chat.group_created(group), chat.group_unavailable(group)
+    start = time.monotonic()
+    while True:
+        left = within - (time.monotonic() - start)
+        assert left > 0, f"{person.name} could not create {group!r} within {within:g} s"
+        reply = send_and_ask(
+            person, chat.create_group(group), created, unavailable, BROKER_ERROR, timeout=left
+        )
+        if reply == created:
+            return time.monotonic() - start
+
+
+def killed_node_members_leave_within(cluster: LocalCluster, bound: float) -> float:
+    """SIGKILL a node: its lone member's group can be created elsewhere within ``bound``."""
+    group = fresh("orphaned")
+    with people(cluster, ("Alice", 1), ("Bob", 0)) as (alice, bob):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
+        reply = send_and_ask(bob, chat.create_group(group), unavailable, created)
+        assert reply == unavailable, f"{bob.name} was told {reply!r}"
+        cluster.kill_node(1)
+        took = create_soon(bob, group, within=bound + SLACK)
+        send_and_ask(bob, chat.echo("still serving"), "still serving")
+        return took
+
+
+def health(url: str) -> tuple[int, str]:
+    """``GET /healthz`` on a node: (status, body)."""
+    parts = urlsplit(url)
+    try:
+        with urllib.request.urlopen(f"http://{parts.netloc}/healthz", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
