@@ -4,7 +4,7 @@ Every test starts a cluster whose nodes all break one rule
 (``tests/servers/broken_cluster.py``) and runs the check from
 ``tests/cluster_checks.py`` that ``tests/test_cluster_nodes.py`` runs against
 correct nodes: here it must fail. The last test runs correct nodes on the same
-slow link as two of the broken ones, to show the link alone is not what fails.
+slow link as three of the broken ones, to show the link alone is not what fails.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ CAUGHT: list[tuple[str, Check]] = [
         lambda c: checks.killed_node_members_leave_within(c, detection_bound(NODE_TIMEOUT)),
     ),
     ("slow-broker-link-no-echo-barrier", checks.echo_proves_posts_from_other_nodes_arrived),
+    (  # a second copy that is still on its way when the sender's echo returns
+        "slow-broker-link-published-twice",
+        lambda c: checks.posts_reach_every_member_once_and_in_order(c, rounds=1),
+    ),
     (
         "slow-broker-link-joined-early",
         lambda c: checks.joiner_hears_the_next_post(c, rounds=3, timeout=1),
@@ -63,3 +67,4 @@ def test_correct_nodes_on_the_same_slow_link_pass_those_checks() -> None:
     with broken_cluster("slow-broker-link") as cluster:
         checks.echo_proves_posts_from_other_nodes_arrived(cluster)
         checks.joiner_hears_the_next_post(cluster, rounds=3)
+        checks.posts_reach_every_member_once_and_in_order(cluster, rounds=1)

@@ -1,8 +1,12 @@
 """A cluster node with one cluster rule deliberately broken, to prove tests can fail.
 
 ``python -m tests.servers.broken_cluster --fault NAME --broker URL --port 0``
-runs a node like ``python -m server --broker URL`` (same options), except for
-the one rule its fault breaks. Run every node of a cluster with the same fault.
+runs a node like ``python -m server --broker URL`` (it takes the same options),
+except for the one rule its fault breaks. Run every node of a cluster with the
+same fault. The ``slow-broker-link`` faults put 50 ms on each read from and each
+write to the node's pub/sub connection: ``slow-broker-link`` alone is a correct,
+slow node, against which the others show what the echo barrier and the
+subscription's confirmation are for.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 
 from server.app import ChatServer
-from server.cli import DEFAULT_NODE_TIMEOUT, serve_until_signalled
+from server.cli import parse_args, serve_until_signalled
 from server.cluster.keys import encode_post, new_node_id
 from server.cluster.node import RedisChat
 from server.cluster.plan import Claim
@@ -120,6 +124,15 @@ class SlowBrokerLinkJoinedEarly(SlowBrokerLink):
             subscribing.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
+class SlowBrokerLinkPublishedTwice(SlowBrokerLink, PublishedTwice):
+    """On a slow link, every post goes through the broker twice: the second copy
+    reaches other nodes late, but before the echo barrier that follows it."""
+
+
+class SlowBrokerLinkPublishedTwiceNoEchoBarrier(SlowBrokerLinkPublishedTwice, NoEchoBarrier):
+    """The same, with echoes answered at once: round trips alone miss the late copy."""
+
+
 FAULTS: dict[str, type[RedisChat[Conn]]] = {
     "none": RedisChat,
     "local-fan-out-only": LocalFanOutOnly,
@@ -131,24 +144,25 @@ FAULTS: dict[str, type[RedisChat[Conn]]] = {
     "slow-broker-link": SlowBrokerLink,
     "slow-broker-link-no-echo-barrier": SlowBrokerLinkNoEchoBarrier,
     "slow-broker-link-joined-early": SlowBrokerLinkJoinedEarly,
+    "slow-broker-link-published-twice": SlowBrokerLinkPublishedTwice,
+    "slow-broker-link-published-twice-no-echo-barrier": SlowBrokerLinkPublishedTwiceNoEchoBarrier,
 }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.servers.broken_cluster")
-    parser.add_argument("--fault", choices=sorted(FAULTS), required=True)
-    parser.add_argument("--broker", required=True, metavar="URL")
-    parser.add_argument("--node-timeout", type=float, default=DEFAULT_NODE_TIMEOUT)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args()
+    faults = argparse.ArgumentParser(prog="python -m tests.servers.broken_cluster", add_help=False)
+    faults.add_argument("--fault", choices=sorted(FAULTS), required=True)
+    fault, server_options = faults.parse_known_args()
+    args = parse_args(server_options)  # every other option as python -m server takes it
+    if args.broker is None:
+        faults.error("--broker is required")
     node_id = new_node_id()
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.INFO,
-        format=f"%(asctime)s %(levelname)s node {node_id} [{args.fault}] %(message)s",
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s node {node_id} [{fault.fault}] %(message)s",
     )
-    chat = FAULTS[args.fault](args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    chat = FAULTS[fault.fault](args.broker, node_id=node_id, node_timeout=args.node_timeout)
     asyncio.run(serve_until_signalled(ChatServer(chat=chat), args.host, args.port))
 
 
