@@ -5,6 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from server import cli
+from server.cluster import node
 from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
 from server.cluster.local_groups import LocalGroups
 from server.cluster.plan import Answer, Claim, Leave, Publish, plan
@@ -147,3 +149,8 @@ def test_leaving_outside_a_group_reads_the_same_in_both_implementations() -> Non
     rooms.connect("alice")
     assert rooms.handle("alice", LeaveGroup()) == [Delivery(("alice",), text)]
     assert plan(LeaveGroup(), None) == Answer((text,))
+
+
+def test_the_command_line_default_node_timeout_is_the_node_s() -> None:
+    """cli.py repeats the default so that it need not import redis to print --help."""
+    assert cli.DEFAULT_NODE_TIMEOUT == node.DEFAULT_NODE_TIMEOUT

@@ -122,6 +122,7 @@ class RedisChat(Generic[Conn]):
         self._drained = asyncio.Event()
         self._drained.set()
         self._first_attempt = asyncio.Event()
+        self._joined = False
         self._supervisor: asyncio.Task[None] | None = None
 
     @property
@@ -164,6 +165,11 @@ class RedisChat(Generic[Conn]):
                     "members once its heartbeat expires",
                     _one_line(exc),
                 )
+        elif self._joined:
+            log.warning(
+                "left without reaching the broker: other nodes will remove this node's "
+                "members once its heartbeat expires"
+            )
         await self._teardown()
         await self._pool.aclose()
 
@@ -363,8 +369,9 @@ class RedisChat(Generic[Conn]):
                 break  # nobody moved while registering: the broker agrees with this node
         self._lost.clear()
         counts = f"{_members(len(held))} in {_count(len(wanted), 'group')}"
-        if not self._first_attempt.is_set():
+        if not self._joined:
             log.info("joined the cluster on broker %s: registered %s", self.broker, counts)
+            self._joined = True
         else:
             down_for = time.monotonic() - self._down_since
             log.info("broker back after %.1f s: registered %s again", down_for, counts)
