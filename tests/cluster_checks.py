@@ -8,6 +8,7 @@ with one rule broken, to show that each check catches the break.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -229,3 +230,77 @@ def health(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def sigterm_frees_groups_before_closing_with_1001(cluster: LocalCluster) -> None:
+    """SIGTERM: the node's clients get 1001, and their groups are free at once."""
+    group = fresh("farewell")
+    with people(cluster, ("Alice", 1), ("Bob", 0)) as (alice, bob):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        assert cluster.nodes[1].stop() == 0
+        alice.wait_until("close")
+        assert alice.close_code == 1001
+        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
+        reply = send_and_ask(bob, chat.create_group(group), created, unavailable)
+        assert reply == created, f"{bob.name} was told {reply!r} right after the SIGTERM"
+
+
+def groups_come_back_after_redis_restarts(cluster: LocalCluster) -> None:
+    """An empty Redis: the nodes register their members again; nobody reconnects."""
+    group = fresh("book club")
+    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 0)) as (alice, bob, carol):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
+        cluster.redis.restart()
+        for person in (alice, bob):  # until each one's node is back with the broker
+            post_until_accepted(person, group)
+        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
+        reply = send_and_ask(carol, chat.create_group(group), unavailable, created)
+        assert reply == unavailable, f"{carol.name} was told {reply!r}: the group did not return"
+        send_and_ask(alice, chat.message_group(group, "Still there?"), "Still there?")
+        bob.wait_for_message("Still there?", timeout=1)
+        send_and_ask(bob, chat.message_group(group, "Yes!"), "Yes!")
+        alice.wait_for_message("Yes!", timeout=1)
+        settle(alice, bob, carol)
+        for person in (alice, bob):
+            assert person.messages.count("Still there?") == 1
+            assert person.messages.count("Yes!") == 1
+            assert person.state == "open"
+
+
+def redis_down_means_503_and_errors_but_echo(cluster: LocalCluster) -> None:
+    """While Redis is down: /healthz 503 with one line, group requests get the
+    error, echo works, nobody is disconnected; once back, 200 and posts again."""
+    url = cluster.urls[0]
+    group = fresh("rainy day")
+    assert health(url) == (200, "OK\n")
+    with people(cluster, ("Alice", 0)) as (alice,):
+        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        cluster.redis.stop()
+        reply = send_and_ask(alice, chat.message_group(group, "anyone?"), BROKER_ERROR, "anyone?")
+        assert reply == BROKER_ERROR, "a post was accepted with Redis down"
+        status, body = health(url)
+        assert status == 503, f"/healthz answered {status} with Redis down"
+        assert body.startswith("broker unreachable: ") and body.count("\n") == 1, body
+        send_and_ask(alice, chat.echo("echo still works"), "echo still works")
+        send_and_ask(alice, chat.join_group(fresh("other")), BROKER_ERROR)
+        cluster.redis.start()
+        post_until_accepted(alice, group)
+        assert health(url) == (200, "OK\n")
+        assert alice.state == "open"
+
+
+def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5) -> None:
+    """Post probes until the node takes one (the reply is the post, not the broker error).
+
+    Redis's return is not announced to clients, so, like :func:`create_soon`, this
+    repeats the request after each refusal.
+    """
+    deadline = time.monotonic() + within
+    for attempt in itertools.count():
+        left = deadline - time.monotonic()
+        assert left > 0, f"{person.name}'s node took no post within {within:g} s"
+        probe = f"probe from {person.name} {attempt}"
+        post = chat.message_group(group, probe)
+        if send_and_ask(person, post, probe, BROKER_ERROR, timeout=left) == probe:
+            return

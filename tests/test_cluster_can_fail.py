@@ -43,6 +43,9 @@ CAUGHT: list[tuple[str, Check]] = [
         "dead-members-kept",
         lambda c: checks.killed_node_members_leave_within(c, detection_bound(NODE_TIMEOUT)),
     ),
+    ("keeps-members-on-sigterm", checks.sigterm_frees_groups_before_closing_with_1001),
+    ("forgets-members-on-reconnect", checks.groups_come_back_after_redis_restarts),
+    ("healthy-without-broker", checks.redis_down_means_503_and_errors_but_echo),
     ("slow-broker-link-no-echo-barrier", checks.echo_proves_posts_from_other_nodes_arrived),
     (  # a second copy that is still on its way when the sender's echo returns
         "slow-broker-link-published-twice",

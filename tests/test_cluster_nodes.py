@@ -6,9 +6,7 @@ The checks themselves are in :mod:`tests.cluster_checks`, so that
 
 from __future__ import annotations
 
-import itertools
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -102,14 +100,7 @@ def test_a_killed_node_s_members_are_removed_within_the_stated_time(
 def test_sigterm_frees_the_node_s_groups_before_closing_its_clients_with_1001(
     own_cluster: LocalCluster,
 ) -> None:
-    group = fresh("farewell")
-    with people(own_cluster, ("Alice", 1), ("Bob", 0)) as (alice, bob):
-        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
-        assert own_cluster.nodes[1].stop() == 0
-        alice.wait_until("close")
-        assert alice.close_code == 1001
-        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
-        assert send_and_ask(bob, chat.create_group(group), created, unavailable) == created
+    checks.sigterm_frees_groups_before_closing_with_1001(own_cluster)
     log = own_cluster.log_lines(1)
     assert any("left the cluster: removed this node's 1 member" in line for line in log)
     assert_every_line_names_the_node(log)
@@ -124,66 +115,17 @@ def assert_every_line_names_the_node(log: list[str]) -> None:
 
 
 def test_members_on_two_nodes_chat_again_after_redis_restarts(own_cluster: LocalCluster) -> None:
-    """An empty Redis: the nodes register their members again; nobody reconnects."""
-    group = fresh("book club")
-    with people(own_cluster, ("Alice", 0), ("Bob", 1), ("Carol", 0)) as (alice, bob, carol):
-        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
-        send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
-        own_cluster.redis.restart()
-        for person in (alice, bob):  # until each one's node is back with the broker
-            post_until_accepted(person, group)
-        send_and_ask(alice, chat.message_group(group, "Still there?"), "Still there?")
-        bob.wait_for_message("Still there?")
-        send_and_ask(bob, chat.message_group(group, "Yes!"), "Yes!")
-        alice.wait_for_message("Yes!")
-        created, unavailable = chat.group_created(group), chat.group_unavailable(group)
-        reply = send_and_ask(carol, chat.create_group(group), unavailable, created)
-        assert reply == unavailable, "the group did not come back"
-        settle(alice, bob, carol)
-        for person in (alice, bob):
-            assert person.messages.count("Still there?") == 1
-            assert person.messages.count("Yes!") == 1
-            assert person.state == "open"
+    checks.groups_come_back_after_redis_restarts(own_cluster)
     for index in (0, 1):
         own_cluster.nodes[index].stop()  # after which every line it wrote has been read
         log = " | ".join(own_cluster.log_lines(index))
         assert "broker lost: " in log and "broker back after" in log, log
 
 
-def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5) -> None:
-    """Post probes until the node takes one (the reply is the post, not the broker error).
-
-    The broker's return has no announcement to the clients, so, like
-    :func:`checks.create_soon`, this repeats the request after each refusal.
-    """
-    deadline = time.monotonic() + within
-    for attempt in itertools.count():
-        left = deadline - time.monotonic()
-        assert left > 0, f"{person.name}'s node took no post within {within:g} s"
-        probe = f"probe from {person.name} {attempt}"
-        post = chat.message_group(group, probe)
-        if send_and_ask(person, post, probe, BROKER_ERROR, timeout=left) == probe:
-            return
-
-
 def test_while_redis_is_down_healthz_says_503_group_requests_get_an_error_and_echo_works(
     own_cluster: LocalCluster,
 ) -> None:
-    url = own_cluster.urls[0]
-    group = fresh("rainy day")
-    assert health(url) == (200, "OK\n")
-    with people(own_cluster, ("Alice", 0)) as (alice,):
-        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
-        own_cluster.redis.stop()
-        send_and_ask(alice, chat.message_group(group, "anyone?"), BROKER_ERROR)
-        status, body = health(url)
-        assert status == 503 and body.startswith("broker unreachable: ") and body.count("\n") == 1
-        send_and_ask(alice, chat.echo("echo still works"), "echo still works")
-        send_and_ask(alice, chat.join_group(fresh("other")), BROKER_ERROR)
-        own_cluster.redis.start()
-        post_until_accepted(alice, group)
-        assert health(url) == (200, "OK\n")
-        assert alice.state == "open"
+    checks.redis_down_means_503_and_errors_but_echo(own_cluster)
 
 
 def test_a_node_started_before_redis_serves_echo_and_joins_once_redis_is_up() -> None:

@@ -356,7 +356,7 @@ class RedisChat(Generic[Conn]):
         while True:
             version = self._local.version
             held = self._local.held()
-            await self.store.register({self._member_ids[conn]: g for conn, g in held.items()})
+            await self._register({self._member_ids[conn]: g for conn, g in held.items()})
             wanted = set(held.values()) | set(self._reserved)
             for name in self._subscribed - wanted:
                 subscriber.unsubscribe(self.keys.channel(name))
@@ -407,6 +407,10 @@ class RedisChat(Generic[Conn]):
             if not beat.renewed:
                 raise BrokerLost("the broker had forgotten this node; registering again")
             await asyncio.sleep(self.heartbeat_interval)
+
+    async def _register(self, held: dict[str, str]) -> None:
+        """Make the broker hold exactly ``held`` for this node (a seam for broken nodes)."""
+        await self.store.register(held)
 
     async def _beat(self) -> Heartbeat:
         """One heartbeat (a seam for deliberately broken nodes)."""

@@ -81,6 +81,28 @@ class DeadMembersKept(RedisChat[Conn]):
         return Heartbeat(bool(renewed), {})
 
 
+class KeepsMembersOnSigterm(RedisChat[Conn]):
+    """SIGTERM closes the clients but leaves their members to the heartbeat's expiry."""
+
+    async def close(self) -> None:
+        self._up = False  # so close() skips removing this node's members
+        await super().close()
+
+
+class ForgetsMembersOnReconnect(RedisChat[Conn]):
+    """After losing Redis, the node registers none of the members it holds."""
+
+    async def _register(self, held: dict[str, str]) -> None:
+        await super()._register(held if not self._joined else {})
+
+
+class HealthyWithoutBroker(RedisChat[Conn]):
+    """/healthz answers 200 even while Redis is unreachable."""
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+
 class NoEchoBarrier(RedisChat[Conn]):
     """Echoes are answered at once, before posts already on their way are delivered."""
 
@@ -141,6 +163,9 @@ FAULTS: dict[str, type[RedisChat[Conn]]] = {
     "check-then-set": CheckThenSet,
     "dead-members-kept": DeadMembersKept,
     "no-echo-barrier": NoEchoBarrier,
+    "keeps-members-on-sigterm": KeepsMembersOnSigterm,
+    "forgets-members-on-reconnect": ForgetsMembersOnReconnect,
+    "healthy-without-broker": HealthyWithoutBroker,
     "slow-broker-link": SlowBrokerLink,
     "slow-broker-link-no-echo-barrier": SlowBrokerLinkNoEchoBarrier,
     "slow-broker-link-joined-early": SlowBrokerLinkJoinedEarly,
