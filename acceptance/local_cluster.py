@@ -13,7 +13,9 @@ block) however the test ends::
 
 The pieces work alone too: :func:`start_redis` and :func:`start_nodes`.
 ``redis-server`` must be on PATH (Debian's ``redis-server`` package); if it is
-not, :class:`RedisUnavailable` says so in one line.
+not, :class:`RedisUnavailable` says so in one line. Every failure to start is a
+:class:`ClusterStartFailed` (a :class:`~wsharness.HarnessError`) with a one-line
+message.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from acceptance.servers import ServerUnavailable
 from wsharness import HarnessError, ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,11 @@ _READY = "Ready to accept connections"
 _PORT_TAKEN = "Address already in use"
 
 
-class RedisUnavailable(ServerUnavailable):
+class ClusterStartFailed(HarnessError):
+    """Redis or a node did not start; the message is one line."""
+
+
+class RedisUnavailable(ClusterStartFailed):
     """redis-server is missing or did not start; the message is one line."""
 
 
@@ -214,7 +219,7 @@ def start_nodes(
 ) -> list[ServerProcess]:
     """Start ``count`` nodes at once; return them once each has printed its URL.
 
-    If any fails to start, the others are stopped and :class:`ServerUnavailable`
+    If any fails to start, the others are stopped and :class:`ClusterStartFailed`
     says why in one line.
     """
     if count < 1:
@@ -227,7 +232,7 @@ def start_nodes(
     if problems:
         for node in nodes:
             node.stop()
-        raise ServerUnavailable(f"a cluster node did not start: {problems[0]}")
+        raise ClusterStartFailed(f"a cluster node did not start: {problems[0]}")
     return nodes
 
 
