@@ -1,7 +1,9 @@
 """The socket layer: adapts :mod:`server.rules` to WebSocket connections.
 
 Everything here is about sockets (framing, limits, health checks, logging); the
-chat rules themselves live in :mod:`server.rules` and :mod:`server.wire`.
+chat rules themselves live in :mod:`server.rules` and :mod:`server.wire`, and the
+chat's state behind :class:`server.chat.Chat`: in this process, or shared by a
+cluster through Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from server import replies
+from server.chat import Chat, LocalChat
 from server.rules import ChatRooms
 from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
 
@@ -37,15 +40,18 @@ class Limits:
 
 
 class ChatServer:
-    """A chat server with its own groups: two instances never share state."""
+    """A chat server. By default it has its own groups, and two instances never
+    share state; given a cluster ``chat``, it shares them with the other nodes."""
 
     def __init__(
         self,
         limits: Limits | None = None,
         rooms: ChatRooms[ServerConnection] | None = None,
+        *,
+        chat: Chat[ServerConnection] | None = None,
     ) -> None:
         self.limits = limits or Limits()
-        self.rooms: ChatRooms[ServerConnection] = rooms if rooms is not None else ChatRooms()
+        self.chat: Chat[ServerConnection] = chat if chat is not None else LocalChat(rooms)
         self._server: Server | None = None
         self._open_connections = 0
         """Connections whose handler runs; counted here because the library's
@@ -54,6 +60,7 @@ class ChatServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL."""
+        await self.chat.start(broadcast)
         self._server = await serve(
             self._serve_connection,
             host,
@@ -66,7 +73,12 @@ class ChatServer:
         return format_url(bound_host, bound_port)
 
     async def stop(self) -> None:
-        """Stop accepting, close every client with 1001 (going away), and wait."""
+        """Let go of every member, close every client with 1001 (going away), and wait.
+
+        Members are let go first, so a cluster frees their groups before their
+        clients learn that this server is going away.
+        """
+        await self.chat.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -74,6 +86,9 @@ class ChatServer:
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Answer health checks over plain HTTP and refuse clients beyond the limit."""
         if request.path == HEALTH_PATH:
+            reason = self.chat.unavailable_reason()
+            if reason is not None:
+                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")
             return connection.respond(HTTPStatus.OK, "OK\n")
         if self._open_connections >= self.limits.max_connections:
             log.warning(
@@ -90,7 +105,7 @@ class ChatServer:
     async def _serve_connection(self, connection: ServerConnection) -> None:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
-        self.rooms.connect(connection)
+        self.chat.connect(connection)
         self._open_connections += 1
         try:
             async for frame in connection:
@@ -99,7 +114,7 @@ class ChatServer:
             pass
         finally:
             self._open_connections -= 1
-            self.rooms.disconnect(connection)
+            await self.chat.disconnect(connection)
             log.info(
                 "connection closed %s (code %s%s)",
                 peer,
@@ -114,7 +129,7 @@ class ChatServer:
             log.warning("rejected message from %s: %s", peer, bad.reason)
             await connection.send(replies.error(bad.reason))
             return
-        for delivery in self.rooms.handle(connection, command):
+        for delivery in await self.chat.handle(connection, command):
             broadcast(delivery.recipients, delivery.text)
         # Replies are written at once, like group messages, instead of one awaited
         # send() each (which cost about 10% of echo throughput). The sender still

@@ -7,6 +7,10 @@ Log lines go to stderr. The server runs on uvloop when it is installed
 every client with 1001 and exit with status 0; with ``--stop-on-stdin-eof``, so
 does the end of stdin, which is how a test run that started the server makes sure
 it never outlives the run (:mod:`wsharness.runtime.children`).
+
+With ``--broker redis://HOST:PORT/DB`` the server is one node of a cluster that
+shares its groups through that Redis (:mod:`server.cluster`); its log lines
+then name the node.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import ServerConnection
 
 from server.app import ChatServer, Limits
+from server.chat import Chat
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+BROKER_SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_NODE_TIMEOUT = 3.0
+"""Seconds; the same as :data:`server.cluster.node.DEFAULT_NODE_TIMEOUT`, which
+this module does not import unless ``--broker`` is given."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -68,16 +81,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="also stop when stdin, a pipe from the process that started the server, closes: "
         "the server then goes away with that process, however it ends",
     )
+    parser.add_argument(
+        "--broker",
+        type=_broker_url,
+        metavar="URL",
+        help="run as one node of a cluster sharing its groups through this Redis, "
+        "e.g. redis://127.0.0.1:6379/0 (default: no cluster, groups in this process)",
+    )
+    parser.add_argument(
+        "--node-timeout",
+        type=_positive_seconds,
+        default=DEFAULT_NODE_TIMEOUT,
+        metavar="SECONDS",
+        help="with --broker: a node silent this long counts as dead and its members are "
+        f"removed within a third of it more (default: {DEFAULT_NODE_TIMEOUT:g})",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
+    try:
+        chat, log_format = _chat(args)
+    except ImportError as exc:
+        print(
+            f"server: --broker needs the redis package ({exc}); pip install -r requirements.txt",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format=log_format)
     # The library's own per-connection lines would repeat ours.
     logging.getLogger("websockets").setLevel(
         logging.DEBUG if args.log_level == "debug" else logging.ERROR
@@ -104,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(
                 serve_until_signalled(
-                    ChatServer(limits),
+                    ChatServer(limits, chat=chat),
                     args.host,
                     args.port,
                     loop_name,
@@ -141,6 +173,20 @@ async def serve_until_signalled(
     log.info("stopped")
 
 
+def _chat(args: argparse.Namespace) -> tuple[Chat[ServerConnection] | None, str]:
+    """The cluster node's state if ``--broker`` is given (None: this process's own),
+    and the log format, which then names the node."""
+    if args.broker is None:
+        return None, LOG_FORMAT
+    from server.cluster.keys import new_node_id  # imports redis: only for a cluster
+    from server.cluster.node import RedisChat
+
+    node_id = new_node_id()
+    chat: Chat[ServerConnection]
+    chat = RedisChat(args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    return chat, LOG_FORMAT.replace("%(message)s", f"node {node_id} %(message)s")
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -148,6 +194,24 @@ def _port(text: str) -> int:
         value = -1
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {text}")
+    return value
+
+
+def _broker_url(text: str) -> str:
+    if urlsplit(text).scheme not in BROKER_SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"must be a Redis URL like redis://127.0.0.1:6379/0, not {text}"
+        )
+    return text
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value
 
 

@@ -29,5 +29,14 @@ def not_a_member(name: str) -> str:
     return error(f"you are not a member of {name}")
 
 
+def not_in_a_group() -> str:
+    return error("you are not in a group")
+
+
+def broker_unavailable() -> str:
+    """A cluster node's answer to group requests while it cannot reach Redis."""
+    return error("groups are unavailable for now: this server cannot reach its broker; try again")
+
+
 def error(reason: str) -> str:
     return f"{ERROR_PREFIX}{reason}"

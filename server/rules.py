@@ -110,7 +110,7 @@ class ChatRooms(Generic[Conn]):
     def _leave(self, sender: Conn) -> list[Delivery[Conn]]:
         name = self._remove_from_group(sender)
         if name is None:
-            return [Delivery((sender,), replies.error("you are not in a group"))]
+            return [Delivery((sender,), replies.not_in_a_group())]
         return [Delivery((sender,), replies.group_left(name))]
 
     def _post(self, sender: Conn, name: str, message: str) -> list[Delivery[Conn]]:

@@ -1,0 +1,85 @@
+"""Names in Redis and the format of a post on the wire between nodes.
+
+Every key and channel starts with one prefix (``chat:`` by default), so the
+chat can share a Redis database with other data:
+
+=============================  ====================================================
+``chat:group:<name>``          set of member ids; the group exists while it is not
+                               empty (Redis deletes an empty set)
+``chat:node:<node>``           hash member id -> group name: what that node holds
+``chat:alive:<node>``          the node's heartbeat, a key that expires
+``chat:nodes``                 set of node ids that hold or held members
+``chat:posts:<name>``          pub/sub channel of the group's posts
+=============================  ====================================================
+
+A member id is ``<node>:<n>``. A post on a channel is the sending node's id
+followed by the message, so the sender's node, which has already delivered it
+to its own members, can skip its copy.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+NODE_ID_LENGTH = 8
+
+
+def new_node_id() -> str:
+    """A short random id for a node, new at every start (8 hex digits)."""
+    return secrets.token_hex(NODE_ID_LENGTH // 2)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The Redis key and channel names for one chat (one prefix)."""
+
+    prefix: str = "chat:"
+
+    @property
+    def group_prefix(self) -> str:
+        return f"{self.prefix}group:"
+
+    @property
+    def node_prefix(self) -> str:
+        return f"{self.prefix}node:"
+
+    @property
+    def alive_prefix(self) -> str:
+        return f"{self.prefix}alive:"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.prefix}nodes"
+
+    @property
+    def channel_prefix(self) -> bytes:
+        return f"{self.prefix}posts:".encode()
+
+    def group(self, name: str) -> str:
+        return self.group_prefix + name
+
+    def node(self, node_id: str) -> str:
+        return self.node_prefix + node_id
+
+    def alive(self, node_id: str) -> str:
+        return self.alive_prefix + node_id
+
+    def channel(self, name: str) -> bytes:
+        return self.channel_prefix + name.encode()
+
+    def group_of_channel(self, channel: bytes) -> str | None:
+        """The group a channel carries posts for, or None for another channel."""
+        if not channel.startswith(self.channel_prefix):
+            return None
+        return channel[len(self.channel_prefix) :].decode()
+
+
+def encode_post(node_id: str, message: str) -> bytes:
+    """A post as published: the sending node's id, then the message in UTF-8."""
+    return node_id.encode() + message.encode()
+
+
+def decode_post(payload: bytes) -> tuple[str, str]:
+    """``(sending node id, message)`` from a published post."""
+    return payload[:NODE_ID_LENGTH].decode(), payload[NODE_ID_LENGTH:].decode()

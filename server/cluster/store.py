@@ -1,0 +1,189 @@
+"""The cluster's shared state in Redis: every change is one atomic Lua script.
+
+Redis runs a script as one step, with nothing else in between. So when two
+nodes create the same name at the same moment, one script finds the group's set
+missing and fills it, and the other finds it there: exactly one creator, and no
+check-then-set window for a race to slip through. The same holds for moving a
+member between groups, for sweeping a dead node's members, and for a node
+registering again everything it holds. The data model is in :mod:`.keys`.
+
+The scripts name some keys they build themselves (a member's old group, a dead
+node's groups), which a single Redis server or a primary with replicas allows
+and Redis Cluster does not: the chat needs one Redis, not a Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server.cluster.keys import Keys
+
+_CLAIM = """
+-- KEYS: group, node, nodes. ARGV: member, name, node id, mode, group prefix.
+-- mode "create" needs the group to be missing, "join" needs it to exist.
+if (redis.call('EXISTS', KEYS[1]) == 1) == (ARGV[4] == 'create') then
+  return 0
+end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old then
+  redis.call('SREM', ARGV[5] .. old, ARGV[1])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+"""
+
+_LEAVE = """
+-- KEYS: node. ARGV: member, group prefix. Returns the group left, or nil.
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old then
+  redis.call('SREM', ARGV[2] .. old, ARGV[1])
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return old
+"""
+
+_REGISTER = """
+-- KEYS: node, alive, nodes. ARGV: group prefix, node id, heartbeat ms,
+-- then member, group, member, group, ...
+-- Replaces whatever the node had registered with what it holds now.
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  redis.call('SREM', ARGV[1] .. held[i + 1], held[i])
+end
+redis.call('DEL', KEYS[1])
+for i = 4, #ARGV, 2 do
+  redis.call('SADD', ARGV[1] .. ARGV[i + 1], ARGV[i])
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1
+"""
+
+_UNREGISTER = """
+-- KEYS: node, alive, nodes. ARGV: group prefix, node id.
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  redis.call('SREM', ARGV[1] .. held[i + 1], held[i])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[2])
+return #held / 2
+"""
+
+_HEARTBEAT = """
+-- KEYS: alive, nodes. ARGV: heartbeat ms, alive prefix, node prefix, group prefix.
+-- Renews this node's heartbeat (only if it still exists), then removes the
+-- members of every node whose heartbeat has expired.
+-- Returns {1 if renewed else 0, {dead node, members removed, ...}}.
+local renewed = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'XX')
+local swept = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[2] .. node) == 0 then
+    local held = redis.call('HGETALL', ARGV[3] .. node)
+    for i = 1, #held, 2 do
+      redis.call('SREM', ARGV[4] .. held[i + 1], held[i])
+    end
+    redis.call('DEL', ARGV[3] .. node)
+    redis.call('SREM', KEYS[2], node)
+    table.insert(swept, node)
+    table.insert(swept, #held / 2)
+  end
+end
+return {renewed and 1 or 0, swept}
+"""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What one heartbeat found."""
+
+    renewed: bool
+    """False if Redis had forgotten this node (restarted, flushed, or the node
+    was presumed dead and swept): it must register again."""
+    swept: dict[str, int]
+    """Dead nodes whose members this heartbeat removed, and how many each had."""
+
+
+class Store:
+    """One node's view of the shared state: each method is one round trip."""
+
+    def __init__(self, redis: Redis, node_id: str, *, keys: Keys, heartbeat_ms: int) -> None:
+        self.redis = redis
+        self.node_id = node_id
+        self.keys = keys
+        self.heartbeat_ms = heartbeat_ms
+        self._claim = redis.register_script(_CLAIM)
+        self._leave = redis.register_script(_LEAVE)
+        self._register = redis.register_script(_REGISTER)
+        self._unregister = redis.register_script(_UNREGISTER)
+        self._heartbeat = redis.register_script(_HEARTBEAT)
+
+    def member_id(self, n: int) -> str:
+        """The id of this node's ``n``-th connection."""
+        return f"{self.node_id}:{n}"
+
+    async def claim(self, name: str, member: str, *, create: bool) -> bool:
+        """Create or join ``name`` for ``member``, leaving its old group; True if done."""
+        keys = self.keys
+        done = await self._claim(
+            keys=[keys.group(name), keys.node(self.node_id), keys.nodes],
+            args=[member, name, self.node_id, "create" if create else "join", keys.group_prefix],
+        )
+        return bool(done)
+
+    async def leave(self, member: str) -> None:
+        """Take ``member`` out of its group, if it is in one; an empty group is freed."""
+        keys = self.keys
+        await self._leave(keys=[keys.node(self.node_id)], args=[member, keys.group_prefix])
+
+    async def publish(self, name: str, payload: bytes) -> None:
+        """Send a post to every node subscribed to ``name``."""
+        await self.redis.publish(self.keys.channel(name), payload)
+
+    async def register(self, held: Mapping[str, str]) -> None:
+        """Make Redis hold exactly ``held`` (member id -> group) for this node, alive."""
+        keys = self.keys
+        pairs: list[str] = []
+        for member, group in held.items():
+            pairs += (member, group)
+        await self._register(
+            keys=[keys.node(self.node_id), keys.alive(self.node_id), keys.nodes],
+            args=[keys.group_prefix, self.node_id, self.heartbeat_ms, *pairs],
+        )
+
+    async def unregister(self) -> int:
+        """Remove this node and all its members at once; return how many it had."""
+        keys = self.keys
+        removed = await self._unregister(
+            keys=[keys.node(self.node_id), keys.alive(self.node_id), keys.nodes],
+            args=[keys.group_prefix, self.node_id],
+        )
+        return int(removed)
+
+    async def heartbeat(self) -> Heartbeat:
+        """Renew this node's heartbeat and sweep the members of dead nodes."""
+        keys = self.keys
+        renewed, swept = await self._heartbeat(
+            keys=[keys.alive(self.node_id), keys.nodes],
+            args=[self.heartbeat_ms, keys.alive_prefix, keys.node_prefix, keys.group_prefix],
+        )
+        return Heartbeat(bool(renewed), _pairs(swept))
+
+    async def group_exists(self, name: str) -> bool:
+        """Whether ``name`` exists now (a snapshot: never decide a change on it)."""
+        return bool(await self.redis.exists(self.keys.group(name)))
+
+
+def _pairs(flat: list[Any]) -> dict[str, int]:
+    return {_text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

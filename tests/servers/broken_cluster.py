@@ -1,0 +1,195 @@
+"""A cluster node with one cluster rule deliberately broken, to prove tests can fail.
+
+``python -m tests.servers.broken_cluster --fault NAME --broker URL --port 0``
+runs a node like ``python -m server --broker URL`` (it takes the same options),
+except for the one rule its fault breaks. Run every node of a cluster with the
+same fault. The ``slow-broker-link`` faults put 50 ms on each read from and each
+write to the node's pub/sub connection: ``slow-broker-link`` alone is a correct,
+slow node, against which the others show what the echo barrier and the
+subscription's confirmation are for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+
+from server.app import ChatServer
+from server.cli import parse_args, serve_until_signalled
+from server.cluster.keys import encode_post, new_node_id
+from server.cluster.node import RedisChat
+from server.cluster.plan import Claim
+from server.cluster.store import Heartbeat
+from server.cluster.subscriber import Subscriber
+from server.rules import Delivery
+
+Conn = ServerConnection
+
+
+class LocalFanOutOnly(RedisChat[Conn]):
+    """A post reaches the members on the sender's node only."""
+
+    async def _publish(self, name: str, message: str) -> list[Delivery[Conn]]:
+        return [Delivery(tuple(self._local.members(name)), message)]
+
+
+class PublishedTwice(RedisChat[Conn]):
+    """Every post goes through the broker twice: members on other nodes hear it twice."""
+
+    async def _publish(self, name: str, message: str) -> list[Delivery[Conn]]:
+        await self.store.publish(name, encode_post(self.node_id, message))
+        return await super()._publish(name, message)
+
+
+class NamesPerNode(RedisChat[Conn]):
+    """A name is refused only if it is taken on this node; elsewhere it is joined."""
+
+    async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
+        if step.create and self._local.members(name):
+            return False
+        if step.create and await self.store.group_exists(name):
+            return await self.store.claim(name, member, create=False)
+        return await super()._claim_in_store(name, member, step)
+
+
+class CheckThenSet(RedisChat[Conn]):
+    """Creating checks that the name is free, then takes it, in two round trips."""
+
+    async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
+        if step.create:
+            if await self.store.group_exists(name):
+                return False
+            await self.store.redis.sadd(self.keys.group(name), "placeholder")
+            joined = await self.store.claim(name, member, create=False)
+            await self.store.redis.srem(self.keys.group(name), "placeholder")
+            return joined
+        return await super()._claim_in_store(name, member, step)
+
+
+class DeadMembersKept(RedisChat[Conn]):
+    """Heartbeats never remove the members of nodes that stopped beating."""
+
+    async def _beat(self) -> Heartbeat:
+        renewed = await self.store.redis.set(
+            self.keys.alive(self.node_id), "1", px=self.store.heartbeat_ms, xx=True
+        )
+        return Heartbeat(bool(renewed), {})
+
+
+class KeepsMembersOnSigterm(RedisChat[Conn]):
+    """SIGTERM closes the clients but leaves their members to the heartbeat's expiry."""
+
+    async def close(self) -> None:
+        self._up = False  # so close() skips removing this node's members
+        await super().close()
+
+
+class ForgetsMembersOnReconnect(RedisChat[Conn]):
+    """After losing Redis, the node registers none of the members it holds."""
+
+    async def _register(self, held: dict[str, str]) -> None:
+        await super()._register(held if not self._joined else {})
+
+
+class HealthyWithoutBroker(RedisChat[Conn]):
+    """/healthz answers 200 even while Redis is unreachable."""
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+
+class NoEchoBarrier(RedisChat[Conn]):
+    """Echoes are answered at once, before posts already on their way are delivered."""
+
+    async def _barrier_for_echo(self) -> None:
+        return
+
+
+class SlowSubscriber(Subscriber):
+    """Takes 50 ms over each message or reply from the broker, and over each
+    batch of commands to it, in order."""
+
+    async def _read_one(self) -> Any:
+        response = await super()._read_one()
+        await asyncio.sleep(0.05)
+        return response
+
+    async def _send(self, commands: list[tuple[bytes | str, ...]]) -> None:
+        await asyncio.sleep(0.05)
+        await super()._send(commands)
+
+
+class SlowBrokerLink(RedisChat[Conn]):
+    """Correct, on a slow link from the broker: posts from other nodes arrive late."""
+
+    subscriber_class = SlowSubscriber
+
+
+class SlowBrokerLinkNoEchoBarrier(SlowBrokerLink, NoEchoBarrier):
+    """On a slow link, echoes are answered before posts on their way are delivered."""
+
+
+class SlowBrokerLinkJoinedEarly(SlowBrokerLink):
+    """On a slow link, GROUP_JOINED is sent before Redis has confirmed the subscription."""
+
+    async def _hear(self, name: str) -> None:
+        if name not in self._subscribed:
+            self._subscribed.add(name)
+            subscribing = asyncio.ensure_future(
+                self._require_subscriber().subscribe(self.keys.channel(name))
+            )
+            subscribing.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
+class SlowBrokerLinkPublishedTwice(SlowBrokerLink, PublishedTwice):
+    """On a slow link, every post goes through the broker twice: the second copy
+    reaches other nodes late, but before the echo barrier that follows it."""
+
+
+class SlowBrokerLinkPublishedTwiceNoEchoBarrier(SlowBrokerLinkPublishedTwice, NoEchoBarrier):
+    """The same, with echoes answered at once: round trips alone miss the late copy."""
+
+
+FAULTS: dict[str, type[RedisChat[Conn]]] = {
+    "none": RedisChat,
+    "local-fan-out-only": LocalFanOutOnly,
+    "published-twice": PublishedTwice,
+    "names-per-node": NamesPerNode,
+    "check-then-set": CheckThenSet,
+    "dead-members-kept": DeadMembersKept,
+    "no-echo-barrier": NoEchoBarrier,
+    "keeps-members-on-sigterm": KeepsMembersOnSigterm,
+    "forgets-members-on-reconnect": ForgetsMembersOnReconnect,
+    "healthy-without-broker": HealthyWithoutBroker,
+    "slow-broker-link": SlowBrokerLink,
+    "slow-broker-link-no-echo-barrier": SlowBrokerLinkNoEchoBarrier,
+    "slow-broker-link-joined-early": SlowBrokerLinkJoinedEarly,
+    "slow-broker-link-published-twice": SlowBrokerLinkPublishedTwice,
+    "slow-broker-link-published-twice-no-echo-barrier": SlowBrokerLinkPublishedTwiceNoEchoBarrier,
+}
+
+
+def main() -> None:
+    faults = argparse.ArgumentParser(prog="python -m tests.servers.broken_cluster", add_help=False)
+    faults.add_argument("--fault", choices=sorted(FAULTS), required=True)
+    fault, server_options = faults.parse_known_args()
+    args = parse_args(server_options)  # every other option as python -m server takes it
+    if args.broker is None:
+        faults.error("--broker is required")
+    node_id = new_node_id()
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s node {node_id} [{fault.fault}] %(message)s",
+    )
+    chat = FAULTS[fault.fault](args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    asyncio.run(serve_until_signalled(ChatServer(chat=chat), args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

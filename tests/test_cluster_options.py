@@ -1,0 +1,85 @@
+"""``--broker`` and ``--node-timeout`` on the command line, and the server without them.
+
+Nothing here needs redis-server: without ``--broker`` the server must not even
+import the redis package.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acceptance import chat
+from acceptance.local_cluster import PROJECT_ROOT
+from tests.cluster_checks import fresh, health, send_and_ask
+from tests.support import run_python
+from wsharness import ServerProcess, TestWebSocket
+
+
+@pytest.fixture
+def no_redis_package(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``import redis`` fails, as where it is not installed."""
+    fake = tmp_path / "redis"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'redis'\")\n")
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{PROJECT_ROOT}"}
+
+
+def test_without_broker_the_server_needs_no_redis(no_redis_package: dict[str, str]) -> None:
+    """The default server never imports redis: it runs where redis is not installed,
+    and its log lines name no node."""
+    command = [sys.executable, "-m", "server", "--port", "0"]
+    with ServerProcess(command, cwd=str(PROJECT_ROOT), env=no_redis_package) as server:
+        assert server.url is not None
+        assert health(server.url) == (200, "OK\n")
+        group = fresh("solo")
+        with TestWebSocket(server.url, name="Alice") as alice:
+            send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        assert not any(" node " in line for line in server.log_lines())
+
+
+def test_the_fake_package_does_stop_an_import_of_redis(no_redis_package: dict[str, str]) -> None:
+    """The control for the test above: with this environment, importing redis fails."""
+    result = _run_python_with(no_redis_package, "-c", "import redis")
+    assert result.returncode == 1
+    assert "No module named 'redis'" in result.stderr
+
+
+def test_broker_without_the_redis_package_stops_with_one_line(
+    no_redis_package: dict[str, str],
+) -> None:
+    result = _run_python_with(no_redis_package, "-m", "server", "--broker", "redis://127.0.0.1:9/0")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "server: --broker needs the redis package" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        (["--broker", "http://127.0.0.1:6379"], "must be a Redis URL like redis://"),
+        (["--broker", "127.0.0.1:6379"], "must be a Redis URL like redis://"),
+        (["--node-timeout", "0"], "must be a positive number of seconds, not 0"),
+        (["--node-timeout", "soon"], "must be a positive number of seconds, not soon"),
+    ],
+)
+def test_bad_cluster_options_are_refused_in_one_line(options: list[str], complaint: str) -> None:
+    result = run_python("-m", "server", *options)
+    assert result.returncode == 2
+    assert complaint in result.stderr.splitlines()[-1]
+
+
+def _run_python_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env},
+    )
