@@ -26,16 +26,15 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import IO
 
+from acceptance.chat_command import PROJECT_ROOT, chat_server_command
 from wsharness import HarnessError, ServerProcess
+from wsharness.runtime.children import parent_death_signal
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = "redis-server"
 INSTALL_REDIS = "install Debian's redis-server package (apt-get install redis-server)"
 _READY = "Ready to accept connections"
@@ -141,6 +140,10 @@ class RedisServer:
                 stderr=subprocess.STDOUT,
                 text=True,
                 cwd=os.path.abspath(os.sep),  # nothing is saved, but never in the checkout
+                # Its own session, so a terminal's Ctrl-C reaches the test run and not
+                # Redis; and on Linux, SIGTERM when the process that started it ends.
+                start_new_session=True,
+                preexec_fn=parent_death_signal(),
             )
         except OSError as exc:
             return f"cannot run {executable}: {exc.strerror}"
@@ -202,11 +205,10 @@ def node_command(
     ``module`` runs another server with the same options instead, such as a
     deliberately broken node (``tests.servers.broken_cluster``).
     """
-    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--broker", broker_url]
+    argv = ["--broker", broker_url]
     if node_timeout is not None:
         argv += ["--node-timeout", f"{node_timeout:g}"]
-    return [*argv, *options]
+    return chat_server_command(*argv, *options, module=module)
 
 
 def start_nodes(

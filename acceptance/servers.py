@@ -15,19 +15,16 @@ deployed build.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 from behave.fixture import fixture
 from behave.runner import Context
 
+from acceptance.chat_command import PROJECT_ROOT as PROJECT_ROOT
+from acceptance.chat_command import chat_server_command
 from wsharness import HarnessError, ServerProcess
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.setup import ServerUnavailable, SuiteServer, check_reachable, urls_given
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The checkout: where ``python -m server`` and behave run from."""
 
 STARTUP_TIMEOUT = 10.0
 """Seconds a server may take to print its URL."""
@@ -50,8 +47,7 @@ def start_chat_server(
     this process however this process ends. Stop it with ``stop()`` or use it
     in a ``with`` block.
     """
-    argv = [*command_prefix, sys.executable, "-m", "server", "--host", "127.0.0.1"]
-    argv += ["--port", "0", "--stop-on-stdin-eof", *server_options]
+    argv = chat_server_command(*server_options, command_prefix=command_prefix)
     process = ServerProcess(argv, startup_timeout=startup_timeout, env=env, cwd=str(PROJECT_ROOT))
     process.start()
     return process

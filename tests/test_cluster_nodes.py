@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from acceptance import chat
+from acceptance.chat_command import PROJECT_ROOT
 from acceptance.local_cluster import (
-    PROJECT_ROOT,
     LocalCluster,
     RedisServer,
     free_port,
