@@ -8,6 +8,7 @@ at once, and creating a group as soon as its name is free.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 
 from acceptance import chat
@@ -71,6 +72,60 @@ class ChatCast(Cast):
                     f'{name} was still told the group "{group}" is unavailable after '
                     f"{settings.timing().wait:g} s"
                 )
+
+    def send_create_requests_together(self, names: Iterable[str], group: str) -> None:
+        """Everyone named asks to create ``group`` at once: all requests go out
+        before any reply is awaited."""
+        for name in names:
+            self[name].request(chat.create_group(self.unique_name(group)))
+
+    def only_one_creator(self, names: Iterable[str], group: str) -> str:
+        """Of the people who raced to create ``group``, exactly one is told it was
+        created and each other one that it is unavailable; return who won."""
+        wire_name = self.unique_name(group)
+        created, unavailable = chat.group_created(wire_name), chat.group_unavailable(wire_name)
+        answers = {name: self[name].hear_one_of(created, unavailable) for name in names}
+        winners = [name for name, answer in answers.items() if answer == created]
+        if len(winners) != 1:
+            told = ", ".join(f"{name}: {answer!r}" for name, answer in answers.items())
+            raise AssertionError(f'exactly one creator of "{group}" was expected; {told}')
+        self.join(winners[0], group)
+        return winners[0]
+
+    def node_went_down(self, node: int) -> None:
+        """Everyone on server number ``node`` (from 0) lost their connection with it:
+        nobody expects it to stay open, and they are in no group any more."""
+        for person in self.people:
+            if person.node == node:
+                person.closing_expected = True
+                self.leave(person.name)
+
+    def post_until_the_broker_is_back(self) -> None:
+        """After the broker restarted: each member of every group posts a unique
+        probe to it until their node accepts one instead of answering that the
+        broker is unavailable, which shows the node is back with the broker and has
+        registered its members again. Each try waits for the node's answer; nothing
+        sleeps. Then, once every probe has surely arrived (round trips through the
+        broker), everyone's probes are accounted for, so that they are not mistaken
+        for messages no step expected."""
+        probes: set[str] = set()
+        deadline = time.monotonic() + settings.timing().wait
+        for group, members in self.groups.items():
+            for name in sorted(members):
+                while True:
+                    probe = f"probe {uuid.uuid4().hex}"
+                    probes.add(probe)
+                    self[name].request(chat.message_group(self.unique_name(group), probe))
+                    if self[name].hear_one_of(probe, chat.BROKER_UNAVAILABLE) == probe:
+                        break
+                    if time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"{name}'s node still could not reach its broker after "
+                            f"{settings.timing().wait:g} s"
+                        )
+        self._settle_everyone()
+        for person in self.people:
+            person.client.take_all(lambda data: data in probes)
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it); they leave their group."""

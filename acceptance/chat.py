@@ -89,6 +89,12 @@ def error(reason: str) -> str:
     return f"{ERROR_PREFIX}{reason}"
 
 
+BROKER_UNAVAILABLE = error(
+    "groups are unavailable for now: this server cannot reach its broker; try again"
+)
+"""What a cluster node answers a group request while it cannot reach Redis."""
+
+
 def not_a_member(group: str) -> str:
     return error(f"you are not a member of {group}")
 

@@ -303,6 +303,26 @@ class LocalCluster:
         Returns its exit code (-9, or what it exited with before)."""
         return self.nodes[index].stop(signum=signal.SIGKILL)
 
+    def restart_node(self, index: int) -> str:
+        """Start node ``index`` again on the port it had (stopping it first if it still
+        runs), so its URL stays valid; return the URL."""
+        old = self.nodes[index]
+        old.stop()
+        assert old.url is not None
+        port = old.url.rsplit(":", 1)[1]
+        argv = node_command(
+            self.redis.url,
+            node_timeout=self.node_timeout,
+            module=self.module,
+            options=[*self.options, "--port", port],
+        )
+        node = ServerProcess(argv, cwd=str(PROJECT_ROOT))
+        problem = _try_start(node)
+        if problem is not None:
+            raise ClusterStartFailed(f"node {index + 1} did not start again: {problem}")
+        self.nodes[index] = node
+        return self.urls[index]
+
     def log_lines(self, index: int, since: int = 0) -> list[str]:
         """Node ``index``'s log lines (each names the node)."""
         return self.nodes[index].log_lines(since)

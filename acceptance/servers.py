@@ -15,13 +15,17 @@ deployed build.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from behave.fixture import fixture
 from behave.runner import Context
 
 from acceptance.chat_command import PROJECT_ROOT as PROJECT_ROOT
 from acceptance.chat_command import chat_server_command
+from acceptance.local_cluster import LocalCluster
 from wsharness import HarnessError, ServerProcess
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.setup import ServerUnavailable, SuiteServer, check_reachable, urls_given
@@ -53,19 +57,96 @@ def start_chat_server(
     return process
 
 
+ENV_NODES = "WS_NODES"
+
+SUITE_NODE_TIMEOUT = 1.0
+"""``--node-timeout`` of the nodes the suite starts: a node that goes down in a
+scenario stops counting within 1.33 s, well inside a step's wait."""
+
+
+@dataclass
+class ChatCluster(SuiteServer):
+    """A cluster the suite started itself: nodes it can take down, a broker it can restart."""
+
+    cluster: LocalCluster | None = None
+    nodes_down: set[int] = field(default_factory=set)
+
+    def take_node_down(self, index: int) -> None:
+        """SIGKILL node ``index``, as if its machine were gone."""
+        assert self.cluster is not None
+        self.cluster.kill_node(index)
+        self.nodes_down.add(index)
+
+    def bring_nodes_back(self) -> None:
+        """Start every node taken down again, on its old address, for the next scenario."""
+        assert self.cluster is not None
+        for index in sorted(self.nodes_down):
+            self.cluster.restart_node(index)
+            self.processes[index] = self.cluster.nodes[index]
+            check_reachable(self.urls[index], ConnectionOptions())
+        self.nodes_down.clear()
+
+    def restart_broker(self) -> None:
+        """Restart Redis on the same port, empty, as after a crash."""
+        assert self.cluster is not None
+        self.cluster.redis.restart()
+
+    def stop(self) -> list[int | None]:
+        return self.cluster.stop() if self.cluster is not None else []
+
+
 @fixture
 def chat_servers(context: Context) -> Iterator[SuiteServer]:
     """behave's server fixture (see :func:`wsharness.bdd.configure`): the servers
-    named by URL, or else the chat server started for the run and stopped after it."""
-    urls = urls_given(context.config.userdata)
+    named by URL; else, with ``-D nodes=N`` (or ``WS_NODES``), a cluster of N nodes
+    on a ``redis-server`` started for the run; else the chat server started for the
+    run. Whatever was started is stopped after the run."""
+    userdata = context.config.userdata
+    urls = urls_given(userdata)
     if urls:
         yield SuiteServer(urls)
         return
-    server = server_under_test(None)
+    nodes = nodes_wanted(userdata)
+    server = cluster_for_the_run(nodes, userdata) if nodes else server_under_test(None)
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
     # a run that dies without its clean-up must not wait on its dying event loop.
     yield server
     server.stop()
+
+
+def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None = None) -> int:
+    """``-D nodes=N`` or ``WS_NODES``: how many cluster nodes to start (0: none)."""
+    environ = os.environ if environ is None else environ
+    text = (userdata.get("nodes") or environ.get(ENV_NODES) or "").strip()
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) < 1:
+        raise ServerUnavailable(f"nodes must be a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
+def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
+    """A ``redis-server`` and ``nodes`` chat-server nodes on this machine, each
+    checked to accept a connection. ``-D node_module=`` and ``-D node_options=`` run
+    other nodes, such as a deliberately broken one from the tests."""
+    cluster = LocalCluster(
+        nodes,
+        node_timeout=SUITE_NODE_TIMEOUT,
+        module=userdata.get("node_module", "server"),
+        options=shlex.split(userdata.get("node_options", "")),
+    )
+    try:
+        cluster.start()
+    except HarnessError as exc:
+        raise ServerUnavailable(str(exc)) from None
+    server = ChatCluster(cluster.urls, list(cluster.nodes), cluster=cluster)
+    try:
+        for url in server.urls:
+            check_reachable(url, ConnectionOptions())
+    except HarnessError:
+        server.stop()
+        raise
+    return server
 
 
 def server_under_test(

@@ -283,6 +283,16 @@ class TestWebSocket:
 
         return self._wait(oldest, f"receive {_messages(count)}", timeout)
 
+    def take_all(self, matcher: MessageMatcher) -> list[Received]:
+        """Account for every outstanding message that satisfies ``matcher``, at once,
+        without waiting; return them, oldest first."""
+        test, _ = _as_test(matcher)
+        with self._cond:
+            taken = [record for record in self._inbox.outstanding() if test(record.data)]
+            for record in taken:
+                self._inbox.account_for(record)
+        return taken
+
     def assert_no_message(
         self, *, within: float | None = None, matching: MessageMatcher | None = None
     ) -> None:

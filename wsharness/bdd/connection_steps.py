@@ -61,7 +61,7 @@ def step_connected_from_origin(context: Context, name: str, origin: str) -> None
 @given("{name:Name} is connected to the {ordinal:w} node")
 def step_connected_to_node(context: Context, name: str, ordinal: str) -> None:
     """Connect to one server of the suite's several ("the second node")."""
-    context.cast.place(name, _ordinal(ordinal))
+    context.cast.place(name, server_number(ordinal))
     context.cast.connect([name])
 
 
@@ -145,7 +145,8 @@ def step_closed_with_code_and_reason(context: Context, name: str, code: int, rea
     assert_that(closed, equal_to((code, reason)), f"the close code and reason {name} received")
 
 
-def _ordinal(word: str) -> int:
+def server_number(word: str) -> int:
+    """Which of the suite's servers a step names, from 0: "first" is 0."""
     if word not in ORDINALS:
         raise AssertionError(f"say which server as {', '.join(ORDINALS)}, not {word!r}")
     return ORDINALS[word]

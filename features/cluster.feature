@@ -1,0 +1,46 @@
+@cluster
+Feature: One chat across many nodes
+  As the team that runs the chat on several servers behind a load balancer
+  I want people on different nodes to chat as if they were on one
+  So that a node can be added, lost or restarted without anyone noticing
+
+  These scenarios need a cluster: run the suite with -D nodes=3 (it starts Redis
+  and three nodes), or point it at yours with -D server_urls=ws://A,ws://B,ws://C.
+  The ones that take a node or the broker down run only on a cluster the suite
+  started itself.
+
+  Scenario: People on different nodes chat as if on one
+    Given Alice is connected to the first node
+    And Bob is connected to the second node
+    And Alice has created the group "book club"
+    And Bob has joined the group "book club"
+    When Bob posts "hello from the second node" to "book club"
+    Then everyone in "book club" hears "hello from the second node"
+    And nobody hears anything else
+
+  Scenario: Two people racing for one name on two nodes: only one gets it
+    Given Alice is connected to the first node
+    And Bob is connected to the second node
+    When Alice and Bob create the group "book club" at the same moment
+    Then only one of Alice and Bob is told the group "book club" was created
+    And nobody hears anything else
+
+  @disruptive
+  Scenario: When a node goes down, its people drop out of their groups
+    Given Alice is connected to the first node
+    And Bob is connected to the second node
+    And Bob has created the group "book club"
+    When the second node goes down
+    Then Alice can soon create the group "book club"
+    And Alice can still chat
+
+  @disruptive
+  Scenario: When the broker restarts, the groups come back
+    Given Alice is connected to the first node
+    And Bob is connected to the second node
+    And Alice has created the group "book club"
+    And Bob has joined the group "book club"
+    When the broker restarts
+    And Alice posts "still there?" to "book club"
+    Then everyone in "book club" hears "still there?"
+    And nobody hears anything else
