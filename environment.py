@@ -13,6 +13,8 @@ cluster, with ``-D nodes=N``) that the suite starts when no URL is given
   suite started itself.
 """
 
+import sys
+
 from behave.model import Scenario
 from behave.runner import Context
 
@@ -43,10 +45,10 @@ NEEDS_OWN_CLUSTER = (
 def before_scenario(context: Context, scenario: Scenario) -> None:
     tags = set(scenario.effective_tags)
     if "cluster" in tags and len(context.server.urls) < 2:
-        scenario.skip(NEEDS_A_CLUSTER)
+        _skip(scenario, NEEDS_A_CLUSTER)
         return
     if "disruptive" in tags and not isinstance(context.server, ChatCluster):
-        scenario.skip(NEEDS_OWN_CLUSTER)
+        _skip(scenario, NEEDS_OWN_CLUSTER)
         return
     library.before_scenario(context, scenario)
 
@@ -55,3 +57,14 @@ def after_scenario(context: Context, scenario: Scenario) -> None:
     """A node a scenario took down comes back before the next scenario starts."""
     if isinstance(context.server, ChatCluster):
         context.server.bring_nodes_back()
+
+
+_skips_said: set[str] = set()
+
+
+def _skip(scenario: Scenario, reason: str) -> None:
+    """Skip the scenario; say why once per run, since behave's formatters do not."""
+    scenario.skip(reason)
+    if reason not in _skips_said:
+        _skips_said.add(reason)
+        print(f"skipped: {scenario.location.filename}: {reason}", file=sys.__stderr__)

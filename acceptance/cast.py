@@ -100,32 +100,29 @@ class ChatCast(Cast):
                 person.closing_expected = True
                 self.leave(person.name)
 
-    def post_until_the_broker_is_back(self) -> None:
-        """After the broker restarted: each member of every group posts a unique
-        probe to it until their node accepts one instead of answering that the
-        broker is unavailable, which shows the node is back with the broker and has
-        registered its members again. Each try waits for the node's answer; nothing
-        sleeps. Then, once every probe has surely arrived (round trips through the
-        broker), everyone's probes are accounted for, so that they are not mistaken
-        for messages no step expected."""
-        probes: set[str] = set()
+    def ask_until_every_node_has_its_broker(self) -> None:
+        """After the broker restarted: everyone asks to join a group that does not
+        exist, again after each "the broker is unavailable" answer, until their node
+        answers that the group is unavailable, which it can only say once it is back
+        with the broker. The question changes nothing, and each try waits for the
+        node's answer; nothing sleeps."""
         deadline = time.monotonic() + settings.timing().wait
-        for group, members in self.groups.items():
-            for name in sorted(members):
-                while True:
-                    probe = f"probe {uuid.uuid4().hex}"
-                    probes.add(probe)
-                    self[name].request(chat.message_group(self.unique_name(group), probe))
-                    if self[name].hear_one_of(probe, chat.BROKER_UNAVAILABLE) == probe:
-                        break
-                    if time.monotonic() > deadline:
-                        raise AssertionError(
-                            f"{name}'s node still could not reach its broker after "
-                            f"{settings.timing().wait:g} s"
-                        )
-        self._settle_everyone()
         for person in self.people:
-            person.client.take_all(lambda data: data in probes)
+            if person.client.state == "closed":
+                continue
+            while True:
+                nowhere = self.unique_name(f"nowhere {uuid.uuid4().hex[:8]}")
+                person.request(chat.join_group(nowhere))
+                answer = person.hear_one_of(
+                    chat.group_unavailable(nowhere), chat.BROKER_UNAVAILABLE
+                )
+                if answer != chat.BROKER_UNAVAILABLE:
+                    break
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{person.name}'s node still could not reach its broker after "
+                        f"{settings.timing().wait:g} s"
+                    )
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it); they leave their group."""

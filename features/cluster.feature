@@ -6,6 +6,8 @@ Feature: One chat across many nodes
 
   These scenarios need a cluster: run the suite with -D nodes=3 (it starts Redis
   and three nodes), or point it at yours with -D server_urls=ws://A,ws://B,ws://C.
+  People are spread over the nodes in the order they first connect: the first on
+  the first node, the second on the second, and so on, round again.
   The ones that take a node or the broker down run only on a cluster the suite
   started itself.
 
@@ -18,12 +20,19 @@ Feature: One chat across many nodes
     Then everyone in "book club" hears "hello from the second node"
     And nobody hears anything else
 
-  Scenario: Two people racing for one name on two nodes: only one gets it
-    Given Alice is connected to the first node
-    And Bob is connected to the second node
-    When Alice and Bob create the group "book club" at the same moment
-    Then only one of Alice and Bob is told the group "book club" was created
+  Scenario Outline: People on different nodes racing for one name: only one gets it
+    Given Alice, Bob and Carol are connected
+    When Alice, Bob and Carol create the group "<group>" at the same moment
+    Then only one of Alice, Bob and Carol is told the group "<group>" was created
     And nobody hears anything else
+
+    Examples:
+      | group      |
+      | book club  |
+      | chess      |
+      | choir      |
+      | hiking     |
+      | film night |
 
   @disruptive
   Scenario: When a node goes down, its people drop out of their groups
@@ -36,11 +45,12 @@ Feature: One chat across many nodes
 
   @disruptive
   Scenario: When the broker restarts, the groups come back
-    Given Alice is connected to the first node
-    And Bob is connected to the second node
+    Given Alice, Bob and Carol are connected
     And Alice has created the group "book club"
     And Bob has joined the group "book club"
     When the broker restarts
+    And Carol creates the group "book club"
     And Alice posts "still there?" to "book club"
-    Then everyone in "book club" hears "still there?"
+    Then Carol is told the group "book club" is unavailable
+    And everyone in "book club" hears "still there?"
     And nobody hears anything else

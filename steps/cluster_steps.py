@@ -37,4 +37,4 @@ def step_node_goes_down(context: Context, ordinal: str) -> None:
 def step_broker_restarts(context: Context) -> None:
     """Redis restarts, empty; the step ends once every node is back with it."""
     context.server.restart_broker()
-    context.cast.post_until_the_broker_is_back()
+    context.cast.ask_until_every_node_has_its_broker()
