@@ -20,6 +20,7 @@ from wsharness import UnexpectedMessage, WaitTimeout, json_containing, settings
 from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
 from wsharness.bdd.step_types import explain_undefined
 from wsharness.bdd.values import Notebook, field_of
+from wsharness.records import describe_url
 
 # ---------------------------------------------------------------------------
 # Noted values
@@ -350,3 +351,14 @@ def test_a_json_message_not_received_lists_how_each_one_differs(
         "how they differ:\n"
         '  \'{"op": "message", "topic": "news"}\': `topic` is "news", not "prices"'
     )
+
+
+def test_a_token_can_go_in_the_address_and_is_never_shown() -> None:
+    """token_in_url sends ?token= (as a browser must) instead of a header; the URL a
+    transcript or an error shows reads token=***."""
+    options = ConnectionOptions(auth_token="s3cret", token_in_url=True)
+    address = options.address("ws://127.0.0.1:1/chat?room=1")
+    assert address == "ws://127.0.0.1:1/chat?room=1&token=s3cret"
+    assert "additional_headers" not in options.connect_arguments(address)
+    assert describe_url(address) == "ws://127.0.0.1:1/chat?room=1&token=***"
+    assert ConnectionOptions(auth_token="s3cret").address("ws://h:1/") == "ws://h:1/"

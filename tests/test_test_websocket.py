@@ -458,3 +458,26 @@ def test_invalid_utf8_in_a_text_frame_closes_the_connection_with_1007() -> None:
         server.do(connection.wait_closed())
         assert connection.close_code == 1007  # what the client told the server
         assert alice.messages == []
+
+
+def test_a_client_that_stops_reading_leaves_what_the_server_sends_unread() -> None:
+    """stop_reading() makes a slow consumer: the server's sends pile up until
+    resume_reading(), and then every message arrives, in order."""
+    with controlled_server() as server, TestWebSocket(server.url, name="Dave") as dave:
+        dave.stop_reading()
+        connection = server.next_connection()
+        payload = "x" * 65536
+
+        async def flood() -> int:
+            # Send until the server's own buffer stays full: the client is not reading.
+            for sent in range(1, 1000):
+                connection.protocol.send_text(payload.encode())
+                connection.send_data()
+                if connection.transport.get_write_buffer_size() > 4 * 2**20:
+                    return sent
+            raise AssertionError("the client kept reading")
+
+        sent = server.do(flood())
+        dave.assert_no_message(within=100 * MS)
+        dave.resume_reading()
+        assert dave.wait_for_message_count(sent, timeout=10_000 * MS) == [payload] * sent

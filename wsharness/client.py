@@ -47,7 +47,7 @@ from wsharness.errors import (
 )
 from wsharness.inbox import Inbox
 from wsharness.loop import EventLoopThread, shared_loop
-from wsharness.records import Data, Event, Received, describe_data
+from wsharness.records import Data, Event, Received, describe_data, describe_url
 
 State = Literal["connecting", "open", "closed"]
 T = TypeVar("T")
@@ -81,6 +81,8 @@ class TestWebSocket:
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must start with ws:// or wss://, not {url!r}")
         self.url = url
+        self.shown_url = describe_url(url)
+        """The URL as errors and transcripts show it: without a token in its query."""
         self.name = name or url
         self.timeout = settings.timing().wait if timeout is None else _checked(timeout)
         self.created_at = time.monotonic()
@@ -101,7 +103,7 @@ class TestWebSocket:
         self._loop.loop.call_soon_threadsafe(self._start, options)
 
     def __repr__(self) -> str:
-        return f"<TestWebSocket {self.name} {self.url} {self.state}>"
+        return f"<TestWebSocket {self.name} {self.shown_url} {self.state}>"
 
     def __enter__(self) -> TestWebSocket:
         return self
@@ -425,7 +427,29 @@ class TestWebSocket:
             self._loop.loop.call_soon_threadsafe(self._abort)
         self.wait_until("close", timeout=timeout)
 
+    def stop_reading(self, *, timeout: float | None = None) -> None:
+        """Stop reading from the socket, as a client that hangs or cannot keep up:
+        what the server sends piles up in its buffers. Waits for the connection to
+        open first; :meth:`resume_reading` undoes it."""
+        self.wait_until("open", timeout=timeout)
+        self._loop.run(self._set_reading(reading=False), self.timeout)
+
+    def resume_reading(self) -> None:
+        """Read from the socket again after :meth:`stop_reading`."""
+        self._loop.run(self._set_reading(reading=True), self.timeout)
+
     # -- The socket side (runs on the event loop thread) ------------------------------
+
+    async def _set_reading(self, *, reading: bool) -> None:
+        """Pause or resume the transport; done when this returns, so no message is
+        read after :meth:`stop_reading` returned."""
+        connection = self._connection
+        if connection is None or self._state != "open":
+            return
+        if reading:
+            connection.transport.resume_reading()
+        else:
+            connection.transport.pause_reading()
 
     def _start(self, options: dict[str, Any]) -> None:
         self._run_task = self._loop.loop.create_task(self._run(options))
@@ -437,11 +461,11 @@ class TestWebSocket:
             return
         if task.cancelled():
             self._finish(
-                failure=f"{self.name} was closed before its connection to {self.url} opened"
+                failure=f"{self.name} was closed before its connection to {self.shown_url} opened"
             )
         else:
             error = task.exception()
-            self._finish(failure=f"{self.name} lost its connection to {self.url}: {error!r}")
+            self._finish(failure=f"{self.name} lost its connection to {self.shown_url}: {error!r}")
 
     def _begin_close(self, code: int, reason: str) -> None:
         """Decide on the loop thread, where the state cannot change underfoot."""
@@ -466,14 +490,14 @@ class TestWebSocket:
             assert isinstance(connection, RecordingConnection)
         except asyncio.CancelledError:
             self._finish(
-                failure=f"{self.name} was closed before its connection to {self.url} opened"
+                failure=f"{self.name} was closed before its connection to {self.shown_url} opened"
             )
             raise
         except Exception as exc:  # every cause becomes one readable line
             if isinstance(exc, InvalidStatus):
                 self._handshake_status = exc.response.status_code
             self._finish(
-                failure=f"{self.name} could not connect to {self.url}: "
+                failure=f"{self.name} could not connect to {self.shown_url}: "
                 f"{connection_failure_reason(exc, options.get('open_timeout'), url=self.url)}"
             )
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,3 +51,11 @@ def describe_data(data: Data, limit: int = 200) -> str:
         return f"<binary, {len(data)} bytes: {shown}{more}>"
     quoted = repr(data)
     return quoted if len(quoted) <= limit else quoted[: limit - 4] + "...'"
+
+
+_SECRET_IN_QUERY = re.compile(r"([?&](?:token|access_token)=)[^&#]*", re.IGNORECASE)
+
+
+def describe_url(url: str) -> str:
+    """A URL as it may be shown: a token in its query reads ``token=***``."""
+    return _SECRET_IN_QUERY.sub(r"\1***", url)

@@ -306,11 +306,10 @@ class Cast:
     ) -> Participant:
         """Start ``name``'s connection and return at once (see :meth:`connect`)."""
         node = self.node_of(name)
-        url = self.urls[node]
-        arguments = (options or self.options).connect_arguments(url)
-        person = Participant(
-            name, TestWebSocket(url, name=name, **arguments), self.adapter, node=node
-        )
+        chosen = options or self.options
+        url = chosen.address(self.urls[node])
+        client = TestWebSocket(url, name=name, **chosen.connect_arguments(url))
+        person = Participant(name, client, self.adapter, node=node)
         self._people[name] = person
         return person
 
@@ -417,7 +416,7 @@ class Cast:
         blocks = []
         for person in self.people[:TRANSCRIPTS_SHOWN]:
             lines = [event.describe(self.started_at) for event in person.client.transcript]
-            where = person.client.url
+            where = person.client.shown_url
             if len(self.urls) > 1:
                 where = f"node {person.node + 1}, {where}"
             blocks.append(f"{person.name} ({where}):\n" + "\n".join(lines))

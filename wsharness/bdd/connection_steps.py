@@ -34,6 +34,14 @@ def step_connected_with_token(context: Context, name: str, token: str) -> None:
     )
 
 
+@given('{name:Name} is connected with the token "{token}" in the address')
+@when('{name:Name} connects with the token "{token}" in the address')
+def step_connected_with_token_in_url(context: Context, name: str, token: str) -> None:
+    """Connect with this token as ``?token=`` in the URL, as a browser page must."""
+    options = context.cast.options.but(auth_token=context.cast.fill(token), token_in_url=True)
+    context.cast.connect([name], options=options)
+
+
 @given('{name:Name} is connected with the subprotocol "{subprotocol}"')
 @when('{name:Name} connects with the subprotocol "{subprotocol}"')
 def step_connected_with_subprotocol(context: Context, name: str, subprotocol: str) -> None:

@@ -23,6 +23,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SETTINGS = {
     "ca_file": "WS_CA_FILE",
@@ -43,6 +44,8 @@ class ConnectionOptions:
     origin: str | None = None
     subprotocols: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = field(default=())
+    token_in_url: bool = False
+    """Send the token as ``?token=`` in the URL, as a browser must, instead of a header."""
 
     @classmethod
     def from_settings(
@@ -77,11 +80,19 @@ class ConnectionOptions:
         """A copy that also sends the header ``Name: value``."""
         return replace(self, headers=(*self.headers, *parse_headers(line)))
 
+    def address(self, url: str) -> str:
+        """The URL to connect to: ``url``, with ``?token=`` when the token goes there."""
+        if not self.token_in_url or self.auth_token is None:
+            return url
+        parts = urlsplit(url)
+        query = urlencode([*parse_qsl(parts.query), ("token", self.auth_token)])
+        return urlunsplit(parts._replace(query=query))
+
     def connect_arguments(self, url: str) -> dict[str, Any]:
         """Keyword arguments for :class:`~wsharness.TestWebSocket` and websockets' ``connect``."""
         arguments: dict[str, Any] = {}
         headers = list(self.headers)
-        if self.auth_token is not None:
+        if self.auth_token is not None and not self.token_in_url:
             headers.append(("Authorization", f"Bearer {self.auth_token}"))
         if headers:
             arguments["additional_headers"] = headers
