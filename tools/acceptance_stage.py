@@ -4,7 +4,12 @@ Usage (``scripts/acceptance-stage`` runs this module with the project's venv)::
 
     scripts/acceptance-stage [--server-url URL] [--tags EXPR]... [--reports DIR]
                              [--timeout-scale N] [--server-command CMD]
+                             [--ca-file PEM] [--auth-token-file FILE] [--origin ORIGIN]
                              [PATH ...] [-- BEHAVE_OPTION ...]
+
+A secured deployment: ``--ca-file``, ``--auth-token-file`` and ``--origin`` (or the
+``WS_CA_FILE``, ``WS_AUTH_TOKEN`` and ``WS_ORIGIN`` variables) reach the server
+check and every person behave connects.
 
 What a pipeline does, in one command:
 
@@ -138,6 +143,23 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         "--reports", type=Path, default=Path("reports"), help="report folder (default: reports)"
     )
     parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="trust this CA for a wss:// server (default: $WS_CA_FILE)",
+    )
+    parser.add_argument(
+        "--auth-token-file",
+        metavar="FILE",
+        type=Path,
+        help="send the token in FILE (its first line) as a bearer token; "
+        "or set $WS_AUTH_TOKEN, which keeps it off the command line",
+    )
+    parser.add_argument(
+        "--origin",
+        metavar="ORIGIN",
+        help="send this Origin header, as a page of that site would (default: $WS_ORIGIN)",
+    )
+    parser.add_argument(
         "--timeout-scale",
         type=_positive_float,
         default=None,
@@ -189,11 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stopped = False
     try:
         try:
+            environment = connection_environment(args)
             server = server_under_test(
                 args.server_url,
                 server_command=args.server_command,
                 startup_timeout=STARTUP_TIMEOUT * scale,
-                options=ConnectionOptions.from_settings({}),
+                options=ConnectionOptions.from_settings({}, environment),
             )
         except (ServerUnavailable, ValueError) as exc:
             say(f"FAILED, nothing was tested: {exc}")
@@ -202,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"testing the deployed server at {server.url}")
         else:
             say(f"started the server at {server.url}: {server.processes[0].command}")
-        behave_status = run_behave(server.url, args, behave_options, reports)
+        behave_status = run_behave(server.url, args, behave_options, reports, environment)
         stopped, stopped_cleanly = True, _stop(server, reports)
         if interrupted_by() is not None:
             raise KeyboardInterrupt
@@ -215,8 +238,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             _stop(server, reports)
 
 
+def connection_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The stage's environment with the connection options given as flags, as the
+    ``WS_*`` variables that both the server check and behave read; raises ValueError
+    in one line for a token file that cannot be read."""
+    environment = dict(os.environ)
+    if args.ca_file:
+        environment["WS_CA_FILE"] = args.ca_file
+    if args.origin:
+        environment["WS_ORIGIN"] = args.origin
+    if args.auth_token_file is not None:
+        try:
+            lines = args.auth_token_file.read_text(encoding="utf-8").split()
+        except OSError as exc:
+            raise ValueError(f"cannot read {args.auth_token_file}: {exc.strerror}") from None
+        if not lines:
+            raise ValueError(f"{args.auth_token_file} holds no token")
+        environment["WS_AUTH_TOKEN"] = lines[0]
+    return environment
+
+
 def run_behave(
-    url: str, args: argparse.Namespace, behave_options: list[str], reports: Reports
+    url: str,
+    args: argparse.Namespace,
+    behave_options: list[str],
+    reports: Reports,
+    environment: dict[str, str],
 ) -> int:
     """Run behave in its own process against ``url``; return its exit status."""
     command = [sys.executable, "-m", "behave", *args.paths, "-D", f"server_url={url}"]
@@ -237,7 +284,9 @@ def run_behave(
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()
     # behave stays in the stage's process group, so a terminal's Ctrl-C reaches it too.
-    behave = subprocess.Popen(command, cwd=PROJECT_ROOT, preexec_fn=parent_death_signal())
+    behave = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=environment, preexec_fn=parent_death_signal()
+    )
     try:
         if interrupted_by() is not None:
             # Swallowed on the way: a fork runs logging's at-fork hooks, and an
