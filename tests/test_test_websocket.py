@@ -481,3 +481,13 @@ def test_a_client_that_stops_reading_leaves_what_the_server_sends_unread() -> No
         dave.assert_no_message(within=100 * MS)
         dave.resume_reading()
         assert dave.wait_for_message_count(sent, timeout=10_000 * MS) == [payload] * sent
+
+
+def test_send_all_pipelines_a_burst_in_order() -> None:
+    """send_all() writes many messages without waiting between them; each one is
+    sent once, in order, and the transcript lists every one."""
+    words = [f"word {n}" for n in range(500)]
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        alice.send_all(words)
+        assert alice.wait_for_message_count(len(words)) == words
+        assert [event.data for event in alice.transcript if event.kind == "sent"] == words

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosedError
@@ -44,37 +44,42 @@ class RecordingConnection(ClientConnection):
             self.process_event(queued.popleft())
         self.recv_messages.maybe_resume()  # reading pauses when the queue is full
 
-    def send_from_thread(self, data: Data, *, text: bool | None) -> concurrent.futures.Future[None]:
-        """Send ``data`` from another thread; the future is done once it is written.
+    def send_from_thread(
+        self, messages: Sequence[Data], *, text: bool | None
+    ) -> concurrent.futures.Future[None]:
+        """Send ``messages`` from another thread, in order; the future is done once
+        they are written.
 
         Like :meth:`send`, without a task per message: when the connection is
-        open and the socket keeps up, the frame is written in one loop callback.
-        Otherwise (a fragmented send under way, the socket's buffer full) the
-        library's :meth:`send` takes over, with its flow control.
+        open and the socket keeps up, the frames are written in one loop
+        callback, in one write. Otherwise (a fragmented send under way, the
+        socket's buffer full) the library's :meth:`send` takes over, one message
+        after the other, with its flow control.
         """
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self.loop.call_soon_threadsafe(self._send_on_loop, data, text, done)
+        self.loop.call_soon_threadsafe(self._send_on_loop, list(messages), text, done)
         return done
 
     def _send_on_loop(
-        self, data: Data, text: bool | None, done: concurrent.futures.Future[None]
+        self, messages: list[Data], text: bool | None, done: concurrent.futures.Future[None]
     ) -> None:
         if not done.set_running_or_notify_cancel():
             return
         if self.protocol.state is not OPEN or self.send_in_progress is not None or self.paused:
-            self.loop.create_task(self.send(data, text=text)).add_done_callback(
+            self.loop.create_task(self._send_each(messages, text)).add_done_callback(
                 lambda task: _settle(done, task)
             )
             return
         try:
-            if isinstance(data, str):
-                payload, as_text = data.encode(), text is not False
-            else:
-                payload, as_text = data, text is True
-            if as_text:
-                self.protocol.send_text(payload)
-            else:
-                self.protocol.send_binary(payload)
+            for data in messages:
+                if isinstance(data, str):
+                    payload, as_text = data.encode(), text is not False
+                else:
+                    payload, as_text = data, text is True
+                if as_text:
+                    self.protocol.send_text(payload)
+                else:
+                    self.protocol.send_binary(payload)
             self.send_data()
         except Exception as exc:  # the socket failed under us: end the connection
             self.set_connection_exc(exc)
@@ -82,6 +87,10 @@ class RecordingConnection(ClientConnection):
             done.set_exception(ConnectionClosedError(None, None))
             return
         done.set_result(None)
+
+    async def _send_each(self, messages: list[Data], text: bool | None) -> None:
+        for data in messages:
+            await self.send(data, text=text)
 
     def process_event(self, event: Event) -> None:
         if self.on_message is None or not isinstance(event, Frame):
