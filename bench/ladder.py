@@ -24,8 +24,10 @@ from collections.abc import Sequence
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.run import LOAD_CPU, ROOT, SERVER_CPU, loadgen, pinned, table
+from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, pinned
+from bench.run import loadgen
 from bench.stats import median
+from bench.tables import table
 from server.loops import loop_factory
 from server.rules import ChatRooms
 from server.wire import parse_command

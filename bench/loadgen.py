@@ -168,7 +168,7 @@ async def fanout(
     loop = asyncio.get_running_loop()
     clients = await open_many(protocol.fanout_url(url), members, on_message)
     if protocol.kind == "chat":
-        await _join_group(clients, replies)
+        await join_group(clients, replies)
     sender = clients[0]
     samples = []
     started, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
@@ -204,7 +204,7 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -> None:
+async def join_group(clients: list[RawClient], replies: dict[RawClient, Any]) -> None:
     loop = asyncio.get_running_loop()
     first, *rest = clients
     replies[first] = loop.create_future()

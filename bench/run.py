@@ -18,31 +18,33 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from websockets.version import version as websockets_version
 
+from bench import hostile
+from bench.processes import (
+    LOAD_CPU,
+    ROOT,
+    RUN_TIMEOUT,
+    Result,
+    cpu_seconds,
+    pinned,
+    rss_kib,
+    run_json,
+    server,
+)
 from bench.stats import median
+from bench.tables import number, table
 from server.loops import uvloop_installed
 from wsharness import ServerProcess
-
-ROOT = Path(__file__).resolve().parent.parent
-SERVER_CPU = 0
-LOAD_CPU = 1
-RUN_TIMEOUT = 300.0
-"""No single generator or harness run may take longer than this, in seconds."""
-
-Result = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -73,59 +75,6 @@ QUICK = Plan(
     growth_posts=20,
     suite_runs=1,
 )
-
-
-# -- Processes -------------------------------------------------------------------------
-
-
-def pinned(cpu: int, argv: list[str]) -> list[str]:
-    """``argv`` run on one core only, when the machine has two and taskset exists."""
-    if (os.cpu_count() or 1) > 1 and shutil.which("taskset"):
-        return ["taskset", "-c", str(cpu), *argv]
-    return argv
-
-
-@contextmanager
-def server(kind: str, loop: str) -> Iterator[ServerProcess]:
-    """Our chat server (``kind="ours"``) or the ceiling, on a free loopback port."""
-    module = "server" if kind == "ours" else "bench.ceiling"
-    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--event-loop", loop]
-    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
-        yield process
-
-
-def run_json(argv: list[str], env: dict[str, str] | None = None) -> Result:
-    """Run a generator or harness process on the load core; return its JSON line."""
-    completed = subprocess.run(
-        pinned(LOAD_CPU, [sys.executable, *argv]),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stderr[-3000:]}")
-    result: Result = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User plus system CPU time a process has used, from /proc."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid: int | None) -> int:
-    """Resident memory of a process in KiB, from /proc."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 # -- Server scenarios ------------------------------------------------------------------
@@ -215,10 +164,10 @@ def measure_server(plan: Plan, loop: str, log: Callable[[str], None]) -> list[Fi
             ("mem", "memory per idle connection", "KiB", False),
         ]
     }
-    for number in range(plan.rounds):
-        order = ["ceiling", "ours"] if number % 2 == 0 else ["ours", "ceiling"]
+    for round_number in range(plan.rounds):
+        order = ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
         for kind in order:
-            log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
+            log(f"server round {round_number + 1}/{plan.rounds}: {kind} on {loop}")
             results: dict[str, float] = {}
             with server(kind, loop) as process:
                 latency = loadgen(
@@ -298,9 +247,10 @@ def measure_round_trips(plan: Plan, harness_loop: str, log: Callable[[str], None
     with server("ours", "auto") as process:
         assert process.url is not None
         rounds = max(plan.rounds * 2, 3)
-        for number in range(rounds):
-            log(f"harness round trips ({harness_loop} loop) {number + 1}/{rounds}")
-            for client in clients[number % 3 :] + clients[: number % 3]:
+        for round_number in range(rounds):
+            log(f"harness round trips ({harness_loop} loop) {round_number + 1}/{rounds}")
+            shift = round_number % 3
+            for client in clients[shift:] + clients[:shift]:
                 result = run_json(
                     [
                         "-m",
@@ -329,8 +279,8 @@ def measure_crowds(plan: Plan, log: Callable[[str], None]) -> list[Result]:
     rows = []
     for clients in plan.crowd_sizes:
         runs = []
-        for number in range(plan.rounds):
-            log(f"harness crowd of {clients:,}, round {number + 1}/{plan.rounds}")
+        for round_number in range(plan.rounds):
+            log(f"harness crowd of {clients:,}, round {round_number + 1}/{plan.rounds}")
             with server("ours", "auto") as process:
                 assert process.url is not None
                 runs.append(
@@ -359,8 +309,8 @@ def measure_suite(plan: Plan, log: Callable[[str], None]) -> Result:
     walls: list[float] = []
     scenario_times: list[float] = []
     behave = str(Path(sys.executable).with_name("behave"))
-    for number in range(plan.suite_runs):
-        log(f"suite run {number + 1}/{plan.suite_runs}")
+    for run_number in range(plan.suite_runs):
+        log(f"suite run {run_number + 1}/{plan.suite_runs}")
         with tempfile.TemporaryDirectory() as reports:
             started = time.perf_counter()
             subprocess.run(
@@ -382,31 +332,6 @@ def measure_suite(plan: Plan, log: Callable[[str], None]) -> Result:
 
 
 # -- The table -------------------------------------------------------------------------
-
-
-def number(value: float) -> str:
-    """A figure with as many digits as it deserves."""
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.0f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table, aligned so that it also reads as plain text."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-    lines = [
-        "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |",
-        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-    ]
-    lines += [
-        "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-        for row in rows
-    ]
-    return "\n".join(lines)
 
 
 TARGETS = {"echo throughput": 0.9, "fan-out deliveries": 0.9}
@@ -536,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick: 1)")
     parser.add_argument(
         "--only",
-        choices=["server", "harness", "suite"],
+        choices=["server", "hostile", "harness", "suite"],
         action="append",
         help="measure only this part (repeatable)",
     )
@@ -545,7 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else Plan()
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
-    parts = set(args.only or ["server", "harness", "suite"])
+    parts = set(args.only or ["server", "hostile", "harness", "suite"])
+    hostile_plan = hostile.QUICK if args.quick else hostile.Plan()
+    if args.rounds:
+        hostile_plan = replace(hostile_plan, rounds=args.rounds)
 
     def log(line: str) -> None:
         print(f"… {line}", file=sys.stderr, flush=True)
@@ -562,6 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_table(by_loop),
             "",
         ]
+    if "hostile" in parts:
+        lines, raw["hostile"] = hostile.report(hostile_plan, log)
+        out += lines
     crowds: list[Result] = []
     if "harness" in parts:
         harness_loops = ["uvloop", "asyncio"] if uvloop_installed() else ["asyncio"]
