@@ -34,6 +34,10 @@ from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
 log = logging.getLogger("chat.server")
 
 HEALTH_PATH = "/healthz"
+LISTEN_BACKLOG = 1024
+"""Connections the kernel may hold for the server before it accepts them: a burst of
+more (thousands of sockets opened at once) makes the next clients wait a second or
+more for the kernel to retry."""
 CLOSE_TIMEOUT = 2.0
 """Seconds a client may take to answer our close frame before its socket is dropped."""
 TRY_AGAIN_LATER = 1013
@@ -120,6 +124,7 @@ class ChatServer:
             ping_interval=self.limits.ping_interval,
             ping_timeout=self.limits.ping_timeout,
             ssl=self.tls,
+            backlog=LISTEN_BACKLOG,
         )
         bound_host, bound_port = self._server.sockets[0].getsockname()[:2]
         return format_url(bound_host, bound_port, tls=self.tls is not None)
