@@ -7,20 +7,23 @@ answering a ping).
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import ssl
 import struct
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import trustme
 
 from tests.support import PROJECT_ROOT
-from wsharness import ServerProcess
+from wsharness import ServerProcess, TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
@@ -167,3 +170,63 @@ def close_code(payload: bytes) -> tuple[int | None, str]:
     if len(payload) < 2:
         return None, ""
     return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+
+
+def member_who_stops_reading_is_cut_off(
+    poster_url: str, listener_url: str, member_url: str, context: ssl.SSLContext | None
+) -> None:
+    """Alice (at ``poster_url``) posts 8 MB to a group where Bob (at
+    ``listener_url``) reads and Mallory (at ``member_url``) has stopped reading.
+    The server must cut Mallory off (``--max-queued-bytes 65536``): Alice and Bob
+    hear every post, and Mallory has left the group like any disconnect."""
+    group = f"book club {uuid.uuid4().hex[:8]}"
+    connect: dict[str, Any] = {} if context is None else {"ssl": context}
+    posts = 8000  # 8 MB: more than the kernel's buffers can hide
+    text = "x" * 1000
+    with (
+        TestWebSocket(poster_url, name="Alice", **connect) as alice,
+        TestWebSocket(listener_url, name="Bob", **connect) as bob,
+    ):
+        alice.send_json({"type": "CREATE_GROUP", "value": group})
+        alice.wait_for_message(f"GROUP_CREATED: {group}")
+        bob.send_json({"type": "JOIN_GROUP", "value": group})
+        bob.wait_for_message(f"GROUP_JOINED: {group}")
+        with raw_websocket(member_url, context=context, receive_buffer=4096) as mallory:
+            send_frame(mallory, json.dumps({"type": "JOIN_GROUP", "value": group}).encode())
+            joined = read_frame(mallory, time.monotonic() + 5)
+            assert joined == (OP_TEXT, f"GROUP_JOINED: {group}".encode()), joined
+
+            for n in range(posts):
+                value = {"groupName": group, "groupMessage": f"{n:05d} {text}"}
+                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30)
+            last = f"{posts - 1:05d} {text}"
+            alice.wait_for_message(last, timeout=60)
+            bob.wait_for_message(last, timeout=60)
+            assert len(alice.messages) == len(bob.messages) == posts + 1
+
+            frames, ending = 0, None
+            deadline = time.monotonic() + 15
+            while frames < posts and (frame := read_frame(mallory, deadline)) is not None:
+                if frame[0] == OP_CLOSE:
+                    ending = close_code(frame[1])
+                    break
+                frames += 1
+        assert frames < posts, f"Mallory received all {posts} posts: she was never cut off"
+        if ending is not None:  # she read far enough to see why
+            assert ending == (1013, "too slow: over 64 KiB waiting to be sent")
+
+        for person in (alice, bob):
+            person.send_json({"type": "LEAVE_GROUP", "value": None})
+            person.wait_for_message(f"GROUP_LEFT: {group}")
+    with TestWebSocket(poster_url, name="Carol", **connect) as carol:
+        # A disconnect has no acknowledgement: ask until the name is free, each
+        # request a round trip, within a bound.
+        deadline = time.monotonic() + 5
+        while True:
+            carol.send_json({"type": "CREATE_GROUP", "value": group})
+            (reply,) = carol.wait_for_message_count(1)
+            carol.clear_messages()
+            if reply == f"GROUP_CREATED: {group}":
+                break
+            assert reply == f"GROUP_UNAVAILABLE: {group}", reply
+            assert time.monotonic() < deadline, "Mallory is still in the group"

@@ -7,26 +7,23 @@ import json
 import select
 import selectors
 import socket
-import ssl
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.security_support import (
     OP_CLOSE,
     OP_PING,
-    OP_TEXT,
     Credentials,
     close_code,
+    member_who_stops_reading_is_cut_off,
     raw_websocket,
     read_frame,
-    send_frame,
     start_server,
 )
 from tests.support import PROJECT_ROOT
@@ -37,10 +34,6 @@ from wsharness.loop import raise_open_file_limit
 def _url(server: ServerProcess) -> str:
     assert server.url is not None
     return server.url
-
-
-def _request(kind: str, value: object) -> bytes:
-    return json.dumps({"type": kind, "value": value}).encode()
 
 
 # -- Fairness ---------------------------------------------------------------------------
@@ -148,55 +141,13 @@ def test_a_member_who_stops_reading_is_cut_off_and_the_group_carries_on(
     Alice and Bob hear every post, and Mallory has left the group."""
     credentials = Credentials.create(tmp_path)
     options = ["--max-queued-bytes", "65536", "--max-message-size", "16384"]
-    connect: dict[str, Any] = {}
+    context = None
     if tls:
         options += credentials.tls_options()
-        connect["ssl"] = credentials.client_context()
+        context = credentials.client_context()
     with start_server(*options) as server:
         url = _url(server)
-        alice = TestWebSocket(url, name="Alice", **connect)
-        bob = TestWebSocket(url, name="Bob", **connect)
-        alice.send_json({"type": "CREATE_GROUP", "value": "book club"})
-        alice.wait_for_message("GROUP_CREATED: book club")
-        bob.send_json({"type": "JOIN_GROUP", "value": "book club"})
-        bob.wait_for_message("GROUP_JOINED: book club")
-        context = connect.get("ssl")
-        assert context is None or isinstance(context, ssl.SSLContext)
-        posts = 8000  # 8 MB: more than the kernel's buffers can hide
-        with raw_websocket(url, context=context, receive_buffer=4096) as mallory:
-            send_frame(mallory, _request("JOIN_GROUP", "book club"))
-            deadline = time.monotonic() + 5
-            assert read_frame(mallory, deadline) == (OP_TEXT, b"GROUP_JOINED: book club")
-
-            text = "x" * 1000
-            for n in range(posts):
-                value = {"groupName": "book club", "groupMessage": f"{n:05d} {text}"}
-                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30)
-            last = f"{posts - 1:05d} {text}"
-            alice.wait_for_message(last, timeout=60)
-            bob.wait_for_message(last, timeout=60)
-            assert len(alice.messages) == len(bob.messages) == posts + 1
-
-            frames, ending = 0, None
-            deadline = time.monotonic() + 15
-            while frames < posts and (frame := read_frame(mallory, deadline)) is not None:
-                if frame[0] == OP_CLOSE:
-                    ending = close_code(frame[1])
-                    break
-                frames += 1
-        assert frames < posts, f"Mallory received all {posts} posts: she was never cut off"
-        if ending is not None:  # she read far enough to see why
-            assert ending == (1013, "too slow: over 64 KiB waiting to be sent")
-
-        alice.send_json({"type": "LEAVE_GROUP", "value": None})
-        alice.wait_for_message("GROUP_LEFT: book club")
-        bob.send_json({"type": "LEAVE_GROUP", "value": None})
-        bob.wait_for_message("GROUP_LEFT: book club")
-        with TestWebSocket(url, name="Carol", **connect) as carol:
-            carol.send_json({"type": "CREATE_GROUP", "value": "book club"})
-            carol.wait_for_message("GROUP_CREATED: book club")  # nobody is left in it
-        alice.close()
-        bob.close()
+        member_who_stops_reading_is_cut_off(url, url, url, context)
         assert server.stop() == 0
     cut = [line for line in server.log_lines() if "cut off" in line]
     assert len(cut) == 1, cut
