@@ -153,6 +153,9 @@ class ChatServer:
         The ``sender``'s own replies are exempt: while they back up, the server stops
         reading its requests instead (see :meth:`_answer`).
         """
+        if sender is not None and recipients == (sender,):
+            broadcast(recipients, text)  # the commonest case, a reply: nothing to check
+            return
         data = text.encode()
         room = self.limits.max_queued_bytes - len(data)
         broadcast(self._keeping_up(recipients, room, sender), data, text=True)
@@ -223,8 +226,8 @@ class ChatServer:
         self._open_connections += 1
         rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
         over_rate = False
+        turn = Turn(asyncio.get_running_loop())
         try:
-            turn_ends = time.monotonic() + TURN
             async for frame in connection:
                 if rate is None or rate.allow():
                     over_rate = False
@@ -236,9 +239,8 @@ class ChatServer:
                         )
                         over_rate = True
                     await self._refuse_over_rate(connection, rate)
-                if time.monotonic() >= turn_ends:
+                if turn.is_over():
                     await asyncio.sleep(0)  # a scheduling yield: let the others have a turn
-                    turn_ends = time.monotonic() + TURN
         except ConnectionClosed:
             pass
         finally:
@@ -282,6 +284,30 @@ class ChatServer:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.limits.receive_buffer)
+
+
+class Turn:
+    """How long one connection's requests have run back to back, that is since the
+    event loop last got control: a frame already read is returned without yielding,
+    so a connection whose client pipelines requests never yields by itself."""
+
+    __slots__ = ("_loop", "_started")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._started = 0.0
+
+    def is_over(self) -> bool:
+        """Call after each request; True once the turn has lasted :data:`TURN`."""
+        now = time.monotonic()
+        if not self._started:
+            self._started = now
+            self._loop.call_soon(self._end)  # runs once the loop has control again
+            return False
+        return now - self._started >= TURN
+
+    def _end(self) -> None:
+        self._started = 0.0
 
 
 async def _close_or_drop(connection: ServerConnection, code: int, reason: str) -> None:
