@@ -42,6 +42,8 @@ CLOSE_TIMEOUT = 2.0
 """Seconds a client may take to answer our close frame before its socket is dropped."""
 TRY_AGAIN_LATER = 1013
 """The close code for a member cut off for reading too slowly."""
+INTERNAL_ERROR = 1011
+"""The close code for a peer that stopped answering pings, as the library sends it."""
 TURN = 0.0002
 """Seconds one connection's requests may run back to back before the others get a
 turn: without it, a client that pipelines requests has every request already read
@@ -121,8 +123,7 @@ class ChatServer:
             process_request=self._check_request,
             close_timeout=CLOSE_TIMEOUT,
             open_timeout=self.limits.open_timeout,
-            ping_interval=self.limits.ping_interval,
-            ping_timeout=self.limits.ping_timeout,
+            ping_interval=None,  # the server's own keepalive: see _keep_alive
             ssl=self.tls,
             backlog=LISTEN_BACKLOG,
         )
@@ -227,6 +228,9 @@ class ChatServer:
         rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
         over_rate = False
         turn = Turn(asyncio.get_running_loop())
+        keepalive = None
+        if self.limits.ping_interval is not None:
+            keepalive = asyncio.get_running_loop().create_task(self._keep_alive(connection, peer))
         try:
             async for frame in connection:
                 if rate is None or rate.allow():
@@ -244,6 +248,8 @@ class ChatServer:
         except ConnectionClosed:
             pass
         finally:
+            if keepalive is not None:
+                keepalive.cancel()
             self._open_connections -= 1
             await self.chat.disconnect(connection)
             log.info(
@@ -252,6 +258,29 @@ class ChatServer:
                 connection.close_code,
                 f", {connection.close_reason}" if connection.close_reason else "",
             )
+
+    async def _keep_alive(self, connection: ServerConnection, peer: str) -> None:
+        """Ping every ``ping_interval``; drop a peer whose pong is not back within
+        ``ping_timeout`` of the ping being due.
+
+        The library's own keepalive starts its timeout only once the ping has been
+        written through a drained send buffer, so a peer that reads nothing, whose
+        buffer never drains, was never timed out; here that wait counts too.
+        """
+        interval, timeout = self.limits.ping_interval, self.limits.ping_timeout
+        assert interval is not None
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with asyncio.timeout(timeout):
+                    pong = await connection.ping()
+                    await pong
+            except TimeoutError:
+                log.info("no answer to a ping from %s within %g s: dropping it", peer, timeout)
+                await _close_or_drop(connection, INTERNAL_ERROR, "keepalive ping timeout")
+                return
+            except ConnectionClosed:
+                return
 
     async def _answer(self, connection: ServerConnection, frame: str | bytes, peer: str) -> None:
         try:

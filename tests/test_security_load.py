@@ -19,11 +19,13 @@ import pytest
 from tests.security_support import (
     OP_CLOSE,
     OP_PING,
+    OP_TEXT,
     Credentials,
     close_code,
     member_who_stops_reading_is_cut_off,
     raw_websocket,
     read_frame,
+    send_frame,
     start_server,
 )
 from tests.support import PROJECT_ROOT
@@ -180,6 +182,40 @@ def test_a_peer_that_stops_answering_pings_is_dropped_in_the_stated_time() -> No
         assert 0.9 < dropped < 1.0 + 2.0 + 0.5, dropped
         alice.send_json({"type": "ECHO", "value": "still here"})
         alice.wait_for_message("still here")
+
+
+def test_a_client_held_back_for_not_reading_its_replies_is_dropped_in_the_stated_time() -> None:
+    """Mallory joins a group, then sends echo requests and never reads: the server stops
+    reading her (backpressure), and with her send buffer full her pings cannot even be
+    sent. She is still dropped within --ping-interval + --ping-timeout + 2 s, and so
+    leaves her group: Bob can then create it."""
+    group = "held back"
+    with (
+        start_server("--ping-interval", "0.5", "--ping-timeout", "0.5") as server,
+        TestWebSocket(_url(server), name="Bob") as bob,
+        raw_websocket(_url(server)) as mallory,
+    ):
+        send_frame(mallory, json.dumps({"type": "CREATE_GROUP", "value": group}).encode())
+        assert read_frame(mallory, time.monotonic() + 5) == (
+            OP_TEXT,
+            f"GROUP_CREATED: {group}".encode(),
+        )
+        request = json.dumps({"type": "ECHO", "value": "x" * 16384}).encode()
+        mallory.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            for _ in range(2000):  # 32 MB of replies: far more than any buffer holds
+                send_frame(mallory, request)
+        held_back = time.monotonic()
+        while True:  # each attempt a round trip, within the stated time and a margin
+            bob.send_json({"type": "CREATE_GROUP", "value": group})
+            (reply,) = bob.wait_for_message_count(1)
+            bob.clear_messages()
+            if reply == f"GROUP_CREATED: {group}":
+                break
+            assert reply == f"GROUP_UNAVAILABLE: {group}", reply
+            assert time.monotonic() - held_back < 0.5 + 0.5 + 2.0 + 1.0, "still connected"
+        assert server.stop() == 0
+    assert any("no answer to a ping from" in line for line in server.log_lines())
 
 
 # -- Handshakes that never finish ----------------------------------------------------
