@@ -2,6 +2,7 @@
 
 Connections to ``/fanout`` join one set and every message any of them sends is
 broadcast to all of them (sender included) with :func:`websockets.broadcast`;
+connections to ``/times3`` get each message back three times (our ECHO_TIMES_3);
 connections to any other path get each message echoed back. Nothing is parsed
 and nothing is logged, so whatever our chat server does on top costs what the
 benchmark shows.
@@ -21,6 +22,7 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 
 FANOUT_PATH = "/fanout"
+TIMES3_PATH = "/times3"
 
 
 async def main(host: str, port: int) -> None:
@@ -35,6 +37,10 @@ async def main(host: str, port: int) -> None:
                     broadcast(members, message)
             finally:
                 members.discard(connection)
+        elif connection.request.path == TIMES3_PATH:
+            async for message in connection:
+                for _ in range(3):
+                    await connection.send(message)
         else:
             async for message in connection:
                 await connection.send(message)

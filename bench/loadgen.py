@@ -177,7 +177,7 @@ async def fanout(
     loop = asyncio.get_running_loop()
     clients = await open_many(protocol.fanout_url(url), members, on_message)
     if protocol.kind == "chat":
-        await _join_group(clients, replies)
+        await join_group(clients, replies)
     sender = clients[0]
     samples = []
     started, cpu_before = time.perf_counter(), server_cpu(server_pid)
@@ -206,7 +206,7 @@ def server_cpu(pid: int | None) -> float:
     return cpu_seconds(pid) if pid else 0.0
 
 
-async def _join_group(
+async def join_group(
     clients: list[RawClient], replies: dict[RawClient, asyncio.Future[bytes]]
 ) -> None:
     loop = asyncio.get_running_loop()

@@ -50,7 +50,11 @@ class RawClient(asyncio.Protocol):
         self._buffer = b""
         self._batch: list[bytes] | None = None
         self._handshaking = True
+        self._writable = asyncio.Event()
+        self._writable.set()
         self.received = 0
+        self.close_code: int | None = None
+        """The code of the close frame the server sent, if one arrived."""
 
     @classmethod
     async def connect(cls, url: str, on_message: Callable[[RawClient, bytes], None]) -> RawClient:
@@ -79,6 +83,17 @@ class RawClient(asyncio.Protocol):
             self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
         if not self.closed.done():
             self.closed.set_result(None)
+        self._writable.set()  # nothing more will drain: let a waiting writer find out
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    async def writable(self) -> None:
+        """Wait until the transport's buffer is below its high-water mark."""
+        await self._writable.wait()
 
     def write(self, data: bytes) -> None:
         """Send bytes; frames written while a read is handled go out in one write."""
@@ -145,6 +160,8 @@ class RawClient(asyncio.Protocol):
             elif opcode == _PING:
                 self.write(client_frame(Opcode.PONG, buffer[start:end]))
             elif opcode == _CLOSE and self.transport is not None:
+                if end - start >= 2:
+                    (self.close_code,) = struct.unpack_from("!H", buffer, start)
                 self.transport.close()
             position = end
         return position

@@ -27,7 +27,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import hostile, report
 from bench.measure_harness import (
     harness_loops,
     measure_crowds,
@@ -40,7 +40,7 @@ from bench.plan import QUICK, Plan
 from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
 
-PARTS = ("server", "harness", "suite")
+PARTS = ("server", "hostile", "harness", "suite")
 
 
 def log(line: str) -> None:
@@ -110,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.growth_table(growth, crowds),
             "",
         ]
+    if "hostile" in parts:
+        hostile_plan = hostile.QUICK if args.quick else hostile.Plan()
+        if args.rounds:
+            hostile_plan = replace(hostile_plan, rounds=args.rounds)
+        lines, raw["hostile"] = hostile.report(hostile_plan, log)
+        out += lines
     if "suite" in parts:
         suite = measure_suite(plan, log)
         raw["suite"] = asdict(suite)

@@ -1,12 +1,14 @@
 """Command line for the chat server.
 
-Once listening, the server prints its URL (``ws://HOST:PORT``) as the first line
-on stdout, so a script can start it with ``--port 0`` and read where it is.
-Log lines go to stderr. The server runs on uvloop when it is installed
+Once listening, the server prints its URL (``ws://HOST:PORT``, ``wss://`` with
+``--certfile``) as the first line on stdout, so a script can start it with
+``--port 0`` and read where it is. Log lines go to stderr; no token ever
+appears in them. The server runs on uvloop when it is installed
 (``--event-loop`` chooses; see :mod:`wsharness.runtime.loops`). SIGINT and SIGTERM close
 every client with 1001 and exit with status 0; with ``--stop-on-stdin-eof``, so
 does the end of stdin, which is how a test run that started the server makes sure
-it never outlives the run (:mod:`wsharness.runtime.children`).
+it never outlives the run (:mod:`wsharness.runtime.children`); with
+``--auth-token-file``, SIGHUP reads the token file again.
 
 With ``--broker redis://HOST:PORT/DB`` the server is one node of a cluster that
 shares its groups through that Redis (:mod:`server.cluster`); its log lines
@@ -18,12 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
+from server.access import Gate, RedactSecrets, TokenFile, TokenFileError, valid_origin
 from server.app import ChatServer, Limits
 from server.chat import Chat
 from wsharness.runtime.limits import raise_open_file_limit
@@ -69,6 +74,79 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"refuse connections beyond N with HTTP 503 (default: {defaults.max_connections})",
     )
     parser.add_argument(
+        "--max-queued-bytes",
+        type=_positive_int,
+        default=defaults.max_queued_bytes,
+        metavar="BYTES",
+        help="cut off, with close code 1013, a connection that would have more than BYTES "
+        "of messages from others waiting to be sent to it, because it reads too slowly "
+        "(default: 4 MiB; at least --max-message-size)",
+    )
+    parser.add_argument(
+        "--max-rate",
+        type=_positive_number,
+        metavar="N",
+        help="answer requests beyond N per second from one connection (bursts of N allowed) "
+        "with an ERROR reply instead of handling them (default: no limit)",
+    )
+    parser.add_argument(
+        "--receive-buffer",
+        type=_non_negative_int,
+        default=defaults.receive_buffer,
+        metavar="BYTES",
+        help="each connection's kernel receive buffer, which bounds how much of one "
+        "client's input is handled before others get a turn; 0 leaves the system's "
+        "autotuning (default: 65536)",
+    )
+    parser.add_argument(
+        "--open-timeout",
+        type=_positive_seconds,
+        default=defaults.open_timeout,
+        metavar="SECONDS",
+        help="close connections whose TLS and WebSocket handshakes are not done within "
+        f"SECONDS (default: {defaults.open_timeout:g})",
+    )
+    parser.add_argument(
+        "--ping-interval",
+        type=_seconds_or_off,
+        default=defaults.ping_interval,
+        metavar="SECONDS",
+        help=f"send a keepalive ping every SECONDS; 0 sends none (default: "
+        f"{defaults.ping_interval:g})",
+    )
+    parser.add_argument(
+        "--ping-timeout",
+        type=_seconds_or_off,
+        default=defaults.ping_timeout,
+        metavar="SECONDS",
+        help="drop a connection whose ping is not answered within SECONDS; 0 waits forever "
+        f"(default: {defaults.ping_timeout:g})",
+    )
+    parser.add_argument(
+        "--certfile", metavar="PEM", help="serve wss:// with this certificate (chain)"
+    )
+    parser.add_argument(
+        "--keyfile",
+        metavar="PEM",
+        help="the private key of --certfile (default: the key is in the --certfile file)",
+    )
+    parser.add_argument(
+        "--auth-token-file",
+        metavar="FILE",
+        help="refuse, with HTTP 401, connections that do not present one of the tokens in "
+        "FILE (one per line; # comments) as 'Authorization: Bearer TOKEN' or ?token=TOKEN; "
+        "SIGHUP reads FILE again (default: anyone may connect)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        type=_origin,
+        action="append",
+        metavar="ORIGIN",
+        help="refuse, with HTTP 403, handshakes whose Origin header is not ORIGIN "
+        "(e.g. https://chat.example.com; repeatable); handshakes without one are allowed "
+        "(default: any origin)",
+    )
+    parser.add_argument(
         "--event-loop",
         choices=EVENT_LOOPS,
         default="auto",
@@ -96,7 +174,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="with --broker: a node silent this long counts as dead and its members are "
         f"removed within a third of it more (default: {DEFAULT_NODE_TIMEOUT:g})",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_queued_bytes < args.max_message_size:
+        parser.error(
+            f"--max-queued-bytes ({args.max_queued_bytes}) must be at least "
+            f"--max-message-size ({args.max_message_size})"
+        )
+    if args.keyfile is not None and args.certfile is None:
+        parser.error("--keyfile needs --certfile")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format=log_format)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())  # the library's debug lines show headers
     # The library's own per-connection lines would repeat ours.
     logging.getLogger("websockets").setLevel(
         logging.DEBUG if args.log_level == "debug" else logging.ERROR
@@ -119,6 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_message_size=args.max_message_size,
         max_group_name=args.max_group_name,
         max_connections=args.max_connections,
+        max_queued_bytes=args.max_queued_bytes,
+        max_rate=args.max_rate,
+        receive_buffer=args.receive_buffer or None,
+        open_timeout=args.open_timeout,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
     )
     if args.stop_on_stdin_eof and not stdin_is_a_pipe():
         print(
@@ -126,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "that starts the server",
             file=sys.stderr,
         )
+        return 2
+    try:
+        gate = _gate(args)
+        tls = _tls_context(args.certfile, args.keyfile) if args.certfile else None
+    except (TokenFileError, ValueError) as exc:
+        print(f"server: {exc}", file=sys.stderr)
         return 2
     try:
         loop_name, new_loop = loop_factory(args.event_loop)
@@ -136,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(
                 serve_until_signalled(
-                    ChatServer(limits, chat=chat),
+                    ChatServer(limits, chat=chat, gate=gate, tls=tls),
                     args.host,
                     args.port,
                     loop_name,
@@ -164,10 +264,14 @@ async def serve_until_signalled(
     ``stop_on_stdin_eof``, the end of stdin)."""
     # Handlers first: whoever reads the URL may send SIGTERM the next instant.
     stopped = watch_for_stop(stop_on_stdin_eof=stop_on_stdin_eof)
+    log = logging.getLogger("chat.server")
+    tokens = chat.gate.tokens
+    if tokens is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_tokens, tokens, log)
     url = await chat.start(host, port)
     print(url, flush=True)
-    log = logging.getLogger("chat.server")
     log.info("listening on %s (%s event loop)", url, loop_name)
+    _log_access(chat.gate, log)
     log.info("shutting down on %s", await stopped)
     await chat.stop()
     log.info("stopped")
@@ -185,6 +289,59 @@ def _chat(args: argparse.Namespace) -> tuple[Chat[ServerConnection] | None, str]
     chat: Chat[ServerConnection]
     chat = RedisChat(args.broker, node_id=node_id, node_timeout=args.node_timeout)
     return chat, LOG_FORMAT.replace("%(message)s", f"node {node_id} %(message)s")
+
+
+def _gate(args: argparse.Namespace) -> Gate:
+    """Who may connect, from the options; reads the token file once."""
+    tokens = None
+    if args.auth_token_file is not None:
+        tokens = TokenFile(args.auth_token_file)
+        tokens.load()
+    return Gate(tokens, args.allowed_origin)
+
+
+def _tls_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
+    """A server TLS context from PEM files; ValueError in one line if they are unusable."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    files = certfile if keyfile is None else f"{certfile} and {keyfile}"
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            detail = "the private key does not belong to the certificate"
+        elif exc.reason in ("PEM_LIB", None):  # OpenSSL gives no reason for a missing PEM part
+            detail = "no PEM certificate with its private key" + (
+                " (give the key with --keyfile)" if keyfile is None else ""
+            )
+        else:
+            detail = str(exc.reason or exc)
+        raise ValueError(f"cannot serve TLS with {files}: {detail}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot serve TLS with {files}: {exc.strerror or exc}") from None
+    return context
+
+
+def _log_access(gate: Gate, log: logging.Logger) -> None:
+    """Say once at start who may connect; warn when any web page may."""
+    if gate.tokens is not None:
+        log.info("connections need a token: %d loaded from %s", len(gate.tokens), gate.tokens.path)
+    if gate.origins is None:
+        log.warning(
+            "any web page may open a connection: no --allowed-origin given, "
+            "so the Origin header is not checked"
+        )
+    else:
+        log.info("web pages may connect only from %s", ", ".join(sorted(gate.origins)))
+
+
+def _reload_tokens(tokens: TokenFile, log: logging.Logger) -> None:
+    """SIGHUP: read the token file again; on failure keep the tokens loaded before."""
+    try:
+        count = tokens.load()
+    except TokenFileError as exc:
+        log.error("tokens not reloaded: %s; still accepting the %d loaded before", exc, len(tokens))
+        return
+    log.info("tokens reloaded: %d from %s", count, tokens.path)
 
 
 def _port(text: str) -> int:
@@ -213,6 +370,44 @@ def _positive_seconds(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value
+
+
+def _seconds_or_off(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
+    return value or None
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, not {text}")
+    return value
+
+
+def _origin(text: str) -> str:
+    if not valid_origin(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an origin like https://chat.example.com, not {text}"
+        )
+    return text
 
 
 def _positive_int(text: str) -> int:

@@ -40,3 +40,8 @@ def broker_unavailable() -> str:
 
 def error(reason: str) -> str:
     return f"{ERROR_PREFIX}{reason}"
+
+
+def too_many_requests(rate: float) -> str:
+    """The answer to a request over ``--max-rate``; the request itself is dropped."""
+    return error(f"too many requests: at most {rate:g} per second; this one was not handled")

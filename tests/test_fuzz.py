@@ -1,5 +1,9 @@
 """Thousands of random and malformed frames against a real server process, while two
-bystanders keep chatting: they must hear each other, exactly, and nothing breaks."""
+bystanders keep chatting: they must hear each other, exactly, and nothing breaks.
+
+It runs twice: against a server with its defaults, and against one with every
+protection on at once (TLS, a token, an allowed origin, a request rate, small
+outgoing queues, short keepalive and handshake timeouts)."""
 
 from __future__ import annotations
 
@@ -7,9 +11,15 @@ import json
 import os
 import random
 import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 from acceptance.servers import start_chat_server
+from tests.security_support import Credentials, bearer
 from tests.support import MS
 from wsharness import TestWebSocket
 
@@ -66,27 +76,62 @@ def _random_frame(rng: random.Random) -> str | bytes:
     return json.dumps(envelope)
 
 
-def test_random_frames_leave_the_server_up_and_bystanders_unaffected() -> None:
+@dataclass
+class Deployment:
+    """How the server under fuzzing is started and how clients reach it."""
+
+    options: list[str]
+    connect: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
+    """Options for urllib's urlopen of /healthz."""
+
+
+@pytest.fixture(params=["plain", "secured"])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
+    """``secured``: TLS, a token, an allowed origin, a request rate, small outgoing
+    queues and short keepalive and handshake timeouts, all at once."""
+    options = ["--max-message-size", str(SIZE_LIMIT)]
+    if request.param == "plain":
+        return Deployment(options)
+    credentials = Credentials.create(tmp_path)
+    options += [*credentials.tls_options(), "--auth-token-file", str(credentials.token_file)]
+    options += ["--allowed-origin", "https://chat.example.com", "--max-rate", "10000"]
+    options += ["--max-queued-bytes", str(4 * SIZE_LIMIT)]
+    options += ["--ping-interval", "1", "--ping-timeout", "1", "--open-timeout", "2"]
+    context = credentials.client_context()
+    connect = {
+        "ssl": context,
+        "additional_headers": bearer(credentials.token),
+        "origin": "https://chat.example.com",
+    }
+    return Deployment(options, connect, {"context": context})
+
+
+def test_random_frames_leave_the_server_up_and_bystanders_unaffected(
+    deployment: Deployment,
+) -> None:
     """No 1011 anywhere, no handler crash in the log, every bystander message delivered."""
     seed = int(os.environ.get("FUZZ_SEED", random.randrange(2**32)))
     rng = random.Random(seed)
-    server = start_chat_server("--max-message-size", str(SIZE_LIMIT))
+    server = start_chat_server(*deployment.options)
     assert server.url is not None
     url = server.url
+    connect = deployment.connect
     try:
-        alice, bob = TestWebSocket(url, name="Alice"), TestWebSocket(url, name="Bob")
+        alice = TestWebSocket(url, name="Alice", **connect)
+        bob = TestWebSocket(url, name="Bob", **connect)
         alice.send_json({"type": "CREATE_GROUP", "value": "bystanders"})
         alice.wait_for_message("GROUP_CREATED: bystanders")
         bob.send_json({"type": "JOIN_GROUP", "value": "bystanders"})
         bob.wait_for_message("GROUP_JOINED: bystanders")
 
-        fuzzers = [TestWebSocket(url, name="Mallory 1")]
+        fuzzers = [TestWebSocket(url, name="Mallory 1", **connect)]
         ticks: list[str] = []
         for n in range(FRAMES):
             mallory = fuzzers[-1]
             if mallory.state == "closed":
                 assert mallory.close_code in (1007, 1009), f"seed {seed}: {mallory.close_code}"
-                mallory = TestWebSocket(url, name=f"Mallory {len(fuzzers) + 1}")
+                mallory = TestWebSocket(url, name=f"Mallory {len(fuzzers) + 1}", **connect)
                 fuzzers.append(mallory)
             special = rng.random()
             if special < 0.005:
@@ -119,8 +164,10 @@ def test_random_frames_leave_the_server_up_and_bystanders_unaffected() -> None:
         for client in (alice, bob, *fuzzers):
             client.close()
             assert client.close_code != 1011, f"seed {seed}: {client.name} got 1011"
-        host_port = url.removeprefix("ws://")
-        with urllib.request.urlopen(f"http://{host_port}/healthz", timeout=5000 * MS) as health:
+        parts = urlsplit(url)
+        scheme = "https" if parts.scheme == "wss" else "http"
+        health_url = f"{scheme}://{parts.netloc}/healthz"
+        with urllib.request.urlopen(health_url, timeout=5000 * MS, **deployment.health) as health:
             assert health.status == 200
     finally:
         assert server.stop() == 0

@@ -1,0 +1,291 @@
+"""Hostile clients, run as their own process: a flooder, and a member who never reads.
+
+``python -m bench.hostile_load flood URL --protocol chat|plain`` opens one
+connection that pipelines ECHO_TIMES_3 requests (``/times3`` on the ceiling) as
+fast as the server takes them and reads every reply. It prints
+``{"flooding": true}`` once replies flow, floods until a line arrives on stdin,
+then stops sending, waits (bounded) for every reply it is owed and prints what
+it sent and received. It runs at a lower priority (nice 10), so that an
+observer measured on the same core is never kept waiting by the generator
+itself, only by the server.
+
+``python -m bench.hostile_load slow-reader URL --protocol chat|plain --posts N
+--size BYTES --readers K --server-pid PID`` puts a poster, ``K`` readers and one
+member who completes the handshake and then never reads into one group; the
+poster posts ``N`` messages of ``BYTES`` bytes as fast as the server takes them.
+It reports the server's peak memory growth meanwhile, whether every reader and
+the poster received every post, and whether the idle member was cut off.
+
+Each prints JSON lines; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.ceiling import TIMES3_PATH
+from bench.loadgen import PAYLOAD, Protocol, join_group, open_many
+from bench.rawws import RawClient, text_frame
+from wsharness.runtime.loops import loop_factory
+
+Result = dict[str, Any]
+BATCH = 64
+"""Requests written at once by the flooder and the poster."""
+OWED_TIMEOUT = 60.0
+"""Seconds the flooder and the readers may take to receive what they are owed."""
+
+
+def times3_frame(protocol: Protocol) -> bytes:
+    if protocol.kind == "plain":
+        return text_frame(PAYLOAD)
+    return text_frame(json.dumps({"type": "ECHO_TIMES_3", "value": PAYLOAD}))
+
+
+REPLY_SIZE = 2 + len(PAYLOAD.encode())
+"""Bytes of one reply frame from the server: a two-byte header and the payload."""
+
+
+class ByteCounter(RawClient):
+    """Counts reply bytes instead of parsing frames: every reply to the flood is
+    the same frame, and parsing 300,000 of them a second would make the
+    generator, not the server, the bottleneck."""
+
+    def __init__(self, on_message: Callable[[RawClient, bytes], None]) -> None:
+        super().__init__(on_message)
+        self.bytes_received = 0
+        self.enough: asyncio.Future[None] | None = None
+        self.expected = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self.opened.done():
+            self.bytes_received += len(data)
+            enough = self.enough
+            if enough and not enough.done() and self.bytes_received >= self.expected:
+                enough.set_result(None)
+        else:
+            super().data_received(data)
+
+    @property
+    def replies(self) -> int:
+        return self.received + self.bytes_received // REPLY_SIZE
+
+    def reach(self, replies: int) -> asyncio.Future[None]:
+        """A future done once ``replies`` replies' worth of bytes have arrived."""
+        self.expected = replies * REPLY_SIZE
+        self.enough = asyncio.get_running_loop().create_future()
+        if self.bytes_received >= self.expected:
+            self.enough.set_result(None)
+        return self.enough
+
+
+async def flood(url: str, protocol: Protocol) -> Result:
+    """Pipeline ECHO_TIMES_3 until told to stop on stdin; then collect every reply owed."""
+    os.nice(10)
+    target = url + TIMES3_PATH if protocol.kind == "plain" else url
+    client = await asyncio.wait_for(ByteCounter.connect(target, lambda _c, _p: None), 30)
+    assert isinstance(client, ByteCounter)
+    chunk = times3_frame(protocol) * BATCH
+    loop = asyncio.get_running_loop()
+    stop = loop.run_in_executor(None, sys.stdin.readline)
+    sent = 0
+    announced = False
+    started = time.perf_counter()
+    while not stop.done():
+        await client.writable()
+        client.write(chunk)
+        sent += BATCH
+        if not announced and client.bytes_received:
+            print(json.dumps({"flooding": True}), flush=True)
+            announced = True
+        await asyncio.sleep(0)  # let the replies in
+    flooded = time.perf_counter() - started
+    owed = 3 * sent
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
+    client.close()
+    await asyncio.wait([client.closed], timeout=10)
+    return {
+        "requests": sent,
+        "replies": client.replies,
+        "owed": owed,
+        "seconds": flooded,
+        "requests_per_second": sent / flooded,
+    }
+
+
+async def observe(url: str, protocol: Protocol, count: int, within: float) -> Result:
+    """``count`` sequential echoes, or as many as fit in ``within`` seconds."""
+    waiting: list[asyncio.Future[None]] = []
+
+    def on_message(_client: RawClient, _payload: bytes) -> None:
+        waiting.pop().set_result(None)
+
+    client = await asyncio.wait_for(RawClient.connect(url, on_message), 30)
+    loop = asyncio.get_running_loop()
+    frame = protocol.echo(PAYLOAD)
+    samples: list[float] = []
+    deadline = time.perf_counter() + within
+    while len(samples) < count and time.perf_counter() < deadline:
+        reply = loop.create_future()
+        waiting.append(reply)
+        started = time.perf_counter()
+        client.write(frame)
+        await asyncio.wait_for(reply, within + 10)
+        samples.append(time.perf_counter() - started)
+    client.close()
+    await asyncio.wait([client.closed], timeout=10)
+    return {
+        "round_trips": len(samples),
+        "seconds": sum(samples),
+        "p50_ms": statistics.median(samples) * 1e3,
+        "p99_ms": statistics.quantiles(samples, n=100, method="inclusive")[98] * 1e3,
+    }
+
+
+class Counter:
+    """Resolves a future once a client has received enough messages; hands the
+    replies :func:`bench.loadgen.join_group` waits for to it."""
+
+    def __init__(self) -> None:
+        self.targets: dict[RawClient, tuple[int, asyncio.Future[None]]] = {}
+        self.replies: dict[RawClient, asyncio.Future[bytes]] = {}
+
+    def on_message(self, client: RawClient, payload: bytes) -> None:
+        if client in self.replies:
+            self.replies.pop(client).set_result(payload)
+        target = self.targets.get(client)
+        if target is not None and client.received >= target[0] and not target[1].done():
+            target[1].set_result(None)
+
+    def reach(self, client: RawClient, count: int) -> asyncio.Future[None]:
+        """A future done once ``client`` has received ``count`` messages in all."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if client.received >= count:
+            done.set_result(None)
+        else:
+            self.targets[client] = (count, done)
+        return done
+
+
+def memory_kib(pid: int, field: str) -> int:
+    """``VmRSS`` or ``VmHWM`` (peak) of a process in KiB, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def reset_peak(pid: int) -> bool:
+    """Reset the process's peak memory (Linux 4.0+); False if not allowed."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+async def slow_reader(
+    url: str, protocol: Protocol, posts: int, size: int, readers: int, server_pid: int
+) -> Result:
+    """A group with a poster, ``readers`` readers and one member who never reads."""
+    counter = Counter()
+    clients = await open_many(protocol.fanout_url(url), readers + 2, counter.on_message)
+    if protocol.kind == "chat":
+        await join_group(clients, counter.replies)
+    poster, *listeners, idle = clients
+    assert idle.transport is not None
+    idle.transport.pause_reading()
+    frame = protocol.post("x" * size)
+    owed = {client: client.received + posts for client in (poster, *listeners)}
+    idle_owed = idle.received + posts
+    peak_reset = reset_peak(server_pid)
+    rss_before = memory_kib(server_pid, "VmRSS")
+    started = time.perf_counter()
+    posted = 0
+    while posted < posts:
+        await poster.writable()
+        count = min(BATCH, posts - posted)
+        poster.write(frame * count)
+        posted += count
+        await asyncio.sleep(0)
+    everyone = asyncio.gather(*(counter.reach(client, count) for client, count in owed.items()))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(everyone, OWED_TIMEOUT)
+    elapsed = time.perf_counter() - started
+    peak = memory_kib(server_pid, "VmHWM")
+    rss_after = memory_kib(server_pid, "VmRSS")
+    # Now read what the idle member was sent: all of it (kept), or its close.
+    idle.transport.resume_reading()
+    await asyncio.wait(
+        [idle.closed, counter.reach(idle, idle_owed)],
+        timeout=OWED_TIMEOUT,
+        return_when=asyncio.FIRST_COMPLETED,
+    )
+    cut_off = idle.closed.done()
+    short = {
+        "poster" if client is poster else "reader": count - client.received
+        for client, count in owed.items()
+        if client.received < count
+    }
+    for client in clients:
+        client.close()
+    await asyncio.wait([client.closed for client in clients], timeout=10)
+    return {
+        "posts": posts,
+        "size": size,
+        "seconds": elapsed,
+        "posts_per_second": posts / elapsed,
+        "growth_mib": (peak - rss_before) / 1024,
+        "peak_exact": peak_reset,
+        "after_mib": (rss_after - rss_before) / 1024,
+        "everyone_else_got_everything": not short,
+        "missing": short,
+        "idle_cut_off": cut_off,
+        "idle_close_code": idle.close_code,
+        "idle_received": idle.received - (idle_owed - posts),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.hostile_load")
+    parser.add_argument("scenario", choices=["flood", "observe", "slow-reader"])
+    parser.add_argument("url")
+    parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
+    parser.add_argument("--count", type=int, default=1000, help="echoes the observer times")
+    parser.add_argument("--within", type=float, default=20.0, help="seconds the observer may take")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--size", type=int, default=1024, help="bytes per post")
+    parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument("--server-pid", type=int, help="to measure the server's memory")
+    args = parser.parse_args(argv)
+    protocol = Protocol(args.protocol)
+    scenario: Any
+    if args.scenario == "flood":
+        scenario = flood(args.url, protocol)
+    elif args.scenario == "observe":
+        scenario = observe(args.url, protocol, args.count, args.within)
+    else:
+        if args.server_pid is None:
+            parser.error("slow-reader needs --server-pid")
+        scenario = slow_reader(
+            args.url, protocol, args.posts, args.size, args.readers, args.server_pid
+        )
+    _, new_loop = loop_factory("auto")
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        result = runner.run(asyncio.wait_for(scenario, 300))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
