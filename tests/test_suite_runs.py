@@ -29,9 +29,19 @@ def long_lived_server() -> Iterator[str]:
 
 
 def _scenario_locations(report_dir: Path) -> list[str]:
-    """file:line of every scenario (each outline row too), from a dry run."""
+    """file:line of every scenario (each outline row too) that runs on one server,
+    from a dry run; the @cluster ones need several (tests/test_cluster_specs.py)."""
     report = report_dir / "dry.json"
-    result = run_python("-m", "behave", "--dry-run", "-f", "json", "-o", str(report))
+    result = run_python(
+        "-m",
+        "behave",
+        "--dry-run",
+        "--tags=not @cluster and not @load",
+        "-f",
+        "json",
+        "-o",
+        str(report),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return [
         element["location"]
