@@ -10,20 +10,24 @@ cluster, with ``-D nodes=N``) that the suite starts when no URL is given
 * ``@cluster`` runs only when the suite has several servers, and is skipped,
   saying so, otherwise;
 * ``@disruptive`` (taking a node or the broker down) runs only on a cluster the
-  suite started itself.
+  suite started itself;
+* a ``@secured`` feature gets a server of its own, started the way a deployment on
+  the open internet runs (TLS, tokens, one allowed site, a small outgoing queue),
+  when the suite starts its own server; against a deployment it is skipped.
 """
 
 import sys
 
-from behave.model import Scenario
+from behave.fixture import use_fixture
+from behave.model import Feature, Scenario
 from behave.runner import Context
 
 from acceptance.cast import ChatCast
 from acceptance.chat import ChatAdapter
-from acceptance.servers import ChatCluster, chat_servers
+from acceptance.servers import ChatCluster, chat_servers, secured_chat_server
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
-from wsharness.bdd.environment import after_all, after_step, before_all, before_feature
+from wsharness.bdd.environment import after_all, after_step, before_all
 
 configure(adapter=ChatAdapter(), cast=ChatCast, servers=chat_servers)
 
@@ -37,9 +41,21 @@ __all__ = [
 ]
 
 NEEDS_A_CLUSTER = "needs a cluster: run with -D nodes=3, or -D server_urls=ws://A,ws://B,ws://C"
+NEEDS_OWN_SERVER = "starts a secured server of its own: runs only when the suite starts its server"
 NEEDS_OWN_CLUSTER = (
     "takes a node or the broker down: runs only on a cluster started with -D nodes=N"
 )
+
+
+def before_feature(context: Context, feature: Feature) -> None:
+    library.before_feature(context, feature)
+    if "secured" not in feature.tags:
+        return
+    started_here = bool(context.server.processes) and len(context.server.urls) == 1
+    if not started_here or isinstance(context.server, ChatCluster):
+        _skip(feature, NEEDS_OWN_SERVER)
+        return
+    use_fixture(secured_chat_server, context)
 
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
@@ -62,9 +78,9 @@ def after_scenario(context: Context, scenario: Scenario) -> None:
 _skips_said: set[str] = set()
 
 
-def _skip(scenario: Scenario, reason: str) -> None:
-    """Skip the scenario; say why once per run, since behave's formatters do not."""
-    scenario.skip(reason)
+def _skip(model: Feature | Scenario, reason: str) -> None:
+    """Skip a feature or scenario; say why once per run, since behave's formatters do not."""
+    model.skip(reason)
     if reason not in _skips_said:
         _skips_said.add(reason)
-        print(f"skipped: {scenario.location.filename}: {reason}", file=sys.__stderr__)
+        print(f"skipped: {model.location.filename}: {reason}", file=sys.__stderr__)

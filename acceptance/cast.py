@@ -7,6 +7,7 @@ at once, and creating a group as soon as its name is free.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,14 @@ from collections.abc import Iterable, Sequence
 from acceptance import chat
 from wsharness import settings
 from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
+
+BURST = 32
+"""How many posts :meth:`ChatCast.post_many` sends before waiting for the readers."""
+
+
+FLOOD_PADDING = 1000
+"""Characters added to each flood request, so that answering one costs the server
+more than writing one costs the flooder, and a backlog builds up as in a real flood."""
 
 
 class ChatCast(Cast):
@@ -29,6 +38,8 @@ class ChatCast(Cast):
         super().__init__(urls, adapter=adapter or chat.ChatAdapter(), options=options)
         self.groups: dict[str, set[str]] = {}
         """Who the scenario expects in each group (feature-text names)."""
+        self.not_reading: set[str] = set()
+        """Who has stopped reading their socket."""
 
     def join_group(self, names: Iterable[str], group: str) -> None:
         """Have everyone named join ``group`` and wait until each is told so.
@@ -123,6 +134,75 @@ class ChatCast(Cast):
                         f"{person.name}'s node still could not reach its broker after "
                         f"{settings.timing().wait:g} s"
                     )
+
+    def stop_reading(self, name: str) -> None:
+        """``name``'s client stops reading its socket, as a hung or overloaded app would."""
+        self[name].client.stop_reading()
+        self.not_reading.add(name)
+
+    def post_many(self, name: str, group: str, count: int, size: int) -> list[str]:
+        """``name`` posts ``count`` different messages of ``size`` characters to
+        ``group``, in bursts of :data:`BURST` at the pace the members who read keep
+        up with (each burst goes out once they have the one before, as a poster
+        in a live group would); return the posts, in order."""
+        wire_name = self.unique_name(group)
+        readers = [n for n in self.member_names(group) if n not in self.not_reading]
+        posts = [f"{number:06d} " + "x" * (size - 7) for number in range(count)]
+        for start in range(0, count, BURST):
+            burst = posts[start : start + BURST]
+            requests = [json.dumps(chat.message_group(wire_name, post)) for post in burst]
+            self[name].client.send_all(requests)
+            for reader in readers:
+                self[reader].client.wait_for_message(burst[-1])
+        self[name].last_sent_at = time.monotonic()
+        return posts
+
+    def flood(self, name: str, count: int) -> list[str]:
+        """``name`` sends ``count`` triple-echo requests in one burst, as fast as the
+        server takes them; return the texts asked for, in order."""
+        padding = "x" * FLOOD_PADDING
+        texts = [f"flood {number} {padding}" for number in range(count)]
+        self[name].client.send_all([json.dumps(chat.echo_times_3(text)) for text in texts])
+        self[name].last_sent_at = time.monotonic()
+        return texts
+
+    def hear_each_of(self, names: Iterable[str], messages: list[str]) -> None:
+        """Everyone named hears each of ``messages`` (a copy each time it is listed)."""
+        for name in names:
+            for message in messages:
+                self[name].hear(message)
+
+    def heard_before_flood_ends(
+        self, name: str, message: str, flooder: str, texts: list[str]
+    ) -> None:
+        """``name`` hears ``message`` before ``flooder``'s flood has all been answered:
+        the server gave ``name`` a turn instead of serving the flood to its end."""
+        heard = self[name].hear(message)
+        last_reply = self[flooder].client.wait_for_message(texts[-1])
+        if heard.at >= last_reply.at:
+            raise AssertionError(
+                f"{name} heard {message!r} only {(heard.at - last_reply.at) * 1000:.1f} ms "
+                f"after the flood of {len(texts)} requests had all been answered"
+            )
+
+    def was_cut_off(self, name: str, posts: list[str]) -> None:
+        """``name``, who stopped reading, reads again: the server closed the connection
+        before sending every post (with 1013, or by dropping a connection that
+        could not even read the close)."""
+        person = self[name]
+        person.closing_expected = True
+        person.client.resume_reading()
+        self.not_reading.discard(name)
+        code, reason = person.expect_close()
+        received = set(person.client.messages)
+        missed = sum(1 for post in posts if post not in received)
+        if code not in (1013, 1006) or not missed:
+            raise AssertionError(
+                f"{name} was expected to be cut off for reading too slowly; the connection "
+                f"closed with code {code} ({reason!r}) after {len(posts) - missed} of "
+                f"{len(posts)} posts"
+            )
+        self.leave(name)
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it); they leave their group."""

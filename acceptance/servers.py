@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from behave.fixture import fixture
 from behave.runner import Context
 
 from acceptance.chat_command import PROJECT_ROOT as PROJECT_ROOT
 from acceptance.chat_command import chat_server_command
+from acceptance.credentials import Credentials
 from acceptance.local_cluster import LocalCluster
 from wsharness import HarnessError, ServerProcess
 from wsharness.bdd.options import ConnectionOptions
@@ -112,6 +115,50 @@ def chat_servers(context: Context) -> Iterator[SuiteServer]:
     # a run that dies without its clean-up must not wait on its dying event loop.
     yield server
     server.stop()
+
+
+SECURED_ORIGIN = "https://chat.example"
+"""The one site whose pages the secured server lets in (features/security.feature)."""
+
+SECURED_OPTIONS = (
+    "--allowed-origin",
+    SECURED_ORIGIN,
+    "--max-message-size",
+    "16384",
+    "--max-queued-bytes",
+    "1048576",
+)
+"""The secured server's limits besides TLS and tokens: one allowed site, and a small
+outgoing queue, so that a member who stops reading is cut off after little data."""
+
+
+@fixture
+def secured_chat_server(context: Context) -> Iterator[SuiteServer]:
+    """A chat server of its own for a feature, as a deployment on the open internet
+    runs it: wss:// with a throwaway certificate, a token file, one allowed origin, a
+    small outgoing queue. Sets ``context.server`` and ``context.connection_options``
+    for the feature (everyone trusts the CA and presents the token) and stops the
+    server after it."""
+    with tempfile.TemporaryDirectory(prefix="secured-") as folder:
+        try:
+            credentials = Credentials.create(Path(folder))
+        except RuntimeError as exc:
+            raise ServerUnavailable(str(exc)) from None
+        options = ["--auth-token-file", str(credentials.token_file), *credentials.tls_options()]
+        process = start_chat_server(*options, *SECURED_OPTIONS)
+        assert process.url is not None
+        server = SuiteServer([process.url], [process])
+        context.connection_options = ConnectionOptions(
+            ca_file=str(credentials.ca_file), auth_token=credentials.token
+        )
+        try:
+            check_reachable(process.url, context.connection_options)
+        except HarnessError:
+            server.stop()
+            raise
+        context.server = server
+        yield server
+        server.stop()
 
 
 def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None = None) -> int:

@@ -14,51 +14,24 @@ import ssl
 import struct
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import trustme
-
+import acceptance.credentials
 from wsharness import TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
-@dataclass
-class Credentials:
-    """A throwaway certificate authority, a certificate for 127.0.0.1 it signed, and a
-    token file, written to a test's temporary directory."""
-
-    ca: trustme.CA
-    certfile: Path
-    keyfile: Path
-    token_file: Path
-    token: str = TOKEN
+class Credentials(acceptance.credentials.Credentials):
+    """The project's throwaway credentials with the tests' fixed token."""
 
     @classmethod
-    def create(cls, directory: Path) -> Credentials:
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        certfile, keyfile = directory / "server.pem", directory / "server.key"
-        cert.cert_chain_pems[0].write_to_path(str(certfile))
-        for pem in cert.cert_chain_pems[1:]:
-            pem.write_to_path(str(certfile), append=True)
-        cert.private_key_pem.write_to_path(str(keyfile))
-        token_file = directory / "tokens"
-        token_file.write_text(f"# who may chat\n{TOKEN}\n")
-        return cls(ca, certfile, keyfile, token_file)
-
-    def tls_options(self) -> list[str]:
-        return ["--certfile", str(self.certfile), "--keyfile", str(self.keyfile)]
-
-    def client_context(self) -> ssl.SSLContext:
-        """A client context that trusts only this authority."""
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
+    def create(cls, directory: Path, *, token: str | None = None) -> Credentials:
+        made = acceptance.credentials.Credentials.create(directory, token=token or TOKEN)
+        return cls(**vars(made))
 
 
 def bearer(token: str) -> dict[str, str]:

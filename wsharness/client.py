@@ -427,7 +427,8 @@ class TestWebSocket:
         """Close the connection with a closing handshake and wait until it is closed.
 
         Safe to call at any time, also twice or before the connection opened
-        (then the attempt to connect is abandoned).
+        (then the attempt to connect is abandoned), or after :meth:`stop_reading`
+        (a closing handshake needs reading, so the client reads again).
         """
         if self._state != "closed":
             self._loop.loop.call_soon_threadsafe(self._begin_close, code, reason)
@@ -485,6 +486,7 @@ class TestWebSocket:
             if self._run_task is not None:
                 self._run_task.cancel()
         elif self._state == "open":
+            self._connection.transport.resume_reading()  # after stop_reading()
             closing = self._loop.loop.create_task(self._connection.close(code, reason))
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)

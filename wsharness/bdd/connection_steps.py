@@ -42,6 +42,13 @@ def step_connected_with_token_in_url(context: Context, name: str, token: str) ->
     context.cast.connect([name], options=options)
 
 
+@given("{name:Name} is connected with the token in the address")
+@when("{name:Name} connects with the token in the address")
+def step_connected_with_run_token_in_url(context: Context, name: str) -> None:
+    """Connect with the run's token as ``?token=`` in the URL, as a browser page must."""
+    context.cast.connect([name], options=context.cast.options.but(token_in_url=True))
+
+
 @given('{name:Name} is connected with the subprotocol "{subprotocol}"')
 @when('{name:Name} connects with the subprotocol "{subprotocol}"')
 def step_connected_with_subprotocol(context: Context, name: str, subprotocol: str) -> None:

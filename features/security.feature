@@ -1,0 +1,60 @@
+@secured
+Feature: A chat that strangers can reach
+  As the team that runs the chat on the open internet
+  I want only invited people, on our own site's pages, to get in, and no one
+  person to be able to hurt the others
+  So that a stranger can neither read a group nor disturb it
+
+  The suite starts this feature's own server the way such a deployment runs it:
+  over TLS with a throwaway certificate, with a file of tokens, letting in pages
+  from https://chat.example only, and cutting off a member who falls 1 MB behind.
+  Everyone in these scenarios trusts its certificate and presents a valid token,
+  unless a step says otherwise.
+
+  Scenario: Someone with a valid token gets in, over TLS
+    Given Alice is connected
+    Then Alice can still chat
+
+  Scenario Outline: Mallory, without a valid token, is turned away
+    When Mallory tries to connect <how>
+    Then Mallory is turned away with HTTP 401
+
+    Examples:
+      | how                    |
+      | without a token        |
+      | with the token "guess" |
+
+  Scenario: A page in a browser sends its token in the address
+    Given Alice is connected with the token in the address
+    Then Alice can still chat
+
+  Scenario: A page on another site cannot open a chat
+    When Mallory tries to connect from the origin "https://evil.example"
+    Then Mallory is turned away with HTTP 403
+
+  Scenario: A page on the chat's own site can
+    Given Alice is connected from the origin "https://chat.example"
+    Then Alice can still chat
+
+  Scenario: A member who stops reading is cut off, and the group carries on
+    Given Alice, Bob and Dave are connected
+    And Alice has created the group "book club"
+    And Bob has joined the group "book club"
+    And Dave has joined the group "book club"
+    And Dave has stopped reading
+    When Alice posts 1600 messages of 8 KB to "book club"
+    Then Alice and Bob hear every one of those messages
+    And Dave was cut off before the end of them
+    And Alice and Bob can still chat
+
+  # How long the others wait during a flood is a figure, not a sentence: python -m bench
+  # measures it (README, "A server strangers can reach"). This scenario states what
+  # holds whatever the timing: the others are answered while the flood is still being
+  # answered, and the flooder still gets every reply it is owed.
+  Scenario: A flood from one person does not hold up the others
+    Given Alice and Mallory are connected
+    When Mallory floods the server with 10000 triple echoes
+    And Alice asks for an echo of "still there?"
+    Then Alice hears "still there?" before the flood has been answered
+    And Mallory hears every reply to the flood
+    And nobody hears anything else

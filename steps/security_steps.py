@@ -1,0 +1,55 @@
+# mypy: disable-error-code="untyped-decorator"
+# (behave's step decorators carry no types; the step functions are typed.)
+"""Steps for a server that strangers can reach: slow readers and floods.
+
+Tokens, origins and TLS are the library's connection steps ("Mallory tries to
+connect without a token", "Mallory is turned away with HTTP 401").
+"""
+
+from behave import given, then, when
+from behave.runner import Context
+
+import wsharness.bdd.step_types  # noqa: F401
+
+
+@given("{name:Name} has stopped reading")
+def step_stopped_reading(context: Context, name: str) -> None:
+    """The person's client stops reading its socket, as a hung or overloaded app would."""
+    context.cast.stop_reading(name)
+
+
+@when('{name:Name} posts {count:d} messages of {size:d} KB to "{group}"')
+def step_posts_many(context: Context, name: str, count: int, size: int, group: str) -> None:
+    """Send that many different posts of that size, at the pace the readers keep up with."""
+    context.posts = context.cast.post_many(name, group, count, size * 1024)
+
+
+@then("{names:Names} hear every one of those messages")
+def step_hear_every_post(context: Context, names: list[str]) -> None:
+    """Each person hears each of the posts once."""
+    context.cast.hear_each_of(names, context.posts)
+
+
+@then("{name:Name} was cut off before the end of them")
+def step_cut_off(context: Context, name: str) -> None:
+    """The server closed the slow reader's connection before sending everything."""
+    context.cast.was_cut_off(name, context.posts)
+
+
+@when("{name:Name} floods the server with {count:d} triple echoes")
+def step_floods(context: Context, name: str, count: int) -> None:
+    """Send that many triple-echo requests in one burst, without waiting for replies."""
+    context.flood = (name, context.cast.flood(name, count))
+
+
+@then('{name:Name} hears "{message}" before the flood has been answered')
+def step_hears_before_flood_ends(context: Context, name: str, message: str) -> None:
+    """The reply arrives before the last reply to the flood: nobody waits for it to end."""
+    flooder, texts = context.flood
+    context.cast.heard_before_flood_ends(name, message, flooder, texts)
+
+
+@then("{name:Name} hears every reply to the flood")
+def step_hears_the_flood(context: Context, name: str) -> None:
+    """The flooder still gets all three copies of every request."""
+    context.cast.hear_each_of([name], [text for text in context.flood[1] for _ in range(3)])
