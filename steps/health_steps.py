@@ -20,7 +20,8 @@ def step_monitor_asks_health(context: Context) -> None:
     scheme = "https" if parts.scheme == "wss" else "http"
     url = urlunsplit((scheme, parts.netloc, "/healthz", "", ""))
     try:
-        with urllib.request.urlopen(url, timeout=settings.timing().wait) as response:
+        tls = context.connection_options.tls_context() if scheme == "https" else None
+        with urllib.request.urlopen(url, timeout=settings.timing().wait, context=tls) as response:
             context.health = (response.status, response.read().decode())
     except urllib.error.HTTPError as error:
         context.health = (error.code, error.read().decode())

@@ -101,8 +101,12 @@ class ConnectionOptions:
         if self.subprotocols:
             arguments["subprotocols"] = list(self.subprotocols)
         if self.ca_file is not None and url.startswith("wss://"):
-            arguments["ssl"] = ssl.create_default_context(cafile=self.ca_file)
+            arguments["ssl"] = self.tls_context()
         return arguments
+
+    def tls_context(self) -> ssl.SSLContext:
+        """What a client trusts over TLS: the CA file if one was given, else the system's."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
 
 def parse_headers(text: str) -> tuple[tuple[str, str], ...]:
