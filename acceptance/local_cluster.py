@@ -52,10 +52,14 @@ class RedisUnavailable(ClusterStartFailed):
 class RedisServer:
     """A ``redis-server`` child process on 127.0.0.1 with nothing saved to disk."""
 
-    def __init__(self, port: int = 0, *, startup_timeout: float = 10.0) -> None:
+    def __init__(
+        self, port: int = 0, *, startup_timeout: float = 10.0, command_prefix: Sequence[str] = ()
+    ) -> None:
         self.port = port
         """The port; 0 until :meth:`start` picks a free one."""
         self.startup_timeout = startup_timeout
+        self.command_prefix = tuple(command_prefix)
+        """Runs Redis through another command, such as ``taskset -c 0``."""
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
         self._log: list[str] = []
@@ -130,7 +134,7 @@ class RedisServer:
 
     def _start_once(self, executable: str) -> str | None:
         """Start and wait until ready; None, or why it did not start."""
-        argv = [executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv = [*self.command_prefix, executable, "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no"]
         try:
             process = subprocess.Popen(
@@ -199,16 +203,18 @@ def node_command(
     node_timeout: float | None = None,
     module: str = "server",
     options: Sequence[str] = (),
+    command_prefix: Sequence[str] = (),
 ) -> list[str]:
     """The command that runs one node on a free port: ``python -m server --broker URL``.
 
     ``module`` runs another server with the same options instead, such as a
-    deliberately broken node (``tests.servers.broken_cluster``).
+    deliberately broken node (``tests.servers.broken_cluster``);
+    ``command_prefix`` runs it through another command, such as ``taskset -c 0``.
     """
     argv = ["--broker", broker_url]
     if node_timeout is not None:
         argv += ["--node-timeout", f"{node_timeout:g}"]
-    return chat_server_command(*argv, *options, module=module)
+    return chat_server_command(*argv, *options, module=module, command_prefix=command_prefix)
 
 
 def start_nodes(
@@ -218,6 +224,7 @@ def start_nodes(
     node_timeout: float | None = None,
     module: str = "server",
     options: Sequence[str] = (),
+    command_prefix: Sequence[str] = (),
 ) -> list[ServerProcess]:
     """Start ``count`` nodes at once; return them once each has printed its URL.
 
@@ -226,7 +233,13 @@ def start_nodes(
     """
     if count < 1:
         raise ValueError(f"a cluster needs at least one node, not {count}")
-    command = node_command(broker_url, node_timeout=node_timeout, module=module, options=options)
+    command = node_command(
+        broker_url,
+        node_timeout=node_timeout,
+        module=module,
+        options=options,
+        command_prefix=command_prefix,
+    )
     nodes = [ServerProcess(command, cwd=str(PROJECT_ROOT)) for _ in range(count)]
     with ThreadPoolExecutor(max_workers=count) as pool:
         outcomes = list(pool.map(_try_start, nodes))
@@ -247,7 +260,11 @@ def _try_start(node: ServerProcess) -> str | None:
 
 
 class LocalCluster:
-    """A ``redis-server`` and ``nodes`` chat-server nodes sharing it."""
+    """A ``redis-server`` and ``nodes`` chat-server nodes sharing it.
+
+    ``command_prefix`` runs Redis and every node through another command, such
+    as ``taskset -c 0`` (the benchmark pins them all to one core).
+    """
 
     def __init__(
         self,
@@ -256,12 +273,14 @@ class LocalCluster:
         node_timeout: float | None = None,
         module: str = "server",
         options: Sequence[str] = (),
+        command_prefix: Sequence[str] = (),
     ) -> None:
         self.size = nodes
         self.node_timeout = node_timeout
         self.module = module
         self.options = tuple(options)
-        self.redis = RedisServer()
+        self.command_prefix = tuple(command_prefix)
+        self.redis = RedisServer(command_prefix=command_prefix)
         self.nodes: list[ServerProcess] = []
 
     def __enter__(self) -> LocalCluster:
@@ -286,6 +305,7 @@ class LocalCluster:
                 node_timeout=self.node_timeout,
                 module=self.module,
                 options=self.options,
+                command_prefix=self.command_prefix,
             )
         except BaseException:
             self.redis.stop()
@@ -315,6 +335,7 @@ class LocalCluster:
             node_timeout=self.node_timeout,
             module=self.module,
             options=[*self.options, "--port", port],
+            command_prefix=self.command_prefix,
         )
         node = ServerProcess(argv, cwd=str(PROJECT_ROOT))
         problem = _try_start(node)

@@ -6,6 +6,12 @@ JSON envelopes, groups); ``plain`` speaks to :mod:`bench.ceiling` (the text
 itself is echoed or broadcast). The replies a client receives are the same
 text in both, so both servers send the same bytes.
 
+``fanout`` also takes several URLs, the nodes of one cluster: the members
+alternate between them (the first member, who posts, on the first node), so
+half of every post's deliveries, with two nodes, go through the broker.
+``--server-pid`` may be given once per process (nodes and broker); the CPU
+time reported is theirs together.
+
 The generator runs in its own process (pinned to its own core by
 :mod:`bench.processes`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
 so it spends far less CPU per message than the server under test.
@@ -65,16 +71,17 @@ class Protocol:
 
 
 async def open_many(
-    url: str, count: int, on_message: Callable[[RawClient, bytes], None]
+    urls: Sequence[str], count: int, on_message: Callable[[RawClient, bytes], None]
 ) -> list[RawClient]:
-    """Open ``count`` connections, at most :data:`OPEN_CONCURRENCY` handshakes at once."""
+    """Open ``count`` connections, connection n to ``urls[n % len(urls)]``, at most
+    :data:`OPEN_CONCURRENCY` handshakes at once."""
     gate = asyncio.Semaphore(OPEN_CONCURRENCY)
 
-    async def one() -> RawClient:
+    async def one(url: str) -> RawClient:
         async with gate:
             return await asyncio.wait_for(RawClient.connect(url, on_message), 30)
 
-    return list(await asyncio.gather(*(one() for _ in range(count))))
+    return list(await asyncio.gather(*(one(urls[n % len(urls)]) for n in range(count))))
 
 
 async def close_all(clients: list[RawClient], within: float = 10.0) -> None:
@@ -98,7 +105,7 @@ async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
     def on_message(_client: RawClient, _payload: bytes) -> None:
         waiting.pop().set_result(None)
 
-    (client,) = await open_many(url, 1, on_message)
+    (client,) = await open_many([url], 1, on_message)
     loop = asyncio.get_running_loop()
     frame = protocol.echo(PAYLOAD)
     samples = []
@@ -120,7 +127,7 @@ async def echo_throughput(
     connections: int,
     in_flight: int,
     duration: float,
-    server_pid: int | None = None,
+    server_pids: Sequence[int] = (),
 ) -> EchoThroughput:
     """``connections`` clients keep ``in_flight`` echoes outstanding for ``duration`` s."""
     frame = protocol.echo(PAYLOAD)
@@ -135,31 +142,36 @@ async def echo_throughput(
         if sending:
             client.write(frame)
 
-    clients = await open_many(url, connections, on_message)
+    clients = await open_many([url], connections, on_message)
     for client in clients:
         for _ in range(in_flight):
             client.write(frame)
     await asyncio.sleep(min(1.0, duration / 5))  # warm-up, not counted
     counting = True
-    started, cpu_before = time.perf_counter(), server_cpu(server_pid)
+    started, cpu_before = time.perf_counter(), server_cpu(server_pids)
     await asyncio.sleep(duration)
     counting = False
-    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pid) - cpu_before
+    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pids) - cpu_before
     sending = False
     await close_all(clients)
     return EchoThroughput(
         replies=counted,
         seconds=elapsed,
         per_second=counted / elapsed,
-        server_cpu_us=cpu / counted * 1e6 if server_pid else None,
+        server_cpu_us=cpu / counted * 1e6 if server_pids else None,
     )
 
 
 async def fanout(
-    url: str, protocol: Protocol, members: int, posts: int, server_pid: int | None = None
+    urls: Sequence[str],
+    protocol: Protocol,
+    members: int,
+    posts: int,
+    server_pids: Sequence[int] = (),
 ) -> Fanout:
-    """``members`` clients in one group; one posts ``posts`` times, each after the
-    previous post reached everyone; times post-to-last-delivery."""
+    """``members`` clients in one group, alternating between ``urls``; the first
+    posts ``posts`` times, each after the previous post reached everyone; times
+    post-to-last-delivery."""
     delivered = 0
     target = 0
     everyone: asyncio.Future[None] | None = None
@@ -175,12 +187,12 @@ async def fanout(
             everyone.set_result(None)
 
     loop = asyncio.get_running_loop()
-    clients = await open_many(protocol.fanout_url(url), members, on_message)
+    clients = await open_many([protocol.fanout_url(url) for url in urls], members, on_message)
     if protocol.kind == "chat":
         await join_group(clients, replies)
     sender = clients[0]
     samples = []
-    started, cpu_before = time.perf_counter(), server_cpu(server_pid)
+    started, cpu_before = time.perf_counter(), server_cpu(server_pids)
     for number in range(posts):
         everyone = loop.create_future()
         target = members * (number + 1)
@@ -188,22 +200,22 @@ async def fanout(
         sender.write(protocol.post(f"post {number}"))
         await asyncio.wait_for(everyone, 30)
         samples.append(time.perf_counter() - posted)
-    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pid) - cpu_before
+    elapsed, cpu = time.perf_counter() - started, server_cpu(server_pids) - cpu_before
     await close_all(clients)
     p50, p99 = p50_p99(samples)
     return Fanout(
         members=members,
         posts=posts,
         deliveries_per_second=members * posts / elapsed,
-        server_cpu_us=cpu / (members * posts) * 1e6 if server_pid else None,
+        server_cpu_us=cpu / (members * posts) * 1e6 if server_pids else None,
         p50_ms=p50 * 1e3,
         p99_ms=p99 * 1e3,
     )
 
 
-def server_cpu(pid: int | None) -> float:
-    """The server's CPU seconds so far, or 0 when its process id is not known."""
-    return cpu_seconds(pid) if pid else 0.0
+def server_cpu(pids: Sequence[int]) -> float:
+    """The CPU seconds the server's processes have used so far (0 when none is known)."""
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 async def join_group(
@@ -228,7 +240,7 @@ async def connections(url: str, count: int) -> ConnectionsOpened:
     """Open ``count`` idle connections, report the time, then hold them open until
     a line arrives on stdin (so the caller can measure the server), then close."""
     started = time.perf_counter()
-    clients = await open_many(url, count, lambda _client, _payload: None)
+    clients = await open_many([url], count, lambda _client, _payload: None)
     opened = time.perf_counter() - started
     result = ConnectionsOpened(connections=count, opened_s=opened)
     print(result_line(result), flush=True)
@@ -241,7 +253,7 @@ async def connections(url: str, count: int) -> ConnectionsOpened:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
     parser.add_argument("scenario", choices=["latency", "throughput", "fanout", "connections"])
-    parser.add_argument("url")
+    parser.add_argument("urls", nargs="+", metavar="URL", help="several only for fanout")
     parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
     parser.add_argument("--count", type=int, default=5000, help="round trips or connections")
     parser.add_argument("--connections", type=int, default=100)
@@ -249,8 +261,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=200)
-    parser.add_argument("--server-pid", type=int, help="to measure the server's CPU time")
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="to measure the server's CPU time (repeatable: nodes and broker)",
+    )
     args = parser.parse_args(argv)
+    if len(args.urls) > 1 and (args.scenario != "fanout" or args.protocol != "chat"):
+        parser.error("several URLs are the nodes of a chat cluster: fanout --protocol chat only")
     _, new_loop = loop_factory("auto")
     with asyncio.Runner(loop_factory=new_loop) as runner:
         result = runner.run(run_scenario(args))
@@ -260,16 +280,17 @@ def main(argv: list[str] | None = None) -> None:
 async def run_scenario(args: argparse.Namespace) -> Result:
     """The scenario the command line names, stopped after :data:`SCENARIO_TIMEOUT`."""
     protocol = Protocol(args.protocol)
+    (url, *_), pids = args.urls, args.server_pid
     async with asyncio.timeout(SCENARIO_TIMEOUT):
         if args.scenario == "latency":
-            return await echo_latency(args.url, protocol, args.count)
+            return await echo_latency(url, protocol, args.count)
         if args.scenario == "throughput":
             return await echo_throughput(
-                args.url, protocol, args.connections, args.in_flight, args.duration, args.server_pid
+                url, protocol, args.connections, args.in_flight, args.duration, pids
             )
         if args.scenario == "fanout":
-            return await fanout(args.url, protocol, args.members, args.posts, args.server_pid)
-        return await connections(args.url, args.count)
+            return await fanout(args.urls, protocol, args.members, args.posts, pids)
+        return await connections(url, args.count)
 
 
 if __name__ == "__main__":

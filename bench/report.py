@@ -13,6 +13,7 @@ from statistics import median
 import psutil
 from websockets.version import version as websockets_version
 
+from bench.measure_cluster import ClusterFanout
 from bench.measure_harness import HeldWaitCosts, RoundTripCosts
 from bench.measure_server import Figure, GrowthRow
 from bench.measure_suite import SuiteTimes
@@ -213,3 +214,18 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def cluster_table(fanout: ClusterFanout) -> str:
+    """One node against the cluster, figure by figure; no targets."""
+    cluster = f"{fanout.nodes} nodes + Redis"
+    rows = []
+    for figure in fanout.figures:
+        if fanout.missing:
+            measured, ratio = fanout.missing, "-"
+        else:
+            measured, ratio = number(median(figure.cluster)), f"{figure.ratio():.2f}×"
+        rows.append(
+            [f"{figure.name} ({figure.unit})", number(median(figure.one_node)), measured, ratio]
+        )
+    return table(["cluster figure", "one node", cluster, f"{cluster} ÷ one node"], rows)

@@ -12,8 +12,9 @@ free loopback port and stopped by the benchmark, also on failure; every load is
 bounded in count and time.
 
 The parts: :mod:`bench.plan` (how much), :mod:`bench.measure_server`,
-:mod:`bench.measure_harness` and :mod:`bench.measure_suite` (the figures),
-:mod:`bench.report` (the tables); this module only runs them in order.
+:mod:`bench.measure_harness`, :mod:`bench.measure_cluster` and
+:mod:`bench.measure_suite` (the figures), :mod:`bench.report` (the tables);
+this module only runs them in order.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import hostile, report
+from bench.measure_cluster import measure_cluster
 from bench.measure_harness import (
     harness_loops,
     measure_crowds,
@@ -40,7 +42,7 @@ from bench.plan import QUICK, Plan
 from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
 
-PARTS = ("server", "hostile", "harness", "suite")
+PARTS = ("server", "hostile", "harness", "suite", "cluster")
 
 
 def log(line: str) -> None:
@@ -116,6 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             hostile_plan = replace(hostile_plan, rounds=args.rounds)
         lines, raw["hostile"] = hostile.report(hostile_plan, log)
         out += lines
+    if "cluster" in parts:
+        cluster = measure_cluster(plan, log)
+        raw["cluster"] = asdict(cluster)
+        out += [
+            f"Cluster: fan-out to {cluster.members:,} members, {cluster.posts:,} posts, median of "
+            f"{plan.rounds} round(s): one node, and {cluster.nodes} nodes of one Redis with the "
+            "members alternating between them, the poster on the first (every server process "
+            "pinned to one core; figures, not targets)",
+            report.cluster_table(cluster),
+            "",
+        ]
     if "suite" in parts:
         suite = measure_suite(plan, log)
         raw["suite"] = asdict(suite)
