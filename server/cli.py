@@ -20,10 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import signal
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -34,6 +36,8 @@ from server.chat import Chat
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
+
+N = TypeVar("N", int, float)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -344,62 +348,12 @@ def _reload_tokens(tokens: TokenFile, log: logging.Logger) -> None:
     log.info("tokens reloaded: %d from %s", count, tokens.path)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {text}")
-    return value
-
-
 def _broker_url(text: str) -> str:
     if urlsplit(text).scheme not in BROKER_SCHEMES:
         raise argparse.ArgumentTypeError(
             f"must be a Redis URL like redis://127.0.0.1:6379/0, not {text}"
         )
     return text
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _seconds_or_off(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
-    return value or None
-
-
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, not {text}")
-    return value
 
 
 def _origin(text: str) -> str:
@@ -410,11 +364,32 @@ def _origin(text: str) -> str:
     return text
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
+def _checked_number(
+    convert: Callable[[str], N], accept: Callable[[N], bool], wanted: str
+) -> Callable[[str], N]:
+    """An argparse ``type``: ``convert`` the text, then refuse it in one line
+    ("must be WANTED, not TEXT") unless ``accept`` says yes (NaN and infinity never do)."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}") from None
+        if value != value or abs(value) == math.inf or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
+        return value
+
+    return parse
+
+
+_port = _checked_number(int, lambda value: 0 <= value <= 65535, "from 0 to 65535")
+_positive_int = _checked_number(int, lambda value: value > 0, "a positive number")
+_non_negative_int = _checked_number(int, lambda value: value >= 0, "a number, 0 or more")
+_positive_number = _checked_number(float, lambda value: value > 0, "a positive number")
+_positive_seconds = _checked_number(float, lambda value: value > 0, "a positive number of seconds")
+_seconds = _checked_number(float, lambda value: value >= 0, "a number of seconds, 0 or more")
+
+
+def _seconds_or_off(text: str) -> float | None:
+    """Seconds, where 0 means "off" (None)."""
+    return _seconds(text) or None
