@@ -200,7 +200,7 @@ async def slow_reader(
 ) -> Result:
     """A group with a poster, ``readers`` readers and one member who never reads."""
     counter = Counter()
-    clients = await open_many(protocol.fanout_url(url), readers + 2, counter.on_message)
+    clients = await open_many([protocol.fanout_url(url)], readers + 2, counter.on_message)
     if protocol.kind == "chat":
         await join_group(clients, counter.replies)
     poster, *listeners, idle = clients
