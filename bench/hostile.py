@@ -20,7 +20,6 @@ Both are printed beside the figures measured for the issue that asked for them
 
 from __future__ import annotations
 
-import json
 import select
 import subprocess
 import sys
@@ -29,10 +28,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bench.hostile_load import Result
-from bench.processes import LOAD_CPU, ROOT, RUN_TIMEOUT, ServerKind, cpu_seconds, pinned
+from bench.hostile_load import FLOODING
+from bench.processes import (
+    LOAD_CPU,
+    ROOT,
+    RUN_TIMEOUT,
+    ServerKind,
+    cpu_seconds,
+    pinned,
+    run_on_load_core,
+)
 from bench.processes import server as start_server
 from bench.report import number, table
+from bench.results import Flood, ObservedEchoes, SlowReader, read_result
 from wsharness import ServerProcess
 
 FLOOD_P99_TARGET_MS = 10.0
@@ -64,29 +72,40 @@ QUICK = Plan(rounds=1, flood_within=5.0)
 Log = Callable[[str], None]
 
 
-def run_json(argv: list[str]) -> Result:
-    """Run a load process on the load core; return the JSON object it printed last."""
-    completed = subprocess.run(
-        pinned(LOAD_CPU, [sys.executable, *argv]),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stderr[-3000:]}")
-    result: Result = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+@dataclass(frozen=True)
+class FloodRound:
+    """One round of the flood against one server."""
+
+    alone: ObservedEchoes
+    flooded: ObservedEchoes
+    """The observer's echoes while the flooder ran."""
+    flooder: Flood
+    server_busy: float
+    """The share of its core the server used while the observer ran under the flood."""
+
+    @property
+    def every_reply(self) -> bool:
+        """Whether the flooder received every reply it was owed."""
+        return self.flooder.replies >= self.flooder.owed
 
 
-def protocol_of(kind: str) -> str:
+@dataclass(frozen=True)
+class Hostile:
+    """Every round of both measurements, by server."""
+
+    flood: dict[ServerKind, list[FloodRound]]
+    slow_reader: dict[ServerKind, list[SlowReader]]
+
+
+def protocol_of(kind: ServerKind) -> str:
     return "chat" if kind == "ours" else "plain"
 
 
-def observe(process: ServerProcess, kind: str, plan: Plan) -> Result:
+def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEchoes:
+    """Sequential echoes timed by a load process, stopped after ``plan.flood_within``."""
     assert process.url is not None
-    return run_json(
+    return run_on_load_core(
+        ObservedEchoes,
         [
             "-m",
             "bench.hostile_load",
@@ -98,39 +117,42 @@ def observe(process: ServerProcess, kind: str, plan: Plan) -> Result:
             str(plan.flood_echoes),
             "--within",
             str(plan.flood_within),
-        ]
+        ],
     )
 
 
 @contextmanager
-def flooding(process: ServerProcess, kind: str) -> Iterator[Result]:
-    """A flooder running against ``process`` for the ``with`` block; the result it
-    yields is filled in with what the flooder sent and received once it has stopped."""
+def flooding(process: ServerProcess, kind: ServerKind) -> Iterator[subprocess.Popen[str]]:
+    """A flooder running against ``process``, already receiving replies, for the
+    ``with`` block; killed at the end unless :func:`stop_flood` stopped it."""
     assert process.url is not None
     argv = [sys.executable, "-m", "bench.hostile_load", "flood", process.url]
     argv += ["--protocol", protocol_of(kind)]
-    result: Result = {}
     with subprocess.Popen(
         pinned(LOAD_CPU, argv), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as flooder:
-        assert flooder.stdin is not None and flooder.stdout is not None
+        assert flooder.stdout is not None
         try:
             ready, _, _ = select.select([flooder.stdout], [], [], STARTED_TIMEOUT)
-            if not ready or not flooder.stdout.readline():
+            if not ready or flooder.stdout.readline().strip() != FLOODING:
                 raise RuntimeError(f"the flooder got no reply within {STARTED_TIMEOUT:g} s")
-            yield result
-            flooder.stdin.write("stop\n")
-            flooder.stdin.flush()
-            output, _ = flooder.communicate(timeout=RUN_TIMEOUT)
-            result.update(json.loads(output.strip().splitlines()[-1]))
+            yield flooder
         finally:
             if flooder.poll() is None:
                 flooder.kill()
 
 
-def measure_flood(plan: Plan, log: Log) -> dict[str, list[Result]]:
+def stop_flood(flooder: subprocess.Popen[str]) -> Flood:
+    """Tell the flooder to stop; what it sent and received once it has collected its replies."""
+    output, _ = flooder.communicate("stop\n", timeout=RUN_TIMEOUT)
+    if flooder.returncode != 0:
+        raise RuntimeError(f"the flooder failed with exit status {flooder.returncode}")
+    return read_result(Flood, output.strip().splitlines()[-1])
+
+
+def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
     """Observer alone and under a flood, ours and the ceiling, alternating, per round."""
-    runs: dict[str, list[Result]] = {"ceiling": [], "ours": []}
+    runs: dict[ServerKind, list[FloodRound]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
         order: list[ServerKind] = (
             ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
@@ -146,25 +168,28 @@ def measure_flood(plan: Plan, log: Log) -> dict[str, list[Result]]:
                     busy = (cpu_seconds(process.pid) - busy_before) / (
                         time.perf_counter() - started
                     )
-            runs[kind].append(
-                {"alone": alone, "flooded": flooded, "flooder": flooder, "server_busy": busy}
-            )
+                    flood = stop_flood(flooder)
+            runs[kind].append(FloodRound(alone, flooded, flood, busy))
             log(
-                f"  p99 alone {alone['p99_ms']:.2f} ms, under the flood "
-                f"{flooded['p99_ms']:.2f} ms ({flooded['round_trips']} echoes)"
+                f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
+                f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
             )
     return runs
 
 
-def measure_slow_reader(plan: Plan, log: Log) -> dict[str, list[Result]]:
+def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReader]]:
     """Posts to a group with a member who never reads, ours and the ceiling, per round."""
-    runs: dict[str, list[Result]] = {"ceiling": [], "ours": []}
+    runs: dict[ServerKind, list[SlowReader]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in ("ceiling", "ours") if round_number % 2 == 0 else ("ours", "ceiling"):
+        order: list[ServerKind] = (
+            ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
+        )
+        for kind in order:
             log(f"slow reader round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.url is not None
-                result = run_json(
+                result = run_on_load_core(
+                    SlowReader,
                     [
                         "-m",
                         "bench.hostile_load",
@@ -178,32 +203,28 @@ def measure_slow_reader(plan: Plan, log: Log) -> dict[str, list[Result]]:
                         str(plan.slow_posts),
                         "--size",
                         str(plan.post_size),
-                    ]
+                    ],
                 )
             runs[kind].append(result)
-            log(f"  memory +{result['growth_mib']:.1f} MiB, cut off: {result['idle_cut_off']}")
+            log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
     return runs
 
 
-def _worst(runs: list[Result], key: Callable[[Result], float]) -> float:
-    return max(key(run) for run in runs)
-
-
-def flood_table(runs: dict[str, list[Result]], plan: Plan) -> str:
+def flood_table(runs: dict[ServerKind, list[FloodRound]], plan: Plan) -> str:
     """Worst round of each server: the target must hold in every round."""
     rows = []
     for kind in ("ours", "ceiling"):
         kind_runs = runs[kind]
-        timed = min(run["flooded"]["round_trips"] for run in kind_runs)
-        p99 = _worst(kind_runs, lambda run: run["flooded"]["p99_ms"])
-        owed = all(run["flooder"]["replies"] >= run["flooder"]["owed"] for run in kind_runs)
+        timed = min(run.flooded.round_trips for run in kind_runs)
+        p99 = max(run.flooded.p99_ms for run in kind_runs)
+        owed = all(run.every_reply for run in kind_runs)
         verdict = ""
         if kind == "ours":
             met = p99 <= FLOOD_P99_TARGET_MS and owed
             verdict = f"p99 ≤ {FLOOD_P99_TARGET_MS:g} ms, every reply: " + ("✔" if met else "✘")
-        alone_p50 = _worst(kind_runs, lambda run: run["alone"]["p50_ms"])
-        alone_p99 = _worst(kind_runs, lambda run: run["alone"]["p99_ms"])
-        flooded_p50 = _worst(kind_runs, lambda run: run["flooded"]["p50_ms"])
+        alone_p50 = max(run.alone.p50_ms for run in kind_runs)
+        alone_p99 = max(run.alone.p99_ms for run in kind_runs)
+        flooded_p50 = max(run.flooded.p50_ms for run in kind_runs)
         cut_short = "" if timed >= plan.flood_echoes else f" in {plan.flood_within:g} s"
         rows.append(
             [
@@ -211,9 +232,9 @@ def flood_table(runs: dict[str, list[Result]], plan: Plan) -> str:
                 f"{number(alone_p50)} / {number(alone_p99)}",
                 f"{number(flooded_p50)} / {number(p99)}",
                 f"{timed:,}{cut_short}",
-                number(min(run["flooder"]["requests_per_second"] for run in kind_runs)),
+                number(min(run.flooder.requests_per_second for run in kind_runs)),
                 "yes" if owed else "NO",
-                f"{max(run['server_busy'] for run in kind_runs):.0%}",
+                f"{max(run.server_busy for run in kind_runs):.0%}",
                 verdict,
             ]
         )
@@ -230,14 +251,14 @@ def flood_table(runs: dict[str, list[Result]], plan: Plan) -> str:
     return table(headers, rows)
 
 
-def slow_reader_table(runs: dict[str, list[Result]], plan: Plan) -> str:
+def slow_reader_table(runs: dict[ServerKind, list[SlowReader]], plan: Plan) -> str:
     """Worst round of each server."""
     rows = []
     for kind in ("ours", "ceiling"):
         kind_runs = runs[kind]
-        growth = _worst(kind_runs, lambda run: run["growth_mib"])
-        cut_off = all(run["idle_cut_off"] for run in kind_runs)
-        others = all(run["everyone_else_got_everything"] for run in kind_runs)
+        growth = max(run.growth_mib for run in kind_runs)
+        cut_off = all(run.idle_cut_off for run in kind_runs)
+        others = all(run.others_got_everything for run in kind_runs)
         verdict = ""
         if kind == "ours":
             met = growth <= GROWTH_TARGET_MIB and cut_off and others
@@ -250,7 +271,7 @@ def slow_reader_table(runs: dict[str, list[Result]], plan: Plan) -> str:
                 f"+{growth:.1f}",
                 "yes" if cut_off else "no",
                 "yes" if others else "NO",
-                number(min(run["posts_per_second"] for run in kind_runs)),
+                number(min(run.posts_per_second for run in kind_runs)),
                 verdict,
             ]
         )
@@ -265,8 +286,8 @@ def slow_reader_table(runs: dict[str, list[Result]], plan: Plan) -> str:
     return table(headers, rows)
 
 
-def report(plan: Plan, log: Log) -> tuple[list[str], Result]:
-    """Both measurements: the lines to print and the raw figures."""
+def report(plan: Plan, log: Log) -> tuple[list[str], Hostile]:
+    """Both measurements: the lines to print and every round's figures."""
     flood = measure_flood(plan, log)
     slow = measure_slow_reader(plan, log)
     lines = [
@@ -281,4 +302,4 @@ def report(plan: Plan, log: Log) -> tuple[list[str], Result]:
         f"For reference, measured for the issue with 100,000 posts: {REFERENCE['slow']}",
         "",
     ]
-    return lines, {"flood": flood, "slow_reader": slow}
+    return lines, Hostile(flood, slow)

@@ -2,21 +2,27 @@
 
 ``python -m bench.hostile_load flood URL --protocol chat|plain`` opens one
 connection that pipelines ECHO_TIMES_3 requests (``/times3`` on the ceiling) as
-fast as the server takes them and reads every reply. It prints
-``{"flooding": true}`` once replies flow, floods until a line arrives on stdin,
-then stops sending, waits (bounded) for every reply it is owed and prints what
-it sent and received. It runs at a lower priority (nice 10), so that an
-observer measured on the same core is never kept waiting by the generator
+fast as the server takes them and reads every reply. It prints :data:`FLOODING`
+once replies flow, floods until a line arrives on stdin, then stops sending,
+waits (bounded) for every reply it is owed and prints what it sent and received
+(a :class:`bench.results.Flood`). It runs at a lower priority (nice 10), so that
+an observer measured on the same core is never kept waiting by the generator
 itself, only by the server.
+
+``python -m bench.hostile_load observe URL --protocol chat|plain --count N
+--within SECONDS`` times ``N`` sequential echoes, or as many as fit in the time
+(a :class:`bench.results.ObservedEchoes`).
 
 ``python -m bench.hostile_load slow-reader URL --protocol chat|plain --posts N
 --size BYTES --readers K --server-pid PID`` puts a poster, ``K`` readers and one
 member who completes the handshake and then never reads into one group; the
 poster posts ``N`` messages of ``BYTES`` bytes as fast as the server takes them.
 It reports the server's peak memory growth meanwhile, whether every reader and
-the poster received every post, and whether the idle member was cut off.
+the poster received every post, and whether the idle member was cut off (a
+:class:`bench.results.SlowReader`).
 
-Each prints JSON lines; every wait is bounded.
+Each prints its result as one JSON line (:func:`bench.results.result_line`);
+every wait is bounded.
 """
 
 from __future__ import annotations
@@ -30,14 +36,17 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from bench.ceiling import TIMES3_PATH
 from bench.loadgen import PAYLOAD, Protocol, join_group, open_many
 from bench.rawws import RawClient, text_frame
+from bench.results import Flood, ObservedEchoes, Result, SlowReader, result_line
 from wsharness.runtime.loops import loop_factory
 
-Result = dict[str, Any]
+FLOODING = "flooding"
+"""The line the flooder prints once replies flow, before its result."""
+SCENARIO_TIMEOUT = 300.0
+"""No scenario runs longer than this, in seconds."""
 BATCH = 64
 """Requests written at once by the flooder and the poster."""
 OWED_TIMEOUT = 60.0
@@ -87,7 +96,7 @@ class ByteCounter(RawClient):
         return self.enough
 
 
-async def flood(url: str, protocol: Protocol) -> Result:
+async def flood(url: str, protocol: Protocol) -> Flood:
     """Pipeline ECHO_TIMES_3 until told to stop on stdin; then collect every reply owed."""
     os.nice(10)
     target = url + TIMES3_PATH if protocol.kind == "plain" else url
@@ -104,7 +113,7 @@ async def flood(url: str, protocol: Protocol) -> Result:
         client.write(chunk)
         sent += BATCH
         if not announced and client.bytes_received:
-            print(json.dumps({"flooding": True}), flush=True)
+            print(FLOODING, flush=True)
             announced = True
         await asyncio.sleep(0)  # let the replies in
     flooded = time.perf_counter() - started
@@ -113,16 +122,16 @@ async def flood(url: str, protocol: Protocol) -> Result:
         await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
     client.close()
     await asyncio.wait([client.closed], timeout=10)
-    return {
-        "requests": sent,
-        "replies": client.replies,
-        "owed": owed,
-        "seconds": flooded,
-        "requests_per_second": sent / flooded,
-    }
+    return Flood(
+        requests=sent,
+        replies=client.replies,
+        owed=owed,
+        seconds=flooded,
+        requests_per_second=sent / flooded,
+    )
 
 
-async def observe(url: str, protocol: Protocol, count: int, within: float) -> Result:
+async def observe(url: str, protocol: Protocol, count: int, within: float) -> ObservedEchoes:
     """``count`` sequential echoes, or as many as fit in ``within`` seconds."""
     waiting: list[asyncio.Future[None]] = []
 
@@ -143,12 +152,12 @@ async def observe(url: str, protocol: Protocol, count: int, within: float) -> Re
         samples.append(time.perf_counter() - started)
     client.close()
     await asyncio.wait([client.closed], timeout=10)
-    return {
-        "round_trips": len(samples),
-        "seconds": sum(samples),
-        "p50_ms": statistics.median(samples) * 1e3,
-        "p99_ms": statistics.quantiles(samples, n=100, method="inclusive")[98] * 1e3,
-    }
+    return ObservedEchoes(
+        round_trips=len(samples),
+        seconds=sum(samples),
+        p50_ms=statistics.median(samples) * 1e3,
+        p99_ms=statistics.quantiles(samples, n=100, method="inclusive")[98] * 1e3,
+    )
 
 
 class Counter:
@@ -176,6 +185,7 @@ class Counter:
         return done
 
 
+# psutil has no peak resident size (VmHWM) and cannot reset it (clear_refs): /proc by hand.
 def memory_kib(pid: int, field: str) -> int:
     """``VmRSS`` or ``VmHWM`` (peak) of a process in KiB, from /proc."""
     with open(f"/proc/{pid}/status") as status:
@@ -197,7 +207,7 @@ def reset_peak(pid: int) -> bool:
 
 async def slow_reader(
     url: str, protocol: Protocol, posts: int, size: int, readers: int, server_pid: int
-) -> Result:
+) -> SlowReader:
     """A group with a poster, ``readers`` readers and one member who never reads."""
     counter = Counter()
     clients = await open_many([protocol.fanout_url(url)], readers + 2, counter.on_message)
@@ -233,28 +243,24 @@ async def slow_reader(
         return_when=asyncio.FIRST_COMPLETED,
     )
     cut_off = idle.closed.done()
-    short = {
-        "poster" if client is poster else "reader": count - client.received
-        for client, count in owed.items()
-        if client.received < count
-    }
+    missing = {client: max(0, count - client.received) for client, count in owed.items()}
     for client in clients:
         client.close()
     await asyncio.wait([client.closed for client in clients], timeout=10)
-    return {
-        "posts": posts,
-        "size": size,
-        "seconds": elapsed,
-        "posts_per_second": posts / elapsed,
-        "growth_mib": (peak - rss_before) / 1024,
-        "peak_exact": peak_reset,
-        "after_mib": (rss_after - rss_before) / 1024,
-        "everyone_else_got_everything": not short,
-        "missing": short,
-        "idle_cut_off": cut_off,
-        "idle_close_code": idle.close_code,
-        "idle_received": idle.received - (idle_owed - posts),
-    }
+    return SlowReader(
+        posts=posts,
+        size=size,
+        seconds=elapsed,
+        posts_per_second=posts / elapsed,
+        growth_mib=(peak - rss_before) / 1024,
+        peak_exact=peak_reset,
+        after_mib=(rss_after - rss_before) / 1024,
+        poster_missing=missing[poster],
+        readers_missing=sum(missing[reader] for reader in listeners),
+        idle_cut_off=cut_off,
+        idle_close_code=idle.close_code,
+        idle_received=idle.received - (idle_owed - posts),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -269,22 +275,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--server-pid", type=int, help="to measure the server's memory")
     args = parser.parse_args(argv)
-    protocol = Protocol(args.protocol)
-    scenario: Any
-    if args.scenario == "flood":
-        scenario = flood(args.url, protocol)
-    elif args.scenario == "observe":
-        scenario = observe(args.url, protocol, args.count, args.within)
-    else:
-        if args.server_pid is None:
-            parser.error("slow-reader needs --server-pid")
-        scenario = slow_reader(
-            args.url, protocol, args.posts, args.size, args.readers, args.server_pid
-        )
+    if args.scenario == "slow-reader" and args.server_pid is None:
+        parser.error("slow-reader needs --server-pid")
     _, new_loop = loop_factory("auto")
     with asyncio.Runner(loop_factory=new_loop) as runner:
-        result = runner.run(asyncio.wait_for(scenario, 300))
-    print(json.dumps(result), flush=True)
+        result = runner.run(run_scenario(args))
+    print(result_line(result), flush=True)
+
+
+async def run_scenario(args: argparse.Namespace) -> Result:
+    """The scenario the command line names, stopped after :data:`SCENARIO_TIMEOUT`."""
+    protocol = Protocol(args.protocol)
+    async with asyncio.timeout(SCENARIO_TIMEOUT):
+        if args.scenario == "flood":
+            return await flood(args.url, protocol)
+        if args.scenario == "observe":
+            return await observe(args.url, protocol, args.count, args.within)
+        return await slow_reader(
+            args.url, protocol, args.posts, args.size, args.readers, args.server_pid
+        )
 
 
 if __name__ == "__main__":

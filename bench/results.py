@@ -1,9 +1,9 @@
 """What each benchmark process reports, as typed values.
 
-The load generator and the harness runs are separate processes (each pinned to
-its own core); each prints one of these as one JSON line, and the driver reads
-it back into the same type with :func:`read_result`, so both sides agree on
-every field's name and type.
+The load generator, the hostile clients and the harness runs are separate
+processes (each pinned to its own core); each prints one of these as one JSON
+line, and the driver reads it back into the same type with :func:`read_result`,
+so both sides agree on every field's name and type.
 """
 
 from __future__ import annotations
@@ -87,9 +87,79 @@ class Crowd:
     threads: int
 
 
-Result = EchoLatency | EchoThroughput | Fanout | ConnectionsOpened | RoundTrips | HeldWaits | Crowd
+@dataclass(frozen=True)
+class Flood:
+    """What one client pipelining ECHO_TIMES_3 sent, and the replies it got back."""
+
+    requests: int
+    replies: int
+    owed: int
+    """Three replies per request: ``replies`` falls short of it if the server lost some."""
+    seconds: float
+    requests_per_second: float
+
+
+@dataclass(frozen=True)
+class ObservedEchoes:
+    """Sequential echoes timed by one client, stopped early if they took too long."""
+
+    round_trips: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class SlowReader:
+    """Posts to a group with a member who never reads: the server's memory meanwhile,
+    and whether the idle member was cut off and everyone else served."""
+
+    posts: int
+    size: int
+    seconds: float
+    posts_per_second: float
+    growth_mib: float
+    """The server's peak resident size during the posts, less its size before."""
+    peak_exact: bool
+    """Whether the peak could be reset before the posts (else it may be an older peak)."""
+    after_mib: float
+    poster_missing: int
+    readers_missing: int
+    """Posts the readers together did not receive within the time allowed."""
+    idle_cut_off: bool
+    idle_close_code: int | None
+    idle_received: int
+
+    @property
+    def others_got_everything(self) -> bool:
+        """Whether the poster and every reader received every post."""
+        return self.poster_missing == 0 and self.readers_missing == 0
+
+
+Result = (
+    EchoLatency
+    | EchoThroughput
+    | Fanout
+    | ConnectionsOpened
+    | RoundTrips
+    | HeldWaits
+    | Crowd
+    | Flood
+    | ObservedEchoes
+    | SlowReader
+)
 R = TypeVar(
-    "R", EchoLatency, EchoThroughput, Fanout, ConnectionsOpened, RoundTrips, HeldWaits, Crowd
+    "R",
+    EchoLatency,
+    EchoThroughput,
+    Fanout,
+    ConnectionsOpened,
+    RoundTrips,
+    HeldWaits,
+    Crowd,
+    Flood,
+    ObservedEchoes,
+    SlowReader,
 )
 
 

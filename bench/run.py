@@ -116,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         hostile_plan = hostile.QUICK if args.quick else hostile.Plan()
         if args.rounds:
             hostile_plan = replace(hostile_plan, rounds=args.rounds)
-        lines, raw["hostile"] = hostile.report(hostile_plan, log)
+        lines, figures = hostile.report(hostile_plan, log)
+        raw["hostile"] = asdict(figures)
         out += lines
     if "cluster" in parts:
         cluster = measure_cluster(plan, log)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from acceptance.servers import start_chat_server
+from bench.results import Flood, read_result
 from tests.security_support import (
     OP_CLOSE,
     OP_PING,
@@ -83,9 +84,9 @@ def test_a_flood_from_one_client_does_not_hold_up_the_others(
             times.append(time.perf_counter() - started)
     assert process.stdin is not None
     output, _ = process.communicate("stop\n", timeout=90)
-    flood = json.loads(output.strip().splitlines()[-1])
+    flood = read_result(Flood, output.strip().splitlines()[-1])
     assert statistics.median(times) < 0.02, f"median echo under a flood: {times}"
-    assert flood["replies"] == flood["owed"] > 0, flood
+    assert flood.replies == flood.owed > 0, flood
 
 
 # -- Request rate -----------------------------------------------------------------------

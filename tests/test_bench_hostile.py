@@ -1,0 +1,61 @@
+"""The hostile-client benchmark's load processes report typed results the driver reads back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.processes import run_on_load_core, server
+from bench.results import ObservedEchoes, SlowReader, read_result, result_line
+from wsharness import ServerProcess
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ServerProcess]:
+    with server("ours", "auto") as process:
+        assert process.url is not None
+        yield process
+
+
+def test_the_slow_reader_run_reports_who_got_what(chat_server: ServerProcess) -> None:
+    """A few small posts: the poster and both readers get all of them, and the idle
+    member, once it reads again, gets them too (too few to be cut off)."""
+    assert chat_server.url is not None
+    argv = ["-m", "bench.hostile_load", "slow-reader", chat_server.url]
+    argv += ["--server-pid", str(chat_server.pid), "--posts", "300", "--size", "100"]
+    result = run_on_load_core(SlowReader, argv)
+    assert result.posts == 300
+    assert (result.poster_missing, result.readers_missing) == (0, 0)
+    assert result.others_got_everything
+    assert not result.idle_cut_off
+    assert result.idle_received == 300
+
+
+def test_the_observer_stops_at_its_count(chat_server: ServerProcess) -> None:
+    """The observer times exactly the echoes it was asked for when they come back in time."""
+    assert chat_server.url is not None
+    argv = ["-m", "bench.hostile_load", "observe", chat_server.url, "--count", "50"]
+    result = run_on_load_core(ObservedEchoes, argv)
+    assert result.round_trips == 50
+    assert 0 < result.p50_ms <= result.p99_ms
+
+
+def test_a_slow_reader_short_of_posts_did_not_serve_everyone() -> None:
+    """Posts a reader missed count against the server, and survive the trip between processes."""
+    result = SlowReader(
+        posts=10,
+        size=1024,
+        seconds=0.5,
+        posts_per_second=20.0,
+        growth_mib=1.5,
+        peak_exact=True,
+        after_mib=0.5,
+        poster_missing=0,
+        readers_missing=3,
+        idle_cut_off=True,
+        idle_close_code=1013,
+        idle_received=2,
+    )
+    assert not result.others_got_everything
+    assert read_result(SlowReader, result_line(result)) == result
