@@ -116,9 +116,8 @@ def _aborted_on_interrupt(context: Context) -> bool:
 
 
 def _diagnostics(context: Context) -> str:
-    cast = getattr(context, "cast", None)
     parts = ["What each person sent (→) and received (←), in ms since the scenario began:"]
-    parts.append((cast.transcripts() if cast is not None else "") or "  (nobody was connected)")
+    parts.append(context.cast.transcripts() or "  (nobody was connected)")
     logs = context.server.log_lines(context.log_marks)
     if logs:
         parts.append("Server log during this scenario:")
