@@ -36,7 +36,7 @@ def _scenario_locations(report_dir: Path) -> list[str]:
         "-m",
         "behave",
         "--dry-run",
-        "--tags=not @cluster and not @load",
+        "--tags=not @cluster and not @secured and not @load",
         "-f",
         "json",
         "-o",
