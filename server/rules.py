@@ -24,6 +24,7 @@ from server.commands import (
     LeaveGroup,
     MessageGroup,
 )
+from server.membership import Membership
 
 Conn = TypeVar("Conn", bound=Hashable)
 
@@ -45,8 +46,7 @@ class ChatRooms(Generic[Conn]):
     which frees its name.
     """
 
-    _members: dict[str, set[Conn]] = field(default_factory=dict)
-    _group_of: dict[Conn, str] = field(default_factory=dict)
+    _groups: Membership[Conn] = field(default_factory=Membership)
     _connected: set[Conn] = field(default_factory=set)
 
     def connect(self, conn: Conn) -> None:
@@ -73,7 +73,7 @@ class ChatRooms(Generic[Conn]):
     def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is deleted if now empty."""
         self._connected.discard(conn)
-        self._remove_from_group(conn)
+        self._groups.remove(conn)
 
     def connections(self) -> frozenset[Conn]:
         """Every connection registered and not yet disconnected."""
@@ -81,53 +81,36 @@ class ChatRooms(Generic[Conn]):
 
     def group_of(self, conn: Conn) -> str | None:
         """The name of the group ``conn`` is in, or None."""
-        return self._group_of.get(conn)
+        return self._groups.group_of(conn)
 
     def members(self, group: str) -> frozenset[Conn]:
         """The members of ``group`` (empty if there is no such group)."""
-        return frozenset(self._members.get(group, ()))
+        return frozenset(self._groups.members(group))
 
     def groups(self) -> frozenset[str]:
         """The names of all existing groups."""
-        return frozenset(self._members)
+        return self._groups.groups()
 
     def _create(self, sender: Conn, name: str) -> list[Delivery[Conn]]:
-        if name in self._members:
+        if self._groups.exists(name):
             return [Delivery((sender,), replies.group_unavailable(name))]
-        self._remove_from_group(sender)
-        self._members[name] = set()
-        self._add_to_group(sender, name)
+        self._groups.move(sender, name)
         return [Delivery((sender,), replies.group_created(name))]
 
     def _join(self, sender: Conn, name: str) -> list[Delivery[Conn]]:
-        if name not in self._members:
+        if not self._groups.exists(name):
             return [Delivery((sender,), replies.group_unavailable(name))]
-        if self._group_of.get(sender) != name:  # joining one's own group changes nothing
-            self._remove_from_group(sender)
-            self._add_to_group(sender, name)
+        if self._groups.group_of(sender) != name:  # joining one's own group changes nothing
+            self._groups.move(sender, name)
         return [Delivery((sender,), replies.group_joined(name))]
 
     def _leave(self, sender: Conn) -> list[Delivery[Conn]]:
-        name = self._remove_from_group(sender)
+        name = self._groups.remove(sender)
         if name is None:
             return [Delivery((sender,), replies.not_in_a_group())]
         return [Delivery((sender,), replies.group_left(name))]
 
     def _post(self, sender: Conn, name: str, message: str) -> list[Delivery[Conn]]:
-        if self._group_of.get(sender) != name:
+        if self._groups.group_of(sender) != name:
             return [Delivery((sender,), replies.not_a_member(name))]
-        return [Delivery(tuple(self._members[name]), message)]
-
-    def _add_to_group(self, conn: Conn, name: str) -> None:
-        self._members[name].add(conn)
-        self._group_of[conn] = name
-
-    def _remove_from_group(self, conn: Conn) -> str | None:
-        """Take ``conn`` out of its group; delete the group if it is now empty."""
-        name = self._group_of.pop(conn, None)
-        if name is not None:
-            members = self._members[name]
-            members.discard(conn)
-            if not members:
-                del self._members[name]
-        return name
+        return [Delivery(tuple(self._groups.members(name)), message)]

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from server import cli
 from server.cluster import node
 from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
-from server.cluster.local_groups import LocalGroups
 from server.cluster.plan import Answer, Claim, Leave, Publish, plan
 from server.commands import (
     Command,
@@ -19,6 +18,7 @@ from server.commands import (
     LeaveGroup,
     MessageGroup,
 )
+from server.membership import Membership
 from server.rules import ChatRooms, Delivery
 
 
@@ -70,7 +70,7 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
     """With a broker that holds only this node's members, every reply and delivery
     equals the single-process rules' (groups' membership compared as sets)."""
     rooms: ChatRooms[str] = ChatRooms()
-    local: LocalGroups[str] = LocalGroups()
+    local: Membership[str] = Membership()
     for person in ("alice", "bob"):
         rooms.connect(person)
     for sender, command in script:
@@ -98,7 +98,7 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
 
 def test_local_groups_move_and_count_changes() -> None:
     """A connection is in one group at most; an emptied group disappears; each move counts."""
-    local: LocalGroups[str] = LocalGroups()
+    local: Membership[str] = Membership()
     assert local.move("alice", "g") is None
     assert local.move("bob", "g") is None
     assert local.move("alice", "h") == "g"

@@ -41,11 +41,11 @@ from redis.retry import Retry
 from server import replies
 from server.chat import Deliver
 from server.cluster.keys import Keys, decode_post, encode_post
-from server.cluster.local_groups import LocalGroups
 from server.cluster.plan import Answer, Claim, Leave, Publish, plan
 from server.cluster.store import Heartbeat, Store
 from server.cluster.subscriber import BrokerLost, Subscriber
 from server.commands import Command
+from server.membership import Membership
 from server.rules import Conn, Delivery
 
 log = logging.getLogger("chat.cluster")
@@ -104,7 +104,7 @@ class RedisChat(Generic[Conn]):
             heartbeat_ms=round(node_timeout * 1000),
         )
         self._deliver: Deliver[Conn] = _deliver_nowhere
-        self._local: LocalGroups[Conn] = LocalGroups()
+        self._local: Membership[Conn] = Membership()
         self._member_ids: dict[Conn, str] = {}
         self._next_member = itertools.count(1)
         self._reserved: Counter[str] = Counter()

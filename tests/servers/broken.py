@@ -22,7 +22,15 @@ from websockets.server import ServerProtocol
 from server import replies
 from server.app import ChatServer
 from server.cli import serve_until_signalled
-from server.commands import Command, CreateGroup, Echo, EchoTimes3, JoinGroup, MessageGroup
+from server.commands import (
+    Command,
+    CreateGroup,
+    Echo,
+    EchoTimes3,
+    JoinGroup,
+    LeaveGroup,
+    MessageGroup,
+)
 from server.rules import ChatRooms, Delivery
 from server.wire import KNOWN_TYPES, BadMessage, parse_command
 
@@ -232,7 +240,7 @@ class JoinOwnGroupLeavesIt(ChatRooms[Conn]):
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         if isinstance(command, JoinGroup) and self.group_of(sender) == command.name:
-            self._remove_from_group(sender)
+            super().handle(sender, LeaveGroup())  # its reply is not sent
             return [Delivery((sender,), replies.group_joined(command.name))]
         return super().handle(sender, command)
 

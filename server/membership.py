@@ -1,21 +1,24 @@
-"""Which of one node's own connections are in which group.
+"""Which connections are in which group: the bookkeeping, written once.
 
-Pure bookkeeping: the cluster's view of a group is in Redis; a node keeps only
-its own members, to deliver posts to them and to register them again when the
-broker has forgotten them. :attr:`LocalGroups.version` changes with every move,
-so a node can tell whether its members changed while it was registering them.
+Pure Python with no I/O. :class:`server.rules.ChatRooms` keeps one server's
+groups in it. A cluster node keeps only its own members in one (the cluster's
+view of a group is in Redis), to deliver posts to them and to register them
+again when the broker has forgotten them; :attr:`Membership.version` changes
+with every move, so a node can tell whether its members changed while it was
+registering them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
-from typing import Generic
+from collections.abc import Hashable, Set
+from typing import Generic, TypeVar
 
-from server.rules import Conn
+Conn = TypeVar("Conn", bound=Hashable)
 
 
-class LocalGroups(Generic[Conn]):
-    """Groups and their members on this node; a connection is in at most one."""
+class Membership(Generic[Conn]):
+    """Groups and their members; a connection is in at most one, and a group lives
+    while it has members."""
 
     def __init__(self) -> None:
         self._members: dict[str, set[Conn]] = {}
@@ -27,17 +30,21 @@ class LocalGroups(Generic[Conn]):
         """The group ``conn`` is in, or None."""
         return self._group_of.get(conn)
 
+    def exists(self, name: str) -> bool:
+        """True if ``name`` has members."""
+        return name in self._members
+
     def members(self, name: str) -> Set[Conn]:
-        """This node's members of ``name`` (a live view: copy it to keep it)."""
+        """The members of ``name`` (a live view: copy it to keep it)."""
         members = self._members.get(name)
         return members if members is not None else frozenset()
 
     def groups(self) -> frozenset[str]:
-        """The groups that have members on this node."""
+        """The groups that have members."""
         return frozenset(self._members)
 
     def held(self) -> dict[Conn, str]:
-        """Every member on this node and its group."""
+        """Every member and its group."""
         return dict(self._group_of)
 
     def move(self, conn: Conn, name: str) -> str | None:
