@@ -16,6 +16,7 @@ cluster, with ``-D nodes=N``) that the suite starts when no URL is given
   when the suite starts its own server; against a deployment it is skipped.
 """
 
+import importlib.util
 import sys
 
 from behave.fixture import use_fixture
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 NEEDS_A_CLUSTER = "needs a cluster: run with -D nodes=3, or -D server_urls=ws://A,ws://B,ws://C"
+NEEDS_TRUSTME = "makes a throwaway certificate with trustme: pip install -r requirements-dev.txt"
 NEEDS_OWN_SERVER = "starts a secured server of its own: runs only when the suite starts its server"
 NEEDS_OWN_CLUSTER = (
     "takes a node or the broker down: runs only on a cluster started with -D nodes=N"
@@ -54,6 +56,9 @@ def before_feature(context: Context, feature: Feature) -> None:
     started_here = bool(context.server.processes) and len(context.server.urls) == 1
     if not started_here or isinstance(context.server, ChatCluster):
         _skip(feature, NEEDS_OWN_SERVER)
+        return
+    if importlib.util.find_spec("trustme") is None:
+        _skip(feature, NEEDS_TRUSTME)
         return
     use_fixture(secured_chat_server, context)
 
