@@ -35,6 +35,7 @@ from bench.processes import (
     RUN_TIMEOUT,
     ServerKind,
     cpu_seconds,
+    in_turn,
     pinned,
     run_on_load_core,
 )
@@ -154,10 +155,7 @@ def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
     """Observer alone and under a flood, ours and the ceiling, alternating, per round."""
     runs: dict[ServerKind, list[FloodRound]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        order: list[ServerKind] = (
-            ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
-        )
-        for kind in order:
+        for kind in in_turn(round_number):
             log(f"flood round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.pid is not None
@@ -181,10 +179,7 @@ def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReade
     """Posts to a group with a member who never reads, ours and the ceiling, per round."""
     runs: dict[ServerKind, list[SlowReader]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        order: list[ServerKind] = (
-            ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
-        )
-        for kind in order:
+        for kind in in_turn(round_number):
             log(f"slow reader round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.url is not None

@@ -23,6 +23,7 @@ from bench.processes import (
     RUN_TIMEOUT,
     ServerKind,
     cpu_seconds,
+    in_turn,
     pinned,
     rss_kib,
     run_on_load_core,
@@ -123,8 +124,7 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
     opening = Figure(f"open {plan.idle_connections:,} connections", "s")
     memory = Figure("memory per idle connection", "KiB")
     for number in range(plan.rounds):
-        order: list[ServerKind] = ["ceiling", "ours"] if number % 2 == 0 else ["ours", "ceiling"]
-        for kind in order:
+        for kind in in_turn(number):
             log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
             with server(kind, loop) as process:
                 latency = loadgen(

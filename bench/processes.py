@@ -30,6 +30,12 @@ RUN_TIMEOUT = 300.0
 ServerKind = Literal["ours", "ceiling"]
 
 
+def in_turn(round_number: int) -> list[ServerKind]:
+    """The ceiling first in even rounds, ours first in odd ones, so that neither is
+    always measured on a machine the other has just warmed up."""
+    return ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
+
+
 def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
     """``argv`` run on one core only, when the machine has two and taskset exists."""
     if (os.cpu_count() or 1) > 1 and shutil.which("taskset"):
