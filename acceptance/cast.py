@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from acceptance import chat
 from wsharness import settings
-from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
+from wsharness.bdd import Cast, ConnectionOptions, Participant, ProtocolAdapter
 
 BURST = 32
 """How many posts :meth:`ChatCast.post_many` sends before waiting for the readers."""
@@ -72,17 +72,13 @@ class ChatCast(Cast):
         person = self[name]
         wire_name = self.unique_name(group)
         created, unavailable = chat.group_created(wire_name), chat.group_unavailable(wire_name)
-        deadline = time.monotonic() + settings.timing().wait
-        while True:
+
+        def create() -> bool:
             person.request(chat.create_group(wire_name))
-            if person.hear_one_of(created, unavailable) == created:
-                self.join(name, group)
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f'{name} was still told the group "{group}" is unavailable after '
-                    f"{settings.timing().wait:g} s"
-                )
+            return person.hear_one_of(created, unavailable) == created
+
+        _until_accepted(create, f'{name} was still told the group "{group}" is unavailable')
+        self.join(name, group)
 
     def send_create_requests_together(self, names: Iterable[str], group: str) -> None:
         """Everyone named asks to create ``group`` at once: all requests go out
@@ -117,23 +113,19 @@ class ChatCast(Cast):
         answers that the group is unavailable, which it can only say once it is back
         with the broker. The question changes nothing, and each try waits for the
         node's answer; nothing sleeps."""
-        deadline = time.monotonic() + settings.timing().wait
         for person in self.people:
             if person.client.state == "closed":
                 continue
-            while True:
+
+            def ask(person: Participant = person) -> bool:
                 nowhere = self.unique_name(f"nowhere {uuid.uuid4().hex[:8]}")
                 person.request(chat.join_group(nowhere))
                 answer = person.hear_one_of(
                     chat.group_unavailable(nowhere), chat.BROKER_UNAVAILABLE
                 )
-                if answer != chat.BROKER_UNAVAILABLE:
-                    break
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"{person.name}'s node still could not reach its broker after "
-                        f"{settings.timing().wait:g} s"
-                    )
+                return answer != chat.BROKER_UNAVAILABLE
+
+            _until_accepted(ask, f"{person.name}'s node still could not reach its broker")
 
     def stop_reading(self, name: str) -> None:
         """``name``'s client stops reading its socket, as a hung or overloaded app would."""
@@ -165,12 +157,6 @@ class ChatCast(Cast):
         self[name].client.send_all([json.dumps(chat.echo_times_3(text)) for text in texts])
         self[name].last_sent_at = time.monotonic()
         return texts
-
-    def hear_each_of(self, names: Iterable[str], messages: list[str]) -> None:
-        """Everyone named hears each of ``messages`` (a copy each time it is listed)."""
-        for name in names:
-            for message in messages:
-                self[name].hear(message)
 
     def heard_before_flood_ends(
         self, name: str, message: str, flooder: str, texts: list[str]
@@ -234,3 +220,13 @@ class ChatCast(Cast):
             if name in members:
                 return group
         raise AssertionError(f"{name} is in no group in this scenario")
+
+
+def _until_accepted(attempt: Callable[[], bool], still_refused: str) -> None:
+    """Repeat ``attempt`` (a request and the wait for its answer) until it returns
+    True, failing with ``still_refused`` once the timeout has passed. Each try
+    waits for the server's answer; nothing sleeps."""
+    deadline = time.monotonic() + settings.timing().wait
+    while not attempt():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{still_refused} after {settings.timing().wait:g} s")

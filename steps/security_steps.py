@@ -27,7 +27,7 @@ def step_posts_many(context: Context, name: str, count: int, size: int, group: s
 @then("{names:Names} hear every one of those messages")
 def step_hear_every_post(context: Context, names: list[str]) -> None:
     """Each person hears each of the posts once."""
-    context.cast.hear_each_of(names, context.posts)
+    context.cast.hear_each(names, *context.posts)
 
 
 @then("{name:Name} was cut off before the end of them")
@@ -52,4 +52,4 @@ def step_hears_before_flood_ends(context: Context, name: str, message: str) -> N
 @then("{name:Name} hears every reply to the flood")
 def step_hears_the_flood(context: Context, name: str) -> None:
     """The flooder still gets all three copies of every request."""
-    context.cast.hear_each_of([name], [text for text in context.flood[1] for _ in range(3)])
+    context.cast.hear_each([name], *(text for text in context.flood[1] for _ in range(3)))

@@ -56,6 +56,11 @@ class ProtocolAdapter:
         protocol has none, and then "nothing else" watches a quiet window."""
         return None
 
+    @property
+    def has_round_trip(self) -> bool:
+        """True if :meth:`round_trip` gives a request (it is asked with an empty token)."""
+        return self.round_trip("") is not None
+
     def outgoing(self, document: Any, rename: Rename) -> Any:
         """A JSON document from a feature, as it goes on the wire."""
         return document

@@ -317,10 +317,11 @@ class Cast:
         """Close ``name``'s connection (or cut it, like a crash)."""
         self[name].disconnect(abruptly=abruptly)
 
-    def hear_each(self, names: Iterable[str], message: Data) -> None:
-        """Everyone named hears one more copy of ``message``."""
+    def hear_each(self, names: Iterable[str], *messages: Data) -> None:
+        """Everyone named hears one more copy of each of ``messages``, in turn."""
         for name in names:
-            self[name].hear(message)
+            for message in messages:
+                self[name].hear(message)
 
     def hear_exactly(self, name: str, expected: list[Data]) -> None:
         """``name`` hears exactly ``expected``, in order, and then nothing else."""
@@ -359,11 +360,15 @@ class Cast:
         """
         checked = list(people)
         how = ""
-        if self.adapter.round_trip("probe") is not None:
+        if self.adapter.has_round_trip:
             self._settle_everyone()
         else:
-            how = self._hold_quiet_window(checked)
-        self._hold_late_window(checked)
+            window = settings.timing().quiet
+            how = f" (watched for {window:g} s: {self.adapter.name} has no round trip)"
+            self._watch(checked, time.monotonic() + window, how=how)
+        # The late window, off unless -D late_window is set: for a server that sends
+        # something late from background work, which round trips cannot see.
+        self._watch(checked, self.last_request_at + settings.timing().late)
         for person in checked:
             person.assert_heard_everything(how=how)
 
@@ -374,36 +379,22 @@ class Cast:
                 if trip is not None:
                     person.hear_reply(trip)
 
-    def _hold_quiet_window(self, people: list[Participant]) -> str:
-        """Watch ``people`` for the quiet window; return how to say so in a failure."""
-        window = settings.timing().quiet
-        how = f" (watched for {window:g} s: {self.adapter.name} has no round trip)"
-        deadline = time.monotonic() + window
-        for person in people:
-            if person.client.state == "closed":
-                continue
-            remaining = max(0.0, deadline - time.monotonic())
-            try:
-                person.client.assert_no_message(within=remaining)
-            except UnexpectedMessage as error:
-                raise UnexpectedMessage(f"{error}{how}") from None
-        return how
-
     @property
     def last_request_at(self) -> float:
         """When anyone in the scenario last sent a request (not counting round trips)."""
         return max((person.last_sent_at for person in self.people), default=self.started_at)
 
-    def _hold_late_window(self, people: list[Participant]) -> None:
-        """The one deliberate wait, off unless ``-D late_window`` is set: watch
-        ``people`` until the late window after the last request has passed,
-        failing as soon as one of them receives anything."""
-        deadline = self.last_request_at + settings.timing().late
+    def _watch(self, people: list[Participant], until: float, *, how: str = "") -> None:
+        """The one deliberate wait: watch ``people`` until the monotonic time ``until``,
+        failing as soon as one of them receives anything (``how`` ends the message)."""
         for person in people:
-            remaining = deadline - time.monotonic()
+            remaining = until - time.monotonic()
             if remaining <= 0:
                 return
-            person.client.assert_no_message(within=remaining)
+            try:
+                person.client.assert_no_message(within=remaining)
+            except UnexpectedMessage as error:
+                raise UnexpectedMessage(f"{error}{how}") from None
 
     def close_all(self) -> None:
         """Close every connection; used after each scenario, passed or failed."""
