@@ -110,7 +110,8 @@ def chat_servers(context: Context) -> Iterator[SuiteServer]:
         yield SuiteServer(urls)
         return
     nodes = nodes_wanted(userdata)
-    server = cluster_for_the_run(nodes, userdata) if nodes else server_under_test(None)
+    # The library's hooks check that every server accepts a connection.
+    server = cluster_for_the_run(nodes, userdata) if nodes else started_server()
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
     # a run that dies without its clean-up must not wait on its dying event loop.
     yield server
@@ -173,9 +174,9 @@ def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None 
 
 
 def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
-    """A ``redis-server`` and ``nodes`` chat-server nodes on this machine, each
-    checked to accept a connection. ``-D node_module=`` and ``-D node_options=`` run
-    other nodes, such as a deliberately broken one from the tests."""
+    """A ``redis-server`` and ``nodes`` chat-server nodes on this machine.
+    ``-D node_module=`` and ``-D node_options=`` run other nodes, such as a
+    deliberately broken one from the tests."""
     cluster = LocalCluster(
         nodes,
         node_timeout=SUITE_NODE_TIMEOUT,
@@ -186,14 +187,7 @@ def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
         cluster.start()
     except HarnessError as exc:
         raise ServerUnavailable(str(exc)) from None
-    server = ChatCluster(cluster.urls, list(cluster.nodes), cluster=cluster)
-    try:
-        for url in server.urls:
-            check_reachable(url, ConnectionOptions())
-    except HarnessError:
-        server.stop()
-        raise
-    return server
+    return ChatCluster(cluster.urls, list(cluster.nodes), cluster=cluster)
 
 
 def server_under_test(
@@ -210,21 +204,29 @@ def server_under_test(
     if url is not None:
         server = SuiteServer([url])
     else:
-        try:
-            if server_command is None:
-                process = start_chat_server(startup_timeout=startup_timeout)
-            else:
-                process = ServerProcess(
-                    server_command, startup_timeout=startup_timeout, cwd=str(PROJECT_ROOT)
-                )
-                process.start()
-        except HarnessError as exc:
-            raise ServerUnavailable(f"the server did not start: {exc}") from None
-        assert process.url is not None
-        server = SuiteServer([process.url], [process])
+        server = started_server(server_command, startup_timeout=startup_timeout)
     try:
         check_reachable(server.url, options or ConnectionOptions())
     except HarnessError:
         server.stop()
         raise
     return server
+
+
+def started_server(
+    server_command: Sequence[str] | None = None, *, startup_timeout: float = STARTUP_TIMEOUT
+) -> SuiteServer:
+    """The chat server, or ``server_command`` (which must print its ``ws://`` URL
+    first), started for the run; :class:`ServerUnavailable` if it does not start."""
+    try:
+        if server_command is None:
+            process = start_chat_server(startup_timeout=startup_timeout)
+        else:
+            process = ServerProcess(
+                server_command, startup_timeout=startup_timeout, cwd=str(PROJECT_ROOT)
+            )
+            process.start()
+    except HarnessError as exc:
+        raise ServerUnavailable(f"the server did not start: {exc}") from None
+    assert process.url is not None
+    return SuiteServer([process.url], [process])
