@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from acceptance import chat
 from wsharness import settings
 from wsharness.bdd import Cast, ConnectionOptions, Participant, ProtocolAdapter
+from wsharness.client import send_at_once
 
 BURST = 32
 """How many posts :meth:`ChatCast.post_many` sends before waiting for the readers."""
@@ -81,10 +82,13 @@ class ChatCast(Cast):
         self.join(name, group)
 
     def send_create_requests_together(self, names: Iterable[str], group: str) -> None:
-        """Everyone named asks to create ``group`` at once: all requests go out
-        before any reply is awaited."""
-        for name in names:
-            self[name].request(chat.create_group(self.unique_name(group)))
+        """Everyone named asks to create ``group`` at the same moment: the requests
+        leave in one turn of the harness's event loop."""
+        request = json.dumps(chat.create_group(self.unique_name(group)))
+        racing = [self[name] for name in names]
+        send_at_once([(person.client, request) for person in racing])
+        for person in racing:
+            person.last_sent_at = time.monotonic()
 
     def only_one_creator(self, names: Iterable[str], group: str) -> str:
         """Of the people who raced to create ``group``, exactly one is told it was

@@ -22,6 +22,7 @@ from wsharness import (
     WaitTimeout,
     json_containing,
 )
+from wsharness.client import send_at_once
 
 SHORT = 200 * MS
 """A timeout for waits that are meant to fail; long enough to be a real wait."""
@@ -491,3 +492,17 @@ def test_send_all_pipelines_a_burst_in_order() -> None:
         alice.send_all(words)
         assert alice.wait_for_message_count(len(words)) == words
         assert [event.data for event in alice.transcript if event.kind == "sent"] == words
+
+
+def test_send_at_once_sends_one_message_from_each_client() -> None:
+    """send_at_once() hands every client's write to the loop before waiting for any;
+    each message is sent once, by its own client, and recorded in its transcript."""
+    with (
+        controlled_server(_echo) as server,
+        TestWebSocket(server.url, name="Alice") as alice,
+        TestWebSocket(server.url, name="Bob") as bob,
+    ):
+        send_at_once([(alice, "mine"), (bob, "ours")])
+        assert alice.wait_for_message_count(1) == ["mine"]
+        assert bob.wait_for_message_count(1) == ["ours"]
+        assert [event.data for event in bob.transcript if event.kind == "sent"] == ["ours"]

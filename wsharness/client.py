@@ -23,6 +23,7 @@ harness's background event loop (:mod:`wsharness.loop`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import socket
 import ssl
@@ -388,11 +389,17 @@ class TestWebSocket:
         """Send ``messages`` in order, in as few writes as the socket allows: a
         pipelined burst, the way a flooding client sends, with no wait between
         them. ``text`` as for :meth:`send`."""
+        if messages:
+            self._finish_sending(*self._start_sending(messages, text, timeout), timeout)
+
+    def _start_sending(
+        self, messages: Sequence[Data], text: bool | None, timeout: float | None
+    ) -> tuple[concurrent.futures.Future[None], str]:
+        """Hand ``messages`` to the loop; return the future of the write and what to
+        call them in an error."""
         for data in messages:
             if not isinstance(data, str | bytes):
                 raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
-        if not messages:
-            return
         if self._state == "connecting":
             self.wait_until("open", timeout=timeout)
         what = describe_data(messages[0]) + (
@@ -406,7 +413,12 @@ class TestWebSocket:
                 raise ConnectionLost(f"{self.name} cannot send {what}: {self._closed_detail()}")
             now = time.monotonic()
             self._events.extend(Event("sent", now, data) for data in messages)
-        future = connection.send_from_thread(messages, text=text)
+        return connection.send_from_thread(messages, text=text), what
+
+    def _finish_sending(
+        self, future: concurrent.futures.Future[None], what: str, timeout: float | None
+    ) -> None:
+        """Wait until the write is done; raise what a failed send means to a test."""
         try:
             future.result(self.timeout if timeout is None else _checked(timeout))
         except ConnectionClosed:
@@ -680,3 +692,12 @@ def _checked(seconds: float) -> float:
     if not isinstance(seconds, int | float) or seconds < 0:
         raise ValueError(f"timeout must be a number of seconds, 0 or more, not {seconds!r}")
     return float(seconds)
+
+
+def send_at_once(sends: Sequence[tuple[TestWebSocket, Data]]) -> None:
+    """Send one message on each of several clients at the same moment: every write
+    is handed to the event loop before any is waited for, so they leave in the same
+    turn of the loop, as requests racing each other from many users would."""
+    started = [(client, *client._start_sending([data], None, None)) for client, data in sends]
+    for client, future, what in started:
+        client._finish_sending(future, what, None)
