@@ -162,19 +162,6 @@ class ChatCast(Cast):
         self[name].last_sent_at = time.monotonic()
         return texts
 
-    def heard_before_flood_ends(
-        self, name: str, message: str, flooder: str, texts: list[str]
-    ) -> None:
-        """``name`` hears ``message`` before ``flooder``'s flood has all been answered:
-        the server gave ``name`` a turn instead of serving the flood to its end."""
-        heard = self[name].hear(message)
-        last_reply = self[flooder].client.wait_for_message(texts[-1])
-        if heard.at >= last_reply.at:
-            raise AssertionError(
-                f"{name} heard {message!r} only {(heard.at - last_reply.at) * 1000:.1f} ms "
-                f"after the flood of {len(texts)} requests had all been answered"
-            )
-
     def was_cut_off(self, name: str, posts: list[str]) -> None:
         """``name``, who stopped reading, reads again: the server closed the connection
         before sending every post (with 1013, or by dropping a connection that

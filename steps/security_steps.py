@@ -42,13 +42,6 @@ def step_floods(context: Context, name: str, count: int) -> None:
     context.flood = (name, context.cast.flood(name, count))
 
 
-@then('{name:Name} hears "{message}" before the flood has been answered')
-def step_hears_before_flood_ends(context: Context, name: str, message: str) -> None:
-    """The reply arrives before the last reply to the flood: nobody waits for it to end."""
-    flooder, texts = context.flood
-    context.cast.heard_before_flood_ends(name, message, flooder, texts)
-
-
 @then("{name:Name} hears every reply to the flood")
 def step_hears_the_flood(context: Context, name: str) -> None:
     """The flooder still gets all three copies of every request."""
