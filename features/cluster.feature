@@ -20,6 +20,14 @@ Feature: One chat across many nodes
     Then everyone in "book club" hears "hello from the second node"
     And nobody hears anything else
 
+  Scenario: A name taken on one node is taken on every node
+    Given Alice is connected to the first node
+    And Bob is connected to the second node
+    And Alice has created the group "book club"
+    When Bob creates the group "book club"
+    Then Bob is told the group "book club" is unavailable
+    And nobody hears anything else
+
   Scenario Outline: People on different nodes racing for one name: only one gets it
     Given Alice, Bob and Carol are connected
     When Alice, Bob and Carol create the group "<group>" at the same moment

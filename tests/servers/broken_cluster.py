@@ -57,13 +57,23 @@ class NamesPerNode(RedisChat[Conn]):
         return await super()._claim_in_store(name, member, step)
 
 
+CHECK_TO_SET = 0.05
+"""Seconds between a check-then-set node's check and its set, as on a slow link to
+Redis. On loopback the window is one Redis round trip, tens of microseconds: on a
+busy machine the scheduler may run one node's check and set before the other
+nodes read their requests, and no test that races a handful of requests can be
+sure to land in the window. This width it reliably does."""
+
+
 class CheckThenSet(RedisChat[Conn]):
-    """Creating checks that the name is free, then takes it, in two round trips."""
+    """Creating checks that the name is free, then takes it, in two round trips
+    ``CHECK_TO_SET`` apart."""
 
     async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
         if step.create:
             if await self.store.group_exists(name):
                 return False
+            await asyncio.sleep(CHECK_TO_SET)
             await self.store.redis.sadd(self.keys.group(name), "placeholder")
             joined = await self.store.claim(name, member, create=False)
             await self.store.redis.srem(self.keys.group(name), "placeholder")
