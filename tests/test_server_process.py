@@ -335,6 +335,44 @@ def test_sigterm_stops_accepting_new_connections_at_once() -> None:
     assert process.stop() == 0
 
 
+STOPPED_THEN_SIGNALLED_AGAIN = """
+import asyncio, os, signal
+from wsharness.runtime.signals import watch_for_stop
+
+async def serve() -> None:
+    stopped = watch_for_stop()
+    os.kill(os.getpid(), signal.SIGTERM)
+    print(await stopped, flush=True)
+
+asyncio.run(serve())
+os.kill(os.getpid(), signal.SIGTERM)
+os.kill(os.getpid(), signal.SIGINT)
+print("exited on its own", flush=True)
+"""
+"""A server's life in brief: stopped by SIGTERM, then signalled again after its
+loop has closed, where a supervisor's second SIGTERM can land while it exits."""
+
+
+def test_signals_after_the_stop_change_nothing_even_once_the_loop_has_closed() -> None:
+    """Closing the loop puts back SIGTERM's default action; a second SIGTERM sent
+    while the server finishes exiting must not turn exit status 0 into death by signal."""
+    run = run_python("-c", STOPPED_THEN_SIGNALLED_AGAIN)
+    assert run.returncode == 0, f"exit status {run.returncode}: {run.stderr}"
+    assert run.stdout.split("\n")[:2] == ["SIGTERM", "exited on its own"]
+
+
+def test_a_second_sigterm_while_stopping_changes_nothing() -> None:
+    """While shutdown waits for a client that does not answer its close frame, a
+    second SIGTERM neither hurries nor breaks it: the server still exits with 0."""
+    process = start_chat_server()
+    assert process.url is not None and process.pid is not None
+    with _SilentClient(process.url) as holdout:
+        os.kill(process.pid, signal.SIGTERM)
+        holdout.wait_for_close_frame()
+        os.kill(process.pid, signal.SIGTERM)
+    assert process.stop() == 0
+
+
 def test_a_client_that_ignores_the_close_is_dropped_after_2_s() -> None:
     """Shutdown waits 2 s for a client to answer the close frame, then drops it
     and exits with status 0: one hung client cannot keep the server up."""

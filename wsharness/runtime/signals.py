@@ -35,16 +35,24 @@ def watch_for_stop(*, stop_on_stdin_eof: bool = False) -> asyncio.Future[str]:
     """From now on, SIGINT or SIGTERM completes the returned future with the signal's
     name; with ``stop_on_stdin_eof``, so does the end of stdin, with :data:`END_OF_STDIN`.
 
-    Call it on the running loop. Later signals change nothing. ``stop_on_stdin_eof``
-    needs stdin to be a pipe (the lifeline of :mod:`wsharness.runtime.children`): anything else
-    raises :class:`ValueError`, since a terminal or ``/dev/null`` is no parent's pipe.
+    Call it on the running loop. Later signals change nothing, until the process
+    exits: once stopping, SIGINT and SIGTERM are ignored, also after the loop has
+    closed (closing it would put back their default action, and a second SIGTERM from
+    an impatient supervisor would then turn a clean exit into death by signal).
+    ``stop_on_stdin_eof`` needs stdin to be a pipe (the lifeline of
+    :mod:`wsharness.runtime.children`): anything else raises :class:`ValueError`, since
+    a terminal or ``/dev/null`` is no parent's pipe.
     """
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[str] = loop.create_future()
 
     def stop(reason: str) -> None:
-        if not stopped.done():
-            stopped.set_result(reason)
+        if stopped.done():
+            return
+        stopped.set_result(reason)
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_IGN)
 
     if stop_on_stdin_eof:
         _watch_stdin(loop, stop)
