@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +52,11 @@ RUN_TIMEOUT = 120_000 * MS
 
 
 def run(
-    command: Sequence[str], *, timeout: float = RUN_TIMEOUT
+    command: Sequence[str], *, timeout: float = RUN_TIMEOUT, env: Mapping[str, str] = {}
 ) -> subprocess.CompletedProcess[str]:
     """Run a command from the project root, as a person would, and capture what it says.
-    Scripts run with this interpreter (``PYTHON``)."""
+    Scripts run with this interpreter (``PYTHON``); ``env`` adds to or overrides the
+    environment."""
     return subprocess.run(
         list(command),
         cwd=PROJECT_ROOT,
@@ -63,13 +64,15 @@ def run(
         text=True,
         timeout=timeout,
         check=False,
-        env={**os.environ, "PYTHON": sys.executable},
+        env={**os.environ, "PYTHON": sys.executable, **env},
     )
 
 
-def run_python(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run_python(
+    *args: str, timeout: float = RUN_TIMEOUT, env: Mapping[str, str] = {}
+) -> subprocess.CompletedProcess[str]:
     """Run this interpreter with ``args`` from the project root."""
-    return run([sys.executable, *args], timeout=timeout)
+    return run([sys.executable, *args], timeout=timeout, env=env)
 
 
 def run_stage(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,6 @@ import the redis package.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -43,7 +41,7 @@ def test_without_broker_the_server_needs_no_redis(no_redis_package: dict[str, st
 
 def test_the_fake_package_does_stop_an_import_of_redis(no_redis_package: dict[str, str]) -> None:
     """The control for the test above: with this environment, importing redis fails."""
-    result = _run_python_with(no_redis_package, "-c", "import redis")
+    result = run_python("-c", "import redis", env=no_redis_package)
     assert result.returncode == 1
     assert "No module named 'redis'" in result.stderr
 
@@ -51,7 +49,7 @@ def test_the_fake_package_does_stop_an_import_of_redis(no_redis_package: dict[st
 def test_broker_without_the_redis_package_stops_with_one_line(
     no_redis_package: dict[str, str],
 ) -> None:
-    result = _run_python_with(no_redis_package, "-m", "server", "--broker", "redis://127.0.0.1:9/0")
+    result = run_python("-m", "server", "--broker", "redis://127.0.0.1:9/0", env=no_redis_package)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "server: --broker needs the redis package" in result.stderr
@@ -70,15 +68,3 @@ def test_bad_cluster_options_are_refused_in_one_line(options: list[str], complai
     result = run_python("-m", "server", *options)
     assert result.returncode == 2
     assert complaint in result.stderr.splitlines()[-1]
-
-
-def _run_python_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **env},
-    )

@@ -8,9 +8,6 @@ scenario that states it, the late extra copy sent across nodes included.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,7 +16,7 @@ import pytest
 
 from acceptance.servers import start_chat_server
 from tests import cluster_checks
-from tests.support import PROJECT_ROOT, RUN_TIMEOUT, behave_duration, run_behave
+from tests.support import behave_duration, run_behave, run_python
 
 cluster_checks.need_redis_server()
 
@@ -99,14 +96,8 @@ def test_a_suite_without_a_cluster_skips_the_cluster_feature_and_says_why(
 
 def test_a_missing_redis_server_stops_the_run_with_one_line(tmp_path: Path) -> None:
     """Without redis-server on PATH, -D nodes=N says how to install it, in one line."""
-    result = subprocess.run(
-        [sys.executable, "-m", "behave", "-D", "nodes=2", "features/echo.feature"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-        env={**os.environ, "PATH": str(tmp_path)},
+    result = run_python(
+        "-m", "behave", "-D", "nodes=2", "features/echo.feature", env={"PATH": str(tmp_path)}
     )
     assert result.returncode != 0
     said = result.stdout + result.stderr

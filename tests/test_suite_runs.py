@@ -118,14 +118,8 @@ def test_the_environment_variable_also_points_the_suite_at_a_server(
     server of its own was started), a live one passes."""
 
     def run_with(url: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "behave", "-f", "progress", "features/echo.feature"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-            check=False,
-            env={**os.environ, "WS_SERVER_URL": url},
+        return run_python(
+            "-m", "behave", "-f", "progress", "features/echo.feature", env={"WS_SERVER_URL": url}
         )
 
     dead = run_with("ws://127.0.0.1:9")
