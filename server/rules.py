@@ -15,16 +15,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from server import replies
-from server.commands import (
-    Command,
-    CreateGroup,
-    Echo,
-    EchoTimes3,
-    JoinGroup,
-    LeaveGroup,
-    MessageGroup,
-)
+from server.commands import Command
 from server.membership import Membership
+from server.plan import Answer, Claim, Leave, Publish, plan
 
 Conn = TypeVar("Conn", bound=Hashable)
 
@@ -55,20 +48,19 @@ class ChatRooms(Generic[Conn]):
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         """Apply ``command`` from ``sender`` and return what must be sent."""
-        match command:
-            case Echo(value):
-                return [Delivery((sender,), value)]
-            case EchoTimes3(value):
-                return [Delivery((sender,), value)] * 3
-            case CreateGroup(name):
-                return self._create(sender, name)
-            case JoinGroup(name):
-                return self._join(sender, name)
-            case LeaveGroup():
-                return self._leave(sender)
-            case MessageGroup(name, message):
-                return self._post(sender, name, message)
-        raise TypeError(f"not a chat command: {command!r}")
+        match plan(command, self._groups.group_of(sender)):
+            case Answer(texts):
+                return [Delivery((sender,), text) for text in texts]
+            case Claim(name, create) as claim:
+                granted = self._groups.exists(name) != create
+                if granted:
+                    self._groups.move(sender, name)
+                return [Delivery((sender,), claim.reply(granted=granted))]
+            case Leave(name):
+                self._groups.remove(sender)
+                return [Delivery((sender,), replies.group_left(name))]
+            case Publish(name, message):
+                return [Delivery(tuple(self._groups.members(name)), message)]
 
     def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is deleted if now empty."""
@@ -90,27 +82,3 @@ class ChatRooms(Generic[Conn]):
     def groups(self) -> frozenset[str]:
         """The names of all existing groups."""
         return self._groups.groups()
-
-    def _create(self, sender: Conn, name: str) -> list[Delivery[Conn]]:
-        if self._groups.exists(name):
-            return [Delivery((sender,), replies.group_unavailable(name))]
-        self._groups.move(sender, name)
-        return [Delivery((sender,), replies.group_created(name))]
-
-    def _join(self, sender: Conn, name: str) -> list[Delivery[Conn]]:
-        if not self._groups.exists(name):
-            return [Delivery((sender,), replies.group_unavailable(name))]
-        if self._groups.group_of(sender) != name:  # joining one's own group changes nothing
-            self._groups.move(sender, name)
-        return [Delivery((sender,), replies.group_joined(name))]
-
-    def _leave(self, sender: Conn) -> list[Delivery[Conn]]:
-        name = self._groups.remove(sender)
-        if name is None:
-            return [Delivery((sender,), replies.not_in_a_group())]
-        return [Delivery((sender,), replies.group_left(name))]
-
-    def _post(self, sender: Conn, name: str, message: str) -> list[Delivery[Conn]]:
-        if self._groups.group_of(sender) != name:
-            return [Delivery((sender,), replies.not_a_member(name))]
-        return [Delivery(tuple(self._groups.members(name)), message)]

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from server import cli
 from server.cluster import node
 from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
-from server.cluster.plan import Answer, Claim, Leave, Publish, plan
 from server.commands import (
     Command,
     CreateGroup,
@@ -19,6 +18,7 @@ from server.commands import (
     MessageGroup,
 )
 from server.membership import Membership
+from server.plan import Answer, Claim, Leave, Publish, plan
 from server.rules import ChatRooms, Delivery
 
 

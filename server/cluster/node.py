@@ -41,11 +41,11 @@ from redis.retry import Retry
 from server import replies
 from server.chat import Deliver
 from server.cluster.keys import Keys, decode_post, encode_post
-from server.cluster.plan import Answer, Claim, Leave, Publish, plan
 from server.cluster.store import Heartbeat, Store
 from server.cluster.subscriber import BrokerLost, Subscriber
 from server.commands import Command
 from server.membership import Membership
+from server.plan import Answer, Claim, Leave, Publish, plan
 from server.rules import Conn, Delivery
 
 log = logging.getLogger("chat.cluster")

@@ -23,9 +23,9 @@ from server.app import ChatServer
 from server.cli import parse_args, serve_until_signalled
 from server.cluster.keys import encode_post, new_node_id
 from server.cluster.node import RedisChat
-from server.cluster.plan import Claim
 from server.cluster.store import Heartbeat
 from server.cluster.subscriber import Subscriber
+from server.plan import Claim
 from server.rules import Delivery
 
 Conn = ServerConnection

@@ -1,9 +1,11 @@
-"""What a cluster node does with one command, decided from what it knows itself.
+"""What the server does with one command, decided from the sender's own group.
 
-Pure, like :mod:`server.rules`: a node knows which group each of its own
-connections is in, so it can answer echoes and refuse requests that break a rule
-without asking anyone. What it cannot know alone (whether a name is taken, who
-else is in a group) becomes a step for the broker.
+Pure, like :mod:`server.rules`, and the one place the chat's rules are decided:
+knowing which group the sender is in is enough to answer echoes and refuse
+requests that break a rule. What that cannot settle (whether a name is taken,
+who else is in a group) becomes a step: :class:`server.rules.ChatRooms` applies
+it to one server's groups, a cluster node (:mod:`server.cluster.node`) takes it
+to the broker.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from server.commands import (
 
 @dataclass(frozen=True)
 class Answer:
-    """Reply to the sender with ``texts``; the broker is not involved."""
+    """Reply to the sender with ``texts``; no group changes."""
 
     texts: tuple[str, ...]
     echo: bool = False
@@ -34,7 +36,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Claim:
-    """Create (``create=True``) or join the group ``name`` through the broker."""
+    """Create (``create=True``) or join the group ``name``: granted if the name is
+    free (create) or taken (join)."""
 
     name: str
     create: bool
@@ -48,7 +51,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Leave:
-    """Take the sender out of ``name`` through the broker."""
+    """Take the sender out of ``name``."""
 
     name: str
 
