@@ -48,14 +48,24 @@ end
 return old
 """
 
+_RELEASE = """
+-- Takes every member a node's hash holds out of its group's set; returns how
+-- many members the hash held. Store prepends this to _REGISTER, _UNREGISTER
+-- and _HEARTBEAT, which call it.
+local function release(node_key, group_prefix)
+  local held = redis.call('HGETALL', node_key)
+  for i = 1, #held, 2 do
+    redis.call('SREM', group_prefix .. held[i + 1], held[i])
+  end
+  return #held / 2
+end
+"""
+
 _REGISTER = """
 -- KEYS: node, alive, nodes. ARGV: group prefix, node id, heartbeat ms,
 -- then member, group, member, group, ...
 -- Replaces whatever the node had registered with what it holds now.
-local held = redis.call('HGETALL', KEYS[1])
-for i = 1, #held, 2 do
-  redis.call('SREM', ARGV[1] .. held[i + 1], held[i])
-end
+release(KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[1])
 for i = 4, #ARGV, 2 do
   redis.call('SADD', ARGV[1] .. ARGV[i + 1], ARGV[i])
@@ -68,13 +78,10 @@ return 1
 
 _UNREGISTER = """
 -- KEYS: node, alive, nodes. ARGV: group prefix, node id.
-local held = redis.call('HGETALL', KEYS[1])
-for i = 1, #held, 2 do
-  redis.call('SREM', ARGV[1] .. held[i + 1], held[i])
-end
+local removed = release(KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
-return #held / 2
+return removed
 """
 
 _HEARTBEAT = """
@@ -86,14 +93,11 @@ local renewed = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'XX')
 local swept = {}
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', ARGV[2] .. node) == 0 then
-    local held = redis.call('HGETALL', ARGV[3] .. node)
-    for i = 1, #held, 2 do
-      redis.call('SREM', ARGV[4] .. held[i + 1], held[i])
-    end
+    local removed = release(ARGV[3] .. node, ARGV[4])
     redis.call('DEL', ARGV[3] .. node)
     redis.call('SREM', KEYS[2], node)
     table.insert(swept, node)
-    table.insert(swept, #held / 2)
+    table.insert(swept, removed)
   end
 end
 return {renewed and 1 or 0, swept}
@@ -121,9 +125,9 @@ class Store:
         self.heartbeat_ms = heartbeat_ms
         self._claim = redis.register_script(_CLAIM)
         self._leave = redis.register_script(_LEAVE)
-        self._register = redis.register_script(_REGISTER)
-        self._unregister = redis.register_script(_UNREGISTER)
-        self._heartbeat = redis.register_script(_HEARTBEAT)
+        self._register = redis.register_script(_RELEASE + _REGISTER)
+        self._unregister = redis.register_script(_RELEASE + _UNREGISTER)
+        self._heartbeat = redis.register_script(_RELEASE + _HEARTBEAT)
 
     def member_id(self, n: int) -> str:
         """The id of this node's ``n``-th connection."""
