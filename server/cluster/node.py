@@ -42,7 +42,7 @@ from server import replies
 from server.chat import Deliver
 from server.cluster.keys import Keys, decode_post, encode_post
 from server.cluster.store import Heartbeat, Store
-from server.cluster.subscriber import BrokerLost, Subscriber
+from server.cluster.subscriber import BrokerLost, Subscriber, one_line
 from server.commands import Command
 from server.membership import Membership
 from server.plan import Answer, Claim, Leave, Publish, plan
@@ -163,7 +163,7 @@ class RedisChat(Generic[Conn]):
                 log.warning(
                     "could not leave the cluster (%s): other nodes will remove this node's "
                     "members once its heartbeat expires",
-                    _one_line(exc),
+                    one_line(exc),
                 )
         elif self._joined:
             log.warning(
@@ -317,7 +317,7 @@ class RedisChat(Generic[Conn]):
 
     def _broker_failed(self, exc: BaseException) -> None:
         if self._up:
-            self._go_down(_one_line(exc))
+            self._go_down(one_line(exc))
         self._lost.set()
 
     def _go_down(self, reason: str) -> None:
@@ -335,7 +335,7 @@ class RedisChat(Generic[Conn]):
                 delay = _RETRY_FIRST
                 await self._watch()
             except (*BrokerFailure, TimeoutError) as exc:
-                reason = _one_line(exc)
+                reason = one_line(exc)
             if not self._first_attempt.is_set():
                 log.warning("broker %s unreachable: %s; retrying", self.broker, reason)
             else:
@@ -442,8 +442,3 @@ def _members(n: int) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__

@@ -53,7 +53,7 @@ class Subscriber:
         try:
             await self._read_forever()
         except Exception as exc:  # redis-py's ConnectionError, TimeoutError, an OSError...
-            raise BrokerLost(_one_line(self._failure or exc)) from exc
+            raise BrokerLost(one_line(self._failure or exc)) from exc
         finally:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -83,7 +83,7 @@ class Subscriber:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_ignore_failure)
         if self._failure is not None:
-            done.set_exception(BrokerLost(_one_line(self._failure)))
+            done.set_exception(BrokerLost(one_line(self._failure)))
             return done
         self._outgoing.append(command)
         self._queued.append(done)
@@ -126,7 +126,7 @@ class Subscriber:
         return await self._connection.read_response(disable_decoding=True, timeout=math.inf)
 
     def _fail_pending(self) -> None:
-        lost = BrokerLost(_one_line(self._failure) if self._failure else "connection closed")
+        lost = BrokerLost(one_line(self._failure) if self._failure else "connection closed")
         self._failure = self._failure or lost
         while self._replies:
             done = self._replies.popleft()
@@ -140,6 +140,7 @@ def _ignore_failure(done: asyncio.Future[None]) -> None:
         done.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text: its message with whitespace collapsed, else its type."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
