@@ -10,16 +10,14 @@ layer only has to send each text to each recipient, in order.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic
 
 from server import replies
 from server.commands import Command
+from server.membership import Conn as Conn  # re-exported: other modules import it from here
 from server.membership import Membership
 from server.plan import Answer, Claim, Leave, Publish, plan
-
-Conn = TypeVar("Conn", bound=Hashable)
 
 
 @dataclass(frozen=True)
