@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 NODE_ID_LENGTH = 8
 
@@ -32,27 +33,32 @@ def new_node_id() -> str:
 
 @dataclass(frozen=True)
 class Keys:
-    """The Redis key and channel names for one chat (one prefix)."""
+    """The Redis key and channel names for one chat (one prefix).
+
+    The prefixes are built once per instance: ``cached_property`` stores them in
+    the instance's ``__dict__``, which a frozen dataclass without slots allows,
+    and which equality, hashing and ``repr`` (built from the fields) ignore.
+    """
 
     prefix: str = "chat:"
 
-    @property
+    @cached_property
     def group_prefix(self) -> str:
         return f"{self.prefix}group:"
 
-    @property
+    @cached_property
     def node_prefix(self) -> str:
         return f"{self.prefix}node:"
 
-    @property
+    @cached_property
     def alive_prefix(self) -> str:
         return f"{self.prefix}alive:"
 
-    @property
+    @cached_property
     def nodes(self) -> str:
         return f"{self.prefix}nodes"
 
-    @property
+    @cached_property
     def channel_prefix(self) -> bytes:
         return f"{self.prefix}posts:".encode()
 
