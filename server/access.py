@@ -31,13 +31,17 @@ class TokenFileError(Exception):
 
 @dataclass(frozen=True)
 class Refusal:
-    """A handshake turned away: the HTTP status, its one-line body, why (for the log)."""
+    """A handshake turned away: the HTTP status and why (for the log and the body)."""
 
     status: HTTPStatus
-    body: str
     reason: str
     challenge: str | None = None
     """The ``WWW-Authenticate`` header of a 401."""
+
+    @property
+    def body(self) -> str:
+        """The response body: the reason, on one line."""
+        return f"{self.reason}\n"
 
 
 class TokenFile:
@@ -161,11 +165,11 @@ class Gate:
 
 def _unauthorized(reason: str, error: str | None) -> Refusal:
     challenge = 'Bearer realm="chat"' + (f', error="{error}"' if error else "")
-    return Refusal(HTTPStatus.UNAUTHORIZED, f"{reason}\n", reason, challenge)
+    return Refusal(HTTPStatus.UNAUTHORIZED, reason, challenge)
 
 
 def _forbidden(reason: str) -> Refusal:
-    return Refusal(HTTPStatus.FORBIDDEN, f"{reason}\n", reason)
+    return Refusal(HTTPStatus.FORBIDDEN, reason)
 
 
 def normal_origin(origin: str) -> str:
