@@ -295,13 +295,11 @@ class ChatServer:
         # send() each (which cost about 10% of echo throughput). The sender still
         # feels backpressure: while its replies sit above the transport's
         # high-water mark, we do not read its next request.
-        with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
-            await connection.drain()
+        await _drain(connection)
 
     async def _refuse_over_rate(self, connection: ServerConnection, rate: RequestRate) -> None:
         self.deliver((connection,), replies.too_many_requests(rate.rate), sender=connection)
-        with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
-            await connection.drain()
+        await _drain(connection)
 
     def _set_receive_buffer(self, connection: ServerConnection) -> None:
         """Bound one read: the library parses every frame of a read in one go, and
@@ -337,6 +335,12 @@ class Turn:
 
     def _end(self) -> None:
         self._started = 0.0
+
+
+async def _drain(connection: ServerConnection) -> None:
+    """Wait while what was written to ``connection`` is above its high-water mark."""
+    with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
+        await connection.drain()
 
 
 async def _close_or_drop(connection: ServerConnection, code: int, reason: str) -> None:
