@@ -25,7 +25,7 @@ import signal
 import ssl
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -36,6 +36,9 @@ from server.chat import Chat
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
+
+if TYPE_CHECKING:
+    from server.cluster.node import RedisChat
 
 N = TypeVar("N", int, float)
 
@@ -189,10 +192,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    node_class: type[RedisChat[ServerConnection]] | None = None,
+) -> int:
+    """Run the server from the command line ``argv``; return the exit status.
+
+    ``node_class`` runs each cluster node as that subclass of
+    :class:`~server.cluster.node.RedisChat` (a deliberately broken one, for
+    tests); it needs ``--broker``, and the log lines then name it too."""
     args = parse_args(argv)
+    if node_class is not None and args.broker is None:
+        print(f"server: --broker is required to run a {node_class.__name__} node", file=sys.stderr)
+        return 2
     try:
-        chat, log_format = _chat(args)
+        chat, log_format = _chat(args, node_class)
     except ImportError as exc:
         print(
             f"server: --broker needs the redis package ({exc}); pip install -r requirements.txt",
@@ -281,9 +296,11 @@ async def serve_until_signalled(
     log.info("stopped")
 
 
-def _chat(args: argparse.Namespace) -> tuple[Chat[ServerConnection] | None, str]:
+def _chat(
+    args: argparse.Namespace, node_class: type[RedisChat[ServerConnection]] | None = None
+) -> tuple[Chat[ServerConnection] | None, str]:
     """The cluster node's state if ``--broker`` is given (None: this process's own),
-    and the log format, which then names the node."""
+    and the log format, which then names the node (and ``node_class``, if given)."""
     if args.broker is None:
         return None, LOG_FORMAT
     from server.cluster.keys import new_node_id  # imports redis: only for a cluster
@@ -291,8 +308,9 @@ def _chat(args: argparse.Namespace) -> tuple[Chat[ServerConnection] | None, str]
 
     node_id = new_node_id()
     chat: Chat[ServerConnection]
-    chat = RedisChat(args.broker, node_id=node_id, node_timeout=args.node_timeout)
-    return chat, LOG_FORMAT.replace("%(message)s", f"node {node_id} %(message)s")
+    chat = (node_class or RedisChat)(args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    node = f"node {node_id}" if node_class is None else f"node {node_id} [{node_class.__name__}]"
+    return chat, LOG_FORMAT.replace("%(message)s", f"{node} %(message)s")
 
 
 def _gate(args: argparse.Namespace) -> Gate:

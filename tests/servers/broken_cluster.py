@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from server.app import ChatServer
-from server.cli import parse_args, serve_until_signalled
-from server.cluster.keys import encode_post, new_node_id
+from server import cli
+from server.cluster.keys import encode_post
 from server.cluster.node import RedisChat
 from server.cluster.store import Heartbeat
 from server.cluster.subscriber import Subscriber
@@ -188,17 +186,8 @@ def main() -> None:
     faults = argparse.ArgumentParser(prog="python -m tests.servers.broken_cluster", add_help=False)
     faults.add_argument("--fault", choices=sorted(FAULTS), required=True)
     fault, server_options = faults.parse_known_args()
-    args = parse_args(server_options)  # every other option as python -m server takes it
-    if args.broker is None:
-        faults.error("--broker is required")
-    node_id = new_node_id()
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s node {node_id} [{fault.fault}] %(message)s",
-    )
-    chat = FAULTS[fault.fault](args.broker, node_id=node_id, node_timeout=args.node_timeout)
-    asyncio.run(serve_until_signalled(ChatServer(chat=chat), args.host, args.port))
+    # every other option as python -m server takes it; the log lines name the node's class
+    sys.exit(cli.main(server_options, node_class=FAULTS[fault.fault]))
 
 
 if __name__ == "__main__":
