@@ -35,7 +35,6 @@ from typing import Any, Literal, TypeVar
 from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 from websockets.asyncio.client import connect
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 
 from wsharness import settings
@@ -141,14 +140,6 @@ class TestWebSocket:
         """The subprotocol the server agreed on, or None (also before the connection opened)."""
         connection = self._connection
         return None if connection is None else connection.subprotocol
-
-    @property
-    def response_headers(self) -> Headers:
-        """The headers of the server's handshake response (empty before it answered)."""
-        connection = self._connection
-        if connection is None or connection.response is None:
-            return Headers()
-        return connection.response.headers
 
     def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
         """Wait until the connection is open, or closed.
@@ -285,16 +276,6 @@ class TestWebSocket:
             return taken
 
         return self._wait(oldest, f"receive {_messages(count)}", timeout)
-
-    def take_all(self, matcher: MessageMatcher) -> list[Received]:
-        """Account for every outstanding message that satisfies ``matcher``, at once,
-        without waiting; return them, oldest first."""
-        test, _ = _as_test(matcher)
-        with self._cond:
-            taken = [record for record in self._inbox.outstanding() if test(record.data)]
-            for record in taken:
-                self._inbox.account_for(record)
-        return taken
 
     def assert_no_message(
         self, *, within: float | None = None, matching: MessageMatcher | None = None
