@@ -62,8 +62,6 @@ class RedisServer:
         """Runs Redis through another command, such as ``taskset -c 0``."""
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
-        self._log: list[str] = []
-        self._log_lock = threading.Lock()
 
     def __enter__(self) -> RedisServer:
         self.start()
@@ -127,11 +125,6 @@ class RedisServer:
         self.stop()
         return self.start()
 
-    def log_lines(self) -> list[str]:
-        """What Redis has logged, every start included."""
-        with self._log_lock:
-            return list(self._log)
-
     def _start_once(self, executable: str) -> str | None:
         """Start and wait until ready; None, or why it did not start."""
         argv = [*self.command_prefix, executable, "--port", str(self.port), "--bind", "127.0.0.1"]
@@ -167,7 +160,7 @@ class RedisServer:
         return problem
 
     def _let_go(self, process: subprocess.Popen[str]) -> None:
-        """After it exited: wait for the last log lines and close the pipe."""
+        """After it exited: let the reader reach the end of its output, and close the pipe."""
         if self._reader is not None:
             self._reader.join(timeout=1)
         if process.stdout is not None:
@@ -178,8 +171,6 @@ class RedisServer:
         waiting = True
         for raw in stream:
             line = raw.rstrip("\n")
-            with self._log_lock:
-                self._log.append(line)
             if waiting and _READY in line:
                 ready.put(None)
                 waiting = False
