@@ -33,7 +33,7 @@ from typing import IO
 
 from acceptance.chat_command import PROJECT_ROOT, chat_server_command
 from wsharness import HarnessError, ServerProcess
-from wsharness.runtime.children import parent_death_signal
+from wsharness.runtime.children import parent_death_signal, stop_child
 
 REDIS_SERVER = "redis-server"
 INSTALL_REDIS = "install Debian's redis-server package (apt-get install redis-server)"
@@ -96,29 +96,19 @@ class RedisServer:
                 break
         raise RedisUnavailable(f"{REDIS_SERVER} did not start on port {self.port}: {problem}")
 
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; return the exit code."""
+    def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
+        """Send ``signum`` (SIGTERM unless told otherwise), wait up to ``timeout``
+        seconds, then SIGKILL; return the exit code."""
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        code = stop_child(process, timeout, signum)
         self._let_go(process)
-        return process.returncode
+        return code
 
     def kill(self) -> None:
         """SIGKILL: Redis vanishes without a word, as on a crash."""
-        process = self._process
-        if process is not None:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            self._let_go(process)
+        self.stop(signum=signal.SIGKILL)
 
     def restart(self) -> str:
         """Stop Redis and start an empty one on the same port; return its URL."""
