@@ -147,10 +147,9 @@ class ChatCast(Cast):
         for start in range(0, count, BURST):
             burst = posts[start : start + BURST]
             requests = [json.dumps(chat.message_group(wire_name, post)) for post in burst]
-            self[name].client.send_all(requests)
+            self[name].send_all(requests)
             for reader in readers:
                 self[reader].client.wait_for_message(burst[-1])
-        self[name].last_sent_at = time.monotonic()
         return posts
 
     def flood(self, name: str, count: int) -> list[str]:
@@ -158,8 +157,7 @@ class ChatCast(Cast):
         server takes them; return the texts asked for, in order."""
         padding = "x" * FLOOD_PADDING
         texts = [f"flood {number} {padding}" for number in range(count)]
-        self[name].client.send_all([json.dumps(chat.echo_times_3(text)) for text in texts])
-        self[name].last_sent_at = time.monotonic()
+        self[name].send_all([json.dumps(chat.echo_times_3(text)) for text in texts])
         return texts
 
     def was_cut_off(self, name: str, posts: list[str]) -> None:

@@ -33,7 +33,7 @@ from typing import IO
 
 from acceptance.chat_command import PROJECT_ROOT, chat_server_command
 from wsharness import HarnessError, ServerProcess
-from wsharness.runtime.children import parent_death_signal
+from wsharness.runtime.children import parent_death_signal, stop_child
 
 REDIS_SERVER = "redis-server"
 INSTALL_REDIS = "install Debian's redis-server package (apt-get install redis-server)"
@@ -62,8 +62,6 @@ class RedisServer:
         """Runs Redis through another command, such as ``taskset -c 0``."""
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
-        self._log: list[str] = []
-        self._log_lock = threading.Lock()
 
     def __enter__(self) -> RedisServer:
         self.start()
@@ -98,39 +96,24 @@ class RedisServer:
                 break
         raise RedisUnavailable(f"{REDIS_SERVER} did not start on port {self.port}: {problem}")
 
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; return the exit code."""
+    def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
+        """Send ``signum`` (SIGTERM unless told otherwise), wait up to ``timeout``
+        seconds, then SIGKILL; return the exit code."""
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        code = stop_child(process, timeout, signum)
         self._let_go(process)
-        return process.returncode
+        return code
 
     def kill(self) -> None:
         """SIGKILL: Redis vanishes without a word, as on a crash."""
-        process = self._process
-        if process is not None:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            self._let_go(process)
+        self.stop(signum=signal.SIGKILL)
 
     def restart(self) -> str:
         """Stop Redis and start an empty one on the same port; return its URL."""
         self.stop()
         return self.start()
-
-    def log_lines(self) -> list[str]:
-        """What Redis has logged, every start included."""
-        with self._log_lock:
-            return list(self._log)
 
     def _start_once(self, executable: str) -> str | None:
         """Start and wait until ready; None, or why it did not start."""
@@ -167,7 +150,7 @@ class RedisServer:
         return problem
 
     def _let_go(self, process: subprocess.Popen[str]) -> None:
-        """After it exited: wait for the last log lines and close the pipe."""
+        """After it exited: let the reader reach the end of its output, and close the pipe."""
         if self._reader is not None:
             self._reader.join(timeout=1)
         if process.stdout is not None:
@@ -178,8 +161,6 @@ class RedisServer:
         waiting = True
         for raw in stream:
             line = raw.rstrip("\n")
-            with self._log_lock:
-                self._log.append(line)
             if waiting and _READY in line:
                 ready.put(None)
                 waiting = False

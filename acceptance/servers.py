@@ -85,7 +85,6 @@ class ChatCluster(SuiteServer):
         assert self.cluster is not None
         for index in sorted(self.nodes_down):
             self.cluster.restart_node(index)
-            self.processes[index] = self.cluster.nodes[index]
             check_reachable(self.urls[index], ConnectionOptions())
         self.nodes_down.clear()
 
@@ -187,7 +186,9 @@ def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
         cluster.start()
     except HarnessError as exc:
         raise ServerUnavailable(str(exc)) from None
-    return ChatCluster(cluster.urls, list(cluster.nodes), cluster=cluster)
+    # The cluster's own list of nodes, which restart_node updates in place, so the
+    # processes whose logs a failing scenario shows are always the running ones.
+    return ChatCluster(cluster.urls, cluster.nodes, cluster=cluster)
 
 
 def server_under_test(

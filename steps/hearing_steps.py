@@ -2,15 +2,20 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps about what people hear, including hearing nothing more.
 
-Every "hears" step marks the message it waited for as heard; the "nothing"
-steps first settle everyone with round trips and a short quiet window (see
-:mod:`acceptance.cast`) and then fail on any message that no step has heard.
+Every "hears" step marks the message it waited for as heard. The "nothing"
+steps are the library's "receives nothing else" steps in the chat's words: they
+prove that nothing more is on its way (see :mod:`wsharness.bdd.cast`) and then
+fail on any message that no step has heard.
 """
 
 from behave import then
 from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401
+from wsharness.bdd.receiving_steps import (
+    step_nobody_receives_anything_else,
+    step_receives_nothing_else,
+)
 
 
 @then('{names:Names} hears "{message}"')
@@ -33,16 +38,9 @@ def step_everyone_in_group_hears(context: Context, group: str, message: str) -> 
     context.cast.hear_each(context.cast.member_names(group), message)
 
 
-@then("{names:Names} hears nothing")
-@then("{names:Names} hear nothing")
-@then("{names:Names} hears nothing else")
-@then("{names:Names} hear nothing else")
-def step_hears_nothing_else(context: Context, names: list[str]) -> None:
-    """Once the server has surely finished, the people received nothing unheard."""
-    context.cast.assert_nothing_else(context.cast[name] for name in names)
-
-
-@then("nobody hears anything else")
-def step_nobody_hears_anything_else(context: Context) -> None:
-    """Once the server has surely finished, nobody received anything unheard."""
-    context.cast.assert_nothing_else(context.cast.people)
+# Hearing nothing is the library's receiving nothing: its step functions, in the chat's words.
+then("{names:Names} hear nothing else")(step_receives_nothing_else)
+then("{names:Names} hears nothing else")(step_receives_nothing_else)
+then("{names:Names} hear nothing")(step_receives_nothing_else)
+then("{names:Names} hears nothing")(step_receives_nothing_else)
+then("nobody hears anything else")(step_nobody_receives_anything_else)

@@ -35,7 +35,6 @@ from typing import Any, Literal, TypeVar
 from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 from websockets.asyncio.client import connect
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 
 from wsharness import settings
@@ -141,14 +140,6 @@ class TestWebSocket:
         """The subprotocol the server agreed on, or None (also before the connection opened)."""
         connection = self._connection
         return None if connection is None else connection.subprotocol
-
-    @property
-    def response_headers(self) -> Headers:
-        """The headers of the server's handshake response (empty before it answered)."""
-        connection = self._connection
-        if connection is None or connection.response is None:
-            return Headers()
-        return connection.response.headers
 
     def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
         """Wait until the connection is open, or closed.
@@ -286,16 +277,6 @@ class TestWebSocket:
 
         return self._wait(oldest, f"receive {_messages(count)}", timeout)
 
-    def take_all(self, matcher: MessageMatcher) -> list[Received]:
-        """Account for every outstanding message that satisfies ``matcher``, at once,
-        without waiting; return them, oldest first."""
-        test, _ = _as_test(matcher)
-        with self._cond:
-            taken = [record for record in self._inbox.outstanding() if test(record.data)]
-            for record in taken:
-                self._inbox.account_for(record)
-        return taken
-
     def assert_no_message(
         self, *, within: float | None = None, matching: MessageMatcher | None = None
     ) -> None:
@@ -394,41 +375,46 @@ class TestWebSocket:
 
     def _start_sending(
         self, messages: Sequence[Data], text: bool | None, timeout: float | None
-    ) -> tuple[concurrent.futures.Future[None], str]:
-        """Hand ``messages`` to the loop; return the future of the write and what to
-        call them in an error."""
+    ) -> tuple[concurrent.futures.Future[None], Sequence[Data]]:
+        """Hand ``messages`` to the loop; return the future of the write and the
+        messages, to name them should the write fail."""
         for data in messages:
             if not isinstance(data, str | bytes):
                 raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
         if self._state == "connecting":
             self.wait_until("open", timeout=timeout)
-        what = describe_data(messages[0]) + (
-            f" and {len(messages) - 1} more" if len(messages) > 1 else ""
-        )
         with self._cond:
             connection = self._connection
             if self._failure is not None:
                 raise ConnectionFailed(self._failure)
             if self._state != "open" or connection is None:
-                raise ConnectionLost(f"{self.name} cannot send {what}: {self._closed_detail()}")
+                raise ConnectionLost(
+                    f"{self.name} cannot send {_describe_messages(messages)}: "
+                    f"{self._closed_detail()}"
+                )
             now = time.monotonic()
             self._events.extend(Event("sent", now, data) for data in messages)
-        return connection.send_from_thread(messages, text=text), what
+        return connection.send_from_thread(messages, text=text), messages
 
     def _finish_sending(
-        self, future: concurrent.futures.Future[None], what: str, timeout: float | None
+        self,
+        future: concurrent.futures.Future[None],
+        messages: Sequence[Data],
+        timeout: float | None,
     ) -> None:
         """Wait until the write is done; raise what a failed send means to a test."""
         try:
             future.result(self.timeout if timeout is None else _checked(timeout))
         except ConnectionClosed:
             raise ConnectionLost(
-                f"{self.name} could not send {what}: {self._closed_detail()}"
+                f"{self.name} could not send {_describe_messages(messages)}: "
+                f"{self._closed_detail()}"
             ) from None
         except TimeoutError:
             future.cancel()
             raise WaitTimeout(
-                f"{self.name} could not send {what} within the timeout: the server is not reading"
+                f"{self.name} could not send {_describe_messages(messages)} within the timeout: "
+                "the server is not reading"
             ) from None
 
     def send_json(self, document: Any, *, timeout: float | None = None) -> None:
@@ -688,6 +674,13 @@ def _check_count(count: int) -> None:
         raise ValueError(f"count must be a whole number, 0 or more, not {count!r}")
 
 
+def _describe_messages(messages: Sequence[Data]) -> str:
+    """Name the messages of one send in an error: only built when a send fails, as
+    describing a message of up to a MiB is not free."""
+    more = len(messages) - 1
+    return describe_data(messages[0]) + (f" and {more} more" if more else "")
+
+
 def _checked(seconds: float) -> float:
     if not isinstance(seconds, int | float) or seconds < 0:
         raise ValueError(f"timeout must be a number of seconds, 0 or more, not {seconds!r}")
@@ -699,5 +692,5 @@ def send_at_once(sends: Sequence[tuple[TestWebSocket, Data]]) -> None:
     is handed to the event loop before any is waited for, so they leave in the same
     turn of the loop, as requests racing each other from many users would."""
     started = [(client, *client._start_sending([data], None, None)) for client, data in sends]
-    for client, future, what in started:
-        client._finish_sending(future, what, None)
+    for client, future, messages in started:
+        client._finish_sending(future, messages, None)

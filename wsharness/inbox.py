@@ -50,9 +50,6 @@ class Inbox:
     def outstanding_count(self) -> int:
         return len(self._outstanding)
 
-    def is_outstanding(self, record: Received) -> bool:
-        return record.seq in self._outstanding
-
     def account_for(self, record: Received) -> None:
         """Mark one message as accounted for."""
         self._outstanding.pop(record.seq, None)

@@ -8,7 +8,7 @@ can state what matters and ignore the rest.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
@@ -27,7 +27,7 @@ class JsonContaining(BaseMatcher[Any]):
 
     def _matches(self, item: Any) -> bool:
         document = _decode(item)
-        return document is not _NOT_JSON and _contains(document, self.expected)
+        return document is not _NOT_JSON and _first_difference(document, self.expected) is None
 
     def describe_to(self, description: Description) -> None:
         description.append_text("a JSON text containing ").append_text(
@@ -41,7 +41,8 @@ class JsonContaining(BaseMatcher[Any]):
         document = _decode(item)
         if document is _NOT_JSON:
             return "it is not JSON"
-        return _first_difference(document, self.expected, path=[]) or "it matches"
+        found = _first_difference(document, self.expected)
+        return "it matches" if found is None else found.describe()
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         if isinstance(item, bytes):
@@ -70,26 +71,41 @@ def _decode(item: Any) -> Any:
         return _NOT_JSON
 
 
-def _contains(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            key in actual and _contains(actual[key], value) for key, value in expected.items()
-        )
-    return bool(actual == expected and type(actual) is type(expected))
+class _Difference(NamedTuple):
+    """Where a document first differs from what is expected, as found: put into words
+    only by :meth:`describe`, so a wait that tries many messages pays nothing for it."""
+
+    path: list[str]
+    """The keys leading to it, innermost first."""
+    actual: Any
+    expected: Any
+    missing: str | None = None
+    """The expected key that the object at ``path`` lacks, if that is the difference."""
+
+    def describe(self) -> str:
+        path = self.path[::-1]
+        where = f"`{'.'.join(path)}`" if path else "the message"
+        if self.missing is not None:
+            return f"{where} has no `{self.missing}`" if path else f"it has no `{self.missing}`"
+        if isinstance(self.expected, dict):
+            return f"{where} is {json.dumps(self.actual)}, not an object"
+        return f"{where} is {json.dumps(self.actual)}, not {json.dumps(self.expected)}"
 
 
-def _first_difference(actual: Any, expected: Any, path: list[str]) -> str | None:
-    where = f"`{'.'.join(path)}`" if path else "the message"
+def _first_difference(actual: Any, expected: Any) -> _Difference | None:
+    """None if ``actual`` contains ``expected``: objects may have more keys, everything
+    else must be equal and of the same type; else where they first differ."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return f"{where} is {json.dumps(actual)}, not an object"
+            return _Difference([], actual, expected)
         for key, value in expected.items():
             if key not in actual:
-                return f"{where} has no `{key}`" if path else f"it has no `{key}`"
-            found = _first_difference(actual[key], value, [*path, str(key)])
+                return _Difference([], actual, expected, missing=str(key))
+            found = _first_difference(actual[key], value)
             if found is not None:
+                found.path.append(str(key))
                 return found
         return None
     if actual == expected and type(actual) is type(expected):
         return None
-    return f"{where} is {json.dumps(actual)}, not {json.dumps(expected)}"
+    return _Difference([], actual, expected)

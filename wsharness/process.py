@@ -16,7 +16,6 @@ that whole session.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import signal
@@ -27,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from wsharness.errors import HarnessError
-from wsharness.runtime.children import parent_death_signal
+from wsharness.runtime.children import parent_death_signal, stop_child
 
 
 class ServerStartFailed(HarnessError):
@@ -122,14 +121,8 @@ class ServerProcess:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            # Not yet reaped, so its pid, which names its process group, is still its own.
-            _signal_group(process.pid, signum)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait()
+        # The whole session: the server, and the children of a wrapper such as sh -c too.
+        stop_child(process, timeout, signum, whole_group=True)
         for reader in self._readers:
             reader.join(timeout=1)
         for stream in (process.stdin, process.stdout, process.stderr):
@@ -170,10 +163,3 @@ class ServerProcess:
     def _last_log_line(self) -> str:
         lines = self.log_lines()
         return f"; it said: {lines[-1]}" if lines else ""
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    """Signal the process group that the server leads: the server, and the children of a
-    wrapper such as ``sh -c`` too."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signum)

@@ -94,6 +94,12 @@ class Participant:
         self.client.send(data, text=text)
         self.last_sent_at = time.monotonic()
 
+    def send_all(self, messages: Sequence[Data], *, text: bool | None = None) -> None:
+        """Send ``messages`` in one pipelined burst, as
+        :meth:`~wsharness.TestWebSocket.send_all` does."""
+        self.client.send_all(messages, text=text)
+        self.last_sent_at = time.monotonic()
+
     def request(self, document: object) -> None:
         """Send one JSON document."""
         self.client.send_json(document)

@@ -17,17 +17,23 @@ therefore gives every server two guards, and starts it in a session of its own:
   POSIX system and from any thread; a server that watches its stdin
   (``python -m server --stop-on-stdin-eof``) stops at end of file. It needs the
   child's help, which the project's own server gives.
+
+:func:`stop_child` stops such a child the one way the harness does: a signal,
+a bounded wait, then SIGKILL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 """``prctl`` option from ``<linux/prctl.h>``."""
@@ -51,6 +57,39 @@ def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | No
             os.kill(os.getpid(), signum)
 
     return set_parent_death_signal
+
+
+def stop_child(
+    process: subprocess.Popen[Any],
+    timeout: float,
+    signum: int = signal.SIGTERM,
+    *,
+    whole_group: bool = False,
+) -> int | None:
+    """Send ``signum`` to ``process`` if it still runs, wait up to ``timeout`` seconds
+    for it to exit, then SIGKILL it and wait; return its exit code.
+
+    ``whole_group`` signals the process group that ``process`` leads (it must have
+    been started with ``start_new_session=True``), so the children of a wrapper such
+    as ``sh -c`` get the signal too.
+    """
+    if process.poll() is None:
+        # Not yet reaped, so its pid, which names its process group, is still its own.
+        _send(process, signum, whole_group=whole_group)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _send(process, signal.SIGKILL, whole_group=whole_group)
+            process.wait()
+    return process.returncode
+
+
+def _send(process: subprocess.Popen[Any], signum: int, *, whole_group: bool) -> None:
+    if whole_group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
 
 
 @functools.cache
