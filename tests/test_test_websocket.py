@@ -12,6 +12,7 @@ import time
 import pytest
 from hamcrest import contains_string
 from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Response
 
 from tests.support import MS, ControlledServer, controlled_server
 from wsharness import (
@@ -297,6 +298,34 @@ def test_rejected_handshake_names_the_http_status() -> None:
         carol = TestWebSocket(server.url, name="Carol")
         with pytest.raises(ConnectionFailed, match=r"the server answered HTTP 503 \(full\)"):
             carol.send("hello")
+
+
+def test_the_handshake_response_can_be_read_once_open() -> None:
+    """The subprotocol the server chose and its response headers are there to check."""
+
+    def tag(connection: ServerConnection, request: object, response: Response) -> Response:
+        response.headers["X-Served-By"] = "node 7"
+        return response
+
+    with (
+        controlled_server(process_response=tag, subprotocols=["chat.v2"]) as server,
+        TestWebSocket(server.url, name="Alice", subprotocols=["chat.v1", "chat.v2"]) as alice,
+    ):
+        alice.wait_until("open")
+        assert alice.subprotocol == "chat.v2"
+        assert alice.response_headers["X-Served-By"] == "node 7"
+        assert alice.response_headers["Sec-WebSocket-Protocol"] == "chat.v2"
+
+
+def test_no_response_headers_without_a_response() -> None:
+    """A connection that was refused has no response to read: empty headers, no error."""
+    with controlled_server() as server:
+        url = server.url
+    bob = TestWebSocket(url, name="Bob")
+    with pytest.raises(ConnectionFailed):
+        bob.wait_until("open")
+    assert list(bob.response_headers.raw_items()) == []
+    assert bob.subprotocol is None
 
 
 def test_bad_arguments_are_refused_early() -> None:

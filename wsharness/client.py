@@ -35,6 +35,7 @@ from typing import Any, Literal, TypeVar
 from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 from websockets.asyncio.client import connect
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
 
 from wsharness import settings
@@ -140,6 +141,14 @@ class TestWebSocket:
         """The subprotocol the server agreed on, or None (also before the connection opened)."""
         connection = self._connection
         return None if connection is None else connection.subprotocol
+
+    @property
+    def response_headers(self) -> Headers:
+        """The headers of the server's handshake response (empty before it answered)."""
+        connection = self._connection
+        if connection is None or connection.response is None:
+            return Headers()
+        return connection.response.headers
 
     def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
         """Wait until the connection is open, or closed.
