@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from websockets.frames import Opcode
+
 import acceptance.credentials
+from bench.rawws import client_frame
 from wsharness import TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
-OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
+OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = Opcode.TEXT, Opcode.CLOSE, Opcode.PING, Opcode.PONG
+"""websockets' opcodes: an IntEnum, so they equal the plain ints :func:`read_frame` returns."""
 
 
 class Credentials(acceptance.credentials.Credentials):
@@ -79,18 +83,9 @@ def raw_websocket(
     return sock
 
 
-def send_frame(sock: socket.socket, payload: bytes, opcode: int = OP_TEXT) -> None:
-    """One final, masked client frame."""
-    mask = os.urandom(4)
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-    elif length < 2**16:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    sock.sendall(header + mask + masked)
+def send_frame(sock: socket.socket, payload: bytes, opcode: Opcode = OP_TEXT) -> None:
+    """One final, masked client frame (:func:`bench.rawws.client_frame`)."""
+    sock.sendall(client_frame(opcode, payload))
 
 
 def read_frame(sock: socket.socket, deadline: float) -> tuple[int, bytes] | None:
