@@ -24,7 +24,7 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -123,14 +123,17 @@ def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEch
 
 
 @contextmanager
-def flooding(process: ServerProcess, kind: ServerKind) -> Iterator[subprocess.Popen[str]]:
+def flooding(
+    process: ServerProcess, kind: ServerKind, *, command_prefix: Sequence[str] = ()
+) -> Iterator[subprocess.Popen[str]]:
     """A flooder running against ``process``, already receiving replies, for the
-    ``with`` block; killed at the end unless :func:`stop_flood` stopped it."""
+    ``with`` block; killed at the end unless :func:`stop_flood` stopped it.
+    ``command_prefix`` goes before its command (the benchmark pins it to the load core)."""
     assert process.url is not None
-    argv = [sys.executable, "-m", "bench.hostile_load", "flood", process.url]
+    argv = [*command_prefix, sys.executable, "-m", "bench.hostile_load", "flood", process.url]
     argv += ["--protocol", protocol_of(kind)]
     with subprocess.Popen(
-        pinned(LOAD_CPU, argv), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as flooder:
         assert flooder.stdout is not None
         try:
@@ -143,9 +146,10 @@ def flooding(process: ServerProcess, kind: ServerKind) -> Iterator[subprocess.Po
                 flooder.kill()
 
 
-def stop_flood(flooder: subprocess.Popen[str]) -> Flood:
-    """Tell the flooder to stop; what it sent and received once it has collected its replies."""
-    output, _ = flooder.communicate("stop\n", timeout=RUN_TIMEOUT)
+def stop_flood(flooder: subprocess.Popen[str], *, timeout: float = RUN_TIMEOUT) -> Flood:
+    """Tell the flooder to stop; what it sent and received once it has collected its
+    replies (within ``timeout`` seconds)."""
+    output, _ = flooder.communicate("stop\n", timeout=timeout)
     if flooder.returncode != 0:
         raise RuntimeError(f"the flooder failed with exit status {flooder.returncode}")
     return read_result(Flood, output.strip().splitlines()[-1])
@@ -160,7 +164,7 @@ def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
             with start_server(kind, "auto") as process:
                 assert process.pid is not None
                 alone = observe(process, kind, plan)
-                with flooding(process, kind) as flooder:
+                with flooding(process, kind, command_prefix=pinned(LOAD_CPU, [])) as flooder:
                     busy_before, started = cpu_seconds(process.pid), time.perf_counter()
                     flooded = observe(process, kind, plan)
                     busy = (cpu_seconds(process.pid) - busy_before) / (

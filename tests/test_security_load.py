@@ -4,12 +4,10 @@ peer that stops answering pings, handshakes left silent, requests beyond a rate.
 from __future__ import annotations
 
 import json
-import select
 import selectors
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from acceptance.servers import start_chat_server
-from bench.results import Flood, read_result
+from bench.hostile import flooding, stop_flood
 from tests.security_support import (
     OP_CLOSE,
     OP_PING,
@@ -29,7 +27,6 @@ from tests.security_support import (
     read_frame,
     send_frame,
 )
-from tests.support import PROJECT_ROOT
 from wsharness import ServerProcess, TestWebSocket
 from wsharness.runtime.limits import raise_open_file_limit
 
@@ -44,25 +41,10 @@ def _url(server: ServerProcess) -> str:
 
 @pytest.fixture
 def flooder() -> Iterator[tuple[ServerProcess, subprocess.Popen[str]]]:
-    """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read."""
-    with (
-        start_chat_server() as server,
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.hostile_load", "flood", _url(server)],
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        ) as process,
-    ):
-        assert process.stdout is not None
-        try:
-            ready, _, _ = select.select([process.stdout], [], [], 30)
-            assert ready and process.stdout.readline(), "the flooder got no reply"
-            yield server, process
-        finally:
-            if process.poll() is None:
-                process.kill()
+    """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read
+    (:func:`bench.hostile.flooding`: it has printed FLOODING, replies flow)."""
+    with start_chat_server() as server, flooding(server, "ours") as process:
+        yield server, process
 
 
 def test_a_flood_from_one_client_does_not_hold_up_the_others(
@@ -82,9 +64,7 @@ def test_a_flood_from_one_client_does_not_hold_up_the_others(
             bob.send_json({"type": "ECHO", "value": f"still here {n}"})
             bob.wait_for_message(f"still here {n}")
             times.append(time.perf_counter() - started)
-    assert process.stdin is not None
-    output, _ = process.communicate("stop\n", timeout=90)
-    flood = read_result(Flood, output.strip().splitlines()[-1])
+    flood = stop_flood(process, timeout=90)
     assert statistics.median(times) < 0.02, f"median echo under a flood: {times}"
     assert flood.replies == flood.owed > 0, flood
 
