@@ -33,6 +33,7 @@ from bench.processes import (
     LOAD_CPU,
     ROOT,
     RUN_TIMEOUT,
+    SERVER_KINDS,
     ServerKind,
     cpu_seconds,
     in_turn,
@@ -159,7 +160,7 @@ def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
     """Observer alone and under a flood, ours and the ceiling, alternating, per round."""
     runs: dict[ServerKind, list[FloodRound]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in in_turn(round_number):
+        for kind in in_turn(round_number, SERVER_KINDS):
             log(f"flood round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.pid is not None
@@ -183,7 +184,7 @@ def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReade
     """Posts to a group with a member who never reads, ours and the ceiling, per round."""
     runs: dict[ServerKind, list[SlowReader]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in in_turn(round_number):
+        for kind in in_turn(round_number, SERVER_KINDS):
             log(f"slow reader round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.url is not None

@@ -21,6 +21,7 @@ from bench.processes import (
     LOAD_CPU,
     ROOT,
     RUN_TIMEOUT,
+    SERVER_KINDS,
     ServerKind,
     cpu_seconds,
     in_turn,
@@ -124,7 +125,7 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
     opening = Figure(f"open {plan.idle_connections:,} connections", "s")
     memory = Figure("memory per idle connection", "KiB")
     for number in range(plan.rounds):
-        for kind in in_turn(number):
+        for kind in in_turn(number, SERVER_KINDS):
             log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
             with server(kind, loop) as process:
                 latency = loadgen(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, TypeVar
 
 import psutil
 
@@ -30,10 +30,17 @@ RUN_TIMEOUT = 300.0
 ServerKind = Literal["ours", "ceiling"]
 
 
-def in_turn(round_number: int) -> list[ServerKind]:
-    """The ceiling first in even rounds, ours first in odd ones, so that neither is
-    always measured on a machine the other has just warmed up."""
-    return ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
+SERVER_KINDS: tuple[ServerKind, ...] = ("ceiling", "ours")
+"""The order of the servers in even rounds (:func:`in_turn`)."""
+
+T = TypeVar("T")
+
+
+def in_turn(round_number: int, order: Sequence[T]) -> list[T]:
+    """``order`` in even rounds and reversed in odd ones (the ceiling first, then ours
+    first, for :data:`SERVER_KINDS`), so that nothing is always measured on a machine
+    the one before it has just warmed up."""
+    return list(order) if round_number % 2 == 0 else list(reversed(order))
 
 
 def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
