@@ -23,7 +23,6 @@ from __future__ import annotations
 import select
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,10 +33,11 @@ from bench.processes import (
     ROOT,
     RUN_TIMEOUT,
     SERVER_KINDS,
+    CoreBusy,
     ServerKind,
-    cpu_seconds,
     in_turn,
     pinned,
+    protocol_of,
     run_on_load_core,
 )
 from bench.processes import server as start_server
@@ -97,10 +97,6 @@ class Hostile:
 
     flood: dict[ServerKind, list[FloodRound]]
     slow_reader: dict[ServerKind, list[SlowReader]]
-
-
-def protocol_of(kind: ServerKind) -> str:
-    return "chat" if kind == "ours" else "plain"
 
 
 def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEchoes:
@@ -166,11 +162,9 @@ def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
                 assert process.pid is not None
                 alone = observe(process, kind, plan)
                 with flooding(process, kind, command_prefix=pinned(LOAD_CPU, [])) as flooder:
-                    busy_before, started = cpu_seconds(process.pid), time.perf_counter()
+                    core = CoreBusy(process.pid)
                     flooded = observe(process, kind, plan)
-                    busy = (cpu_seconds(process.pid) - busy_before) / (
-                        time.perf_counter() - started
-                    )
+                    busy = core.share()
                     flood = stop_flood(flooder)
             runs[kind].append(FloodRound(alone, flooded, flood, busy))
             log(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -22,10 +21,11 @@ from bench.processes import (
     ROOT,
     RUN_TIMEOUT,
     SERVER_KINDS,
+    CoreBusy,
     ServerKind,
-    cpu_seconds,
     in_turn,
     pinned,
+    protocol_of,
     rss_kib,
     run_on_load_core,
     server,
@@ -76,13 +76,11 @@ def loadgen(
 ) -> Loaded[R]:
     """One load-generator run against ``process``, also timing the server's core."""
     assert process.url is not None and process.pid is not None
-    protocol = "chat" if server_kind == "ours" else "plain"
-    before, started = cpu_seconds(process.pid), time.perf_counter()
-    argv = ["-m", "bench.loadgen", scenario, process.url, "--protocol", protocol]
+    core = CoreBusy(process.pid)
+    argv = ["-m", "bench.loadgen", scenario, process.url, "--protocol", protocol_of(server_kind)]
     argv += ["--server-pid", str(process.pid), *options]
     result = run_on_load_core(kind, argv)
-    busy = (cpu_seconds(process.pid) - before) / (time.perf_counter() - started)
-    return Loaded(result, busy)
+    return Loaded(result, core.share())
 
 
 def idle_connections(process: ServerProcess, count: int) -> tuple[float, float]:
