@@ -8,7 +8,6 @@ with one rule broken, to show that each check catches the break.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from acceptance import chat
 from acceptance.local_cluster import INSTALL_REDIS, REDIS_SERVER, LocalCluster
+from tests.support import Ask, ask_until_accepted, first_of
 from wsharness import TestWebSocket
 from wsharness.records import Data
 
@@ -67,18 +67,6 @@ def send_and_ask(
     """Send ``request``; take and return the first of ``replies`` that arrives."""
     person.send_json(request)
     return first_of(person, replies, timeout=timeout)
-
-
-def first_of(person: TestWebSocket, replies: tuple[str, ...], *, timeout: float = 3) -> str:
-    """Take the first of ``replies`` that ``person`` has not taken yet (each reply
-    names a group or token used once, so an earlier copy cannot be mistaken for it)."""
-    record = person.take_match(
-        lambda data: data in replies,
-        description=" or ".join(repr(r) for r in replies),
-        timeout=timeout,
-    )
-    assert isinstance(record.data, str)
-    return record.data
 
 
 def settle(*everyone: TestWebSocket) -> None:
@@ -200,14 +188,15 @@ def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
     """
     created, unavailable = chat.group_created(group), chat.group_unavailable(group)
     start = time.monotonic()
-    while True:
-        left = within - (time.monotonic() - start)
-        assert left > 0, f"{person.name} could not create {group!r} within {within:g} s"
-        reply = send_and_ask(
-            person, chat.create_group(group), created, unavailable, BROKER_ERROR, timeout=left
-        )
-        if reply == created:
-            return time.monotonic() - start
+    ask_until_accepted(
+        person,
+        (chat.create_group(group), created),
+        [unavailable, BROKER_ERROR],
+        deadline=start + within,
+        failure=f"{person.name} could not create {group!r} within {within:g} s",
+        others_may_arrive=True,
+    )
+    return time.monotonic() - start
 
 
 def killed_node_members_leave_within(cluster: LocalCluster, bound: float) -> float:
@@ -298,11 +287,16 @@ def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5)
     Redis's return is not announced to clients, so, like :func:`create_soon`, this
     repeats the request after each refusal.
     """
-    deadline = time.monotonic() + within
-    for attempt in itertools.count():
-        left = deadline - time.monotonic()
-        assert left > 0, f"{person.name}'s node took no post within {within:g} s"
-        probe = f"probe from {person.name} {attempt}"
-        post = chat.message_group(group, probe)
-        if send_and_ask(person, post, probe, BROKER_ERROR, timeout=left) == probe:
-            return
+
+    def probe(attempt: int) -> Ask:
+        text = f"probe from {person.name} {attempt}"
+        return chat.message_group(group, text), text
+
+    ask_until_accepted(
+        person,
+        probe,
+        [BROKER_ERROR],
+        deadline=time.monotonic() + within,
+        failure=f"{person.name}'s node took no post within {within:g} s",
+        others_may_arrive=True,
+    )

@@ -22,6 +22,7 @@ from websockets.frames import Opcode
 
 import acceptance.credentials
 from bench.rawws import client_frame
+from tests.support import ask_until_accepted
 from wsharness import TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
@@ -177,14 +178,11 @@ def member_who_stops_reading_is_cut_off(
             person.send_json({"type": "LEAVE_GROUP", "value": None})
             person.wait_for_message(f"GROUP_LEFT: {group}")
     with TestWebSocket(poster_url, name="Carol", **connect) as carol:
-        # A disconnect has no acknowledgement: ask until the name is free, each
-        # request a round trip, within a bound.
-        deadline = time.monotonic() + 5
-        while True:
-            carol.send_json({"type": "CREATE_GROUP", "value": group})
-            (reply,) = carol.wait_for_message_count(1)
-            carol.clear_messages()
-            if reply == f"GROUP_CREATED: {group}":
-                break
-            assert reply == f"GROUP_UNAVAILABLE: {group}", reply
-            assert time.monotonic() < deadline, "Mallory is still in the group"
+        # A disconnect has no acknowledgement: ask until the name is free.
+        ask_until_accepted(
+            carol,
+            ({"type": "CREATE_GROUP", "value": group}, f"GROUP_CREATED: {group}"),
+            [f"GROUP_UNAVAILABLE: {group}"],
+            deadline=time.monotonic() + 5,
+            failure="Mallory is still in the group",
+        )
