@@ -8,7 +8,6 @@ with one rule broken, to show that each check catches the break.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import urllib.error
@@ -18,29 +17,20 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
-import pytest
-
 from acceptance import chat
 from acceptance.local_cluster import INSTALL_REDIS, REDIS_SERVER, LocalCluster
-from tests.support import Ask, ask_until_accepted, first_of
+from tests.support import Ask, ask_until_accepted, first_of, missing
 from wsharness import TestWebSocket
 from wsharness.records import Data
 
-BROKER_ERROR = (
-    "ERROR: groups are unavailable for now: this server cannot reach its broker; try again"
-)
 SLACK = 1.0
 """Seconds allowed beyond a stated bound, for a busy test machine."""
 
 
 def need_redis_server() -> None:
     """Skip the calling test module without redis-server, or fail it in CI (CI=true)."""
-    if shutil.which(REDIS_SERVER):
-        return
-    message = f"{REDIS_SERVER} is not on PATH: {INSTALL_REDIS}; .ci/run does it as root"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message, allow_module_level=True)
+    if not shutil.which(REDIS_SERVER):
+        missing(f"{REDIS_SERVER} is not on PATH: {INSTALL_REDIS}; .ci/run does it as root")
 
 
 def fresh(name: str) -> str:
@@ -191,7 +181,7 @@ def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
     ask_until_accepted(
         person,
         (chat.create_group(group), created),
-        [unavailable, BROKER_ERROR],
+        [unavailable, chat.BROKER_UNAVAILABLE],
         deadline=start + within,
         failure=f"{person.name} could not create {group!r} within {within:g} s",
         others_may_arrive=True,
@@ -268,13 +258,15 @@ def redis_down_means_503_and_errors_but_echo(cluster: LocalCluster) -> None:
     with people(cluster, ("Alice", 0)) as (alice,):
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
         cluster.redis.stop()
-        reply = send_and_ask(alice, chat.message_group(group, "anyone?"), BROKER_ERROR, "anyone?")
-        assert reply == BROKER_ERROR, "a post was accepted with Redis down"
+        reply = send_and_ask(
+            alice, chat.message_group(group, "anyone?"), chat.BROKER_UNAVAILABLE, "anyone?"
+        )
+        assert reply == chat.BROKER_UNAVAILABLE, "a post was accepted with Redis down"
         status, body = health(url)
         assert status == 503, f"/healthz answered {status} with Redis down"
         assert body.startswith("broker unreachable: ") and body.count("\n") == 1, body
         send_and_ask(alice, chat.echo("echo still works"), "echo still works")
-        send_and_ask(alice, chat.join_group(fresh("other")), BROKER_ERROR)
+        send_and_ask(alice, chat.join_group(fresh("other")), chat.BROKER_UNAVAILABLE)
         cluster.redis.start()
         post_until_accepted(alice, group)
         assert health(url) == (200, "OK\n")
@@ -295,7 +287,7 @@ def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5)
     ask_until_accepted(
         person,
         probe,
-        [BROKER_ERROR],
+        [chat.BROKER_UNAVAILABLE],
         deadline=time.monotonic() + within,
         failure=f"{person.name}'s node took no post within {within:g} s",
         others_may_arrive=True,

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -135,15 +135,20 @@ def behave_duration(name: str, ms: float) -> tuple[str, str]:
     return "-D", f"{name}={ms / 1000:g}"
 
 
+def missing(message: str) -> NoReturn:
+    """A program the test needs is not installed: skip the test (or, called at import
+    time, its module), but fail in CI (CI=true), where everything is installed."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message, allow_module_level=True)
+
+
 def chromium() -> str:
     """The headless browser's path; fails in CI (CI=true) when it is missing."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
-    message = "chromium is not installed (apt-get install -y chromium; .ci/run does it)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("chromium is not installed (apt-get install -y chromium; .ci/run does it)")
 
 
 # --- Asking a server -------------------------------------------------------------------
