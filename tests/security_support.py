@@ -35,8 +35,9 @@ class Credentials(acceptance.credentials.Credentials):
 
     @classmethod
     def create(cls, directory: Path, *, token: str | None = None) -> Credentials:
-        made = acceptance.credentials.Credentials.create(directory, token=token or TOKEN)
-        return cls(**vars(made))
+        made = super().create(directory, token=token or TOKEN)
+        assert isinstance(made, cls)  # the parent builds cls(...)
+        return made
 
 
 def bearer(token: str) -> dict[str, str]:
