@@ -19,12 +19,13 @@ from urllib.parse import urlsplit
 
 from acceptance import chat
 from acceptance.local_cluster import INSTALL_REDIS, REDIS_SERVER, LocalCluster
-from tests.support import Ask, ask_until_accepted, first_of, missing
+from tests.support import MS, Ask, ask_until_accepted, first_of, missing
 from wsharness import TestWebSocket
 from wsharness.records import Data
 
-SLACK = 1.0
-"""Seconds allowed beyond a stated bound, for a busy test machine."""
+SLACK = 1_000 * MS
+"""Seconds allowed beyond a stated bound, for a busy test machine (scaled, like every
+timeout here)."""
 
 
 def need_redis_server() -> None:
@@ -52,7 +53,7 @@ def people(cluster: LocalCluster, *placed: tuple[str, int]) -> Iterator[list[Tes
 
 
 def send_and_ask(
-    person: TestWebSocket, request: dict[str, object], *replies: str, timeout: float = 3
+    person: TestWebSocket, request: dict[str, object], *replies: str, timeout: float = 3_000 * MS
 ) -> str:
     """Send ``request``; take and return the first of ``replies`` that arrives."""
     person.send_json(request)
@@ -86,7 +87,7 @@ def heard(person: TestWebSocket, *, prefix: str) -> list[Data]:
 
 
 def posts_reach_every_member_once_and_in_order(
-    cluster: LocalCluster, *, rounds: int = 20, timeout: float = 3
+    cluster: LocalCluster, *, rounds: int = 20, timeout: float = 3_000 * MS
 ) -> None:
     """Two senders on different nodes post at once; every member on every node
     hears every post once, each sender's posts in order; a non-member hears none."""
@@ -125,7 +126,7 @@ def one_creator_per_race(cluster: LocalCluster, *, rounds: int = 100) -> None:
 
 
 def joiner_hears_the_next_post(
-    cluster: LocalCluster, *, rounds: int = 10, timeout: float = 3
+    cluster: LocalCluster, *, rounds: int = 10, timeout: float = 3_000 * MS
 ) -> None:
     """Once told GROUP_JOINED on another node, the joiner hears the very next post."""
     with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
@@ -167,7 +168,7 @@ def membership_changes_on_any_node_count_everywhere(cluster: LocalCluster) -> No
         settle(alice, bob, carol)
         assert "still here" not in everything_received(alice), "Alice heard a post after leaving"
         bob.close()
-        create_soon(carol, group, within=3)
+        create_soon(carol, group, within=3_000 * MS)
 
 
 def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
@@ -207,7 +208,9 @@ def health(url: str) -> tuple[int, str]:
     """``GET /healthz`` on a node: (status, body)."""
     parts = urlsplit(url)
     try:
-        with urllib.request.urlopen(f"http://{parts.netloc}/healthz", timeout=5) as response:
+        with urllib.request.urlopen(
+            f"http://{parts.netloc}/healthz", timeout=5_000 * MS
+        ) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -239,9 +242,9 @@ def groups_come_back_after_redis_restarts(cluster: LocalCluster) -> None:
         reply = send_and_ask(carol, chat.create_group(group), unavailable, created)
         assert reply == unavailable, f"{carol.name} was told {reply!r}: the group did not return"
         send_and_ask(alice, chat.message_group(group, "Still there?"), "Still there?")
-        bob.wait_for_message("Still there?", timeout=1)
+        bob.wait_for_message("Still there?", timeout=1_000 * MS)
         send_and_ask(bob, chat.message_group(group, "Yes!"), "Yes!")
-        alice.wait_for_message("Yes!", timeout=1)
+        alice.wait_for_message("Yes!", timeout=1_000 * MS)
         settle(alice, bob, carol)
         for person in (alice, bob):
             assert everything_received(person).count("Still there?") == 1
@@ -273,7 +276,7 @@ def redis_down_means_503_and_errors_but_echo(cluster: LocalCluster) -> None:
         assert alice.state == "open"
 
 
-def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5) -> None:
+def post_until_accepted(person: TestWebSocket, group: str, *, within: float = 5_000 * MS) -> None:
     """Post probes until the node takes one (the reply is the post, not the broker error).
 
     Redis's return is not announced to clients, so, like :func:`create_soon`, this

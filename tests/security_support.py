@@ -22,7 +22,7 @@ from websockets.frames import Opcode
 
 import acceptance.credentials
 from bench.rawws import client_frame
-from tests.support import ask_until_accepted
+from tests.support import MS, ask_until_accepted
 from wsharness import TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
@@ -50,7 +50,7 @@ def raw_websocket(
     headers: dict[str, str] | None = None,
     context: ssl.SSLContext | None = None,
     receive_buffer: int | None = None,
-    timeout: float = 5.0,
+    timeout: float = 5_000 * MS,
 ) -> socket.socket:
     """A socket that has completed the opening handshake and does nothing else
     unless told to; ``receive_buffer`` shrinks its kernel buffer first, so that
@@ -153,19 +153,19 @@ def member_who_stops_reading_is_cut_off(
         bob.wait_for_message(f"GROUP_JOINED: {group}")
         with raw_websocket(member_url, context=context, receive_buffer=4096) as mallory:
             send_frame(mallory, json.dumps({"type": "JOIN_GROUP", "value": group}).encode())
-            joined = read_frame(mallory, time.monotonic() + 5)
+            joined = read_frame(mallory, time.monotonic() + 5_000 * MS)
             assert joined == (OP_TEXT, f"GROUP_JOINED: {group}".encode()), joined
 
             for n in range(posts):
                 value = {"groupName": group, "groupMessage": f"{n:05d} {text}"}
-                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30)
+                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30_000 * MS)
             last = f"{posts - 1:05d} {text}"
-            alice.wait_for_message(last, timeout=60)
-            bob.wait_for_message(last, timeout=60)
+            alice.wait_for_message(last, timeout=60_000 * MS)
+            bob.wait_for_message(last, timeout=60_000 * MS)
             assert len(alice.messages) == len(bob.messages) == posts + 1
 
             frames, ending = 0, None
-            deadline = time.monotonic() + 15
+            deadline = time.monotonic() + 15_000 * MS
             while frames < posts and (frame := read_frame(mallory, deadline)) is not None:
                 if frame[0] == OP_CLOSE:
                     ending = close_code(frame[1])
@@ -184,6 +184,6 @@ def member_who_stops_reading_is_cut_off(
             carol,
             ({"type": "CREATE_GROUP", "value": group}, f"GROUP_CREATED: {group}"),
             [f"GROUP_UNAVAILABLE: {group}"],
-            deadline=time.monotonic() + 5,
+            deadline=time.monotonic() + 5_000 * MS,
             failure="Mallory is still in the group",
         )

@@ -154,7 +154,7 @@ def chromium() -> str:
 # --- Asking a server -------------------------------------------------------------------
 
 
-def first_of(person: TestWebSocket, replies: Sequence[str], *, timeout: float = 3) -> str:
+def first_of(person: TestWebSocket, replies: Sequence[str], *, timeout: float = 3_000 * MS) -> str:
     """Take the first of ``replies`` that ``person`` has not taken yet (each reply
     names a group or token used once, so an earlier copy cannot be mistaken for it)."""
     record = person.take_match(
