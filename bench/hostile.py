@@ -23,8 +23,7 @@ from __future__ import annotations
 import select
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,10 +32,12 @@ from bench.processes import (
     LOAD_CPU,
     ROOT,
     RUN_TIMEOUT,
+    SERVER_KINDS,
+    CoreBusy,
     ServerKind,
-    cpu_seconds,
     in_turn,
     pinned,
+    protocol_of,
     run_on_load_core,
 )
 from bench.processes import server as start_server
@@ -98,10 +99,6 @@ class Hostile:
     slow_reader: dict[ServerKind, list[SlowReader]]
 
 
-def protocol_of(kind: ServerKind) -> str:
-    return "chat" if kind == "ours" else "plain"
-
-
 def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEchoes:
     """Sequential echoes timed by a load process, stopped after ``plan.flood_within``."""
     assert process.url is not None
@@ -123,14 +120,17 @@ def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEch
 
 
 @contextmanager
-def flooding(process: ServerProcess, kind: ServerKind) -> Iterator[subprocess.Popen[str]]:
+def flooding(
+    process: ServerProcess, kind: ServerKind, *, command_prefix: Sequence[str] = ()
+) -> Iterator[subprocess.Popen[str]]:
     """A flooder running against ``process``, already receiving replies, for the
-    ``with`` block; killed at the end unless :func:`stop_flood` stopped it."""
+    ``with`` block; killed at the end unless :func:`stop_flood` stopped it.
+    ``command_prefix`` goes before its command (the benchmark pins it to the load core)."""
     assert process.url is not None
-    argv = [sys.executable, "-m", "bench.hostile_load", "flood", process.url]
+    argv = [*command_prefix, sys.executable, "-m", "bench.hostile_load", "flood", process.url]
     argv += ["--protocol", protocol_of(kind)]
     with subprocess.Popen(
-        pinned(LOAD_CPU, argv), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as flooder:
         assert flooder.stdout is not None
         try:
@@ -143,9 +143,10 @@ def flooding(process: ServerProcess, kind: ServerKind) -> Iterator[subprocess.Po
                 flooder.kill()
 
 
-def stop_flood(flooder: subprocess.Popen[str]) -> Flood:
-    """Tell the flooder to stop; what it sent and received once it has collected its replies."""
-    output, _ = flooder.communicate("stop\n", timeout=RUN_TIMEOUT)
+def stop_flood(flooder: subprocess.Popen[str], *, timeout: float = RUN_TIMEOUT) -> Flood:
+    """Tell the flooder to stop; what it sent and received once it has collected its
+    replies (within ``timeout`` seconds)."""
+    output, _ = flooder.communicate("stop\n", timeout=timeout)
     if flooder.returncode != 0:
         raise RuntimeError(f"the flooder failed with exit status {flooder.returncode}")
     return read_result(Flood, output.strip().splitlines()[-1])
@@ -155,17 +156,15 @@ def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
     """Observer alone and under a flood, ours and the ceiling, alternating, per round."""
     runs: dict[ServerKind, list[FloodRound]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in in_turn(round_number):
+        for kind in in_turn(round_number, SERVER_KINDS):
             log(f"flood round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.pid is not None
                 alone = observe(process, kind, plan)
-                with flooding(process, kind) as flooder:
-                    busy_before, started = cpu_seconds(process.pid), time.perf_counter()
+                with flooding(process, kind, command_prefix=pinned(LOAD_CPU, [])) as flooder:
+                    core = CoreBusy(process.pid)
                     flooded = observe(process, kind, plan)
-                    busy = (cpu_seconds(process.pid) - busy_before) / (
-                        time.perf_counter() - started
-                    )
+                    busy = core.share()
                     flood = stop_flood(flooder)
             runs[kind].append(FloodRound(alone, flooded, flood, busy))
             log(
@@ -179,7 +178,7 @@ def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReade
     """Posts to a group with a member who never reads, ours and the ceiling, per round."""
     runs: dict[ServerKind, list[SlowReader]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in in_turn(round_number):
+        for kind in in_turn(round_number, SERVER_KINDS):
             log(f"slow reader round {round_number + 1}/{plan.rounds}: {kind}")
             with start_server(kind, "auto") as process:
                 assert process.url is not None

@@ -32,21 +32,27 @@ import asyncio
 import contextlib
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
 
 from bench.ceiling import TIMES3_PATH
-from bench.loadgen import PAYLOAD, Protocol, join_group, open_many
+from bench.loadgen import (
+    PAYLOAD,
+    SCENARIO_TIMEOUT,
+    Protocol,
+    close_all,
+    join_group,
+    open_many,
+    p50_p99,
+    print_result,
+    timed_echoes,
+)
 from bench.rawws import RawClient, text_frame
-from bench.results import Flood, ObservedEchoes, Result, SlowReader, result_line
-from wsharness.runtime.loops import loop_factory
+from bench.results import Flood, ObservedEchoes, Result, SlowReader
 
 FLOODING = "flooding"
 """The line the flooder prints once replies flow, before its result."""
-SCENARIO_TIMEOUT = 300.0
-"""No scenario runs longer than this, in seconds."""
 BATCH = 64
 """Requests written at once by the flooder and the poster."""
 OWED_TIMEOUT = 60.0
@@ -120,8 +126,7 @@ async def flood(url: str, protocol: Protocol) -> Flood:
     owed = 3 * sent
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
-    client.close()
-    await asyncio.wait([client.closed], timeout=10)
+    await close_all([client])
     return Flood(
         requests=sent,
         replies=client.replies,
@@ -133,30 +138,10 @@ async def flood(url: str, protocol: Protocol) -> Flood:
 
 async def observe(url: str, protocol: Protocol, count: int, within: float) -> ObservedEchoes:
     """``count`` sequential echoes, or as many as fit in ``within`` seconds."""
-    waiting: list[asyncio.Future[None]] = []
-
-    def on_message(_client: RawClient, _payload: bytes) -> None:
-        waiting.pop().set_result(None)
-
-    client = await asyncio.wait_for(RawClient.connect(url, on_message), 30)
-    loop = asyncio.get_running_loop()
-    frame = protocol.echo(PAYLOAD)
-    samples: list[float] = []
-    deadline = time.perf_counter() + within
-    while len(samples) < count and time.perf_counter() < deadline:
-        reply = loop.create_future()
-        waiting.append(reply)
-        started = time.perf_counter()
-        client.write(frame)
-        await asyncio.wait_for(reply, within + 10)
-        samples.append(time.perf_counter() - started)
-    client.close()
-    await asyncio.wait([client.closed], timeout=10)
+    samples = await timed_echoes(url, protocol, count, within=within, reply_timeout=within + 10)
+    p50, p99 = p50_p99(samples)
     return ObservedEchoes(
-        round_trips=len(samples),
-        seconds=sum(samples),
-        p50_ms=statistics.median(samples) * 1e3,
-        p99_ms=statistics.quantiles(samples, n=100, method="inclusive")[98] * 1e3,
+        round_trips=len(samples), seconds=sum(samples), p50_ms=p50 * 1e3, p99_ms=p99 * 1e3
     )
 
 
@@ -244,9 +229,7 @@ async def slow_reader(
     )
     cut_off = idle.closed.done()
     missing = {client: max(0, count - client.received) for client, count in owed.items()}
-    for client in clients:
-        client.close()
-    await asyncio.wait([client.closed for client in clients], timeout=10)
+    await close_all(clients)
     return SlowReader(
         posts=posts,
         size=size,
@@ -277,14 +260,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.scenario == "slow-reader" and args.server_pid is None:
         parser.error("slow-reader needs --server-pid")
-    _, new_loop = loop_factory("auto")
-    with asyncio.Runner(loop_factory=new_loop) as runner:
-        result = runner.run(run_scenario(args))
-    print(result_line(result), flush=True)
+    print_result(run_scenario(args))
 
 
 async def run_scenario(args: argparse.Namespace) -> Result:
-    """The scenario the command line names, stopped after :data:`SCENARIO_TIMEOUT`."""
+    """The scenario the command line names, stopped after
+    :data:`bench.loadgen.SCENARIO_TIMEOUT`."""
     protocol = Protocol(args.protocol)
     async with asyncio.timeout(SCENARIO_TIMEOUT):
         if args.scenario == "flood":

@@ -27,7 +27,7 @@ from statistics import median
 from websockets.asyncio.server import ServerConnection, serve
 
 from bench.measure_server import loadgen
-from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, pinned, server
+from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, in_turn, pinned, server
 from bench.report import table
 from bench.results import EchoThroughput
 from server.rules import ChatRooms
@@ -63,8 +63,7 @@ def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
     """Server CPU µs per echo for each step, ``rounds`` alternating rounds."""
     costs: dict[str, list[float]] = {step: [] for step in STEPS}
     for number in range(rounds):
-        order = STEPS if number % 2 == 0 else tuple(reversed(STEPS))
-        for step in order:
+        for step in in_turn(number, STEPS):
             print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
             with step_server(step) as process:
                 result = loadgen(

@@ -23,10 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bench.ceiling import FANOUT_PATH
 from bench.processes import cpu_seconds
@@ -98,8 +100,16 @@ def p50_p99(samples: Sequence[float]) -> tuple[float, float]:
     return statistics.median(samples), statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
-async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
-    """One client, ``count`` sequential round trips; p50/p99 in microseconds."""
+async def timed_echoes(
+    url: str,
+    protocol: Protocol,
+    count: int,
+    *,
+    within: float = math.inf,
+    reply_timeout: float = 10.0,
+) -> list[float]:
+    """One client's sequential round trips in seconds: ``count`` of them, or as many
+    as start within ``within`` seconds; each reply may take ``reply_timeout``."""
     waiting: list[asyncio.Future[None]] = []
 
     def on_message(_client: RawClient, _payload: bytes) -> None:
@@ -108,16 +118,22 @@ async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
     (client,) = await open_many([url], 1, on_message)
     loop = asyncio.get_running_loop()
     frame = protocol.echo(PAYLOAD)
-    samples = []
-    for _ in range(count):
+    samples: list[float] = []
+    deadline = time.perf_counter() + within
+    while len(samples) < count and time.perf_counter() < deadline:
         reply = loop.create_future()
         waiting.append(reply)
         started = time.perf_counter()
         client.write(frame)
-        await asyncio.wait_for(reply, 10)
+        await asyncio.wait_for(reply, reply_timeout)
         samples.append(time.perf_counter() - started)
     await close_all([client])
-    p50, p99 = p50_p99(samples)
+    return samples
+
+
+async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
+    """One client, ``count`` sequential round trips; p50/p99 in microseconds."""
+    p50, p99 = p50_p99(await timed_echoes(url, protocol, count))
     return EchoLatency(round_trips=count, p50_us=p50 * 1e6, p99_us=p99 * 1e6)
 
 
@@ -271,9 +287,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if len(args.urls) > 1 and (args.scenario != "fanout" or args.protocol != "chat"):
         parser.error("several URLs are the nodes of a chat cluster: fanout --protocol chat only")
+    print_result(run_scenario(args))
+
+
+def print_result(scenario: Coroutine[Any, Any, Result]) -> None:
+    """Run ``scenario`` on uvloop when it is installed; print its result as one JSON line."""
     _, new_loop = loop_factory("auto")
     with asyncio.Runner(loop_factory=new_loop) as runner:
-        result = runner.run(run_scenario(args))
+        result = runner.run(scenario)
     print(result_line(result), flush=True)
 
 

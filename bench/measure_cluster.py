@@ -22,11 +22,13 @@ from typing import Literal
 
 from acceptance.local_cluster import REDIS_SERVER, LocalCluster
 from bench.plan import Plan
-from bench.processes import SERVER_CPU, pinned, run_on_load_core, server
+from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
 from bench.results import Fanout
 
 Log = Callable[[str], None]
 Setup = Literal["one node", "cluster"]
+SETUPS: tuple[Setup, ...] = ("one node", "cluster")
+"""The order of the setups in even rounds (:func:`bench.processes.in_turn`)."""
 
 NODES = 2
 """Nodes the members are spread over."""
@@ -41,6 +43,9 @@ class Comparison:
     unit: str
     one_node: list[float] = field(default_factory=list)
     cluster: list[float] = field(default_factory=list)
+
+    def add(self, setup: Setup, value: float) -> None:
+        (self.cluster if setup == "cluster" else self.one_node).append(value)
 
     def ratio(self) -> float:
         """Median over rounds of cluster ÷ one node, each round measured back to back."""
@@ -67,10 +72,7 @@ def measure_cluster(plan: Plan, log: Log) -> ClusterFanout:
     p99 = Comparison("post→last delivery p99", "ms")
     missing = None if shutil.which(REDIS_SERVER) else NOT_INSTALLED
     for number in range(plan.rounds):
-        order: tuple[Setup, ...] = ("one node", "cluster")
-        if number % 2:
-            order = order[::-1]
-        for setup in order:
+        for setup in in_turn(number, SETUPS):
             if setup == "cluster" and missing:
                 continue
             log(f"cluster round {number + 1}/{plan.rounds}: fan-out on {setup}")
@@ -82,7 +84,7 @@ def measure_cluster(plan: Plan, log: Log) -> ClusterFanout:
                 (p50, fan.p50_ms),
                 (p99, fan.p99_ms),
             ):
-                (figure.cluster if setup == "cluster" else figure.one_node).append(value)
+                figure.add(setup, value)
     return ClusterFanout(
         nodes=NODES,
         members=plan.fanout_members,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from bench.plan import Plan
-from bench.processes import run_on_load_core, server
+from bench.processes import in_turn, run_on_load_core, server
 from bench.results import Crowd, HeldWaits, RoundTrips
 from wsharness.runtime.loops import uvloop_installed
 
@@ -88,7 +88,7 @@ def measure_held_waits(plan: Plan, harness_loop: str, log: Log) -> HeldWaitCosts
     with server("ours", "auto") as process:
         assert process.url is not None
         for number in range(plan.rounds):
-            for held in (few, many) if number % 2 == 0 else (many, few):
+            for held in in_turn(number, (few, many)):
                 log(f"harness waits with {held:,} held ({harness_loop}) {number + 1}/{plan.rounds}")
                 result = run_on_load_core(
                     HeldWaits,

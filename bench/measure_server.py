@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -21,10 +20,12 @@ from bench.processes import (
     LOAD_CPU,
     ROOT,
     RUN_TIMEOUT,
+    SERVER_KINDS,
+    CoreBusy,
     ServerKind,
-    cpu_seconds,
     in_turn,
     pinned,
+    protocol_of,
     rss_kib,
     run_on_load_core,
     server,
@@ -75,13 +76,11 @@ def loadgen(
 ) -> Loaded[R]:
     """One load-generator run against ``process``, also timing the server's core."""
     assert process.url is not None and process.pid is not None
-    protocol = "chat" if server_kind == "ours" else "plain"
-    before, started = cpu_seconds(process.pid), time.perf_counter()
-    argv = ["-m", "bench.loadgen", scenario, process.url, "--protocol", protocol]
+    core = CoreBusy(process.pid)
+    argv = ["-m", "bench.loadgen", scenario, process.url, "--protocol", protocol_of(server_kind)]
     argv += ["--server-pid", str(process.pid), *options]
     result = run_on_load_core(kind, argv)
-    busy = (cpu_seconds(process.pid) - before) / (time.perf_counter() - started)
-    return Loaded(result, busy)
+    return Loaded(result, core.share())
 
 
 def idle_connections(process: ServerProcess, count: int) -> tuple[float, float]:
@@ -124,7 +123,7 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
     opening = Figure(f"open {plan.idle_connections:,} connections", "s")
     memory = Figure("memory per idle connection", "KiB")
     for number in range(plan.rounds):
-        for kind in in_turn(number):
+        for kind in in_turn(number, SERVER_KINDS):
             log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
             with server(kind, loop) as process:
                 latency = loadgen(

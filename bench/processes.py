@@ -11,9 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, TypeVar
 
 import psutil
 
@@ -30,10 +31,23 @@ RUN_TIMEOUT = 300.0
 ServerKind = Literal["ours", "ceiling"]
 
 
-def in_turn(round_number: int) -> list[ServerKind]:
-    """The ceiling first in even rounds, ours first in odd ones, so that neither is
-    always measured on a machine the other has just warmed up."""
-    return ["ceiling", "ours"] if round_number % 2 == 0 else ["ours", "ceiling"]
+SERVER_KINDS: tuple[ServerKind, ...] = ("ceiling", "ours")
+"""The order of the servers in even rounds (:func:`in_turn`)."""
+
+T = TypeVar("T")
+
+
+def in_turn(round_number: int, order: Sequence[T]) -> list[T]:
+    """``order`` in even rounds and reversed in odd ones (the ceiling first, then ours
+    first, for :data:`SERVER_KINDS`), so that nothing is always measured on a machine
+    the one before it has just warmed up."""
+    return list(order) if round_number % 2 == 0 else list(reversed(order))
+
+
+def protocol_of(kind: ServerKind) -> str:
+    """The load generators' ``--protocol`` for a server: ``chat`` for ours, ``plain`` for
+    the ceiling."""
+    return "chat" if kind == "ours" else "plain"
 
 
 def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
@@ -80,6 +94,18 @@ def cpu_seconds(pid: int) -> float:
     """
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
+
+
+class CoreBusy:
+    """How busy a process keeps its core from now on: :meth:`share` is its CPU seconds
+    per wall-clock second since this was made (0 to 1 on one core)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.cpu, self.started = cpu_seconds(pid), time.perf_counter()
+
+    def share(self) -> float:
+        return (cpu_seconds(self.pid) - self.cpu) / (time.perf_counter() - self.started)
 
 
 def rss_kib(pid: int | None = None) -> float:

@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from websockets.frames import Opcode
+
 import acceptance.credentials
+from bench.rawws import client_frame
+from tests.support import MS, ask_until_accepted
 from wsharness import TestWebSocket
 
 TOKEN = "correct-horse-battery-staple"
-OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
+OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = Opcode.TEXT, Opcode.CLOSE, Opcode.PING, Opcode.PONG
+"""websockets' opcodes: an IntEnum, so they equal the plain ints :func:`read_frame` returns."""
 
 
 class Credentials(acceptance.credentials.Credentials):
@@ -30,8 +35,9 @@ class Credentials(acceptance.credentials.Credentials):
 
     @classmethod
     def create(cls, directory: Path, *, token: str | None = None) -> Credentials:
-        made = acceptance.credentials.Credentials.create(directory, token=token or TOKEN)
-        return cls(**vars(made))
+        made = super().create(directory, token=token or TOKEN)
+        assert isinstance(made, cls)  # the parent builds cls(...)
+        return made
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -44,7 +50,7 @@ def raw_websocket(
     headers: dict[str, str] | None = None,
     context: ssl.SSLContext | None = None,
     receive_buffer: int | None = None,
-    timeout: float = 5.0,
+    timeout: float = 5_000 * MS,
 ) -> socket.socket:
     """A socket that has completed the opening handshake and does nothing else
     unless told to; ``receive_buffer`` shrinks its kernel buffer first, so that
@@ -79,18 +85,9 @@ def raw_websocket(
     return sock
 
 
-def send_frame(sock: socket.socket, payload: bytes, opcode: int = OP_TEXT) -> None:
-    """One final, masked client frame."""
-    mask = os.urandom(4)
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-    elif length < 2**16:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    sock.sendall(header + mask + masked)
+def send_frame(sock: socket.socket, payload: bytes, opcode: Opcode = OP_TEXT) -> None:
+    """One final, masked client frame (:func:`bench.rawws.client_frame`)."""
+    sock.sendall(client_frame(opcode, payload))
 
 
 def read_frame(sock: socket.socket, deadline: float) -> tuple[int, bytes] | None:
@@ -156,19 +153,19 @@ def member_who_stops_reading_is_cut_off(
         bob.wait_for_message(f"GROUP_JOINED: {group}")
         with raw_websocket(member_url, context=context, receive_buffer=4096) as mallory:
             send_frame(mallory, json.dumps({"type": "JOIN_GROUP", "value": group}).encode())
-            joined = read_frame(mallory, time.monotonic() + 5)
+            joined = read_frame(mallory, time.monotonic() + 5_000 * MS)
             assert joined == (OP_TEXT, f"GROUP_JOINED: {group}".encode()), joined
 
             for n in range(posts):
                 value = {"groupName": group, "groupMessage": f"{n:05d} {text}"}
-                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30)
+                alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30_000 * MS)
             last = f"{posts - 1:05d} {text}"
-            alice.wait_for_message(last, timeout=60)
-            bob.wait_for_message(last, timeout=60)
+            alice.wait_for_message(last, timeout=60_000 * MS)
+            bob.wait_for_message(last, timeout=60_000 * MS)
             assert len(alice.messages) == len(bob.messages) == posts + 1
 
             frames, ending = 0, None
-            deadline = time.monotonic() + 15
+            deadline = time.monotonic() + 15_000 * MS
             while frames < posts and (frame := read_frame(mallory, deadline)) is not None:
                 if frame[0] == OP_CLOSE:
                     ending = close_code(frame[1])
@@ -182,14 +179,11 @@ def member_who_stops_reading_is_cut_off(
             person.send_json({"type": "LEAVE_GROUP", "value": None})
             person.wait_for_message(f"GROUP_LEFT: {group}")
     with TestWebSocket(poster_url, name="Carol", **connect) as carol:
-        # A disconnect has no acknowledgement: ask until the name is free, each
-        # request a round trip, within a bound.
-        deadline = time.monotonic() + 5
-        while True:
-            carol.send_json({"type": "CREATE_GROUP", "value": group})
-            (reply,) = carol.wait_for_message_count(1)
-            carol.clear_messages()
-            if reply == f"GROUP_CREATED: {group}":
-                break
-            assert reply == f"GROUP_UNAVAILABLE: {group}", reply
-            assert time.monotonic() < deadline, "Mallory is still in the group"
+        # A disconnect has no acknowledgement: ask until the name is free.
+        ask_until_accepted(
+            carol,
+            ({"type": "CREATE_GROUP", "value": group}, f"GROUP_CREATED: {group}"),
+            [f"GROUP_UNAVAILABLE: {group}"],
+            deadline=time.monotonic() + 5_000 * MS,
+            failure="Mallory is still in the group",
+        )

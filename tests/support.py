@@ -2,30 +2,35 @@
 
 One section per job: the time unit every duration in the tests is written in;
 the paths the tests use; running the project's commands (Python, behave, the
-acceptance stage, a browser) in their own processes; websockets servers on a loop
-of their own, so a test decides exactly what the server sends and when.
+acceptance stage, a browser) in their own processes; asking a server again until
+it accepts; websockets servers on a loop of their own, so a test decides exactly
+what the server sends and when.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from acceptance.servers import PROJECT_ROOT as PROJECT_ROOT  # the one project root, re-exported
+from wsharness import TestWebSocket
 from wsharness.loop import EventLoopThread
+from wsharness.records import Data
 from wsharness.settings import timing
 
 # --- The time unit -------------------------------------------------------------------
@@ -130,15 +135,77 @@ def behave_duration(name: str, ms: float) -> tuple[str, str]:
     return "-D", f"{name}={ms / 1000:g}"
 
 
+def missing(message: str) -> NoReturn:
+    """A program the test needs is not installed: skip the test (or, called at import
+    time, its module), but fail in CI (CI=true), where everything is installed."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message, allow_module_level=True)
+
+
 def chromium() -> str:
     """The headless browser's path; fails in CI (CI=true) when it is missing."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
-    message = "chromium is not installed (apt-get install -y chromium; .ci/run does it)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("chromium is not installed (apt-get install -y chromium; .ci/run does it)")
+
+
+# --- Asking a server -------------------------------------------------------------------
+
+
+def first_of(person: TestWebSocket, replies: Sequence[str], *, timeout: float = 3_000 * MS) -> str:
+    """Take the first of ``replies`` that ``person`` has not taken yet (each reply
+    names a group or token used once, so an earlier copy cannot be mistaken for it)."""
+    record = person.take_match(
+        lambda data: data in replies,
+        description=" or ".join(repr(r) for r in replies),
+        timeout=timeout,
+    )
+    assert isinstance(record.data, str)
+    return record.data
+
+
+Ask = tuple[Any, str]
+"""A request to send and the reply that means it was accepted."""
+
+
+def ask_until_accepted(
+    person: TestWebSocket,
+    ask: Ask | Callable[[int], Ask],
+    refusals: Sequence[str],
+    *,
+    deadline: float,
+    failure: str,
+    others_may_arrive: bool = False,
+) -> None:
+    """Send a request until the reply says it was accepted: for what has no
+    acknowledgement (a departure, a broker back, an allowance renewed), each attempt
+    a round trip.
+
+    ``ask`` is the request and its accepted reply, or a function of the attempt
+    (0, 1, ...) that gives them. Every reply must be the accepted one or one of
+    ``refusals``; the assertion ``failure`` is raised once ``deadline``
+    (:func:`time.monotonic`) has passed, and no reply may come after it. The reply
+    is the next message ``person`` receives, and nothing else may come with it,
+    unless ``others_may_arrive``: then other messages (posts from other members)
+    are left for later, and the first of the accepted reply and the refusals is
+    taken.
+    """
+    for attempt in itertools.count():
+        left = deadline - time.monotonic()
+        assert left > 0, failure
+        request, accepted = ask(attempt) if callable(ask) else ask
+        person.send_json(request)
+        if others_may_arrive:
+            reply: Data = first_of(person, (accepted, *refusals), timeout=left)
+        else:
+            (record,) = person.take_messages(1, timeout=left)
+            reply = record.data
+            assert not person.messages, f"{person.name} was told {[reply, *person.messages]!r}"
+        if reply == accepted:
+            return
+        assert reply in refusals, f"{person.name} was told {reply!r}"
 
 
 # --- Servers the tests control --------------------------------------------------------

@@ -21,7 +21,7 @@ from acceptance.local_cluster import (
 )
 from server.cluster.node import detection_bound
 from tests import cluster_checks as checks
-from tests.cluster_checks import BROKER_ERROR, fresh, health, people, send_and_ask, settle
+from tests.cluster_checks import fresh, health, people, send_and_ask, settle
 from wsharness import ServerProcess, TestWebSocket
 
 checks.need_redis_server()
@@ -137,7 +137,7 @@ def test_a_node_started_before_redis_serves_echo_and_joins_once_redis_is_up() ->
         group = fresh("early")
         with TestWebSocket(node.url, name="Alice") as alice:
             send_and_ask(alice, chat.echo("hello"), "hello")
-            send_and_ask(alice, chat.create_group(group), BROKER_ERROR)
+            send_and_ask(alice, chat.create_group(group), chat.BROKER_UNAVAILABLE)
             with redis:
                 checks.create_soon(alice, group, within=5)
                 assert health(node.url) == (200, "OK\n")

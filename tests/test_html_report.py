@@ -21,9 +21,9 @@ from tests.support import (
     FAILING_FEATURES,
     MS,
     PROJECT_ROOT,
-    RUN_TIMEOUT,
     behave_duration,
     chromium,
+    run,
     run_behave,
 )
 from wsharness.bdd.diagnostics import CAPTION
@@ -68,13 +68,7 @@ class _VisibleText(HTMLParser):
 def _browse(
     browser: str, page: Path, profile: Path, *options: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    return run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()])
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ peer that stops answering pings, handshakes left silent, requests beyond a rate.
 from __future__ import annotations
 
 import json
-import select
 import selectors
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from acceptance.servers import start_chat_server
-from bench.results import Flood, read_result
+from bench.hostile import flooding, stop_flood
 from tests.security_support import (
     OP_CLOSE,
     OP_PING,
@@ -29,7 +27,7 @@ from tests.security_support import (
     read_frame,
     send_frame,
 )
-from tests.support import PROJECT_ROOT
+from tests.support import ask_until_accepted
 from wsharness import ServerProcess, TestWebSocket
 from wsharness.runtime.limits import raise_open_file_limit
 
@@ -44,25 +42,10 @@ def _url(server: ServerProcess) -> str:
 
 @pytest.fixture
 def flooder() -> Iterator[tuple[ServerProcess, subprocess.Popen[str]]]:
-    """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read."""
-    with (
-        start_chat_server() as server,
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.hostile_load", "flood", _url(server)],
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        ) as process,
-    ):
-        assert process.stdout is not None
-        try:
-            ready, _, _ = select.select([process.stdout], [], [], 30)
-            assert ready and process.stdout.readline(), "the flooder got no reply"
-            yield server, process
-        finally:
-            if process.poll() is None:
-                process.kill()
+    """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read
+    (:func:`bench.hostile.flooding`: it has printed FLOODING, replies flow)."""
+    with start_chat_server() as server, flooding(server, "ours") as process:
+        yield server, process
 
 
 def test_a_flood_from_one_client_does_not_hold_up_the_others(
@@ -82,9 +65,7 @@ def test_a_flood_from_one_client_does_not_hold_up_the_others(
             bob.send_json({"type": "ECHO", "value": f"still here {n}"})
             bob.wait_for_message(f"still here {n}")
             times.append(time.perf_counter() - started)
-    assert process.stdin is not None
-    output, _ = process.communicate("stop\n", timeout=90)
-    flood = read_result(Flood, output.strip().splitlines()[-1])
+    flood = stop_flood(process, timeout=90)
     assert statistics.median(times) < 0.02, f"median echo under a flood: {times}"
     assert flood.replies == flood.owed > 0, flood
 
@@ -113,19 +94,15 @@ def test_requests_beyond_the_rate_get_an_error_and_the_connection_stays_usable()
         for n in range(5):
             bob.send_json({"type": "ECHO", "value": f"bob {n}"})
             bob.wait_for_message(f"bob {n}")
-        # The allowance comes back at 5 a second: ask until one is answered, each
-        # request a round trip, within a bound.
+        # The allowance comes back at 5 a second: ask until one is answered.
         alice.clear_messages()
-        attempt, deadline = 0, time.monotonic() + 3
-        while True:
-            alice.send_json({"type": "ECHO", "value": f"again {attempt}"})
-            (reply,) = alice.wait_for_message_count(1)
-            alice.clear_messages()
-            if reply == f"again {attempt}":
-                break
-            assert reply == refused
-            assert time.monotonic() < deadline, "no request was answered again"
-            attempt += 1
+        ask_until_accepted(
+            alice,
+            lambda attempt: ({"type": "ECHO", "value": f"again {attempt}"}, f"again {attempt}"),
+            [refused],
+            deadline=time.monotonic() + 3,
+            failure="no request was answered again",
+        )
         assert server.stop() == 0
     log = server.log_lines()
     assert sum("refusing requests from" in line for line in log) >= 1
@@ -207,14 +184,13 @@ def test_a_client_held_back_for_not_reading_its_replies_is_dropped_in_the_stated
             for _ in range(2000):  # 32 MB of replies: far more than any buffer holds
                 send_frame(mallory, request)
         held_back = time.monotonic()
-        while True:  # each attempt a round trip, within the stated time and a margin
-            bob.send_json({"type": "CREATE_GROUP", "value": group})
-            (reply,) = bob.wait_for_message_count(1)
-            bob.clear_messages()
-            if reply == f"GROUP_CREATED: {group}":
-                break
-            assert reply == f"GROUP_UNAVAILABLE: {group}", reply
-            assert time.monotonic() - held_back < 0.5 + 0.5 + 2.0 + 1.0, "still connected"
+        ask_until_accepted(  # within the stated time and a margin
+            bob,
+            ({"type": "CREATE_GROUP", "value": group}, f"GROUP_CREATED: {group}"),
+            [f"GROUP_UNAVAILABLE: {group}"],
+            deadline=held_back + 0.5 + 0.5 + 2.0 + 1.0,
+            failure="still connected",
+        )
         assert server.stop() == 0
     assert any("no answer to a ping from" in line for line in server.log_lines())
 
