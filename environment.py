@@ -88,4 +88,6 @@ def _skip(model: Feature | Scenario, reason: str) -> None:
     model.skip(reason)
     if reason not in _skips_said:
         _skips_said.add(reason)
-        print(f"skipped: {model.location.filename}: {reason}", file=sys.__stderr__)
+        # On a line of its own: the formatter may be mid-line on stdout (a feature's
+        # description, a row of progress dots) when the reason reaches stderr.
+        print(f"\nskipped: {model.location.filename}: {reason}", file=sys.__stderr__)
