@@ -1,11 +1,12 @@
 """behave hooks: the step library's, told about the chat server.
 
-The hooks themselves are :mod:`wsharness.bdd.environment`'s (the server check,
-a fresh cast per scenario, transcripts on failure, Ctrl-C). This project adds
-what only it knows: the chat protocol's adapter (its echo round trip and
-unique group names), the cast that keeps track of groups, the chat server (or
-cluster, with ``-D nodes=N``) that the suite starts when no URL is given
-(:mod:`acceptance.servers`), and which scenarios need a cluster:
+The hooks themselves are :mod:`wsharness.bdd.environment`'s (the settings and the
+target, the server check and the watch, a fresh cast per scenario, transcripts on
+failure, Ctrl-C). This project adds what only it knows: the chat protocol's adapter
+(its echo round trip and unique group names), the cast that keeps track of groups,
+the chat's health check (``GET /healthz``), its own settings, the chat server (or
+cluster, with ``-D nodes=N``) that the suite starts when no target is given
+(:mod:`acceptance.servers`), and which scenarios need what:
 
 * ``@cluster`` runs only when the suite has several servers, and is skipped,
   saying so, otherwise;
@@ -13,11 +14,12 @@ cluster, with ``-D nodes=N``) that the suite starts when no URL is given
   suite started itself;
 * a ``@secured`` feature gets a server of its own, started the way a deployment on
   the open internet runs (TLS, tokens, one allowed site, a small outgoing queue),
-  when the suite starts its own server; against a deployment it is skipped.
+  when the suite starts its own server; against a target it checks the promises
+  the target declares, on every node, and its ``@own-server`` scenarios (floods,
+  slow readers), which need that server of its own, are skipped, saying so.
 """
 
 import importlib.util
-import sys
 
 from behave.fixture import use_fixture
 from behave.model import Feature, Scenario
@@ -28,9 +30,24 @@ from acceptance.chat import ChatAdapter
 from acceptance.servers import ChatCluster, chat_servers, secured_chat_server
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
-from wsharness.bdd.environment import after_all, after_step, before_all
+from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
+from wsharness.bdd.health import HttpHealthCheck
+from wsharness.bdd.registry import Setting
 
-configure(adapter=ChatAdapter(), cast=ChatCast, servers=chat_servers)
+CHAT_SETTINGS = (
+    Setting("nodes", "WS_NODES", "start a cluster of this many nodes on a Redis of its own"),
+    Setting("node_module", None, "run the cluster's nodes from this module (tests' broken nodes)"),
+    Setting("node_options", None, "more command-line options for the cluster's nodes"),
+    Setting("load_clients", None, "how many people the @load feature connects"),
+)
+
+configure(
+    adapter=ChatAdapter(),
+    cast=ChatCast,
+    servers=chat_servers,
+    health_check=HttpHealthCheck("/healthz"),
+    settings=CHAT_SETTINGS,
+)
 
 __all__ = [
     "after_all",
@@ -39,55 +56,60 @@ __all__ = [
     "before_all",
     "before_feature",
     "before_scenario",
+    "before_step",
 ]
 
 NEEDS_A_CLUSTER = "needs a cluster: run with -D nodes=3, or -D server_urls=ws://A,ws://B,ws://C"
 NEEDS_TRUSTME = "makes a throwaway certificate with trustme: pip install -r requirements-dev.txt"
-NEEDS_OWN_SERVER = "starts a secured server of its own: runs only when the suite starts its server"
+NEEDS_OWN_SERVER = (
+    "needs the secured server the suite starts for this feature (it floods it, or "
+    "stops reading from it): runs only when no target is given"
+)
+NEEDS_A_SINGLE_SERVER = (
+    "starts a secured server of its own: runs against a target, or when the suite "
+    "starts one server, not a cluster of its own"
+)
 NEEDS_OWN_CLUSTER = (
     "takes a node or the broker down: runs only on a cluster started with -D nodes=N"
 )
 
 
+@hook
 def before_feature(context: Context, feature: Feature) -> None:
     library.before_feature(context, feature)
-    if "secured" not in feature.tags:
-        return
-    started_here = bool(context.server.processes) and len(context.server.urls) == 1
-    if not started_here or isinstance(context.server, ChatCluster):
-        _skip(feature, NEEDS_OWN_SERVER)
+    if "secured" not in feature.tags or not _started_here(context):
+        return  # against a target, the feature checks the target's own promises
+    if isinstance(context.server, ChatCluster):
+        skip(feature, NEEDS_A_SINGLE_SERVER)
         return
     if importlib.util.find_spec("trustme") is None:
-        _skip(feature, NEEDS_TRUSTME)
+        skip(feature, NEEDS_TRUSTME)
         return
     use_fixture(secured_chat_server, context)
 
 
+@hook
 def before_scenario(context: Context, scenario: Scenario) -> None:
     tags = set(scenario.effective_tags)
     if "cluster" in tags and len(context.server.urls) < 2:
-        _skip(scenario, NEEDS_A_CLUSTER)
+        skip(scenario, NEEDS_A_CLUSTER)
         return
     if "disruptive" in tags and not isinstance(context.server, ChatCluster):
-        _skip(scenario, NEEDS_OWN_CLUSTER)
+        skip(scenario, NEEDS_OWN_CLUSTER)
+        return
+    if "own-server" in tags and not _started_here(context):
+        skip(scenario, NEEDS_OWN_SERVER)
         return
     library.before_scenario(context, scenario)
 
 
+@hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
     """A node a scenario took down comes back before the next scenario starts."""
     if isinstance(context.server, ChatCluster):
         context.server.bring_nodes_back()
 
 
-_skips_said: set[str] = set()
-
-
-def _skip(model: Feature | Scenario, reason: str) -> None:
-    """Skip a feature or scenario; say why once per run, since behave's formatters do not."""
-    model.skip(reason)
-    if reason not in _skips_said:
-        _skips_said.add(reason)
-        # On a line of its own: the formatter may be mid-line on stdout (a feature's
-        # description, a row of progress dots) when the reason reaches stderr.
-        print(f"\nskipped: {model.location.filename}: {reason}", file=sys.__stderr__)
+def _started_here(context: Context) -> bool:
+    """Whether the servers under test are the suite's own."""
+    return bool(context.target.started_by_the_suite)

@@ -7,10 +7,10 @@ process with :func:`start_chat_server`: a real server process on a real socket,
 with its own interpreter (so thousands of test clients and the server do not share
 one GIL), its log lines on stderr, a clean stop with SIGTERM, and no way to outlive
 the run that started it. Everything that starts the chat server (behave's hooks,
-the acceptance stage, the tools, the tests, the benchmarks) starts it here. With
-``-D server_url=ws://...`` or the ``WS_SERVER_URL`` environment variable, the suite
-uses that server and starts none, which is how a CI acceptance stage checks a
-deployed build.
+the acceptance stage, the tools, the tests, the benchmarks) starts it here. When the
+run's target names a server (``-D server_url=ws://...``, ``WS_SERVER_URL`` and the
+rest of :mod:`wsharness.bdd.target`), the suite uses it and starts nothing, ever,
+which is how a CI acceptance stage checks a deployed build.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from acceptance.chat_command import chat_server_command
 from acceptance.credentials import Credentials
 from acceptance.local_cluster import LocalCluster
 from wsharness import HarnessError, ServerProcess
+from wsharness.bdd.health import ServerUnavailable, check_reachable
 from wsharness.bdd.options import ConnectionOptions
-from wsharness.bdd.setup import ServerUnavailable, SuiteServer, check_reachable, urls_given
+from wsharness.bdd.registry import SettingError
+from wsharness.bdd.setup import SuiteServer
+from wsharness.bdd.target import Target
 
 STARTUP_TIMEOUT = 10.0
 """Seconds a server may take to print its URL."""
@@ -99,16 +102,24 @@ class ChatCluster(SuiteServer):
 
 @fixture
 def chat_servers(context: Context) -> Iterator[SuiteServer]:
-    """behave's server fixture (see :func:`wsharness.bdd.configure`): the servers
-    named by URL; else, with ``-D nodes=N`` (or ``WS_NODES``), a cluster of N nodes
-    on a ``redis-server`` started for the run; else the chat server started for the
-    run. Whatever was started is stopped after the run."""
+    """behave's server fixture (see :func:`wsharness.bdd.configure`): the servers the
+    run's target names (``context.target``); else, with ``-D nodes=N`` (or
+    ``WS_NODES``), a cluster of N nodes on a ``redis-server`` started for the run; else
+    the chat server started for the run. Whatever was started is stopped after the
+    run. Settings for a cluster of the suite's own beside a target contradict it."""
     userdata = context.config.userdata
-    urls = urls_given(userdata)
-    if urls:
-        yield SuiteServer(urls)
-        return
     nodes = nodes_wanted(userdata)
+    if context.target.configured:
+        own = [name for name in ("nodes", "node_module", "node_options") if userdata.get(name)]
+        if nodes and "nodes" not in own:
+            own.insert(0, "WS_NODES")
+        if own:
+            raise SettingError(
+                f"{', '.join(own)} would start a cluster here, but the target names "
+                "the servers to test: give one or the other"
+            )
+        yield SuiteServer(list(context.target.urls))
+        return
     # The library's hooks check that every server accepts a connection.
     server = cluster_for_the_run(nodes, userdata) if nodes else started_server()
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
@@ -136,9 +147,10 @@ outgoing queue, so that a member who stops reading is cut off after little data.
 def secured_chat_server(context: Context) -> Iterator[SuiteServer]:
     """A chat server of its own for a feature, as a deployment on the open internet
     runs it: wss:// with a throwaway certificate, a token file, one allowed origin, a
-    small outgoing queue. Sets ``context.server`` and ``context.connection_options``
-    for the feature (everyone trusts the CA and presents the token) and stops the
-    server after it."""
+    small outgoing queue. Sets ``context.server`` and ``context.target`` for the
+    feature (everyone trusts the CA, presents the token and comes from the allowed
+    site, and those are the promises the feature checks) and stops the server
+    after it."""
     with tempfile.TemporaryDirectory(prefix="secured-") as folder:
         try:
             credentials = Credentials.create(Path(folder))
@@ -148,15 +160,21 @@ def secured_chat_server(context: Context) -> Iterator[SuiteServer]:
         process = start_chat_server(*options, *SECURED_OPTIONS)
         assert process.url is not None
         server = SuiteServer([process.url], [process])
-        context.connection_options = ConnectionOptions(
-            ca_file=str(credentials.ca_file), auth_token=credentials.token
-        )
+        target = Target(
+            options=ConnectionOptions(
+                ca_file=str(credentials.ca_file),
+                auth_token=credentials.token,
+                origin=SECURED_ORIGIN,
+            ),
+            token_given_as="the secured server's token file",
+        ).started([process.url])
         try:
-            check_reachable(process.url, context.connection_options)
+            check_reachable(process.url, target.options)
         except HarnessError:
             server.stop()
             raise
         context.server = server
+        context.target = target
         yield server
         server.stop()
 
@@ -168,7 +186,7 @@ def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None 
     if not text:
         return 0
     if not text.isdigit() or int(text) < 1:
-        raise ServerUnavailable(f"nodes must be a whole number of 1 or more, not {text!r}")
+        raise SettingError(f"nodes must be a whole number of 1 or more, not {text!r}")
     return int(text)
 
 

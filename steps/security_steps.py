@@ -1,15 +1,24 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps for a server that strangers can reach: slow readers and floods.
+"""Steps for a server that strangers can reach: its own site, slow readers and floods.
 
-Tokens, origins and TLS are the library's connection steps ("Mallory tries to
-connect without a token", "Mallory is turned away with HTTP 401").
+Tokens, origins, TLS and health on every node are the library's steps ("Mallory
+tries to connect to every node without a token", "every node turns Mallory away
+with HTTP 401"; :mod:`wsharness.bdd.deployment_steps`).
 """
 
 from behave import given, then, when
 from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401
+
+
+@given("{name:Name} is connected from the chat's own site")
+def step_connected_from_own_site(context: Context, name: str) -> None:
+    """Connect as a page of the site the target allows (its declared origin)."""
+    origin = context.target.options.origin
+    assert origin is not None, "no origin is declared for the target"
+    context.cast.connect([name], options=context.cast.options.but(origin=origin))
 
 
 @given("{name:Name} has stopped reading")

@@ -59,7 +59,7 @@ def test_tests_a_deployed_server_without_starting_one(
     mark = deployed_server.log_mark()
     result = run_stage("--server-url", deployed_server.url, "--reports", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"testing the deployed server at {deployed_server.url}" in result.stdout
+    assert f"acceptance stage: testing 1 server: {deployed_server.url}; " in result.stdout
     assert "started the server" not in result.stdout
     assert len(deployed_server.log_lines(mark)) > 20
     assert not (tmp_path / "server.log").exists()
@@ -88,8 +88,8 @@ def test_fails_when_the_server_does_not_start(tmp_path: Path) -> None:
     """A server command that exits instead of printing its URL fails in one line, untested."""
     command = shlex.join([sys.executable, "-c", "raise SystemExit('no config file')"])
     result = run_stage("--server-command", command, "--reports", str(tmp_path))
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "FAILED, nothing was tested:" in result.stdout
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "acceptance stage: NOT RUN: the server did not start:" in result.stdout
     assert "exited with code 1 instead of its ws:// URL; it said: no config file" in result.stdout
     assert not (tmp_path / "behave.json").exists()
 
@@ -100,12 +100,13 @@ def test_fails_when_the_deployed_server_is_unreachable(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         url = f"ws://127.0.0.1:{probe.getsockname()[1]}"
     result = run_stage("--server-url", url, "--reports", str(tmp_path))
-    assert result.returncode == 2, result.stdout + result.stderr
-    failures = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert result.returncode == 3, result.stdout + result.stderr
+    failures = [line for line in result.stdout.splitlines() if "NOT RUN" in line]
     assert failures == [
-        "acceptance stage: FAILED, nothing was tested: cannot reach the server under test: "
-        f"the server check could not connect to {url}: connection refused (is the server running?)"
+        "acceptance stage: NOT RUN, the target does not work: the server "
+        f"({url}) cannot be reached: connection refused (is the server running?)"
     ]
+    assert "running:" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -140,10 +141,15 @@ def test_bad_arguments_are_one_line_and_status_2(
 
 
 def test_fails_when_the_tags_select_no_scenario(tmp_path: Path) -> None:
-    """behave exits 0 when a tag expression matches nothing; the stage must not."""
+    """behave exits 0 when a tag expression matches nothing; the stage says so in one
+    line before it starts anything."""
     result = run_stage("--tags", "@no-scenario-has-this-tag", "--reports", str(tmp_path))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "FAILED: the selection ran no scenario" in result.stdout
+    assert result.stdout == (
+        "acceptance stage: NOT RUN, a setting is wrong: the selection selects no scenario: "
+        "--tags @no-scenario-has-this-tag; check the paths and --tags\n"
+    )
+    assert not (tmp_path / "junit").exists()
 
 
 def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
@@ -165,21 +171,34 @@ def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
     assert re.search(r"PASSED: [1-9]\d* scenarios passed, 0 failed", result.stdout)
 
 
-def test_runs_only_the_failures_of_the_last_run_again(tmp_path: Path) -> None:
-    """@reports/rerun.txt selects the scenarios that failed, and nothing else."""
+def test_the_rerun_runs_the_failures_again_on_the_same_server_beside_the_first_reports(
+    tmp_path: Path,
+) -> None:
+    """The printed rerun command, run as it stands, selects the scenarios that failed,
+    tests the same server, and writes its reports beside the first run's."""
     first = run_stage(
         "--server-command", broken_server("echo-four-times"), "--reports", str(tmp_path),
     )  # fmt: skip
     assert first.returncode == 1, first.stdout + first.stderr
     rerun = tmp_path / "rerun.txt"
-    assert f"scripts/acceptance-stage @{rerun}" in first.stdout
     failed = [
         line for line in rerun.read_text("utf-8").splitlines() if line.startswith("features/")
     ]
     assert failed, first.stdout
-    again = run_stage(f"@{rerun}", "--reports", str(tmp_path))
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert f"PASSED: {len(failed)} scenarios passed, 0 failed" in again.stdout
+    printed = re.search(
+        r"run the failures again: (scripts/acceptance-stage .*)$", first.stdout, re.M
+    )
+    assert printed, first.stdout
+    words = shlex.split(printed[1])
+    assert words[-3:] == ["--reports", str(tmp_path / "rerun-1"), f"@{rerun}"], words
+    first_report = (tmp_path / "behave.json").read_text("utf-8")
+    again = run_stage(*words[1:])
+    # The same broken server: the same scenarios fail again, and only they ran.
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"0 scenarios passed, {len(failed)} failed" in again.stdout
+    assert (tmp_path / "rerun-1" / "behave.json").exists()
+    assert (tmp_path / "behave.json").read_text("utf-8") == first_report
+    assert str(tmp_path / "rerun-2") in again.stdout
 
 
 def test_an_empty_rerun_list_runs_nothing_and_fails(tmp_path: Path) -> None:
@@ -221,6 +240,6 @@ def test_sigterm_stops_behave_and_the_server(tmp_path: Path) -> None:
     # communicate() returns once behave, too, has let go of stdout.
     rest, _ = stage.communicate(timeout=30_000 * MS)
     assert stage.returncode == 130, rest
-    assert "interrupted: stopped behave and the server" in rest
+    assert "ABORTED: interrupted; stopped behave and the server" in rest
     with pytest.raises(ConnectionFailed, match="connection refused"):
         TestWebSocket(url, timeout=5000 * MS).wait_until("open")

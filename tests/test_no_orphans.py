@@ -151,8 +151,8 @@ def test_the_stages_server_and_behave_go_when_the_stage_is_killed(
     do a ``--server-command`` that knows nothing of its parent (the article's server)
     and the behave run that would otherwise go on against no server."""
     command = ["bash", STAGE, "--reports", str(tmp_path), WAITS_FOREVER, "--", "-D", "timeout=60"]
-    if server_command is not None:
-        command[2:2] = ["--server-command", server_command]
+    if server_command is not None:  # the article's server has no health check
+        command[2:2] = ["--server-command", server_command, "--skip-checks", "health"]
     with started(command, until="USING RUNNER") as (stage, _):  # behave has started
         children = psutil.Process(stage.pid).children()
         assert len(children) == 2, f"expected a server and behave, found {children}"

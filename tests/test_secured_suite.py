@@ -95,5 +95,5 @@ def test_without_them_the_run_stops_with_one_line_naming_the_cause(
     assert result.returncode != 0
     said = [line for line in (result.stdout + result.stderr).splitlines() if cause in line]
     assert len(said) == 1, result.stdout + result.stderr
-    assert said[0].startswith("ABORTED: cannot run the acceptance suite: cannot reach the server")
+    assert said[0].startswith("ABORTED: cannot run the acceptance suite: the server (wss://")
     assert credentials.token not in result.stdout + result.stderr

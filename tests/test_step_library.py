@@ -19,6 +19,7 @@ from tests.support import ControlledServer, controlled_server
 from wsharness import UnexpectedMessage, WaitTimeout, json_containing, settings
 from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
 from wsharness.bdd.step_types import explain_undefined
+from wsharness.bdd.target import Target
 from wsharness.bdd.values import Notebook, field_of
 from wsharness.records import describe_url
 
@@ -113,7 +114,7 @@ def test_field_of_a_message_that_is_not_json_says_so(message: str | bytes, why: 
 
 def test_userdata_comes_before_the_environment() -> None:
     """-D options win; the WS_* variables fill in what -D leaves out or leaves empty."""
-    options = ConnectionOptions.from_settings(
+    options = Target.from_settings(
         {"auth_token": "from-userdata", "origin": ""},
         {
             "WS_AUTH_TOKEN": "from-env",
@@ -121,7 +122,7 @@ def test_userdata_comes_before_the_environment() -> None:
             "WS_SUBPROTOCOLS": "pubsub.v1, pubsub.v0",
             "WS_HEADERS": "X-Tenant: blue; X-Trace: 1",
         },
-    )
+    ).options
     assert options == ConnectionOptions(
         auth_token="from-userdata",
         origin="https://app.example",
@@ -131,20 +132,23 @@ def test_userdata_comes_before_the_environment() -> None:
 
 
 def test_no_options_at_all_are_the_defaults() -> None:
-    assert ConnectionOptions.from_settings({}, {}) == ConnectionOptions()
+    assert Target.from_settings({}, {}).options == ConnectionOptions()
 
 
 @pytest.mark.parametrize("headers", ["X-Tenant blue", "X-A: 1; : 2"])
 def test_a_bad_header_is_refused_in_one_line(headers: str) -> None:
     with pytest.raises(ValueError) as failure:
-        ConnectionOptions.from_settings({"headers": headers}, {})
+        Target.from_settings({"headers": headers}, {})
     message = str(failure.value)
-    assert message.startswith("a header must read 'Name: value', not ") and "\n" not in message
+    assert (
+        message.startswith("headers: a header must read 'Name: value', not ")
+        and "\n" not in message
+    )
 
 
 def test_a_ca_file_that_does_not_exist_is_refused_in_one_line() -> None:
     with pytest.raises(ValueError, match=r"^ca_file '/nonexistent/ca.pem' is not a readable file$"):
-        ConnectionOptions.from_settings({}, {"WS_CA_FILE": "/nonexistent/ca.pem"})
+        Target.from_settings({}, {"WS_CA_FILE": "/nonexistent/ca.pem"})
 
 
 def test_connect_arguments_carry_every_option() -> None:
@@ -167,7 +171,7 @@ def test_the_ca_file_is_trusted_for_wss_only(tmp_path: Path) -> None:
     """A CA file builds an SSL context for wss:// URLs; ws:// gets none."""
     ca_file = tmp_path / "ca.pem"
     trustme.CA().cert_pem.write_to_path(str(ca_file))
-    options = ConnectionOptions.from_settings({"ca_file": str(ca_file)}, {})
+    options = Target.from_settings({"ca_file": str(ca_file)}, {}).options
     assert isinstance(options.connect_arguments("wss://127.0.0.1:1")["ssl"], ssl.SSLContext)
     assert "ssl" not in options.connect_arguments("ws://127.0.0.1:1")
 

@@ -202,7 +202,8 @@ def test_a_run_without_the_token_stops_before_any_scenario(
         installed, "-D", f"server_url={example_server.url}", "-D", f"subprotocols={SUBPROTOCOL}"
     )
     assert output.startswith("exit code 1"), output
-    assert "cannot reach the server under test" in output and "HTTP 401" in output, output
+    assert "the server (ws://" in output and "cannot be reached" in output, output
+    assert "HTTP 401" in output, output
 
 
 @pytest.mark.parametrize("fault", sorted(BROKEN_RULES))

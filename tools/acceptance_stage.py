@@ -1,37 +1,47 @@
-"""The CI acceptance stage: the features against a server in its own process, with reports.
+"""The CI acceptance stage: the features against the target it is given, with reports.
 
 Usage (``scripts/acceptance-stage`` runs this module with the project's venv)::
 
-    scripts/acceptance-stage [--server-url URL] [--tags EXPR]... [--reports DIR]
-                             [--timeout-scale N] [--server-command CMD]
+    scripts/acceptance-stage [--server-url URL | --server-urls URL,URL,...]
                              [--ca-file PEM] [--auth-token-file FILE] [--origin ORIGIN]
-                             [PATH ...] [-- BEHAVE_OPTION ...]
+                             [--subprotocols A,B] [--headers 'Name: value; ...']
+                             [--skip-checks token,origin,tls,health]
+                             [--tags EXPR]... [--reports DIR] [--timeout-scale N]
+                             [--server-command CMD] [PATH ...] [-- BEHAVE_OPTION ...]
 
-A secured deployment: ``--ca-file``, ``--auth-token-file`` and ``--origin`` (or the
-``WS_CA_FILE``, ``WS_AUTH_TOKEN`` and ``WS_ORIGIN`` variables) reach the server
-check and every person behave connects.
+The target is described once (:class:`wsharness.bdd.target.Target`): each flag, or
+else its ``WS_*`` environment variable (``WS_SERVER_URLS``, ``WS_CA_FILE``,
+``WS_AUTH_TOKEN`` or ``WS_AUTH_TOKEN_FILE``, ``WS_ORIGIN``, ...). behave gets the same
+target through the same variables, so the server check, every person, the reports
+and the rerun all see one description.
 
 What a pipeline does, in one command:
 
-1. start the server (the chat server on a free port, or ``--server-command``) as a
-   separate process, and wait until it has printed its URL and accepted a
-   WebSocket connection; with ``--server-url`` (or ``WS_SERVER_URL``) start
-   nothing and check that the deployed server answers. A server started here
-   goes away with the stage, however the stage ends (:mod:`wsharness.runtime.children`);
-2. run behave on the features (``PATH``, default: ``paths`` in behave.ini) with
-   ``-D server_url=URL``, writing into the reports folder (default ``reports/``):
-   ``junit/*.xml``, ``html/index.html``, ``behave.json`` and ``rerun.txt``;
-3. stop the server with SIGTERM and keep its log in ``server.log``;
-4. exit 0 only if at least one scenario ran and every one passed.
+1. check the arguments and the target's settings, and that the selection (paths and
+   tags) selects a scenario, before anything starts;
+2. with a target: start nothing, ever, and check that every node accepts a
+   connection and says it is healthy (the chat's ``GET /healthz``). Without one:
+   start the chat server (or ``--server-command``) on a free port. A server started
+   here goes away with the stage, however the stage ends
+   (:mod:`wsharness.runtime.children`);
+3. run behave on the features (``PATH``, default: ``paths`` in behave.ini), writing
+   into the reports folder (default ``reports/``): ``junit/*.xml``,
+   ``html/index.html``, ``behave.json``, ``rerun.txt`` and ``run.json`` (the run
+   record: the target, and why the run stopped early if it did);
+4. stop the server it started, with SIGTERM, and keep its log in ``server.log``;
+5. exit with one of the statuses below, said in one line.
 
-``scripts/acceptance-stage @reports/rerun.txt`` runs only the scenarios that
-failed last time (behave's rerun formatter wrote the list).
+After a failure it prints the command that runs the failures again against the same
+target (the token by reference, never written out), with reports beside this run's
+(``reports/rerun-1/``) instead of over them.
 
 Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly;
-2 nothing could be tested: bad arguments (one line on stderr, before anything
-starts; tag expressions are checked with behave's own parser), the server did
-not start or answer, or the selection ran no scenario (behave itself exits 0
-then); 130 interrupted (Ctrl-C or SIGTERM), after stopping behave and the server.
+2 not run, the arguments or settings are wrong, or the selection selects no
+scenario (one line, before anything starts); 3 not run, the target cannot be
+reached or is not healthy (or the server the stage starts did not start);
+4 stopped, the deployment broke during the run (a node or its broker stopped
+answering), and the scenarios not yet run are untested; 130 aborted (Ctrl-C or
+SIGTERM), after stopping behave and the server.
 """
 
 from __future__ import annotations
@@ -39,10 +49,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,17 +63,46 @@ from typing import NoReturn
 
 from behave.tag_expression import make_tag_expression
 
-from acceptance.servers import PROJECT_ROOT, STARTUP_TIMEOUT, server_under_test
-from wsharness.bdd.options import ConnectionOptions
-from wsharness.bdd.setup import ENV_SERVER_URL, ServerUnavailable, SuiteServer
+from acceptance.servers import PROJECT_ROOT, STARTUP_TIMEOUT, started_server
+from wsharness import settings
+from wsharness.bdd.health import HttpHealthCheck, ServerUnavailable, check_target
+from wsharness.bdd.registry import SettingError
+from wsharness.bdd.reports import read_run_record
+from wsharness.bdd.setup import SuiteServer
+from wsharness.bdd.target import PROMISES, TARGET_VARIABLES, Target
 from wsharness.runtime.children import parent_death_signal
 from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
 
-PASSED, FAILED, NOT_TESTED = 0, 1, 2
-INTERRUPTED = 130
+PASSED, FAILED, NOT_RUN_SETTINGS, NOT_RUN_TARGET, DEPLOYMENT_BROKE = 0, 1, 2, 3, 4
+ABORTED = 130
 
 NOT_RUN = frozenset({"skipped", "untested"})
 """Scenario statuses in behave's JSON output that mean the scenario did not run."""
+
+HEALTH_CHECK = HttpHealthCheck("/healthz")
+"""The chat's health check, as environment.py declares it."""
+
+TARGET_FLAGS = {
+    "server_url": "--server-url",
+    "server_urls": "--server-urls",
+    "ca_file": "--ca-file",
+    "auth_token_file": "--auth-token-file",
+    "origin": "--origin",
+    "subprotocols": "--subprotocols",
+    "headers": "--headers",
+    "skip_checks": "--skip-checks",
+}
+"""Each target setting the stage takes as a flag. The token itself has none: on a
+command line every process on the machine can read it; give it as a file or as
+``WS_AUTH_TOKEN``."""
+
+
+class StageError(Exception):
+    """The stage cannot go on; ``status`` is its exit status, the message one line."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -87,16 +128,40 @@ class Reports:
         return self.folder / "rerun.txt"
 
     @property
+    def run_record(self) -> Path:
+        return self.folder / "run.json"
+
+    @property
     def server_log(self) -> Path:
         return self.folder / "server.log"
 
     def prepare(self) -> None:
-        """Create the folders and remove this stage's reports of an earlier run,
-        so that nothing stale is read as a result of this one."""
+        """Create the folders and remove this stage's reports of an earlier run, and
+        the reruns of that run, so that nothing stale is read as a result of this one."""
         self.junit.mkdir(parents=True, exist_ok=True)
         self.html.parent.mkdir(parents=True, exist_ok=True)
-        for old in [*self.junit.glob("*.xml"), self.html, self.json, self.rerun, self.server_log]:
-            old.unlink(missing_ok=True)
+        old = [self.html, self.json, self.rerun, self.run_record, self.server_log]
+        for path in [*self.junit.glob("*.xml"), *old]:
+            path.unlink(missing_ok=True)
+        for rerun in self.folder.glob("rerun-*"):
+            if rerun.is_dir() and re.fullmatch(r"rerun-\d+", rerun.name):
+                Reports(rerun).remove()
+
+    def remove(self) -> None:
+        """Remove every report of this folder, and the folder if nothing else is in it."""
+        self.prepare()
+        for folder in (self.junit, self.html.parent, self.folder):
+            if folder.exists() and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def next_rerun(self) -> Reports:
+        """Where a rerun of this run's failures writes: ``reports/rerun-1`` beside a
+        first run in ``reports``, ``reports/rerun-2`` beside ``reports/rerun-1``."""
+        match = re.fullmatch(r"rerun-(\d+)", self.folder.name)
+        parent, number = (self.folder.parent, int(match[1]) + 1) if match else (self.folder, 1)
+        while (parent / f"rerun-{number}").exists():
+            number += 1
+        return Reports(parent / f"rerun-{number}")
 
 
 def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -108,8 +173,10 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         argv, behave_options = argv[:split], argv[split + 1 :]
     parser = _OneLineErrors(
         prog="scripts/acceptance-stage",
-        description="Run the acceptance features against a server in its own process, "
-        "write JUnit and HTML reports, and fail on any failure or on an empty selection.",
+        description="Run the acceptance features against the target given by the flags "
+        "below or their WS_* variables (or against a server started here when no target is "
+        "given), write JUnit, HTML and JSON reports, and fail on any failure, on a target "
+        "that does not answer, or on an empty selection.",
     )
     parser.add_argument(
         "paths",
@@ -117,18 +184,41 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help="feature files, folders, FILE:LINE, or @FILE listing them, such as "
         "@reports/rerun.txt to run the last run's failures again (default: paths in behave.ini)",
     )
-    parser.add_argument(
-        "--server-url",
-        default=os.environ.get(ENV_SERVER_URL) or None,
-        help=f"test this deployed server and start none (default: ${ENV_SERVER_URL})",
+    target = parser.add_argument_group("the target (each flag wins over its environment variable)")
+    target.add_argument("--server-url", metavar="URL", help="test this server ($WS_SERVER_URL)")
+    target.add_argument(
+        "--server-urls",
+        metavar="URL,URL",
+        help="test these servers, such as a cluster's nodes ($WS_SERVER_URLS)",
+    )
+    target.add_argument("--ca-file", metavar="PEM", help="trust this CA for wss:// ($WS_CA_FILE)")
+    target.add_argument(
+        "--auth-token-file",
+        metavar="FILE",
+        help="send the first token in FILE (blank lines and # comments skipped) as a bearer "
+        "token ($WS_AUTH_TOKEN_FILE; or the token itself in $WS_AUTH_TOKEN)",
+    )
+    target.add_argument(
+        "--origin", metavar="ORIGIN", help="send this Origin, as a page of that site ($WS_ORIGIN)"
+    )
+    target.add_argument(
+        "--subprotocols", metavar="A,B", help="offer these subprotocols ($WS_SUBPROTOCOLS)"
+    )
+    target.add_argument(
+        "--headers", metavar="'N: v; N: v'", help="more handshake headers ($WS_HEADERS)"
+    )
+    target.add_argument(
+        "--skip-checks",
+        metavar="CHECKS",
+        help=f"promises not to check, of {','.join(PROMISES)} ($WS_SKIP_CHECKS)",
     )
     parser.add_argument(
         "--server-command",
         type=_command,
         default=None,
         metavar="COMMAND",
-        help="command that starts the server and prints its ws:// URL as its first line "
-        "(default: the project's chat server on a free port)",
+        help="without a target: the command that starts the server and prints its ws:// URL "
+        "as its first line (default: the project's chat server on a free port)",
     )
     parser.add_argument(
         "--tags",
@@ -143,30 +233,19 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         "--reports", type=Path, default=Path("reports"), help="report folder (default: reports)"
     )
     parser.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="trust this CA for a wss:// server (default: $WS_CA_FILE)",
-    )
-    parser.add_argument(
-        "--auth-token-file",
-        metavar="FILE",
-        type=Path,
-        help="send the token in FILE (its first line) as a bearer token; "
-        "or set $WS_AUTH_TOKEN, which keeps it off the command line",
-    )
-    parser.add_argument(
-        "--origin",
-        metavar="ORIGIN",
-        help="send this Origin header, as a page of that site would (default: $WS_ORIGIN)",
-    )
-    parser.add_argument(
         "--timeout-scale",
         type=_positive_float,
         default=None,
         metavar="N",
         help="multiply every wait, and the server's startup time, by N on slow machines",
     )
-    return parser.parse_args(argv), behave_options
+    args = parser.parse_args(argv)
+    for option in _target_defines(behave_options):
+        parser.error(
+            f"-D {option} after -- would change the target behind the stage's back; "
+            f"give it as {TARGET_FLAGS.get(option, '--' + option.replace('_', '-'))}"
+        )
+    return args, behave_options
 
 
 def expand_rerun_files(paths: list[str]) -> list[str]:
@@ -193,80 +272,111 @@ def expand_rerun_files(paths: list[str]) -> list[str]:
     return expanded
 
 
+def target_of(args: argparse.Namespace, environ: dict[str, str]) -> Target:
+    """The target the flags describe, each flag winning over its environment variable."""
+    flags = {name: getattr(args, name) for name in TARGET_FLAGS if getattr(args, name)}
+    target = Target.from_settings(flags, environ)
+    if target.configured and args.server_command is not None:
+        raise SettingError(
+            "--server-command starts a server, but the target names the servers to test: "
+            "give one or the other"
+        )
+    return target
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, behave_options = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        args.paths = expand_rerun_files(args.paths)
-    except ValueError as exc:
-        say(f"FAILED, nothing was tested: {exc}")
-        return NOT_TESTED
+    rerun_list = [path for path in args.paths if path.startswith("@")]
     reports = Reports(args.reports)
-    reports.prepare()
     scale = args.timeout_scale or 1.0
-
+    if args.timeout_scale is not None:
+        settings.configure(scale=args.timeout_scale)
     # Ctrl-C, or the SIGTERM of a CI job that times out: stop the server and behave on
-    # the way out, and report the run as interrupted even if the interrupt was swallowed.
+    # the way out, and report the run as aborted even if the interrupt was swallowed.
     interrupt_on_signals()
     server: SuiteServer | None = None
     stopped = False
     try:
         try:
-            environment = connection_environment(args)
-            server = server_under_test(
-                args.server_url,
-                server_command=args.server_command,
-                startup_timeout=STARTUP_TIMEOUT * scale,
-                options=ConnectionOptions.from_settings({}, environment),
-            )
-        except (ServerUnavailable, ValueError) as exc:
-            say(f"FAILED, nothing was tested: {exc}")
-            return NOT_TESTED
-        if not server.processes:
-            say(f"testing the deployed server at {server.url}")
+            args.paths = expand_rerun_files(args.paths)
+            target = target_of(args, dict(os.environ))
+            selected = check_selection(args, behave_options)
+        except ValueError as exc:  # SettingError included
+            raise StageError(NOT_RUN_SETTINGS, f"NOT RUN, a setting is wrong: {exc}") from None
+        reports.prepare()
+        if target.configured:
+            say(target.describe())
+            try:
+                check_target(target, _health_check(target), timeout=settings.timing().wait)
+            except ServerUnavailable as exc:
+                raise StageError(
+                    NOT_RUN_TARGET, f"NOT RUN, the target does not work: {exc}"
+                ) from None
         else:
+            try:
+                server = started_server(
+                    args.server_command, startup_timeout=STARTUP_TIMEOUT * scale
+                )
+            except ServerUnavailable as exc:
+                raise StageError(NOT_RUN_TARGET, f"NOT RUN: {exc}") from None
+            target = target.started(server.urls)
             say(f"started the server at {server.url}: {server.processes[0].command}")
-        behave_status = run_behave(server.url, args, behave_options, reports, environment)
+            say(target.describe())
+        behave_status = run_behave(target, args, behave_options, reports)
         stopped, stopped_cleanly = True, _stop(server, reports)
         if interrupted_by() is not None:
             raise KeyboardInterrupt
-        return verdict(behave_status, reports, stopped_cleanly=stopped_cleanly)
+        return verdict(
+            behave_status,
+            reports,
+            selected=selected,
+            stopped_cleanly=stopped_cleanly,
+            rerun=rerun_command(args, target, reports, rerun_list),
+        )
+    except StageError as error:
+        say(str(error))
+        return error.status
     except KeyboardInterrupt:
-        say("interrupted: stopped behave and the server")
-        return INTERRUPTED
+        say("ABORTED: interrupted; stopped behave and the server")
+        return ABORTED
     finally:
         if not stopped:
             _stop(server, reports)
 
 
-def connection_environment(args: argparse.Namespace) -> dict[str, str]:
-    """The stage's environment with the connection options given as flags, as the
-    ``WS_*`` variables that both the server check and behave read; raises ValueError
-    in one line for a token file that cannot be read."""
-    environment = dict(os.environ)
-    if args.ca_file:
-        environment["WS_CA_FILE"] = args.ca_file
-    if args.origin:
-        environment["WS_ORIGIN"] = args.origin
-    if args.auth_token_file is not None:
+def check_selection(args: argparse.Namespace, behave_options: list[str]) -> int:
+    """How many scenarios the paths and tags select, asked of behave itself in a dry run
+    that starts nothing; ValueError, in one line, if none."""
+    with tempfile.TemporaryDirectory(prefix="selection-") as folder:
+        listing = Path(folder) / "selected.json"
+        command = [
+            *(sys.executable, "-m", "behave", "--dry-run", "--no-summary", "--no-snippets"),
+            *args.paths,
+            *(option for expression in args.tags for option in ("--tags", expression)),
+            *("--format=json", f"--outfile={listing}"),
+            *behave_options,
+        ]
+        done = subprocess.run(
+            command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        )
         try:
-            lines = args.auth_token_file.read_text(encoding="utf-8").split()
-        except OSError as exc:
-            raise ValueError(f"cannot read {args.auth_token_file}: {exc.strerror}") from None
-        if not lines:
-            raise ValueError(f"{args.auth_token_file} holds no token")
-        environment["WS_AUTH_TOKEN"] = lines[0]
-    return environment
+            selected = sum(
+                count for status, count in scenario_counts(listing).items() if status != "skipped"
+            )
+        except (OSError, ValueError):
+            last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+            raise ValueError(f"behave cannot read the selection: {last}") from None
+    if selected == 0:
+        tags = " ".join(f"--tags {shlex.quote(t)}" for t in args.tags) or "(no --tags)"
+        raise ValueError(f"the selection selects no scenario: {tags}; check the paths and --tags")
+    return selected
 
 
 def run_behave(
-    url: str,
-    args: argparse.Namespace,
-    behave_options: list[str],
-    reports: Reports,
-    environment: dict[str, str],
+    target: Target, args: argparse.Namespace, behave_options: list[str], reports: Reports
 ) -> int:
-    """Run behave in its own process against ``url``; return its exit status."""
-    command = [sys.executable, "-m", "behave", *args.paths, "-D", f"server_url={url}"]
+    """Run behave in its own process against ``target``; return its exit status."""
+    command = [sys.executable, "-m", "behave", *args.paths]
     if args.timeout_scale is not None:
         command += ["-D", f"timeout_scale={args.timeout_scale:g}"]
     for expression in args.tags:
@@ -281,6 +391,10 @@ def run_behave(
         *("--format=rerun", f"--outfile={reports.rerun}"),
         *behave_options,
     ]
+    # The target goes to behave as the WS_* variables, never on its command line.
+    environment = {k: v for k, v in os.environ.items() if k not in TARGET_VARIABLES}
+    environment.update(target.environment())
+    environment["WS_RUN_RECORD"] = str(reports.run_record.resolve())
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()
     # behave stays in the stage's process group, so a terminal's Ctrl-C reaches it too.
@@ -299,6 +413,36 @@ def run_behave(
             behave.wait()
 
 
+def rerun_command(
+    args: argparse.Namespace, target: Target, reports: Reports, rerun_list: list[str]
+) -> str:
+    """The command that runs this run's failures again against the same target, with
+    reports beside this run's; the token by reference, never written out."""
+    words = ["scripts/acceptance-stage"]
+    if not target.started_by_the_suite:
+        words += ["--server-urls", ",".join(target.urls)]
+        options = target.options
+        for flag, value in (
+            ("--ca-file", options.ca_file),
+            ("--auth-token-file", target.token_file),
+            ("--origin", options.origin),
+            ("--subprotocols", ",".join(options.subprotocols)),
+            ("--headers", "; ".join(f"{n}: {v}" for n, v in options.headers)),
+            ("--skip-checks", ",".join(sorted(target.skip_checks))),
+        ):
+            if value:
+                words += [flag, value]
+    elif args.server_command is not None:
+        words += ["--server-command", shlex.join(args.server_command)]
+    if args.timeout_scale is not None:
+        words += ["--timeout-scale", f"{args.timeout_scale:g}"]
+    words += ["--reports", str(reports.next_rerun().folder), f"@{reports.rerun}"]
+    command = shlex.join(words)
+    if target.token_given_as == "WS_AUTH_TOKEN":
+        command = f"{command}   (with WS_AUTH_TOKEN set, as for this run)"
+    return command
+
+
 def scenario_counts(report: Path) -> Counter[str]:
     """How many scenarios behave's JSON report gives each status, e.g. {"passed": 3}."""
     counts: Counter[str] = Counter()
@@ -309,31 +453,73 @@ def scenario_counts(report: Path) -> Counter[str]:
     return counts
 
 
-def verdict(behave_status: int, reports: Reports, *, stopped_cleanly: bool) -> int:
+def verdict(
+    behave_status: int, reports: Reports, *, selected: int, stopped_cleanly: bool, rerun: str
+) -> int:
     """The stage's exit status, said in one line with where the reports are."""
+    stopped = (read_run_record(reports.run_record) or {}).get("stopped") or {}
     try:
         counts = scenario_counts(reports.json)
-    except (OSError, ValueError) as exc:
-        say(f"FAILED: behave exited with {behave_status} and wrote no readable report ({exc})")
-        return FAILED if behave_status else NOT_TESTED
+    except (OSError, ValueError):
+        counts = Counter()
     ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
     passed = counts["passed"]
-    summary = f"{passed} scenarios passed, {ran - passed} failed; reports in {reports.folder}/"
+    # behave's JSON report leaves out the features an aborted run never reached.
+    untested = max(selected - ran - counts["skipped"], counts["untested"])
+    summary = (
+        f"{passed} scenarios passed, {ran - passed} failed, {untested} not run; "
+        f"reports in {reports.folder}/"
+    )
+    why, reason = stopped.get("why"), stopped.get("reason", "")
+    if why == "interrupted":
+        say(f"ABORTED: {reason}; {summary}")
+        return ABORTED
+    if why == "setting":
+        say(f"NOT RUN, a setting is wrong: {reason}")
+        return NOT_RUN_SETTINGS
+    if why == "unreachable":
+        say(f"NOT RUN, the target does not work: {reason}")
+        return NOT_RUN_TARGET
+    if why == "deployment":
+        say(f"STOPPED: {reason}; {summary}")
+        return DEPLOYMENT_BROKE
+    if not counts:
+        say(f"FAILED: behave exited with {behave_status} and wrote no readable report")
+        return FAILED
     if ran == 0:
-        say(
-            "FAILED: the selection ran no scenario; check the paths and --tags "
-            f"(behave exited with {behave_status}); {summary}"
-        )
-        return NOT_TESTED
+        say(f"NOT RUN: no scenario ran (behave exited with {behave_status}); {summary}")
+        return NOT_RUN_SETTINGS
     if behave_status != 0 or passed != ran:
-        rerun = f"; run the failures again: scripts/acceptance-stage @{reports.rerun}"
-        say(f"FAILED: {summary}{rerun if reports.rerun.exists() else ''}")
+        again = f"; run the failures again: {rerun}" if reports.rerun.exists() else ""
+        say(f"FAILED: {summary}{again}")
         return FAILED
     if not stopped_cleanly:
         say(f"FAILED: the server did not stop cleanly (see {reports.server_log}); {summary}")
         return FAILED
     say(f"PASSED: {summary}")
     return PASSED
+
+
+def _health_check(target: Target) -> HttpHealthCheck | None:
+    return None if "health" in target.skip_checks else HEALTH_CHECK
+
+
+def _target_defines(behave_options: list[str]) -> list[str]:
+    """The target settings among behave options given as ``-D name=value``."""
+    names = []
+    for index, option in enumerate(behave_options):
+        if option in ("-D", "--define") and index + 1 < len(behave_options):
+            text = behave_options[index + 1]
+        elif option.startswith("--define="):
+            text = option[len("--define=") :]
+        elif option.startswith("-D") and len(option) > 2:
+            text = option[2:]
+        else:
+            continue
+        name = text.partition("=")[0].strip()
+        if name in (*TARGET_FLAGS, "auth_token"):
+            names.append(name)
+    return names
 
 
 def _stop(server: SuiteServer | None, reports: Reports) -> bool:
@@ -359,7 +545,7 @@ class _OneLineErrors(argparse.ArgumentParser):
     """Bad arguments: one line on stderr, and exit status 2, before anything starts."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(NOT_TESTED, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(NOT_RUN_SETTINGS, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _tag_expression(text: str) -> str:

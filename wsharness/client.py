@@ -624,6 +624,10 @@ class TestWebSocket:
         return header + ":\n" + "\n".join(lines)
 
 
+UNTRUSTED_CERTIFICATE = "the server's TLS certificate is not trusted"
+"""How a connection failure names a certificate that did not verify."""
+
+
 def connection_failure_reason(
     exc: BaseException, open_timeout: float | None = None, *, url: str = ""
 ) -> str:
@@ -631,7 +635,7 @@ def connection_failure_reason(
     secure = url.startswith("wss://")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
-            f"the server's TLS certificate is not trusted ({exc.verify_message}); "
+            f"{UNTRUSTED_CERTIFICATE} ({exc.verify_message}); "
             "trust its CA with the CA file option (-D ca_file=PEM or WS_CA_FILE)"
         )
     if isinstance(exc, ssl.SSLError):

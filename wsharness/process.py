@@ -52,7 +52,7 @@ class ServerProcess:
         self._process: subprocess.Popen[str] | None = None
         self._first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
         self._log: list[tuple[float, str]] = []
-        self._log_lock = threading.Lock()
+        self._log_lock = threading.Condition()
         self._readers: list[threading.Thread] = []
 
     def __enter__(self) -> ServerProcess:
@@ -140,6 +140,23 @@ class ServerProcess:
         with self._log_lock:
             return [line for _, line in self._log[since:]]
 
+    def wait_for_log(self, text: str, *, since: int = 0, timeout: float = 10.0) -> int:
+        """Wait until a log line after the mark ``since`` contains ``text``; return the
+        mark just after that line, to wait for the next one from there. Raise
+        :class:`TimeoutError` naming ``text`` if none does within ``timeout`` seconds."""
+
+        def found() -> int | None:
+            for index in range(since, len(self._log)):
+                if text in self._log[index][1]:
+                    return index + 1
+            return None
+
+        with self._log_lock:
+            mark = self._log_lock.wait_for(found, timeout)
+        if mark is None:
+            raise TimeoutError(f"{self.command} logged no line with {text!r}")
+        return mark
+
     def _read_stdout(self, stream: IO[str]) -> None:
         first = True
         for raw in stream:
@@ -159,6 +176,7 @@ class ServerProcess:
     def _keep(self, line: str) -> None:
         with self._log_lock:
             self._log.append((time.monotonic(), line))
+            self._log_lock.notify_all()
 
     def _last_log_line(self) -> str:
         lines = self.log_lines()

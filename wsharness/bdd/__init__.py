@@ -19,16 +19,22 @@ See the README section "Testing your own WebSocket server".
 
 from wsharness.bdd.adapter import ProtocolAdapter, RoundTrip
 from wsharness.bdd.cast import Cast, Participant, UniqueNames
+from wsharness.bdd.health import HttpHealthCheck
 from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.registry import Setting
 from wsharness.bdd.setup import SuiteServer, configure
+from wsharness.bdd.target import Target
 
 __all__ = [
     "Cast",
     "ConnectionOptions",
+    "HttpHealthCheck",
     "Participant",
     "ProtocolAdapter",
     "RoundTrip",
+    "Setting",
     "SuiteServer",
+    "Target",
     "UniqueNames",
     "configure",
 ]

@@ -176,6 +176,16 @@ class Participant:
         else:
             self.client.take_match(trip.reply, description="the reply to its round trip")
 
+    def refusal(self) -> str:
+        """Why the connection could not open (one line); fails if it opened."""
+        try:
+            self.client.wait_until("open")
+        except ConnectionFailed as failure:
+            self.closing_expected = True
+            return str(failure)
+        self.closing_expected = True
+        raise AssertionError(f"{self.name} was let in: the server accepted the handshake")
+
     def refused_status(self) -> int:
         """The HTTP status the server turned this person away with; fails if it
         let them in, or never answered."""
@@ -318,6 +328,25 @@ class Cast:
         person = Participant(name, client, self.adapter, node=node)
         self._people[name] = person
         return person
+
+    def try_everywhere(self, name: str, *, options: ConnectionOptions | None = None) -> None:
+        """Start one connection for ``name`` to every server, each named after its
+        server when there are several ("Mallory at node 2"); see :meth:`everywhere`."""
+        for node in range(len(self.urls)):
+            label = f"{name} at node {node + 1}" if len(self.urls) > 1 else name
+            self._nodes[label] = node
+            self.start_connecting(label, options=options)
+
+    def everywhere(self, name: str) -> list[tuple[str, Participant]]:
+        """Each server's name (``node 2 (ws://...)``) and ``name``'s connection to it,
+        as :meth:`try_everywhere` started them."""
+        if len(self.urls) == 1:
+            return [(f"the server ({self[name].client.shown_url})", self[name])]
+        return [
+            (f"node {node + 1} ({self[label].client.shown_url})", self[label])
+            for node in range(len(self.urls))
+            for label in [f"{name} at node {node + 1}"]
+        ]
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it, like a crash)."""

@@ -4,70 +4,163 @@
 
     from wsharness.bdd.environment import *  # noqa: F403
 
-* before the run: read the timing and connection options from ``-D`` userdata
-  or the environment (:mod:`wsharness.settings`, :mod:`wsharness.bdd.options`),
-  get the server(s) under test from the fixture :func:`~wsharness.bdd.configure`
-  was given (by default the URLs in ``-D server_url`` / ``-D server_urls``), and
-  check that each accepts a connection with those options; otherwise stop the
-  run with one line naming the cause;
+* before the run: stop on a ``-D`` name no one registered (:mod:`wsharness.bdd.registry`),
+  read the timing settings (:mod:`wsharness.settings`) and the target
+  (:mod:`wsharness.bdd.target`), get the server(s) under test from the fixture
+  :func:`~wsharness.bdd.configure` was given (by default the target's URLs), say
+  what is under test in one line, record it in every report, and check that every
+  server accepts a connection and, with a declared health check, is healthy;
+  otherwise stop the run with one line naming the server and the cause;
+* during the run: a watch keeps asking every server; one that stops answering (or
+  whose health check fails, as when its broker is down) for 2 s stops the run
+  after the step in progress, with one line naming it and the scenario, and the
+  scenarios not yet run are reported untested. ``@disruptive`` scenarios, which
+  take servers down on purpose, pause the watch;
 * before each feature: say, in one line each, why a step matches no definition
   (a name not capitalised, a near miss in wording);
+* before each scenario: skip a ``@promise.token``, ``@promise.origin``,
+  ``@promise.tls`` or ``@promise.health`` scenario, with a one-line reason, when the
+  target does not declare that promise (or ``skip_checks`` switches it off);
 * each scenario gets a fresh cast, closed afterwards whether it passed or failed;
 * a failing step prints every person's transcript and the servers' log lines
   from that scenario, which behave shows with the failure and every report keeps;
-* Ctrl-C and SIGTERM stop the run, even when the ``KeyboardInterrupt`` they
-  raise is swallowed on its way: the hooks check at every scenario and step, so
-  the rest of the run is reported untested, never failed.
+* Ctrl-C and SIGTERM stop the run at any moment, start-up included, even when the
+  ``KeyboardInterrupt`` they raise is swallowed on its way: the hooks check at every
+  scenario and step, so the rest of the run is reported untested, never failed.
 
-A project that needs a hook of its own defines it and calls the library's.
+A project that needs a hook of its own defines it, decorates it with :func:`hook`
+(so that Ctrl-C in it aborts the run instead of failing a feature), and calls the
+library's.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, TypeVar
 
 from behave.fixture import fixture, use_fixture
 from behave.model import Feature, Scenario, Step
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import diagnostics
+from wsharness.bdd import diagnostics, registry, reports
 from wsharness.bdd.cast import Cast
-from wsharness.bdd.options import ConnectionOptions
-from wsharness.bdd.setup import ServerUnavailable, check_reachable, current
+from wsharness.bdd.health import (
+    DeploymentBroke,
+    DeploymentWatch,
+    ServerUnavailable,
+    check_target,
+)
+from wsharness.bdd.setup import current
 from wsharness.bdd.step_types import explain_undefined
-from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
+from wsharness.bdd.target import PROMISES, Target
+from wsharness.runtime.signals import defer_interrupts, interrupt_on_signals, interrupted_by
 
-__all__ = ["after_all", "after_step", "before_all", "before_feature", "before_scenario"]
+__all__ = [
+    "after_all",
+    "after_step",
+    "before_all",
+    "before_feature",
+    "before_scenario",
+    "before_step",
+    "hook",
+]
+
+Hook = TypeVar("Hook", bound=Callable[..., None])
+
+DISRUPTIVE = "disruptive"
+"""The tag of a scenario that takes servers down on purpose: the watch pauses for it."""
 
 
+def hook(function: Hook) -> Hook:
+    """A hook that Ctrl-C (or SIGTERM) aborts cleanly: behave would count a
+    ``KeyboardInterrupt`` raised in a hook as a failed feature or run."""
+
+    @functools.wraps(function)
+    def run(context: Context, *args: Any) -> None:
+        try:
+            function(context, *args)
+        except KeyboardInterrupt:
+            _stop_run(context, "interrupted", f"interrupted by {interrupted_by() or 'SIGINT'}")
+
+    return run  # type: ignore[return-value]
+
+
+@dataclass
+class RunState:
+    """What the hooks know about the run as a whole."""
+
+    record: str | None = None
+    """Where to write the run record (``-D run_record``), if anywhere."""
+    watch: DeploymentWatch | None = None
+    stopped: dict[str, str] | None = None
+    """Why the run stopped early, ``{"why": ..., "reason": ...}``; None while it goes on."""
+    scenario: str | None = None
+    """The scenario running, or the last one that ran."""
+    in_step: bool = False
+    """Whether a step is running, so that a broken deployment may end it at once."""
+
+
+@hook
 def before_all(context: Context) -> None:
     interrupt_on_signals()
     userdata = context.config.userdata
+    # Mutable, and set here, in behave's root layer: what hooks change during a
+    # feature or scenario outlives it.
+    context.run_state = RunState(record=registry.value("run_record", userdata, os.environ))
+    context.target = Target()
     try:
+        registry.check_userdata(userdata)
         settings.configure(
             timeout=_seconds(userdata, "timeout"),
             scale=_seconds(userdata, "timeout_scale"),
             quiet_window=_seconds(userdata, "quiet_window"),
             late_window=_seconds(userdata, "late_window"),
         )
-        context.connection_options = ConnectionOptions.from_settings(userdata)
+        context.target = Target.from_settings(userdata)
+        setup = current()
+        context.server = use_fixture(setup.servers, context)
     except ValueError as exc:
-        _stop_run(context, f"bad option: {exc}")
+        _stop_run(context, "setting", f"bad setting: {exc}")
         return
-    try:
-        context.server = use_fixture(current().servers, context)
-        for url in context.server.urls:
-            check_reachable(url, context.connection_options)
     except ServerUnavailable as exc:
-        _stop_run(context, str(exc))
+        _stop_run(context, "unreachable", str(exc))
+        return
+    if not context.target.configured:
+        context.target = context.target.started(context.server.urls)
+    print(context.target.describe(), file=sys.__stderr__, flush=True)
+    reports.record_target(context, context.target.facts())
+    wait = settings.timing().wait
+    # skip_checks=health: a server without the project's health check (another
+    # implementation of the protocol) is checked for reachability only.
+    health_check = None if "health" in context.target.skip_checks else setup.health_check
+    try:
+        check_target(context.target, health_check, timeout=wait)
+    except ServerUnavailable as exc:
+        _stop_run(context, "unreachable", str(exc))
+        return
+    context.run_state.watch = DeploymentWatch(
+        context.target,
+        health_check,
+        timeout=wait,
+        on_broken=functools.partial(_deployment_broke, context),
+    )
+    _break_steps_on(signal.SIGUSR1, context.run_state)
+    context.run_state.watch.start()
 
 
+@hook
 def before_feature(context: Context, feature: Feature) -> None:
-    registry = context._runner.step_registry
+    step_registry = context._runner.step_registry
     steps = [step for scenario in feature.walk_scenarios() for step in scenario.all_steps]
-    for line in explain_undefined(registry, steps):
+    for line in explain_undefined(step_registry, steps):
         print(line, file=sys.__stderr__)
 
 
@@ -76,7 +169,7 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
     """The scenario's people, every connection closed when the scenario ends."""
     setup = current()
     context.cast = setup.cast(
-        context.server.urls, adapter=setup.adapter, options=context.connection_options
+        context.server.urls, adapter=setup.adapter, options=context.target.options
     )
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
     # a run that dies without its clean-up must not wait on its dying event loop.
@@ -84,35 +177,119 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
     context.cast.close_all()
 
 
+@hook
 def before_scenario(context: Context, scenario: Scenario) -> None:
-    if _aborted_on_interrupt(context):
+    if _run_stopping(context):
         return  # behave reports the scenario untested
+    context.run_state.scenario = scenario.name
+    tags = set(scenario.effective_tags)
+    unchecked = _promise_not_declared(context.target, tags)
+    if unchecked is not None:
+        skip(scenario, unchecked)
+        return
+    if context.run_state.watch is not None:
+        if DISRUPTIVE in tags:
+            context.run_state.watch.pause()
+        else:
+            context.run_state.watch.resume()
     use_fixture(cast_for_the_scenario, context)
     context.log_marks = context.server.log_marks()
 
 
+def before_step(context: Context, step: Step) -> None:
+    context.run_state.in_step = True
+
+
 def after_step(context: Context, step: Step) -> None:
+    context.run_state.in_step = False
     if step.status.has_failed():
         diagnostics.publish(context, _diagnostics(context))
-    elif _aborted_on_interrupt(context):
-        # The step passed, its interrupt swallowed: raised again here, it ends the
-        # scenario as a Ctrl-C in a step does.
+    if _run_stopping(context) and not step.status.has_failed():
+        # The step passed, its interrupt swallowed (or the deployment broke under
+        # it): raised here, it ends the scenario as a Ctrl-C in a step does.
         raise KeyboardInterrupt
 
 
 def after_all(context: Context) -> None:
-    _aborted_on_interrupt(context)
+    # Every scenario has run or been reported untested; what is left is stopping the
+    # servers, which Ctrl-C must not cut short.
+    defer_interrupts()
+    _run_stopping(context)
+    if context.run_state.watch is not None:
+        context.run_state.watch.stop()
+    reports.write_run_record(
+        context.run_state.record, context.target.facts(), context.run_state.stopped
+    )
 
 
-def _aborted_on_interrupt(context: Context) -> bool:
+def skip(model: Feature | Scenario, reason: str) -> None:
+    """Skip a feature or scenario with a reason, said once per run in one line on the
+    console (behave's formatters do not show it) and kept in the reports."""
+    model.skip(reason)
+    if reason not in _skips_said:
+        _skips_said.add(reason)
+        # On a line of its own: the formatter may be mid-line on stdout (a feature's
+        # description, a row of progress dots) when the reason reaches stderr.
+        print(f"\nskipped: {model.location.filename}: {reason}", file=sys.__stderr__)
+
+
+_skips_said: set[str] = set()
+
+
+def _promise_not_declared(target: Target, tags: set[str]) -> str | None:
+    """Why a ``@promise.NAME`` scenario cannot check its promise against ``target``."""
+    for promise in PROMISES:
+        if f"promise.{promise}" not in tags:
+            continue
+        reason = target.declares(promise)
+        if reason is None and promise == "health" and current().health_check is None:
+            reason = "the project declares no health check"
+        if reason is not None:
+            return reason
+    return None
+
+
+def _run_stopping(context: Context) -> bool:
     """Abort the run if Ctrl-C or SIGTERM came, even if the ``KeyboardInterrupt`` was
     swallowed on its way (by a weakref callback such as logging's clean-up, or a
-    library's broad ``except``), so the rest of the run is reported untested."""
+    library's broad ``except``), or if the watch saw a server stop answering; the
+    rest of the run is then reported untested."""
+    if context.run_state.stopped is not None:
+        return True
     signal_name = interrupted_by()
-    if signal_name is None:
-        return False
-    context.abort(reason=f"interrupted by {signal_name}")
-    return True
+    if signal_name is not None:
+        _stop_run(context, "interrupted", f"interrupted by {signal_name}")
+        return True
+    watch = context.run_state.watch
+    if watch is not None and watch.broken is not None:
+        _deployment_broke(context, watch.broken)
+        return True
+    return False
+
+
+def _deployment_broke(context: Context, problem: str) -> None:
+    """Stop the run, saying which server broke while which scenario ran; called on the
+    watch's thread, it also ends the step in progress instead of letting it wait
+    out its timeout (see :func:`_break_steps_on`)."""
+    scenario = context.run_state.scenario
+    where = f" while {scenario!r} was running" if scenario else ""
+    _stop_run(context, "deployment", f"the deployment broke{where}: {problem}")
+    if context.run_state.in_step and threading.current_thread() is not threading.main_thread():
+        main = threading.main_thread().ident
+        if main is not None:
+            signal.pthread_kill(main, signal.SIGUSR1)
+
+
+def _break_steps_on(signum: int, run_state: RunState) -> None:
+    """Make ``signum`` raise :class:`DeploymentBroke` in the step that is running (and
+    nowhere else): a step waiting for a message from a server that has gone ends at
+    once, failed with the reason, and behave reports the rest untested."""
+
+    def break_the_step(_signum: int, _frame: FrameType | None) -> None:
+        if run_state.in_step and run_state.stopped is not None:
+            raise DeploymentBroke(run_state.stopped["reason"])
+
+    signal.signal(signum, break_the_step)
 
 
 def _diagnostics(context: Context) -> str:
@@ -135,6 +312,20 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
         raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
 
 
-def _stop_run(context: Context, reason: str) -> None:
-    """Abort before any scenario runs; behave prints the reason as one line."""
-    context.abort(reason=f"cannot run the acceptance suite: {reason}")
+def _stop_run(context: Context, why: str, reason: str) -> None:
+    """Stop the run: say why in one line on the real stderr (behave's own
+    ``context.abort`` would print into the capture of the step in progress when the
+    watch's thread calls it), have behave report every scenario not yet run as
+    untested, and say why in the run record."""
+    if context.run_state.stopped is not None:
+        return
+    context.run_state.stopped = {"why": why, "reason": reason}
+    if why in ("setting", "unreachable"):
+        reason = f"cannot run the acceptance suite: {reason}"
+    # During a scenario a formatter may be mid-line on stdout: the line starts afresh.
+    fresh = "\n" if context.run_state.scenario is not None else ""
+    print(f"{fresh}ABORTED: {reason}", file=sys.__stderr__, flush=True)
+    context._runner.aborted = True  # what context.abort() does, without its print
+    reports.write_run_record(
+        context.run_state.record, context.target.facts(), context.run_state.stopped
+    )

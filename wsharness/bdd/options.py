@@ -1,38 +1,18 @@
 """How people connect: the handshake options of a run, and of one person.
 
-Every person a scenario connects uses the run's options, which come from
-behave's userdata (``-D name=value``) or else the environment:
-
-===================  ======================  ==========================================
-userdata             environment             meaning
-===================  ======================  ==========================================
-``ca_file``          ``WS_CA_FILE``          trust this CA (PEM) for ``wss://``
-``auth_token``       ``WS_AUTH_TOKEN``       send ``Authorization: Bearer <token>``
-``origin``           ``WS_ORIGIN``           send this ``Origin`` header
-``subprotocols``     ``WS_SUBPROTOCOLS``     offer these subprotocols (comma-separated)
-``headers``          ``WS_HEADERS``          more headers, ``Name: value; Name: value``
-===================  ======================  ==========================================
-
-A step can change them for one person ("Mallory connects without a token").
+Every person a scenario connects uses the run's options, which are part of the
+run's target (:class:`~wsharness.bdd.target.Target`: ``ca_file``, ``auth_token``
+or ``auth_token_file``, ``origin``, ``subprotocols``, ``headers``, each from ``-D``
+or its ``WS_*`` variable). A step can change them for one person ("Mallory
+connects without a token").
 """
 
 from __future__ import annotations
 
-import os
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-SETTINGS = {
-    "ca_file": "WS_CA_FILE",
-    "auth_token": "WS_AUTH_TOKEN",
-    "origin": "WS_ORIGIN",
-    "subprotocols": "WS_SUBPROTOCOLS",
-    "headers": "WS_HEADERS",
-}
-"""Each option's userdata key and environment variable."""
 
 
 @dataclass(frozen=True)
@@ -46,31 +26,9 @@ class ConnectionOptions:
     headers: tuple[tuple[str, str], ...] = field(default=())
     token_in_url: bool = False
     """Send the token as ``?token=`` in the URL, as a browser must, instead of a header."""
-
-    @classmethod
-    def from_settings(
-        cls, userdata: Mapping[str, str], environ: Mapping[str, str] | None = None
-    ) -> ConnectionOptions:
-        """The run's options from userdata, else the environment; raise ValueError,
-        in one line, for a value that cannot work."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, str] = {}
-        for key, variable in SETTINGS.items():
-            text = (userdata.get(key) or environ.get(variable) or "").strip()
-            if text:
-                values[key] = text
-        ca_file = values.get("ca_file")
-        if ca_file is not None and not os.path.isfile(ca_file):
-            raise ValueError(f"ca_file {ca_file!r} is not a readable file")
-        return cls(
-            ca_file=ca_file,
-            auth_token=values.get("auth_token"),
-            origin=values.get("origin"),
-            subprotocols=tuple(
-                part.strip() for part in values.get("subprotocols", "").split(",") if part.strip()
-            ),
-            headers=parse_headers(values.get("headers", "")),
-        )
+    trusts_no_one: bool = False
+    """Trust no certificate authority at all, so a ``wss://`` server's certificate
+    cannot verify: how a check proves that an untrusted certificate is refused."""
 
     def but(self, **changes: Any) -> ConnectionOptions:
         """A copy with some options changed, for one person."""
@@ -100,12 +58,15 @@ class ConnectionOptions:
             arguments["origin"] = self.origin
         if self.subprotocols:
             arguments["subprotocols"] = list(self.subprotocols)
-        if self.ca_file is not None and url.startswith("wss://"):
+        if (self.ca_file is not None or self.trusts_no_one) and url.startswith("wss://"):
             arguments["ssl"] = self.tls_context()
         return arguments
 
     def tls_context(self) -> ssl.SSLContext:
-        """What a client trusts over TLS: the CA file if one was given, else the system's."""
+        """What a client trusts over TLS: the CA file if one was given, else the system's
+        (nothing at all with ``trusts_no_one``)."""
+        if self.trusts_no_one:
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no CA loaded
         return ssl.create_default_context(cafile=self.ca_file)
 
 

@@ -1,6 +1,6 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's fixture decorator carries no types; the fixtures are typed.)
-"""What a suite tests: which servers, which protocol adapter, which cast.
+"""What a suite tests: which servers, which protocol adapter, which cast, which health check.
 
 :func:`configure`, called at the top of a project's ``environment.py``, tells
 the library's hooks (:mod:`wsharness.bdd.environment`) what they cannot know:
@@ -9,33 +9,34 @@ the library's hooks (:mod:`wsharness.bdd.environment`) what they cannot know:
 * ``cast``: a :class:`~wsharness.bdd.Cast` subclass with the project's own
   bookkeeping, if it has any;
 * ``servers``: a behave fixture that yields the :class:`SuiteServer` under
-  test, for a project that starts its own server when no URL is given.
+  test, for a project that starts its own server when no target is configured;
+* ``health_check``: how to ask a server whether it is healthy
+  (:class:`~wsharness.bdd.health.HttpHealthCheck`), checked before the run, watched
+  during it, and promised to answer without a token; by default there is none,
+  and servers are only checked for reachability;
+* ``settings``: the project's own ``-D`` settings
+  (:class:`~wsharness.bdd.registry.Setting`), so that they are known, not guessed.
 
-By default the suite tests the server(s) at ``-D server_url=URL`` or
-``-D server_urls=URL,URL,...`` (or ``WS_SERVER_URL`` / ``WS_SERVER_URLS``) and
+By default the suite tests the target the settings describe
+(:class:`~wsharness.bdd.target.Target`: ``-D server_url=URL`` or
+``-D server_urls=URL,URL,...``, or ``WS_SERVER_URL`` / ``WS_SERVER_URLS``) and
 stops with one line when there is none.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from behave.fixture import fixture
 from behave.runner import Context
 
-from wsharness import HarnessError, ServerProcess, TestWebSocket
+from wsharness import ServerProcess
+from wsharness.bdd import registry
 from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.cast import Cast
-from wsharness.bdd.options import ConnectionOptions
-
-ENV_SERVER_URL = "WS_SERVER_URL"
-ENV_SERVER_URLS = "WS_SERVER_URLS"
-
-
-class ServerUnavailable(HarnessError):
-    """The server under test could not be started or reached; the message is one line."""
+from wsharness.bdd.health import HealthCheck, ServerUnavailable
+from wsharness.bdd.registry import Setting
 
 
 @dataclass
@@ -72,28 +73,14 @@ class SuiteServer:
 ServersFixture = Callable[[Context], Iterator[SuiteServer]]
 
 
-def urls_given(userdata: Mapping[str, str], environ: Mapping[str, str] | None = None) -> list[str]:
-    """The URLs from ``server_urls``/``server_url`` in userdata, else the environment."""
-    environ = os.environ if environ is None else environ
-    text = (
-        userdata.get("server_urls")
-        or userdata.get("server_url")
-        or environ.get(ENV_SERVER_URLS)
-        or environ.get(ENV_SERVER_URL)
-        or ""
-    )
-    return [url.strip() for url in text.split(",") if url.strip()]
-
-
 @fixture
 def servers_given(context: Context) -> Iterator[SuiteServer]:
-    """The servers named by URL; the library starts none."""
-    urls = urls_given(context.config.userdata)
-    if not urls:
+    """The servers the target names (``context.target``); the library starts none."""
+    if not context.target.configured:
         raise ServerUnavailable(
-            f"no server to test: pass -D server_url=ws://HOST:PORT (or set {ENV_SERVER_URL})"
+            "no server to test: pass -D server_url=ws://HOST:PORT (or set WS_SERVER_URL)"
         )
-    yield SuiteServer(urls)
+    yield SuiteServer(list(context.target.urls))
 
 
 @dataclass
@@ -101,6 +88,7 @@ class Setup:
     adapter: ProtocolAdapter = field(default_factory=ProtocolAdapter)
     cast: type[Cast] = Cast
     servers: ServersFixture = servers_given
+    health_check: HealthCheck | None = None
 
 
 _setup = Setup()
@@ -111,6 +99,8 @@ def configure(
     adapter: ProtocolAdapter | None = None,
     cast: type[Cast] | None = None,
     servers: ServersFixture | None = None,
+    health_check: HealthCheck | None = None,
+    settings: Iterable[Setting] = (),
 ) -> None:
     """Tell the library's hooks about the project; arguments left out keep their value."""
     if adapter is not None:
@@ -119,20 +109,11 @@ def configure(
         _setup.cast = cast
     if servers is not None:
         _setup.servers = servers
+    if health_check is not None:
+        _setup.health_check = health_check
+    registry.register(settings)
 
 
 def current() -> Setup:
     """What :func:`configure` was told."""
     return _setup
-
-
-def check_reachable(url: str, options: ConnectionOptions) -> None:
-    """Open and close one connection with the run's options, so a dead or
-    misconfigured server fails the run once, early, in one line."""
-    try:
-        with TestWebSocket(url, name="the server check", **options.connect_arguments(url)) as probe:
-            probe.wait_until("open")
-    except ValueError as exc:
-        raise ServerUnavailable(f"cannot test {url!r}: {exc}") from None
-    except HarnessError as exc:
-        raise ServerUnavailable(f"cannot reach the server under test: {exc}") from None

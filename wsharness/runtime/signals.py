@@ -88,12 +88,24 @@ def interrupt_on_signals() -> None:
         signal.signal(signum, _interrupt)
 
 
+def defer_interrupts() -> None:
+    """From now on SIGINT and SIGTERM are only remembered, for :func:`interrupted_by`:
+    for the clean-up at the end of a run, which a ``KeyboardInterrupt`` would cut short
+    and leave half done."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _remember)
+
+
 def interrupted_by() -> str | None:
     """The name of the signal that interrupted this process ("SIGINT"), or None."""
     return _interrupted_by
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _remember(signum, frame)
+    raise KeyboardInterrupt
+
+
+def _remember(signum: int, frame: FrameType | None) -> None:
     global _interrupted_by
     _interrupted_by = signal.Signals(signum).name
-    raise KeyboardInterrupt

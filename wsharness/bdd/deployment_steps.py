@@ -1,0 +1,134 @@
+# mypy: disable-error-code="untyped-decorator"
+# (behave's step decorators carry no types; the step functions are typed.)
+"""Steps that check a deployment's promises on every one of its servers.
+
+The promises come from the run's target (:mod:`wsharness.bdd.target`): a token
+given means one is required, an origin given means other sites are refused,
+``wss://`` means the certificate must verify, and a declared health check must
+answer without a token. Scenarios tagged ``@promise.token``, ``@promise.origin``,
+``@promise.tls`` or ``@promise.health`` are skipped, saying why, when the target
+does not declare that promise. A failure names every server that broke it.
+"""
+
+from collections.abc import Callable
+
+from behave import then, when
+from behave.runner import Context
+
+import wsharness.bdd.step_types  # noqa: F401  (registers {name:Name})
+from wsharness import settings
+from wsharness.bdd.cast import Participant
+from wsharness.bdd.setup import current
+from wsharness.client import UNTRUSTED_CERTIFICATE
+from wsharness.records import describe_url
+
+Problem = Callable[[Participant], str | None]
+"""What is wrong with one person's connection to one server, or None."""
+
+
+@when("{name:Name} tries to connect to every node without a token")
+@when("{name:Name} tries to connect to every server without a token")
+def step_tries_everywhere_without_token(context: Context, name: str) -> None:
+    """Start connecting to each server with no bearer token at all."""
+    context.cast.try_everywhere(name, options=context.cast.options.but(auth_token=None))
+
+
+@when('{name:Name} tries to connect to every node with the token "{token}"')
+@when('{name:Name} tries to connect to every server with the token "{token}"')
+def step_tries_everywhere_with_token(context: Context, name: str, token: str) -> None:
+    """Start connecting to each server with this bearer token instead of the run's."""
+    options = context.cast.options.but(auth_token=context.cast.fill(token))
+    context.cast.try_everywhere(name, options=options)
+
+
+@when('{name:Name} tries to connect to every node from the origin "{origin}"')
+@when('{name:Name} tries to connect to every server from the origin "{origin}"')
+def step_tries_everywhere_from_origin(context: Context, name: str, origin: str) -> None:
+    """Start connecting to each server as a page from this origin would."""
+    context.cast.try_everywhere(name, options=context.cast.options.but(origin=origin))
+
+
+@when("{name:Name} tries to connect to every node without trusting its certificate")
+@when("{name:Name} tries to connect to every server without trusting its certificate")
+def step_tries_everywhere_untrusting(context: Context, name: str) -> None:
+    """Start connecting to each server trusting no certificate authority at all."""
+    context.cast.try_everywhere(name, options=context.cast.options.but(trusts_no_one=True))
+
+
+@then("every node turns {name:Name} away with HTTP {status:d}")
+@then("every server turns {name:Name} away with HTTP {status:d}")
+def step_every_node_turns_away(context: Context, name: str, status: int) -> None:
+    """Each server refused the person's opening handshake with this HTTP status."""
+    _every_node(context, name, f"turned {name} away with HTTP {status}", _refused_with(status))
+
+
+@then("no node lets {name:Name} in with a certificate {pronoun:w} does not trust")
+@then("no server lets {name:Name} in with a certificate {pronoun:w} does not trust")
+def step_no_node_untrusted(context: Context, name: str, pronoun: str) -> None:
+    """Each server's certificate failed to verify, so no connection opened."""
+    _every_node(context, name, "refused as untrusted", _untrusted)
+
+
+@when("a monitor asks every node whether it is healthy")
+@when("a monitor asks every server whether it is healthy")
+@when("a monitor asks the server whether it is healthy")
+def step_monitor_asks_every_node(context: Context) -> None:
+    """Ask each server's declared health check, without a token, as a load balancer would."""
+    health_check = current().health_check
+    if health_check is None:
+        raise AssertionError("the project declares no health check: configure(health_check=...)")
+    wait = settings.timing().wait
+    context.health = [
+        (_node_name(context, index), health_check.ask(url, context.cast.options, timeout=wait))
+        for index, url in enumerate(context.cast.urls)
+    ]
+
+
+@then("every node answers that it is healthy")
+@then("every server answers that it is healthy")
+@then("the server answers that it is healthy")
+def step_every_node_healthy(context: Context) -> None:
+    """Each server's health check answered 200."""
+    unhealthy = [
+        f"{node} answered {answer.status if answer.status is not None else 'nothing'}"
+        + (f" ({answer.text})" if answer.text else "")
+        for node, answer in context.health
+        if not answer.healthy
+    ]
+    if unhealthy:
+        raise AssertionError("not every server is healthy:\n  " + "\n  ".join(unhealthy))
+
+
+def _every_node(context: Context, name: str, promise: str, problem: Problem) -> None:
+    problems = []
+    for node, person in context.cast.everywhere(name):
+        found = problem(person)
+        if found is not None:
+            problems.append(f"{node}: {found}")
+    if problems:
+        raise AssertionError(f"not every server {promise}:\n  " + "\n  ".join(problems))
+
+
+def _refused_with(status: int) -> Problem:
+    def problem(person: Participant) -> str | None:
+        try:
+            got = person.refused_status()
+        except AssertionError as error:
+            return str(error)
+        return None if got == status else f"turned {person.name} away with HTTP {got}"
+
+    return problem
+
+
+def _untrusted(person: Participant) -> str | None:
+    try:
+        refusal = person.refusal()
+    except AssertionError as error:
+        return str(error)
+    return None if UNTRUSTED_CERTIFICATE in refusal else f"refused for another reason: {refusal}"
+
+
+def _node_name(context: Context, index: int) -> str:
+    urls = context.cast.urls
+    url = describe_url(urls[index])
+    return f"node {index + 1} ({url})" if len(urls) > 1 else f"the server ({url})"

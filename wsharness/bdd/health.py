@@ -1,0 +1,208 @@
+"""Whether the servers under test work: reachable, healthy, and still so during the run.
+
+* :func:`check_target` runs before the first scenario: every server must accept a
+  WebSocket connection with the run's options and, where the project declared a
+  health check, say it is healthy. The first that does not stops the run with one
+  line naming it and what it answered.
+* :class:`HttpHealthCheck` is a health check a project can declare
+  (``configure(health_check=HttpHealthCheck("/healthz"))``): a plain HTTP GET on the
+  WebSocket port, without a token, that must answer 200. The library requires none;
+  without one a server is only checked for reachability.
+* :class:`DeploymentWatch` keeps asking while the scenarios run, so a server (or the
+  broker behind it) that goes away is reported once, promptly, instead of as a
+  failure in every scenario after it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.target import Target
+from wsharness.client import TestWebSocket, connection_failure_reason
+from wsharness.errors import HarnessError
+
+
+class ServerUnavailable(HarnessError):
+    """The server under test could not be started or reached; the message is one line."""
+
+
+class DeploymentBroke(HarnessError):
+    """Raised in the step that was running when a server under test stopped answering."""
+
+
+@dataclass(frozen=True)
+class HealthAnswer:
+    status: int | None
+    """The HTTP status, or None when no answer came."""
+    text: str
+    """The body's first line, or why no answer came."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == 200
+
+
+class HealthCheck(Protocol):
+    """A project's way to ask one server whether it is healthy."""
+
+    @property
+    def description(self) -> str:
+        """What is asked, for messages: ``GET /healthz``."""
+
+    def ask(self, url: str, options: ConnectionOptions, *, timeout: float) -> HealthAnswer: ...
+
+
+@dataclass(frozen=True)
+class HttpHealthCheck:
+    """GET ``path`` over plain HTTP(S) on the WebSocket server's port, with no token."""
+
+    path: str = "/healthz"
+
+    @property
+    def description(self) -> str:
+        return f"GET {self.path}"
+
+    def url(self, url: str) -> str:
+        """The health URL of the WebSocket server at ``url``."""
+        parts = urlsplit(url)
+        scheme = "https" if parts.scheme == "wss" else "http"
+        return urlunsplit((scheme, parts.netloc, self.path, "", ""))
+
+    def ask(self, url: str, options: ConnectionOptions, *, timeout: float) -> HealthAnswer:
+        health_url = self.url(url)
+        tls = options.tls_context() if health_url.startswith("https:") else None
+        try:
+            with urllib.request.urlopen(health_url, timeout=timeout, context=tls) as response:
+                return HealthAnswer(response.status, _first_line(response.read()))
+        except urllib.error.HTTPError as error:
+            return HealthAnswer(error.code, _first_line(error.read()))
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            return HealthAnswer(None, connection_failure_reason(reason, timeout, url=url))
+
+
+def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> None:
+    """Open and close one connection with the run's options, so a dead or
+    misconfigured server fails the run once, early, in one line."""
+    try:
+        with TestWebSocket(url, name="the server check", **options.connect_arguments(url)) as probe:
+            probe.wait_until("open")
+    except ValueError as exc:
+        raise ServerUnavailable(f"cannot test {name or url!r}: {exc}") from None
+    except HarnessError as exc:
+        reason = str(exc).split(": ", 1)[-1] if name else str(exc)
+        where = f"{name} cannot be reached: " if name else "cannot reach the server under test: "
+        raise ServerUnavailable(where + reason) from None
+
+
+def check_target(target: Target, health_check: HealthCheck | None, *, timeout: float) -> None:
+    """Every server of ``target`` accepts a connection and, with a health check, says
+    it is healthy; otherwise :class:`ServerUnavailable` names the first that does not."""
+    for index, url in enumerate(target.urls):
+        name = target.node_name(index)
+        check_reachable(url, target.options, name=name)
+        if health_check is not None:
+            answer = health_check.ask(url, target.options, timeout=timeout)
+            if not answer.healthy:
+                raise ServerUnavailable(f"{name} is not healthy: {_told(health_check, answer)}")
+
+
+class DeploymentWatch:
+    """A thread that asks every server, every ``interval`` seconds, whether it still
+    answers (its health check, or else a TCP connection); a server that has failed
+    every question for ``grace`` seconds makes :attr:`broken` say so in one line,
+    and ``on_broken`` is called with that line, on the watch's thread.
+
+    A scenario that takes servers down on purpose pauses the watch
+    (:meth:`pause`); :meth:`resume` forgets what failed meanwhile.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        health_check: HealthCheck | None,
+        *,
+        interval: float = 1.0,
+        grace: float = 2.0,
+        timeout: float = 3.0,
+        on_broken: Callable[[str], None] | None = None,
+    ) -> None:
+        self.target = target
+        self.on_broken = on_broken
+        self.health_check = health_check
+        self.interval = interval
+        self.grace = grace
+        self.timeout = timeout
+        self.broken: str | None = None
+        """One line naming the server that stopped answering and what it said; None
+        while all answer."""
+        self._failing_since: dict[int, float] = {}
+        self._paused = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="deployment watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._failing_since.clear()
+        self._paused.clear()
+
+    def _run(self) -> None:
+        # A cadence, not a synchronisation: between rounds the thread waits on its
+        # stop event, so stop() ends it at once.
+        while not self._stopping.wait(self.interval) and self.broken is None:
+            for index, url in enumerate(self.target.urls):
+                if self._paused.is_set() or self._stopping.is_set():
+                    self._failing_since.clear()
+                    break
+                problem = self._problem(url)
+                if problem is None:
+                    self._failing_since.pop(index, None)
+                    continue
+                since = self._failing_since.setdefault(index, time.monotonic())
+                if time.monotonic() - since >= self.grace and not self._paused.is_set():
+                    self.broken = f"{self.target.node_name(index)} stopped answering: {problem}"
+                    if self.on_broken is not None:
+                        self.on_broken(self.broken)
+                    return
+
+    def _problem(self, url: str) -> str | None:
+        if self.health_check is not None:
+            answer = self.health_check.ask(url, self.target.options, timeout=self.timeout)
+            return None if answer.healthy else _told(self.health_check, answer)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=self.timeout):
+                return None
+        except OSError as exc:
+            return connection_failure_reason(exc, self.timeout, url=url)
+
+
+def _told(health_check: HealthCheck, answer: HealthAnswer) -> str:
+    if answer.status is None:
+        return f"{health_check.description} got no answer: {answer.text}"
+    return f"{health_check.description} answered {answer.status}" + (
+        f" ({answer.text})" if answer.text else ""
+    )
+
+
+def _first_line(body: bytes) -> str:
+    lines = body.decode("utf-8", errors="replace").strip().splitlines()
+    return lines[0][:200] if lines else ""

@@ -1,0 +1,115 @@
+"""What every report says about the run: which target it tested, and how the run ended.
+
+The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
+
+* the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
+  ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
+* the HTML report's header (behave-html-pretty-formatter's "additional info");
+* behave's JSON report: a ``"target"`` object in every feature.
+
+How the run ended goes into the *run record*, a small JSON file that
+``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, and why the run
+stopped early, if it did (``setting``, ``unreachable``, ``deployment``,
+``interrupted``). The acceptance stage reads it to choose its exit status.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from behave.formatter.json import JSONFormatter
+from behave.model import Feature
+from behave.reporter.junit import JUnitReporter
+from behave.runner import Context
+
+HTML_CAPTIONS = {
+    "servers": "Tested: servers",
+    "nodes": "Tested: nodes",
+    "started_by_the_suite": "Tested: started by the suite",
+    "tls": "Tested: TLS",
+    "token": "Tested: token",
+    "origin": "Tested: origin",
+}
+"""How the target's facts are captioned in the HTML report's header."""
+
+
+def record_target(context: Context, facts: Mapping[str, str]) -> None:
+    """Put the target's facts into every report of this run that has room for them."""
+    runner = getattr(context, "_runner", None)
+    for formatter in getattr(runner, "formatters", None) or []:
+        if isinstance(formatter, JSONFormatter):
+            _after_feature(formatter, functools.partial(_json, formatter, facts))
+        info = getattr(formatter, "additional_info", None)
+        if isinstance(info, dict):
+            info.update({HTML_CAPTIONS.get(name, name): value for name, value in facts.items()})
+    for reporter in context.config.reporters:
+        if isinstance(reporter, JUnitReporter):
+            _after_feature(reporter, functools.partial(_junit, reporter, facts))
+
+
+def write_run_record(path: str | None, facts: Mapping[str, str], stopped: Any) -> None:
+    """Write the run record, if one was asked for; ``stopped`` is None or
+    ``{"why": ..., "reason": ...}``."""
+    if not path:
+        return
+    record = {"target": dict(facts), "stopped": stopped}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def read_run_record(path: Path) -> dict[str, Any] | None:
+    """The run record at ``path``, or None if the run wrote none."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _after_feature(owner: Any, then: Callable[[Feature], None]) -> None:
+    """Have ``owner.feature(feature)`` (a formatter's or reporter's) call
+    ``then(feature)`` after its own work."""
+    original = owner.feature
+
+    def feature_then(feature: Feature) -> None:
+        original(feature)
+        then(feature)
+
+    owner.feature = feature_then
+
+
+def _json(formatter: JSONFormatter, facts: Mapping[str, str], _feature: Feature) -> None:
+    data = getattr(formatter, "current_feature_data", None)
+    if isinstance(data, dict):
+        data["target"] = dict(facts)
+
+
+def _junit(reporter: JUnitReporter, facts: Mapping[str, str], feature: Feature) -> None:
+    """Add ``<properties>`` to the feature's JUnit file, which the reporter has just
+    written (none is written for a skipped feature when skipped ones are hidden)."""
+    name = f"TESTS-{reporter.make_feature_filename(feature)}.xml"
+    path = Path(os.path.join(reporter.config.junit_directory, name))
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    start = text.find("<testsuite")
+    end = text.find(">", start)
+    if start < 0 or end < 0:
+        return
+    properties = "".join(
+        f"<property name={quoteattr('target.' + key)} value={quoteattr(value)} />"
+        for key, value in facts.items()
+    )
+    if text[end - 1] == "/":  # <testsuite ... /> with no test case
+        text = (
+            f"{text[: end - 1]}><properties>{properties}</properties></testsuite>{text[end + 1 :]}"
+        )
+    else:
+        text = f"{text[: end + 1]}<properties>{properties}</properties>{text[end + 1 :]}"
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,247 @@
+"""What is under test: one description, read by the hooks, the acceptance stage and every report.
+
+A target is the server(s) a run tests and how people connect to them. It comes
+from the settings of :mod:`wsharness.bdd.registry`, each given as ``-D name=value``
+or as its ``WS_*`` environment variable; ``-D`` wins over the environment for the
+same setting. ``server_url`` and ``server_urls`` name the same thing, as do
+``auth_token`` and ``auth_token_file``: both given in one source contradict each
+other, and the run stops.
+
+With no URL at all the target is not *configured*, and a project may start its
+own server (:func:`wsharness.bdd.configure`'s ``servers``); with one, nothing is
+started, ever.
+
+The target's promises follow from it: a token given means the deployment requires
+one; an origin given means pages of other sites are refused; ``wss://`` means the
+certificate must verify. ``skip_checks`` (``token,origin,tls,health``) switches
+checks off for a deployment that differs on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from wsharness.bdd import registry
+from wsharness.bdd.options import ConnectionOptions, parse_headers
+from wsharness.bdd.registry import SettingError
+from wsharness.records import describe_url
+
+PROMISES = ("token", "origin", "tls", "health")
+"""The checks a deployment's settings declare, by the names ``skip_checks`` takes."""
+
+URL_SETTINGS = ("server_url", "server_urls")
+TOKEN_SETTINGS = ("auth_token", "auth_token_file")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server(s) under test, how to connect to them, and which promises to check."""
+
+    urls: tuple[str, ...] = ()
+    options: ConnectionOptions = field(default_factory=ConnectionOptions)
+    token_given_as: str | None = None
+    """Where the token came from, never the token: ``-D auth_token``,
+    ``WS_AUTH_TOKEN``, or ``the file PATH``."""
+    token_file: str | None = None
+    skip_checks: frozenset[str] = frozenset()
+    started_by_the_suite: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, userdata: Mapping[str, str], environ: Mapping[str, str] | None = None
+    ) -> Target:
+        """The target the settings describe; :class:`SettingError`, in one line, for
+        settings that contradict each other or cannot work."""
+        environ = os.environ if environ is None else environ
+        urls_name, urls_text = _one_of(URL_SETTINGS, userdata, environ)
+        urls = tuple(url.strip() for url in (urls_text or "").split(",") if url.strip())
+        for url in urls:
+            _check_url(urls_name, url)
+        token_name, token_text = _one_of(TOKEN_SETTINGS, userdata, environ)
+        token, token_given_as, token_file = None, None, None
+        if token_name == "auth_token":
+            token = token_text
+            token_given_as = "-D auth_token" if userdata.get(token_name) else "WS_AUTH_TOKEN"
+        elif token_name == "auth_token_file" and token_text is not None:
+            token, token_file = read_token_file(token_text), token_text
+            token_given_as = f"the file {token_text}"
+        ca_file = registry.value("ca_file", userdata, environ)
+        if ca_file is not None and not os.path.isfile(ca_file):
+            raise SettingError(f"ca_file {ca_file!r} is not a readable file")
+        subprotocols = registry.value("subprotocols", userdata, environ) or ""
+        try:
+            headers = parse_headers(registry.value("headers", userdata, environ) or "")
+        except ValueError as exc:
+            raise SettingError(f"headers: {exc}") from None
+        options = ConnectionOptions(
+            ca_file=ca_file,
+            auth_token=token,
+            origin=registry.value("origin", userdata, environ),
+            subprotocols=tuple(part.strip() for part in subprotocols.split(",") if part.strip()),
+            headers=headers,
+        )
+        return cls(
+            urls=urls,
+            options=options,
+            token_given_as=token_given_as,
+            token_file=token_file,
+            skip_checks=_skip_checks(registry.value("skip_checks", userdata, environ)),
+        )
+
+    @property
+    def configured(self) -> bool:
+        """Whether the settings name a server; if not, a project may start its own."""
+        return bool(self.urls)
+
+    def started(self, urls: list[str], options: ConnectionOptions | None = None) -> Target:
+        """This target, for servers the suite started itself at ``urls``."""
+        return replace(
+            self, urls=tuple(urls), options=options or self.options, started_by_the_suite=True
+        )
+
+    def node_name(self, index: int) -> str:
+        """How a message names server ``index``: ``node 2 (ws://...)``, or ``the
+        server (ws://...)`` when there is one."""
+        url = describe_url(self.urls[index])
+        return f"node {index + 1} ({url})" if len(self.urls) > 1 else f"the server ({url})"
+
+    def declares(self, promise: str) -> str | None:
+        """Why ``promise`` is not checked against this target, or None if it is."""
+        if promise in self.skip_checks:
+            return f"the {promise} check is switched off (skip_checks)"
+        if promise == "token" and self.options.auth_token is None:
+            return (
+                "no token is declared: give auth_token or auth_token_file "
+                "to check that one is required"
+            )
+        if promise == "origin" and self.options.origin is None:
+            return "no origin is declared: give origin to check that other sites are refused"
+        if promise == "tls" and not all(url.startswith("wss://") for url in self.urls):
+            return "the target is plain ws://: no certificate to check"
+        return None
+
+    def facts(self) -> dict[str, str]:
+        """What is under test, as the reports record it (never the token itself)."""
+        secure = all(url.startswith("wss://") for url in self.urls)
+        if not secure:
+            tls = "no (ws://)"
+        elif self.options.ca_file:
+            tls = f"yes, certificates checked against {self.options.ca_file}"
+        else:
+            tls = "yes, certificates checked against the system's CAs"
+        return {
+            "servers": ", ".join(describe_url(url) for url in self.urls),
+            "nodes": str(len(self.urls)),
+            "started_by_the_suite": "yes" if self.started_by_the_suite else "no",
+            "tls": tls,
+            "token": f"sent (from {self.token_given_as})" if self.token_given_as else "none",
+            "origin": self.options.origin or "none",
+        }
+
+    def describe(self) -> str:
+        """The target in one line, as the run says it first thing."""
+        facts = self.facts()
+        count = len(self.urls)
+        servers = f"{count} nodes" if count > 1 else "1 server"
+        started = ", started for this run" if self.started_by_the_suite else ""
+        return (
+            f"testing {servers}{started}: {facts['servers']}; TLS: {facts['tls']}; "
+            f"token: {facts['token']}; origin: {facts['origin']}"
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The ``WS_*`` variables that describe this target to another process: the
+        token by reference (its file), or as ``WS_AUTH_TOKEN`` when it was given so."""
+        variables = {"WS_SERVER_URLS": ",".join(self.urls)}
+        if self.options.ca_file:
+            variables["WS_CA_FILE"] = self.options.ca_file
+        if self.token_file is not None:
+            variables["WS_AUTH_TOKEN_FILE"] = self.token_file
+        elif self.options.auth_token is not None:
+            variables["WS_AUTH_TOKEN"] = self.options.auth_token
+        if self.options.origin:
+            variables["WS_ORIGIN"] = self.options.origin
+        if self.options.subprotocols:
+            variables["WS_SUBPROTOCOLS"] = ",".join(self.options.subprotocols)
+        if self.options.headers:
+            variables["WS_HEADERS"] = "; ".join(f"{n}: {v}" for n, v in self.options.headers)
+        if self.skip_checks:
+            variables["WS_SKIP_CHECKS"] = ",".join(sorted(self.skip_checks))
+        return variables
+
+
+TARGET_VARIABLES = (
+    "WS_SERVER_URL",
+    "WS_SERVER_URLS",
+    "WS_CA_FILE",
+    "WS_AUTH_TOKEN",
+    "WS_AUTH_TOKEN_FILE",
+    "WS_ORIGIN",
+    "WS_SUBPROTOCOLS",
+    "WS_HEADERS",
+    "WS_SKIP_CHECKS",
+)
+"""The environment variables that describe a target."""
+
+
+def read_token_file(path: str) -> str:
+    """The first token in a token file, read as the chat server reads one: one token a
+    line, blank lines and lines starting with ``#`` skipped, white space around a
+    token ignored. Raises :class:`SettingError` for a file that cannot be read or
+    holds no token."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise SettingError(f"cannot read the token file {path}: {reason}") from None
+    tokens = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not tokens:
+        raise SettingError(f"the token file {path} holds no token")
+    return tokens[0]
+
+
+def _one_of(
+    names: tuple[str, ...], userdata: Mapping[str, str], environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """The one setting of ``names`` given, and its text: from ``-D`` if any of them is
+    given there, else from the environment. Two given in the same source contradict
+    each other."""
+    variables = {name: registry.known()[name].variable or name for name in names}
+    sources = (
+        {f"-D {name}": (name, userdata.get(name)) for name in names},
+        {variables[name]: (name, environ.get(variables[name])) for name in names},
+    )
+    for source in sources:
+        given = {shown: found for shown, found in source.items() if (found[1] or "").strip()}
+        if len(given) > 1:
+            raise SettingError(f"{' and '.join(given)} contradict each other: give one of them")
+        for name, text in given.values():
+            return name, (text or "").strip()
+    return None, None
+
+
+def _check_url(setting: str | None, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise SettingError(
+            f"{setting}: {describe_url(url)!r} is not a ws:// or wss:// URL with a host"
+        )
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        raise SettingError(f"{setting}: {describe_url(url)!r} has a bad port") from None
+
+
+def _skip_checks(text: str | None) -> frozenset[str]:
+    names = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
+    unknown = sorted(names - set(PROMISES))
+    if unknown:
+        raise SettingError(
+            f"skip_checks: {', '.join(unknown)} is not a check; the checks are "
+            + ", ".join(PROMISES)
+        )
+    return names
