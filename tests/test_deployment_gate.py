@@ -77,9 +77,12 @@ class Deployment:
         }
 
 
-def secured_options(credentials: Credentials, *, token: bool = True) -> list[str]:
+def secured_options(
+    credentials: Credentials, *, token: bool = True, origin: bool = True
+) -> list[str]:
     tokens = ["--auth-token-file", str(credentials.token_file)] if token else []
-    return [*tokens, *credentials.tls_options(), "--allowed-origin", ORIGIN]
+    origins = ["--allowed-origin", ORIGIN] if origin else []
+    return [*tokens, *credentials.tls_options(), *origins]
 
 
 @pytest.fixture
@@ -154,32 +157,46 @@ def test_the_stage_tests_a_secured_three_node_deployment(
     record = json.loads((reports / "run.json").read_text("utf-8"))
     assert record["stopped"] is None and record["target"]["nodes"] == "3"
     html = (reports / "html" / "index.html").read_text("utf-8")
-    assert "Tested: servers" in html and deployment.credentials.token not in html
+    assert f"3 nodes: {', '.join(deployment.urls)}; TLS: yes" in html
+    assert deployment.credentials.token not in html
 
 
-def test_a_node_without_its_token_file_breaks_a_promise_and_is_named(
-    deployment: Deployment, tmp_path: Path
+@pytest.mark.parametrize(
+    ("left_out", "scenario", "complaint"),
+    [
+        (
+            "token",
+            "Mallory, without a valid token, is turned away everywhere",
+            "Mallory at node 3 was let in",
+        ),
+        (
+            "origin",
+            "A page on another site cannot open a chat anywhere",
+            "Mallory at node 3 was let in",
+        ),
+    ],
+    ids=["node without its token file", "node without its allowed origin"],
+)
+def test_a_node_that_breaks_a_promise_fails_the_run_and_is_named(
+    deployment: Deployment, tmp_path: Path, left_out: str, scenario: str, complaint: str
 ) -> None:
-    """One node of the deployment lets people in without a token: the run goes red,
-    naming that node."""
-    credentials = deployment.credentials
-    open_node = start_chat_server(
-        "--broker",
-        deployment.cluster.redis.url,
-        *secured_options(credentials, token=False),
+    """One node of the deployment started without its token file, or without its allowed
+    origin: the run goes red in the scenario of that promise, naming that node only."""
+    options = secured_options(
+        deployment.credentials, token=left_out != "token", origin=left_out != "origin"
     )
-    with open_node:
-        assert open_node.url is not None
-        urls = [*deployment.urls[:2], open_node.url]
+    with start_chat_server("--broker", deployment.cluster.redis.url, *options) as odd_node:
+        assert odd_node.url is not None
+        urls = [*deployment.urls[:2], odd_node.url]
         flags = deployment.flags()
         flags[1] = ",".join(urls)
         result = stage(*flags, *SECURED, "--reports", str(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert f"node 3 ({open_node.url}): Mallory at node 3 was let in" in output, output
+    assert f"node 3 ({odd_node.url}): {complaint}" in output, output
     assert f"node 1 ({urls[0]}): Mallory" not in output
     found = statuses(tmp_path / "behave.json")
-    assert found["Mallory, without a valid token, is turned away everywhere"] == "failed"
+    assert [name for name, status in found.items() if status == "failed"] == [scenario], found
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,16 @@ def test_page_shows_the_transcript_of_the_failure(rendered: tuple[str, Path]) ->
     assert re.search(r"\d+\.\d ms · close code 1000", text), text
 
 
+def test_page_says_which_server_was_tested(rendered: tuple[str, Path]) -> None:
+    """Each feature's header says what was tested, in the words the console used."""
+    text, _ = rendered
+    assert re.search(
+        r"Tested: 1 server, started by the suite, for this run: ws://127\.0\.0\.1:\d+; "
+        r"TLS: no \(ws://\); token: none; origin: none",
+        text,
+    ), text
+
+
 def test_screenshot_shows_failures_in_red(rendered: tuple[str, Path]) -> None:
     """The rendered page is the full window and marks failures red, above the fold."""
     _, screenshot = rendered

@@ -57,7 +57,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -65,6 +65,7 @@ from behave.tag_expression import make_tag_expression
 
 from acceptance.servers import PROJECT_ROOT, STARTUP_TIMEOUT, started_server
 from wsharness import settings
+from wsharness.bdd import registry
 from wsharness.bdd.health import HttpHealthCheck, ServerUnavailable, check_target
 from wsharness.bdd.registry import SettingError
 from wsharness.bdd.reports import read_run_record
@@ -78,6 +79,8 @@ ABORTED = 130
 
 NOT_RUN = frozenset({"skipped", "untested"})
 """Scenario statuses in behave's JSON output that mean the scenario did not run."""
+
+STARTED_BY_THE_STAGE = "the acceptance stage, for this run"
 
 HEALTH_CHECK = HttpHealthCheck("/healthz")
 """The chat's health check, as environment.py declares it."""
@@ -286,7 +289,6 @@ def target_of(args: argparse.Namespace, environ: dict[str, str]) -> Target:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, behave_options = parse_args(sys.argv[1:] if argv is None else argv)
-    rerun_list = [path for path in args.paths if path.startswith("@")]
     reports = Reports(args.reports)
     scale = args.timeout_scale or 1.0
     if args.timeout_scale is not None:
@@ -299,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             args.paths = expand_rerun_files(args.paths)
+            registry.check_environment(os.environ)
             target = target_of(args, dict(os.environ))
             selected = check_selection(args, behave_options)
         except ValueError as exc:  # SettingError included
@@ -319,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             except ServerUnavailable as exc:
                 raise StageError(NOT_RUN_TARGET, f"NOT RUN: {exc}") from None
-            target = target.started(server.urls)
+            target = replace(target.started(server.urls), started_by=STARTED_BY_THE_STAGE)
             say(f"started the server at {server.url}: {server.processes[0].command}")
             say(target.describe())
         behave_status = run_behave(target, args, behave_options, reports)
@@ -331,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports,
             selected=selected,
             stopped_cleanly=stopped_cleanly,
-            rerun=rerun_command(args, target, reports, rerun_list),
+            rerun=rerun_command(args, target, reports),
         )
     except StageError as error:
         say(str(error))
@@ -395,6 +398,8 @@ def run_behave(
     environment = {k: v for k, v in os.environ.items() if k not in TARGET_VARIABLES}
     environment.update(target.environment())
     environment["WS_RUN_RECORD"] = str(reports.run_record.resolve())
+    if target.started_by is not None:
+        environment["WS_STARTED_BY"] = target.started_by
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()
     # behave stays in the stage's process group, so a terminal's Ctrl-C reaches it too.
@@ -413,9 +418,7 @@ def run_behave(
             behave.wait()
 
 
-def rerun_command(
-    args: argparse.Namespace, target: Target, reports: Reports, rerun_list: list[str]
-) -> str:
+def rerun_command(args: argparse.Namespace, target: Target, reports: Reports) -> str:
     """The command that runs this run's failures again against the same target, with
     reports beside this run's; the token by reference, never written out."""
     words = ["scripts/acceptance-stage"]

@@ -118,6 +118,7 @@ def before_all(context: Context) -> None:
     context.target = Target()
     try:
         registry.check_userdata(userdata)
+        registry.check_environment(os.environ)
         settings.configure(
             timeout=_seconds(userdata, "timeout"),
             scale=_seconds(userdata, "timeout_scale"),
@@ -136,7 +137,9 @@ def before_all(context: Context) -> None:
     if not context.target.configured:
         context.target = context.target.started(context.server.urls)
     print(context.target.describe(), file=sys.__stderr__, flush=True)
-    reports.record_target(context, context.target.facts())
+    reports.record_target(
+        context, context.target.facts(), context.target.describe().removeprefix("testing ")
+    )
     wait = settings.timing().wait
     # skip_checks=health: a server without the project's health check (another
     # implementation of the protocol) is checked for reachability only.

@@ -45,6 +45,8 @@ class HealthAnswer:
     """The HTTP status, or None when no answer came."""
     text: str
     """The body's first line, or why no answer came."""
+    timed_out: bool = False
+    """No answer came within the time given: busy, or hung, but not refusing."""
 
     @property
     def healthy(self) -> bool:
@@ -87,6 +89,8 @@ class HttpHealthCheck:
             return HealthAnswer(error.code, _first_line(error.read()))
         except (OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError):
+                return HealthAnswer(None, f"no answer within {timeout:g} s", timed_out=True)
             return HealthAnswer(None, connection_failure_reason(reason, timeout, url=url))
 
 
@@ -116,11 +120,19 @@ def check_target(target: Target, health_check: HealthCheck | None, *, timeout: f
                 raise ServerUnavailable(f"{name} is not healthy: {_told(health_check, answer)}")
 
 
+SLOW_GRACE = 5
+"""How many times longer than its grace the watch waits for a server that answers
+nothing at all (no refusal, no status) before it counts as gone."""
+
+
 class DeploymentWatch:
     """A thread that asks every server, every ``interval`` seconds, whether it still
     answers (its health check, or else a TCP connection); a server that has failed
     every question for ``grace`` seconds makes :attr:`broken` say so in one line,
-    and ``on_broken`` is called with that line, on the watch's thread.
+    and ``on_broken`` is called with that line, on the watch's thread. A server that
+    only answers slowly (no answer within ``timeout``, as when it is busy) is given
+    :data:`SLOW_GRACE` times longer before it counts as gone, so a loaded machine does
+    not stop a run.
 
     A scenario that takes servers down on purpose pauses the watch
     (:meth:`pause`); :meth:`resume` forgets what failed meanwhile.
@@ -171,28 +183,33 @@ class DeploymentWatch:
                 if self._paused.is_set() or self._stopping.is_set():
                     self._failing_since.clear()
                     break
-                problem = self._problem(url)
+                problem, slow = self._problem(url)
                 if problem is None:
                     self._failing_since.pop(index, None)
                     continue
                 since = self._failing_since.setdefault(index, time.monotonic())
-                if time.monotonic() - since >= self.grace and not self._paused.is_set():
+                grace = self.grace * (SLOW_GRACE if slow else 1)
+                if time.monotonic() - since >= grace and not self._paused.is_set():
                     self.broken = f"{self.target.node_name(index)} stopped answering: {problem}"
                     if self.on_broken is not None:
                         self.on_broken(self.broken)
                     return
 
-    def _problem(self, url: str) -> str | None:
+    def _problem(self, url: str) -> tuple[str | None, bool]:
+        """What is wrong with the server at ``url``, if anything, and whether it is
+        only slowness."""
         if self.health_check is not None:
             answer = self.health_check.ask(url, self.target.options, timeout=self.timeout)
-            return None if answer.healthy else _told(self.health_check, answer)
+            healthy = answer.healthy
+            return (None if healthy else _told(self.health_check, answer)), answer.timed_out
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         try:
             with socket.create_connection((parts.hostname, port), timeout=self.timeout):
-                return None
+                return None, False
         except OSError as exc:
-            return connection_failure_reason(exc, self.timeout, url=url)
+            reason = connection_failure_reason(exc, self.timeout, url=url)
+            return reason, isinstance(exc, TimeoutError)
 
 
 def _told(health_check: HealthCheck, answer: HealthAnswer) -> str:

@@ -50,6 +50,7 @@ LIBRARY_SETTINGS = (
     ),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
+    Setting("started_by", "WS_STARTED_BY", "who started the servers named, for the reports"),
 )
 
 PASSING_PREFIXES = ("behave.",)
@@ -83,6 +84,23 @@ def check_userdata(userdata: Mapping[str, str]) -> None:
             f"unknown setting -D {name}{hint} (the known settings are listed in "
             "the README, 'Options')"
         )
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Raise :class:`SettingError` for a ``WS_*`` variable that is not a setting's but
+    is one letter or two away from one (``WS_SEVER_URLS``): a pipeline configured
+    through its environment would otherwise test something else. Variables far from
+    every setting's are left alone; they may belong to other tools."""
+    variables = [setting.variable for setting in _known.values() if setting.variable]
+    for name in environ:
+        if not name.startswith("WS_") or name in variables or not environ[name].strip():
+            continue
+        close = difflib.get_close_matches(name, variables, n=2, cutoff=0.85)
+        if close:
+            raise SettingError(
+                f"the environment variable {name} is not a setting; did you mean "
+                f"{' or '.join(close)}?"
+            )
 
 
 def value(name: str, userdata: Mapping[str, str], environ: Mapping[str, str]) -> str | None:

@@ -4,7 +4,8 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
 
 * the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
-* the HTML report's header (behave-html-pretty-formatter's "additional info");
+* the HTML report: one line, "Tested: ...", in each feature's header
+  (behave-html-pretty-formatter's "additional info");
 * behave's JSON report: a ``"target"`` object in every feature.
 
 How the run ended goes into the *run record*, a small JSON file that
@@ -28,26 +29,20 @@ from behave.model import Feature
 from behave.reporter.junit import JUnitReporter
 from behave.runner import Context
 
-HTML_CAPTIONS = {
-    "servers": "Tested: servers",
-    "nodes": "Tested: nodes",
-    "started_by_the_suite": "Tested: started by the suite",
-    "tls": "Tested: TLS",
-    "token": "Tested: token",
-    "origin": "Tested: origin",
-}
-"""How the target's facts are captioned in the HTML report's header."""
+HTML_CAPTION = "Tested"
+"""The caption of the target's one line in the HTML report's feature headers."""
 
 
-def record_target(context: Context, facts: Mapping[str, str]) -> None:
-    """Put the target's facts into every report of this run that has room for them."""
+def record_target(context: Context, facts: Mapping[str, str], line: str) -> None:
+    """Put the target's facts into every report of this run that has room for them; the
+    HTML report, where people read it, gets them as one ``line``."""
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, JSONFormatter):
             _after_feature(formatter, functools.partial(_json, formatter, facts))
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
-            info.update({HTML_CAPTIONS.get(name, name): value for name, value in facts.items()})
+            info[HTML_CAPTION] = line
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, facts))

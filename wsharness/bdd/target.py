@@ -48,6 +48,8 @@ class Target:
     token_file: str | None = None
     skip_checks: frozenset[str] = frozenset()
     started_by_the_suite: bool = False
+    started_by: str | None = None
+    """Who started the servers named, when a tool did (the acceptance stage says so)."""
 
     @classmethod
     def from_settings(
@@ -89,6 +91,7 @@ class Target:
             token_given_as=token_given_as,
             token_file=token_file,
             skip_checks=_skip_checks(registry.value("skip_checks", userdata, environ)),
+            started_by=registry.value("started_by", userdata, environ),
         )
 
     @property
@@ -135,7 +138,7 @@ class Target:
         return {
             "servers": ", ".join(describe_url(url) for url in self.urls),
             "nodes": str(len(self.urls)),
-            "started_by_the_suite": "yes" if self.started_by_the_suite else "no",
+            "started_by": self._started_by(),
             "tls": tls,
             "token": f"sent (from {self.token_given_as})" if self.token_given_as else "none",
             "origin": self.options.origin or "none",
@@ -146,11 +149,20 @@ class Target:
         facts = self.facts()
         count = len(self.urls)
         servers = f"{count} nodes" if count > 1 else "1 server"
-        started = ", started for this run" if self.started_by_the_suite else ""
+        started = (
+            f", started by {self._started_by()}"
+            if self.started_by_the_suite or self.started_by
+            else ""
+        )
         return (
             f"testing {servers}{started}: {facts['servers']}; TLS: {facts['tls']}; "
             f"token: {facts['token']}; origin: {facts['origin']}"
         )
+
+    def _started_by(self) -> str:
+        if self.started_by:
+            return self.started_by
+        return "the suite, for this run" if self.started_by_the_suite else "nobody: a deployment"
 
     def environment(self) -> dict[str, str]:
         """The ``WS_*`` variables that describe this target to another process: the
