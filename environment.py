@@ -26,26 +26,17 @@ from behave.model import Feature, Scenario
 from behave.runner import Context
 
 from acceptance.cast import ChatCast
-from acceptance.chat import ChatAdapter
-from acceptance.servers import ChatCluster, chat_servers, secured_chat_server
+from acceptance.chat import HEALTH_CHECK, ChatAdapter
+from acceptance.servers import CHAT_SETTINGS, ChatCluster, chat_servers, secured_chat_server
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
 from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
-from wsharness.bdd.health import HttpHealthCheck
-from wsharness.bdd.registry import Setting
-
-CHAT_SETTINGS = (
-    Setting("nodes", "WS_NODES", "start a cluster of this many nodes on a Redis of its own"),
-    Setting("node_module", None, "run the cluster's nodes from this module (tests' broken nodes)"),
-    Setting("node_options", None, "more command-line options for the cluster's nodes"),
-    Setting("load_clients", None, "how many people the @load feature connects"),
-)
 
 configure(
     adapter=ChatAdapter(),
     cast=ChatCast,
     servers=chat_servers,
-    health_check=HttpHealthCheck("/healthz"),
+    health_check=HEALTH_CHECK,
     settings=CHAT_SETTINGS,
 )
 
@@ -105,8 +96,9 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """A node a scenario took down comes back before the next scenario starts."""
-    if isinstance(context.server, ChatCluster):
+    """A node a scenario took down comes back before the next scenario starts (none
+    does when the run is stopping: the cluster is about to stop)."""
+    if isinstance(context.server, ChatCluster) and not context.aborted:
         context.server.bring_nodes_back()
 
 

@@ -10,8 +10,12 @@ import json
 import re
 from typing import Any
 
-from wsharness.bdd import ProtocolAdapter, RoundTrip
+from wsharness.bdd import HttpHealthCheck, ProtocolAdapter, RoundTrip
 from wsharness.bdd.adapter import Rename
+
+HEALTH_CHECK = HttpHealthCheck("/healthz")
+"""How a monitor asks a chat server whether it is healthy: ``GET /healthz``, no token,
+200 when it can serve (503 with the reason, such as its broker being away)."""
 
 
 def echo(text: str) -> dict[str, Any]:

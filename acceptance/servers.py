@@ -32,7 +32,7 @@ from acceptance.local_cluster import LocalCluster
 from wsharness import HarnessError, ServerProcess
 from wsharness.bdd.health import ServerUnavailable, check_reachable
 from wsharness.bdd.options import ConnectionOptions
-from wsharness.bdd.registry import SettingError
+from wsharness.bdd.registry import Setting, SettingError
 from wsharness.bdd.setup import SuiteServer
 from wsharness.bdd.target import Target
 
@@ -64,6 +64,14 @@ def start_chat_server(
 
 
 ENV_NODES = "WS_NODES"
+
+CHAT_SETTINGS = (
+    Setting("nodes", ENV_NODES, "start a cluster of this many nodes on a Redis of its own"),
+    Setting("node_module", None, "run the cluster's nodes from this module (tests' broken nodes)"),
+    Setting("node_options", None, "more command-line options for the cluster's nodes"),
+    Setting("load_clients", None, "how many people the @load feature connects"),
+)
+"""The chat suite's own settings, besides the library's (see :mod:`wsharness.bdd.registry`)."""
 
 SUITE_NODE_TIMEOUT = 1.0
 """``--node-timeout`` of the nodes the suite starts: a node that goes down in a
@@ -207,29 +215,6 @@ def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
     # The cluster's own list of nodes, which restart_node updates in place, so the
     # processes whose logs a failing scenario shows are always the running ones.
     return ChatCluster(cluster.urls, cluster.nodes, cluster=cluster)
-
-
-def server_under_test(
-    url: str | None,
-    *,
-    server_command: Sequence[str] | None = None,
-    startup_timeout: float = STARTUP_TIMEOUT,
-    options: ConnectionOptions | None = None,
-) -> SuiteServer:
-    """The server at ``url``, or, without one, a server started for the run: the chat
-    server, or ``server_command`` (which must print its ``ws://`` URL first). Either
-    way it has accepted a connection made with ``options``; otherwise
-    :class:`ServerUnavailable` is raised, and a server started here is stopped again."""
-    if url is not None:
-        server = SuiteServer([url])
-    else:
-        server = started_server(server_command, startup_timeout=startup_timeout)
-    try:
-        check_reachable(server.url, options or ConnectionOptions())
-    except HarnessError:
-        server.stop()
-        raise
-    return server
 
 
 def started_server(

@@ -115,7 +115,7 @@ def test_field_of_a_message_that_is_not_json_says_so(message: str | bytes, why: 
 def test_userdata_comes_before_the_environment() -> None:
     """-D options win; the WS_* variables fill in what -D leaves out or leaves empty."""
     options = Target.from_settings(
-        {"auth_token": "from-userdata", "origin": ""},
+        {"server_url": "ws://127.0.0.1:1", "auth_token": "from-userdata", "origin": ""},
         {
             "WS_AUTH_TOKEN": "from-env",
             "WS_ORIGIN": "https://app.example",
@@ -171,7 +171,9 @@ def test_the_ca_file_is_trusted_for_wss_only(tmp_path: Path) -> None:
     """A CA file builds an SSL context for wss:// URLs; ws:// gets none."""
     ca_file = tmp_path / "ca.pem"
     trustme.CA().cert_pem.write_to_path(str(ca_file))
-    options = Target.from_settings({"ca_file": str(ca_file)}, {}).options
+    options = Target.from_settings(
+        {"server_url": "wss://127.0.0.1:1", "ca_file": str(ca_file)}, {}
+    ).options
     assert isinstance(options.connect_arguments("wss://127.0.0.1:1")["ssl"], ssl.SSLContext)
     assert "ssl" not in options.connect_arguments("ws://127.0.0.1:1")
 

@@ -143,12 +143,17 @@ def test_the_rerun_names_the_same_target_and_the_token_by_reference(
     args, _ = parse_args(
         ["--server-urls", "wss://a:1,wss://b:1", "--auth-token-file", str(token_file)]
     )
-    command = rerun_command(args, target_of(args, {}), reports)
+    command = rerun_command(args, [], target_of(args, [], {}), reports)
     assert command == (
+        "run the failures again: "
         f"scripts/acceptance-stage --server-urls wss://a:1,wss://b:1 --auth-token-file "
         f"{token_file} --reports {tmp_path}/reports/rerun-1 @{tmp_path}/reports/rerun.txt"
     )
     args, _ = parse_args(["--server-url", "wss://a:1"])
-    from_environment = rerun_command(args, target_of(args, {"WS_AUTH_TOKEN": SECRET}), reports)
+    from_environment = rerun_command(
+        args, [], target_of(args, [], {"WS_AUTH_TOKEN": SECRET}), reports
+    )
     assert SECRET not in from_environment
-    assert from_environment.endswith("(with WS_AUTH_TOKEN set, as for this run)")
+    assert from_environment.startswith(
+        "run the failures again (with WS_AUTH_TOKEN set, as for this run): scripts/"
+    )

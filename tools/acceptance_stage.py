@@ -56,19 +56,26 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
 from behave.tag_expression import make_tag_expression
 
-from acceptance.servers import PROJECT_ROOT, STARTUP_TIMEOUT, started_server
+from acceptance.chat import HEALTH_CHECK
+from acceptance.servers import (
+    CHAT_SETTINGS,
+    ENV_NODES,
+    PROJECT_ROOT,
+    STARTUP_TIMEOUT,
+    started_server,
+)
 from wsharness import settings
 from wsharness.bdd import registry
 from wsharness.bdd.health import HttpHealthCheck, ServerUnavailable, check_target
 from wsharness.bdd.registry import SettingError
-from wsharness.bdd.reports import read_run_record
+from wsharness.bdd.reports import read_run_record, write_run_record
 from wsharness.bdd.setup import SuiteServer
 from wsharness.bdd.target import PROMISES, TARGET_VARIABLES, Target
 from wsharness.runtime.children import parent_death_signal
@@ -81,9 +88,6 @@ NOT_RUN = frozenset({"skipped", "untested"})
 """Scenario statuses in behave's JSON output that mean the scenario did not run."""
 
 STARTED_BY_THE_STAGE = "the acceptance stage, for this run"
-
-HEALTH_CHECK = HttpHealthCheck("/healthz")
-"""The chat's health check, as environment.py declares it."""
 
 TARGET_FLAGS = {
     "server_url": "--server-url",
@@ -243,7 +247,7 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help="multiply every wait, and the server's startup time, by N on slow machines",
     )
     args = parser.parse_args(argv)
-    for option in _target_defines(behave_options):
+    for option in [name for name in _defines(behave_options) if name in TARGET_SETTINGS]:
         parser.error(
             f"-D {option} after -- would change the target behind the stage's back; "
             f"give it as {TARGET_FLAGS.get(option, '--' + option.replace('_', '-'))}"
@@ -254,14 +258,18 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 def expand_rerun_files(paths: list[str]) -> list[str]:
     """Paths with each ``@FILE`` (the rerun formatter's list) replaced by its locations.
 
-    Read here, before :meth:`Reports.prepare` removes the old ``rerun.txt``.
+    Read here, before :meth:`Reports.prepare` removes the old ``rerun.txt``. Paths
+    given are the caller's (made absolute for behave, which runs in the project's
+    folder); the locations in a rerun list are behave's own, relative to that folder.
     Raises ValueError for a list with no location, since behave would then run
     every feature instead of none.
     """
     expanded: list[str] = []
     for path in paths:
         if not path.startswith("@"):
-            expanded.append(path)
+            # behave runs in the project's folder; a path is the caller's.
+            where, colon, line = path.partition(":")
+            expanded.append(f"{os.path.abspath(where)}{colon}{line}")
             continue
         listed = Path(path[1:])
         try:
@@ -275,21 +283,34 @@ def expand_rerun_files(paths: list[str]) -> list[str]:
     return expanded
 
 
-def target_of(args: argparse.Namespace, environ: dict[str, str]) -> Target:
-    """The target the flags describe, each flag winning over its environment variable."""
-    flags = {name: getattr(args, name) for name in TARGET_FLAGS if getattr(args, name)}
+def target_of(
+    args: argparse.Namespace, behave_options: list[str], environ: Mapping[str, str]
+) -> Target:
+    """The target the flags describe, each flag winning over its environment variable;
+    :class:`SettingError`, in one line, for anything that would make behave stop
+    later, after a server was started for nothing."""
+    registry.check_environment(environ)
+    registry.check_userdata(_defines(behave_options))
+    # A flag given empty counts: an unset CI variable must not mean "start a server here".
+    flags = {name: getattr(args, name) for name in TARGET_FLAGS if getattr(args, name) is not None}
     target = Target.from_settings(flags, environ)
     if target.configured and args.server_command is not None:
         raise SettingError(
             "--server-command starts a server, but the target names the servers to test: "
             "give one or the other"
         )
+    if not target.configured and (environ.get(ENV_NODES) or "nodes" in _defines(behave_options)):
+        raise SettingError(
+            f"{ENV_NODES} or -D nodes asks for a cluster, but the stage starts one server: "
+            "name a running cluster with --server-urls, or leave nodes out"
+        )
     return target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, behave_options = parse_args(sys.argv[1:] if argv is None else argv)
-    reports = Reports(args.reports)
+    registry.register(CHAT_SETTINGS)
+    reports = Reports(args.reports.resolve())
     scale = args.timeout_scale or 1.0
     if args.timeout_scale is not None:
         settings.configure(scale=args.timeout_scale)
@@ -301,8 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             args.paths = expand_rerun_files(args.paths)
-            registry.check_environment(os.environ)
-            target = target_of(args, dict(os.environ))
+            target = target_of(args, behave_options, os.environ)
             selected = check_selection(args, behave_options)
         except ValueError as exc:  # SettingError included
             raise StageError(NOT_RUN_SETTINGS, f"NOT RUN, a setting is wrong: {exc}") from None
@@ -312,6 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 check_target(target, _health_check(target), timeout=settings.timing().wait)
             except ServerUnavailable as exc:
+                write_run_record(
+                    str(reports.run_record),
+                    target.facts(),
+                    {"why": "unreachable", "reason": str(exc)},
+                )
                 raise StageError(
                     NOT_RUN_TARGET, f"NOT RUN, the target does not work: {exc}"
                 ) from None
@@ -334,13 +359,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports,
             selected=selected,
             stopped_cleanly=stopped_cleanly,
-            rerun=rerun_command(args, target, reports),
+            rerun=rerun_command(args, behave_options, target, reports),
         )
     except StageError as error:
         say(str(error))
         return error.status
     except KeyboardInterrupt:
-        say("ABORTED: interrupted; stopped behave and the server")
+        started = " and the server it started" if server is not None else ""
+        say(f"ABORTED: interrupted; stopped behave{started}")
         return ABORTED
     finally:
         if not stopped:
@@ -418,9 +444,12 @@ def run_behave(
             behave.wait()
 
 
-def rerun_command(args: argparse.Namespace, target: Target, reports: Reports) -> str:
+def rerun_command(
+    args: argparse.Namespace, behave_options: list[str], target: Target, reports: Reports
+) -> str:
     """The command that runs this run's failures again against the same target, with
-    reports beside this run's; the token by reference, never written out."""
+    reports beside this run's; the token by reference, never written out. When the
+    token came from ``WS_AUTH_TOKEN``, a note before the colon says it must be set."""
     words = ["scripts/acceptance-stage"]
     if not target.started_by_the_suite:
         words += ["--server-urls", ",".join(target.urls)]
@@ -440,10 +469,14 @@ def rerun_command(args: argparse.Namespace, target: Target, reports: Reports) ->
     if args.timeout_scale is not None:
         words += ["--timeout-scale", f"{args.timeout_scale:g}"]
     words += ["--reports", str(reports.next_rerun().folder), f"@{reports.rerun}"]
-    command = shlex.join(words)
-    if target.token_given_as == "WS_AUTH_TOKEN":
-        command = f"{command}   (with WS_AUTH_TOKEN set, as for this run)"
-    return command
+    if behave_options:
+        words += ["--", *behave_options]
+    note = (
+        " (with WS_AUTH_TOKEN set, as for this run)"
+        if target.token_given_as == "WS_AUTH_TOKEN"
+        else ""
+    )
+    return f"run the failures again{note}: {shlex.join(words)}"
 
 
 def scenario_counts(report: Path) -> Counter[str]:
@@ -466,12 +499,12 @@ def verdict(
     except (OSError, ValueError):
         counts = Counter()
     ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
-    passed = counts["passed"]
+    passed, skipped = counts["passed"], counts["skipped"]
     # behave's JSON report leaves out the features an aborted run never reached.
-    untested = max(selected - ran - counts["skipped"], counts["untested"])
+    untested = max(selected - ran - skipped, counts["untested"])
     summary = (
-        f"{passed} scenarios passed, {ran - passed} failed, {untested} not run; "
-        f"reports in {reports.folder}/"
+        f"{passed} scenarios passed, {ran - passed} failed, {skipped} skipped, "
+        f"{untested} not run; reports in {reports.folder}/"
     )
     why, reason = stopped.get("why"), stopped.get("reason", "")
     if why == "interrupted":
@@ -490,10 +523,13 @@ def verdict(
         say(f"FAILED: behave exited with {behave_status} and wrote no readable report")
         return FAILED
     if ran == 0:
-        say(f"NOT RUN: no scenario ran (behave exited with {behave_status}); {summary}")
+        say(
+            "NOT RUN, a setting is wrong: every selected scenario was skipped (the console "
+            f"says why, such as @cluster against one server); {summary}"
+        )
         return NOT_RUN_SETTINGS
     if behave_status != 0 or passed != ran:
-        again = f"; run the failures again: {rerun}" if reports.rerun.exists() else ""
+        again = f"; {rerun}" if reports.rerun.exists() else ""
         say(f"FAILED: {summary}{again}")
         return FAILED
     if not stopped_cleanly:
@@ -507,9 +543,13 @@ def _health_check(target: Target) -> HttpHealthCheck | None:
     return None if "health" in target.skip_checks else HEALTH_CHECK
 
 
-def _target_defines(behave_options: list[str]) -> list[str]:
-    """The target settings among behave options given as ``-D name=value``."""
-    names = []
+TARGET_SETTINGS = frozenset({*TARGET_FLAGS, "auth_token", "started_by", "run_record"})
+"""What no ``-D`` after ``--`` may set: the stage decides them."""
+
+
+def _defines(behave_options: list[str]) -> dict[str, str]:
+    """The ``-D name=value`` settings among behave's options."""
+    defines = {}
     for index, option in enumerate(behave_options):
         if option in ("-D", "--define") and index + 1 < len(behave_options):
             text = behave_options[index + 1]
@@ -519,10 +559,9 @@ def _target_defines(behave_options: list[str]) -> list[str]:
             text = option[2:]
         else:
             continue
-        name = text.partition("=")[0].strip()
-        if name in (*TARGET_FLAGS, "auth_token"):
-            names.append(name)
-    return names
+        name, _, value = text.partition("=")
+        defines[name.strip()] = value
+    return defines
 
 
 def _stop(server: SuiteServer | None, reports: Reports) -> bool:

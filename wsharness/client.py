@@ -636,7 +636,8 @@ def connection_failure_reason(
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
             f"{UNTRUSTED_CERTIFICATE} ({exc.verify_message}); "
-            "trust its CA with the CA file option (-D ca_file=PEM or WS_CA_FILE)"
+            "trust its CA with the CA file setting (-D ca_file=PEM, WS_CA_FILE, or the "
+            "acceptance stage's --ca-file)"
         )
     if isinstance(exc, ssl.SSLError):
         return (

@@ -337,16 +337,12 @@ class Cast:
             self._nodes[label] = node
             self.start_connecting(label, options=options)
 
-    def everywhere(self, name: str) -> list[tuple[str, Participant]]:
-        """Each server's name (``node 2 (ws://...)``) and ``name``'s connection to it,
-        as :meth:`try_everywhere` started them."""
+    def everywhere(self, name: str) -> list[Participant]:
+        """``name``'s connection to each server, in the servers' order, as
+        :meth:`try_everywhere` started them."""
         if len(self.urls) == 1:
-            return [(f"the server ({self[name].client.shown_url})", self[name])]
-        return [
-            (f"node {node + 1} ({self[label].client.shown_url})", self[label])
-            for node in range(len(self.urls))
-            for label in [f"{name} at node {node + 1}"]
-        ]
+            return [self[name]]
+        return [self[f"{name} at node {node + 1}"] for node in range(len(self.urls))]
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it, like a crash)."""

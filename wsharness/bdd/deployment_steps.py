@@ -20,7 +20,6 @@ from wsharness import settings
 from wsharness.bdd.cast import Participant
 from wsharness.bdd.setup import current
 from wsharness.client import UNTRUSTED_CERTIFICATE
-from wsharness.records import describe_url
 
 Problem = Callable[[Participant], str | None]
 """What is wrong with one person's connection to one server, or None."""
@@ -79,8 +78,8 @@ def step_monitor_asks_every_node(context: Context) -> None:
         raise AssertionError("the project declares no health check: configure(health_check=...)")
     wait = settings.timing().wait
     context.health = [
-        (_node_name(context, index), health_check.ask(url, context.cast.options, timeout=wait))
-        for index, url in enumerate(context.cast.urls)
+        (context.target.node_name(index), health_check.ask(url, context.cast.options, timeout=wait))
+        for index, url in enumerate(context.target.urls)
     ]
 
 
@@ -101,10 +100,10 @@ def step_every_node_healthy(context: Context) -> None:
 
 def _every_node(context: Context, name: str, promise: str, problem: Problem) -> None:
     problems = []
-    for node, person in context.cast.everywhere(name):
+    for index, person in enumerate(context.cast.everywhere(name)):
         found = problem(person)
         if found is not None:
-            problems.append(f"{node}: {found}")
+            problems.append(f"{context.target.node_name(index)}: {found}")
     if problems:
         raise AssertionError(f"not every server {promise}:\n  " + "\n  ".join(problems))
 
@@ -126,9 +125,3 @@ def _untrusted(person: Participant) -> str | None:
     except AssertionError as error:
         return str(error)
     return None if UNTRUSTED_CERTIFICATE in refusal else f"refused for another reason: {refusal}"
-
-
-def _node_name(context: Context, index: int) -> str:
-    urls = context.cast.urls
-    url = describe_url(urls[index])
-    return f"node {index + 1} ({url})" if len(urls) > 1 else f"the server ({url})"

@@ -41,12 +41,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, TypeVar
 
 from behave.fixture import fixture, use_fixture
-from behave.model import Feature, Scenario, Step
+from behave.model import Feature, Scenario, ScenarioOutline, Step
+from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
@@ -106,6 +107,27 @@ class RunState:
     """The scenario running, or the last one that ran."""
     in_step: bool = False
     """Whether a step is running, so that a broken deployment may end it at once."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards ``stopped``: the watch's thread may stop the run while the main thread does."""
+
+
+def _outline_status(outline: ScenarioOutline) -> Status:
+    """behave 1.3.3 calls an outline "passed" when none of its examples ran, so a run
+    stopped before a feature that starts with an outline counts that feature as
+    failed ("some passed, now untested"). Untested is what it is."""
+    scenarios = outline.scenarios
+    if scenarios and all(scenario.status == Status.untested for scenario in scenarios):
+        return Status.untested
+    return _behaves_outline_status(outline)
+
+
+_behaves_outline_status = ScenarioOutline.compute_status
+ScenarioOutline.compute_status = _outline_status
+
+# From the moment behave imports these hooks, Ctrl-C is remembered rather than raised
+# wherever it lands (behave's own start-up has no hook to catch it in); before_all
+# then stops the run if it came, and from there on it raises, to end a step.
+defer_interrupts()
 
 
 @hook
@@ -116,6 +138,8 @@ def before_all(context: Context) -> None:
     # feature or scenario outlives it.
     context.run_state = RunState(record=registry.value("run_record", userdata, os.environ))
     context.target = Target()
+    if _run_stopping(context):
+        return
     try:
         registry.check_userdata(userdata)
         registry.check_environment(os.environ)
@@ -184,12 +208,12 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
 def before_scenario(context: Context, scenario: Scenario) -> None:
     if _run_stopping(context):
         return  # behave reports the scenario untested
-    context.run_state.scenario = scenario.name
     tags = set(scenario.effective_tags)
     unchecked = _promise_not_declared(context.target, tags)
     if unchecked is not None:
         skip(scenario, unchecked)
         return
+    context.run_state.scenario = scenario.name
     if context.run_state.watch is not None:
         if DISRUPTIVE in tags:
             context.run_state.watch.pause()
@@ -207,6 +231,10 @@ def after_step(context: Context, step: Step) -> None:
     context.run_state.in_step = False
     if step.status.has_failed():
         diagnostics.publish(context, _diagnostics(context))
+        if context.run_state.watch is not None:
+            # Someone could not connect, or lost a connection: if a server refuses,
+            # that is the deployment breaking, said once now, not in every scenario.
+            context.run_state.watch.check_now()
     if _run_stopping(context) and not step.status.has_failed():
         # The step passed, its interrupt swallowed (or the deployment broke under
         # it): raised here, it ends the scenario as a Ctrl-C in a step does.
@@ -217,9 +245,9 @@ def after_all(context: Context) -> None:
     # Every scenario has run or been reported untested; what is left is stopping the
     # servers, which Ctrl-C must not cut short.
     defer_interrupts()
-    _run_stopping(context)
     if context.run_state.watch is not None:
-        context.run_state.watch.stop()
+        context.run_state.watch.stop()  # joined: it can stop the run no more
+    _run_stopping(context)
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )
@@ -320,9 +348,10 @@ def _stop_run(context: Context, why: str, reason: str) -> None:
     ``context.abort`` would print into the capture of the step in progress when the
     watch's thread calls it), have behave report every scenario not yet run as
     untested, and say why in the run record."""
-    if context.run_state.stopped is not None:
-        return
-    context.run_state.stopped = {"why": why, "reason": reason}
+    with context.run_state.lock:
+        if context.run_state.stopped is not None:
+            return
+        context.run_state.stopped = {"why": why, "reason": reason}
     if why in ("setting", "unreachable"):
         reason = f"cannot run the acceptance suite: {reason}"
     # During a scenario a formatter may be mid-line on stdout: the line starts afresh.

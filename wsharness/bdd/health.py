@@ -158,7 +158,10 @@ class DeploymentWatch:
         """One line naming the server that stopped answering and what it said; None
         while all answer."""
         self._failing_since: dict[int, float] = {}
-        self._paused = threading.Event()
+        self._lock = threading.Lock()
+        """Guards ``broken``, ``_failing_since`` and pausing: the watch's thread and the
+        run's main thread (:meth:`check_now`, :meth:`pause`) both change them."""
+        self._paused = False
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="deployment watch", daemon=True)
 
@@ -166,34 +169,62 @@ class DeploymentWatch:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop watching; returns once the watch's thread has ended, so nothing it
+        finds afterwards can stop a run that is over."""
         self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(self.timeout + self.interval + 1)
 
     def pause(self) -> None:
-        self._paused.set()
+        """Stop judging: servers are being taken down on purpose."""
+        with self._lock:
+            self._paused = True
 
     def resume(self) -> None:
-        self._failing_since.clear()
-        self._paused.clear()
+        """Judge again, forgetting the failures seen while paused (and only those)."""
+        with self._lock:
+            if self._paused:
+                self._failing_since.clear()
+            self._paused = False
+
+    def check_now(self) -> str | None:
+        """Ask every server once, now, on the calling thread (after a step failed, say):
+        a server that refuses or says it is unhealthy is gone without waiting out the
+        grace, since the failure already showed it. Returns :attr:`broken`."""
+        for index, url in enumerate(self.target.urls):
+            problem, slow = self._problem(url)
+            if problem is not None and not slow:
+                self._declare(index, problem)
+                break
+        return self.broken
 
     def _run(self) -> None:
         # A cadence, not a synchronisation: between rounds the thread waits on its
         # stop event, so stop() ends it at once.
         while not self._stopping.wait(self.interval) and self.broken is None:
             for index, url in enumerate(self.target.urls):
-                if self._paused.is_set() or self._stopping.is_set():
-                    self._failing_since.clear()
-                    break
                 problem, slow = self._problem(url)
-                if problem is None:
-                    self._failing_since.pop(index, None)
-                    continue
-                since = self._failing_since.setdefault(index, time.monotonic())
+                with self._lock:
+                    if self._paused or self._stopping.is_set():
+                        break
+                    if problem is None:
+                        self._failing_since.pop(index, None)
+                        continue
+                    since = self._failing_since.setdefault(index, time.monotonic())
                 grace = self.grace * (SLOW_GRACE if slow else 1)
-                if time.monotonic() - since >= grace and not self._paused.is_set():
-                    self.broken = f"{self.target.node_name(index)} stopped answering: {problem}"
-                    if self.on_broken is not None:
-                        self.on_broken(self.broken)
+                if time.monotonic() - since >= grace:
+                    self._declare(index, problem)
                     return
+
+    def _declare(self, index: int, problem: str) -> None:
+        """Say, once, that server ``index`` is gone, unless the watch is paused or
+        stopping; then tell ``on_broken``."""
+        with self._lock:
+            if self.broken is not None or self._paused or self._stopping.is_set():
+                return
+            self.broken = f"{self.target.node_name(index)} stopped answering: {problem}"
+        if self.on_broken is not None:
+            self.on_broken(self.broken)
 
     def _problem(self, url: str) -> tuple[str | None, bool]:
         """What is wrong with the server at ``url``, if anything, and whether it is

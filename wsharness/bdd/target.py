@@ -20,6 +20,7 @@ checks off for a deployment that differs on purpose.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
@@ -68,11 +69,9 @@ class Target:
             token = token_text
             token_given_as = "-D auth_token" if userdata.get(token_name) else "WS_AUTH_TOKEN"
         elif token_name == "auth_token_file" and token_text is not None:
-            token, token_file = read_token_file(token_text), token_text
-            token_given_as = f"the file {token_text}"
-        ca_file = registry.value("ca_file", userdata, environ)
-        if ca_file is not None and not os.path.isfile(ca_file):
-            raise SettingError(f"ca_file {ca_file!r} is not a readable file")
+            token_file = os.path.abspath(token_text)
+            token, token_given_as = read_token_file(token_file), f"the file {token_file}"
+        ca_file = _ca_file(registry.value("ca_file", userdata, environ))
         subprotocols = registry.value("subprotocols", userdata, environ) or ""
         try:
             headers = parse_headers(registry.value("headers", userdata, environ) or "")
@@ -85,13 +84,20 @@ class Target:
             subprotocols=tuple(part.strip() for part in subprotocols.split(",") if part.strip()),
             headers=headers,
         )
+        if not urls and options != ConnectionOptions():
+            raise SettingError(
+                "how to connect is given (a CA file, token, origin, subprotocol or header) "
+                "but no server to connect to: name it with server_url or server_urls"
+            )
+        started_by = registry.value("started_by", userdata, environ)
         return cls(
             urls=urls,
             options=options,
             token_given_as=token_given_as,
             token_file=token_file,
             skip_checks=_skip_checks(registry.value("skip_checks", userdata, environ)),
-            started_by=registry.value("started_by", userdata, environ),
+            started_by_the_suite=started_by is not None,
+            started_by=started_by,
         )
 
     @property
@@ -129,7 +135,9 @@ class Target:
     def facts(self) -> dict[str, str]:
         """What is under test, as the reports record it (never the token itself)."""
         secure = all(url.startswith("wss://") for url in self.urls)
-        if not secure:
+        if any(url.startswith("wss://") for url in self.urls) and not secure:
+            tls = "mixed: some servers ws://, some wss://"
+        elif not secure:
             tls = "no (ws://)"
         elif self.options.ca_file:
             tls = f"yes, certificates checked against {self.options.ca_file}"
@@ -228,7 +236,12 @@ def _one_of(
         {variables[name]: (name, environ.get(variables[name])) for name in names},
     )
     for source in sources:
-        given = {shown: found for shown, found in source.items() if (found[1] or "").strip()}
+        given = {shown: found for shown, found in source.items() if found[1] is not None}
+        for shown, (_name, text) in given.items():
+            if not (text or "").replace(",", "").strip():
+                # An unset CI variable expanded into a flag: never a reason to test
+                # something else.
+                raise SettingError(f"{shown} is empty: give a value, or leave it out")
         if len(given) > 1:
             raise SettingError(f"{' and '.join(given)} contradict each other: give one of them")
         for name, text in given.values():
@@ -236,8 +249,27 @@ def _one_of(
     return None, None
 
 
+def _ca_file(path: str | None) -> str | None:
+    """The CA file's absolute path, once it has been read as PEM certificates."""
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        raise SettingError(f"ca_file {path!r} is not a readable file")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        raise SettingError(f"ca_file {path!r} holds no PEM certificate ({reason})") from None
+    return os.path.abspath(path)
+
+
 def _check_url(setting: str | None, url: str) -> None:
     parts = urlsplit(url)
+    if describe_url(url) != url:
+        raise SettingError(
+            f"{setting}: a token in the URL would be written into every report; "
+            "give it as auth_token or auth_token_file instead"
+        )
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise SettingError(
             f"{setting}: {describe_url(url)!r} is not a ws:// or wss:// URL with a host"
