@@ -108,11 +108,15 @@ class ChatAdapter(ProtocolAdapter):
 
     Its round trip is an ECHO: the server answers one connection's requests in
     order, so the echo of a unique token comes back only after everything the
-    earlier requests sent to that connection. Group names in requests and
-    replies are made unique to the scenario.
+    earlier requests sent to that connection. It is a barrier
+    (docs/protocol.md, "What a round trip proves"): every request the server
+    handled before the echo has delivered what it sends, to any connection, on a
+    cluster through the node's echo barrier. Group names in requests and replies
+    are made unique to the scenario.
     """
 
     name = "the chat protocol"
+    round_trip_is_barrier = True
 
     def round_trip(self, token: str) -> RoundTrip:
         return RoundTrip(request=json.dumps(echo(token)), reply=token)

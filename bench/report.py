@@ -16,7 +16,12 @@ from websockets.version import version as websockets_version
 from bench.measure_cluster import ClusterFanout
 from bench.measure_harness import HeldWaitCosts, RoundTripCosts
 from bench.measure_server import Figure, GrowthRow
-from bench.measure_suite import SuiteTimes
+from bench.measure_suite import (
+    FAILING_RATIO_TARGET,
+    FAILING_TIMEOUTS,
+    FailingSuiteTimes,
+    SuiteTimes,
+)
 from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
 
@@ -191,6 +196,30 @@ def suite_line(suite: SuiteTimes, runs: int) -> str:
         f"{number(suite.wall_s)} s wall, {suite.scenarios} scenarios, median "
         f"{number(suite.scenario_ms)} ms per scenario"
     )
+
+
+def failing_suite_table(failing: FailingSuiteTimes, runs: int) -> str:
+    """How long a red run takes at a short and a long timeout, beside the target."""
+    short, long = FAILING_TIMEOUTS
+    rows = [
+        [f"wall time at -D timeout={timeout:g}", f"{number(failing.wall_s[timeout])} s", ""]
+        for timeout in FAILING_TIMEOUTS
+    ]
+    rows.append(
+        [
+            f"timeout={long:g} ÷ timeout={short:g} (before proven waits: 6.6×)",
+            f"{failing.ratio:.2f}×",
+            at_most(failing.ratio, FAILING_RATIO_TARGET),
+        ]
+    )
+    rows.append(
+        [
+            f"median failed scenario ÷ passed ({failing.failed} failed per run)",
+            f"{number(failing.failed_scenario_ms)} ms ÷ {number(failing.passed_scenario_ms)} ms",
+            "about one round trip more",
+        ]
+    )
+    return table(["red run (median of " + str(runs) + ")", "measured", "target"], rows)
 
 
 def machine() -> str:

@@ -37,7 +37,7 @@ from bench.measure_harness import (
     measure_round_trips,
 )
 from bench.measure_server import measure_growth, measure_server
-from bench.measure_suite import measure_suite
+from bench.measure_suite import measure_failing_suite, measure_suite
 from bench.plan import QUICK, Plan
 from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
@@ -134,6 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         suite = measure_suite(plan, log)
         raw["suite"] = asdict(suite)
         out += [report.suite_line(suite, plan.suite_runs), ""]
+        failing = measure_failing_suite(plan, log)
+        raw["failing_suite"] = asdict(failing)
+        out += [
+            "Suite, red: the @core features against a server that words one reply wrongly "
+            "(tests/servers/broken.py --fault bad-reply-format); a failure costs round trips, "
+            "not the timeout",
+            report.failing_suite_table(failing, plan.suite_runs),
+            "",
+        ]
     out.append(
         f"Measured in {time.perf_counter() - started:.0f} s with: python -m bench"
         + (" --quick" if args.quick else "")

@@ -51,6 +51,18 @@ def test_the_default_suite_passes_twice_on_three_nodes(reports: Path) -> None:
         assert not run.with_status("skipped"), "every @cluster scenario runs on three nodes"
 
 
+def test_the_default_suite_passes_on_three_nodes_50_ms_from_their_broker(reports: Path) -> None:
+    """Every read from and write to Redis 50 ms late: waits for someone else's post on
+    another node are proven by the nodes' echo barrier, never failed early."""
+    run = run_behave(
+        *("-D", "nodes=3", "-D", "node_module=tests.servers.broken_cluster"),
+        *("-D", "node_options=--fault slow-broker-link"),
+        report_dir=reports,
+    )
+    assert run.returncode == 0, run.output
+    assert run.with_status("passed") and not run.with_status("failed"), run.output
+
+
 @pytest.fixture
 def unconnected_servers() -> Iterator[list[str]]:
     """Three chat servers that share nothing: each keeps its own groups."""

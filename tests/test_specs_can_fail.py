@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, behave_duration, run_behave
+from tests.support import PROJECT_ROOT, TIMEOUT_SCALE, behave_duration, run_behave
 from wsharness import ServerProcess
 
 BROKEN_RULES = {
@@ -130,6 +130,7 @@ def test_a_late_extra_message_is_caught_with_a_late_window(reports: Path) -> Non
     }, run.output
 
 
+@pytest.mark.timeout(240 * TIMEOUT_SCALE)  # 300 ms on every message, by design: about 70 s
 def test_core_specs_pass_on_a_server_that_answers_300_ms_late(
     reports: Path, core_scenario_count: int
 ) -> None:
@@ -139,6 +140,15 @@ def test_core_specs_pass_on_a_server_that_answers_300_ms_late(
     assert run.returncode == 0, run.output
     assert not run.with_status("failed")
     assert len(run.with_status("passed")) >= core_scenario_count
+
+
+def test_the_suite_passes_on_a_jittery_server(reports: Path) -> None:
+    """Every message 0 to 50 ms late, at random: proven waits still wait for what is on
+    its way, and the whole default suite passes."""
+    with _server("tests.servers.broken", "--fault", "none", "--jitter", "0.05") as server:
+        run = run_behave("-D", f"server_url={server.url}", report_dir=reports)
+    assert run.returncode == 0, run.output
+    assert run.with_status("passed") and not run.with_status("failed"), run.output
 
 
 def test_core_specs_pass_twice_on_an_independent_implementation(

@@ -10,6 +10,7 @@ from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
     HarnessError,
+    NotOnItsWay,
     UnexpectedMessage,
     WaitTimeout,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Data",
     "Event",
     "HarnessError",
+    "NotOnItsWay",
     "Received",
     "ServerProcess",
     "ServerStartFailed",

@@ -43,6 +43,7 @@ from wsharness.connection import RecordingConnection
 from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
+    NotOnItsWay,
     UnexpectedMessage,
     WaitTimeout,
 )
@@ -93,6 +94,7 @@ class TestWebSocket:
         self._connection: RecordingConnection | None = None
         self._failure: str | None = None
         self._handshake_status: int | None = None
+        self._reading = True
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._inbox = Inbox()
@@ -243,6 +245,19 @@ class TestWebSocket:
             timeout=timeout,
         )
 
+    def wait_until_true(
+        self, condition: Callable[[], bool], *, description: str, timeout: float | None = None
+    ) -> None:
+        """Wait until ``condition()`` is true. It is asked at once, and again whenever a
+        message arrives or the connection opens or closes, so it may look at what
+        arrived (``received``) or call this client's waits with ``timeout=0``.
+        ``description`` completes "did not ..." in the error."""
+
+        def check() -> bool | None:
+            return True if condition() else None
+
+        self._wait(check, description, timeout)
+
     def wait_for_message_count(self, count: int, *, timeout: float | None = None) -> list[Data]:
         """Wait until at least ``count`` messages are outstanding; return a copy of them."""
         _check_count(count)
@@ -254,10 +269,20 @@ class TestWebSocket:
 
         return self._wait(enough, f"receive {_messages(count)}", timeout)
 
-    def take_message(self, message: Data, *, timeout: float | None = None) -> Received:
+    def take_message(
+        self, message: Data, *, timeout: float | None = None, proven_by: str | None = None
+    ) -> Received:
         """Wait for an outstanding message equal to ``message`` and account for it,
-        so that the next take needs another copy."""
-        return self._wait_for_equal(message, include_existing=True, take=True, timeout=timeout)
+        so that the next take needs another copy.
+
+        With ``proven_by`` (why nothing more can arrive, such as "a round trip proved
+        nothing more is on its way"), do not wait at all: fail at once with
+        :class:`~wsharness.NotOnItsWay` if the message is not here, giving that reason
+        instead of a time. The same holds for :meth:`take_match` and :meth:`take_messages`.
+        """
+        return self._wait_for_equal(
+            message, include_existing=True, take=True, timeout=timeout, proven_by=proven_by
+        )
 
     def take_match(
         self,
@@ -265,13 +290,21 @@ class TestWebSocket:
         *,
         description: str | None = None,
         timeout: float | None = None,
+        proven_by: str | None = None,
     ) -> Received:
         """Wait for an outstanding message that satisfies ``matcher`` and account for it."""
         return self._wait_for_matching(
-            matcher, include_existing=True, description=description, take=True, timeout=timeout
+            matcher,
+            include_existing=True,
+            description=description,
+            take=True,
+            timeout=timeout,
+            proven_by=proven_by,
         )
 
-    def take_messages(self, count: int, *, timeout: float | None = None) -> list[Received]:
+    def take_messages(
+        self, count: int, *, timeout: float | None = None, proven_by: str | None = None
+    ) -> list[Received]:
         """Wait until ``count`` messages are outstanding; account for the oldest
         ``count`` of them and return those, in order."""
         _check_count(count)
@@ -284,7 +317,7 @@ class TestWebSocket:
                 self._inbox.account_for(record)
             return taken
 
-        return self._wait(oldest, f"receive {_messages(count)}", timeout)
+        return self._wait(oldest, f"receive {_messages(count)}", timeout, proven_by=proven_by)
 
     def assert_no_message(
         self, *, within: float | None = None, matching: MessageMatcher | None = None
@@ -296,7 +329,7 @@ class TestWebSocket:
         with a round trip where the protocol allows it.
         """
         window = settings.timing().quiet if within is None else _checked(within)
-        test, description = _as_test(matching) if matching is not None else (None, "")
+        test, description = message_test(matching) if matching is not None else (None, "")
         seen = self._inbox.total
         deadline = time.monotonic() + window
         with self._cond:
@@ -315,7 +348,13 @@ class TestWebSocket:
                 self._cond.wait(remaining)
 
     def _wait_for_equal(
-        self, message: Data, *, include_existing: bool, take: bool, timeout: float | None
+        self,
+        message: Data,
+        *,
+        include_existing: bool,
+        take: bool,
+        timeout: float | None,
+        proven_by: str | None = None,
     ) -> Received:
         if not isinstance(message, str | bytes):
             raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
@@ -331,7 +370,7 @@ class TestWebSocket:
             )
             return f"receive {'another ' if taken_before else ''}{describe_data(message)}"
 
-        return self._wait(find, what, timeout)
+        return self._wait(find, what, timeout, proven_by=proven_by)
 
     def _wait_for_matching(
         self,
@@ -341,8 +380,9 @@ class TestWebSocket:
         description: str | None,
         take: bool,
         timeout: float | None,
+        proven_by: str | None = None,
     ) -> Received:
-        test, described = _as_test(matcher)
+        test, described = message_test(matcher)
         looked_up_to = 0 if include_existing else self._inbox.total
 
         def find() -> Received | None:
@@ -353,7 +393,10 @@ class TestWebSocket:
             return self._found(found, take=take)
 
         return self._wait(
-            find, f"receive {description or f'a message matching {described}'}", timeout
+            find,
+            f"receive {description or f'a message matching {described}'}",
+            timeout,
+            proven_by=proven_by,
         )
 
     def _found(self, record: Received | None, *, take: bool) -> Received | None:
@@ -453,10 +496,17 @@ class TestWebSocket:
         open first; :meth:`resume_reading` undoes it."""
         self.wait_until("open", timeout=timeout)
         self._loop.run(self._set_reading(reading=False), self.timeout)
+        self._reading = False
 
     def resume_reading(self) -> None:
         """Read from the socket again after :meth:`stop_reading`."""
         self._loop.run(self._set_reading(reading=True), self.timeout)
+        self._reading = True
+
+    @property
+    def is_reading(self) -> bool:
+        """False between :meth:`stop_reading` and :meth:`resume_reading`."""
+        return self._reading
 
     # -- The socket side (runs on the event loop thread) ------------------------------
 
@@ -569,13 +619,16 @@ class TestWebSocket:
         timeout: float | None,
         *,
         fail_when_closed: bool = True,
+        proven_by: str | None = None,
     ) -> T:
         """Block until ``check()`` returns a value, under the condition's lock.
 
         ``what`` completes "did not ..." in the error; a function is called only
-        if the wait fails.
+        if the wait fails. With ``proven_by``, do not block: fail at once, saying why.
         """
-        limit = self.timeout if timeout is None else _checked(timeout)
+        limit = (
+            0.0 if proven_by is not None else self.timeout if timeout is None else _checked(timeout)
+        )
         deadline = time.monotonic() + limit
         with self._cond:
             while True:
@@ -587,6 +640,11 @@ class TestWebSocket:
                         raise ConnectionFailed(self._failure)
                     raise ConnectionLost(
                         f"{self.name} could not {_said(what)}: {self._closed_detail()}; "
+                        f"{self._received_summary()}"
+                    )
+                if proven_by is not None:
+                    raise NotOnItsWay(
+                        f"{self.name} did not {_said(what)}; {proven_by}; "
                         f"{self._received_summary()}"
                     )
                 remaining = deadline - time.monotonic()
@@ -665,7 +723,9 @@ def connection_failure_reason(
     return f"{type(exc).__name__}: {exc}"
 
 
-def _as_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
+def message_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
+    """A PyHamcrest matcher or a function of the message, as a function and its
+    description."""
     if isinstance(matcher, Matcher):
         description = StringDescription()
         matcher.describe_to(description)

@@ -20,6 +20,11 @@ class WaitTimeout(HarnessError):
     """A wait ran out of time; the message lists what the client did receive."""
 
 
+class NotOnItsWay(WaitTimeout):
+    """A wait failed without waiting out its timeout: a round trip proved that what
+    it waited for is not on its way. The message says what arrived instead."""
+
+
 class ConnectionLost(HarnessError):
     """The connection closed while the client still needed it."""
 

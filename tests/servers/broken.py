@@ -5,7 +5,8 @@ runs the project's server with exactly one rule of the protocol broken: a chat
 rule (:data:`FAULTS`, variants of the chat rules) or a rule of reading requests
 and closing connections (:data:`SERVER_FAULTS`, variants of the server).
 ``--fault none --delay 0.3`` is a correct server that answers every message
-300 ms late.
+300 ms late; ``--jitter 0.05`` adds up to 50 ms more, at random, to each message (a
+jittery server that still answers each connection in order).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
@@ -278,13 +280,15 @@ class DelayedChatServer(ChatServer):
     def __init__(self, rooms: ChatRooms[Conn], delay: float) -> None:
         super().__init__(rooms=rooms)
         self.delay = delay
+        self.jitter = 0.0
+        """Up to this many seconds more, at random, for each message."""
 
     def replies_instead(self, frame: str | bytes) -> list[str] | None:
         """What to send the sender instead of the real answer; None: answer as the server does."""
         return None
 
     async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
-        await asyncio.sleep(self.delay)
+        await asyncio.sleep(self.delay + random.uniform(0, self.jitter))
         instead = self.replies_instead(frame)
         if instead is None:
             await super()._answer(connection, frame, peer)
@@ -428,11 +432,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.servers.broken")
     parser.add_argument("--fault", choices=sorted([*FAULTS, *SERVER_FAULTS]), required=True)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    parser.add_argument("--jitter", type=float, default=0.0, help="up to this much more, at random")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server_class = SERVER_FAULTS.get(args.fault, DelayedChatServer)
     chat = server_class(FAULTS.get(args.fault, ChatRooms)(), args.delay)
+    chat.jitter = args.jitter
     asyncio.run(serve_until_signalled(chat, args.host, args.port))
 
 

@@ -1,13 +1,18 @@
 """What the step library asks of the protocol under test.
 
 The library works with any protocol as it is. A :class:`ProtocolAdapter`
-teaches it two things it cannot know by itself:
+teaches it what it cannot know by itself:
 
 * how to prove that nothing else is on its way to a person. With a
   :meth:`~ProtocolAdapter.round_trip` (a request the server answers only after
   finishing everything the connection sent before, such as an echo or a ping),
   "nothing else" is proven by round trips, at the speed of the server. Without
   one, the library watches for an explicit quiet window and says so when it fails;
+* whether that round trip is a *barrier* (:attr:`~ProtocolAdapter.round_trip_is_barrier`):
+  its reply comes after everything the server sends that connection because of
+  requests it handled before, from any connection. Then a wait that is not met
+  is proven unmet by the same round trips and fails at once, instead of waiting
+  out its timeout;
 * which names in messages to make unique to each scenario run, so scenarios can
   run again and side by side against one server (:meth:`~ProtocolAdapter.outgoing`
   and :meth:`~ProtocolAdapter.expected`).
@@ -49,6 +54,15 @@ class ProtocolAdapter:
 
     name = "the protocol"
     """How failure messages refer to the protocol."""
+
+    round_trip_is_barrier = False
+    """True if the round trip's reply is sent after everything the server sends the
+    connection because of requests it handled before the round trip's request, from
+    this connection or any other (on a cluster: any other node's too). Then a wait
+    runs round trips when what it waits for is not there yet (the waiter's own, then
+    everyone else's, then the waiter's again) and fails as soon as they prove it is
+    not on its way. Off by default: a round trip that only answers for its own
+    connection would make such a failure wrong, so waits then run to their timeout."""
 
     def round_trip(self, token: str) -> RoundTrip | None:
         """A request whose reply proves the server has finished every earlier

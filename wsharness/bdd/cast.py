@@ -17,6 +17,19 @@ instead, and a failure says so. With ``-D late_window=SECONDS`` the steps also
 watch that long after the last request, for a server that sends something late
 from background work.
 
+A wait for a message ("Bob hears ...") returns as soon as the message is there.
+When it is not, and the protocol's round trip is a barrier
+(:attr:`~wsharness.bdd.ProtocolAdapter.round_trip_is_barrier`), the wait proves
+whether it can still come instead of waiting out its timeout: the waiter makes a
+round trip (which settles the replies to the waiter's own requests), then everyone
+else does (every request anyone sent has been handled), then the waiter again
+(everything those requests sent the waiter has arrived). It checks after each
+round, so a message that was merely on its way costs one round; one that is not
+coming fails the step after three, saying what arrived instead. The proof needs
+everyone able to answer: while someone's connection is closed (other than one
+that never opened) or stopped reading, waits fall back to their timeout. With
+``-D late_window=SECONDS`` a wait keeps watching that long after its proof.
+
 When the suite has several servers (``-D server_urls=A,B,C``, the nodes of one
 cluster), people are spread over them in the order they first connect: the
 first person on the first, the second on the second, and round again.
@@ -26,7 +39,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from hamcrest import assert_that, equal_to
 
@@ -41,7 +55,7 @@ from wsharness import (
 from wsharness.bdd.adapter import ProtocolAdapter, RoundTrip
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
-from wsharness.client import MessageMatcher
+from wsharness.client import MessageMatcher, message_test
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -50,6 +64,23 @@ OPENING_AT_ONCE = 100
 
 TRANSCRIPTS_SHOWN = 20
 """How many people's transcripts a failure prints; a crowd's would drown it."""
+
+PROVEN = "the round trip proved nothing more is on its way"
+"""Why a proven wait failed, in its message."""
+
+ROUND_TRIP_TIMES: dict[str, float] = {}
+"""The last round trip's time to each server URL, for the whole run: how long a wait
+lets its message come before it starts a proof."""
+
+T = TypeVar("T")
+
+
+class Prover(Protocol):
+    """What a person's waits ask of the scenario: round trips that prove a wait unmet."""
+
+    def can_prove(self) -> bool: ...
+
+    def prove_for(self, waiter: Participant, met: Callable[[], bool]) -> bool: ...
 
 
 class UniqueNames:
@@ -88,6 +119,9 @@ class Participant:
         self.closing_expected = False
         """True once a step closed the connection or expects the server to close it."""
         self.last_heard: Received | None = None
+        self.prover: Prover | None = None
+        """The scenario, when its protocol's round trip can prove a wait unmet."""
+        self._late_replies: list[RoundTrip] = []
 
     def send(self, data: Data, *, text: bool | None = None) -> None:
         """Send one raw text or binary message (``text=True``: bytes in a text frame)."""
@@ -107,7 +141,13 @@ class Participant:
 
     def hear(self, message: Data) -> Received:
         """Wait for one more copy of ``message`` and account for it."""
-        return self._heard(self.client.take_message(message))
+        return self._heard(
+            self._proven(
+                lambda timeout, proven_by: self.client.take_message(
+                    message, timeout=timeout, proven_by=proven_by
+                )
+            )
+        )
 
     def hear_copies(self, message: Data, count: int) -> None:
         """Wait for ``count`` more copies of ``message`` and account for them."""
@@ -116,7 +156,13 @@ class Participant:
 
     def hear_matching(self, matcher: MessageMatcher, description: str | None = None) -> Received:
         """Wait for one more message that satisfies ``matcher`` and account for it."""
-        return self._heard(self.client.take_match(matcher, description=description))
+        return self._heard(
+            self._proven(
+                lambda timeout, proven_by: self.client.take_match(
+                    matcher, description=description, timeout=timeout, proven_by=proven_by
+                )
+            )
+        )
 
     def hear_json(self, matcher: JsonContaining) -> Received:
         """Wait for a JSON message that ``matcher`` accepts and account for it; a
@@ -134,7 +180,12 @@ class Participant:
 
     def hear_next(self, count: int) -> list[Received]:
         """Wait for the next ``count`` messages and account for them, in order."""
-        records = self.client.take_messages(count)
+        self.take_late_replies()  # not to be counted among the next messages
+        records = self._proven(
+            lambda timeout, proven_by: self.client.take_messages(
+                count, timeout=timeout, proven_by=proven_by
+            )
+        )
         if records:
             self._heard(records[-1])
         return records
@@ -150,6 +201,93 @@ class Participant:
             raise AssertionError(f"{self.name} has not heard a message yet")
         return field_of(self.last_heard.data, path)
 
+    def _proven(self, take: Callable[[float | None, str | None], T]) -> T:
+        """``take(timeout, proven_by)``, a wait, done as the module docstring says: at
+        once if met, else after the round trips of a proof, else failed with what they
+        proved (after the late window, if one is set); with no proof to be had, as a
+        plain wait until the timeout."""
+        self.take_late_replies(wait=False)
+        if self.prover is None or not self.prover.can_prove():
+            return take(None, None)
+        found: list[T] = []
+
+        def met() -> bool:
+            try:
+                found.append(take(0, None))
+            except WaitTimeout:
+                return False
+            return True
+
+        if met() or self._met_within_a_round_trip(take, found) or self.prover.prove_for(self, met):
+            return found[0]
+        late = settings.timing().late
+        if late > 0:
+            try:
+                return take(late, None)
+            except WaitTimeout:
+                return take(None, f"{PROVEN}, and {late:g} s of watching saw nothing late")
+        return take(None, PROVEN)
+
+    def _met_within_a_round_trip(
+        self, take: Callable[[float | None, str | None], T], found: list[T]
+    ) -> bool:
+        """Give the message one round trip's time (as last measured on this server; the
+        quiet window before the first) to arrive before proving. A round trip is not
+        invisible: sent at once, it queues behind the request, delays every later
+        reply on a slow server, and, handled before the connection's next request,
+        can hide a fault that shows only when requests follow each other closely (a
+        node that confirms a join before it is subscribed). Not a condition of the
+        proof, only of its cost; it ends as soon as the message is here."""
+        expected = ROUND_TRIP_TIMES.get(self.client.url, settings.timing().quiet)
+        try:
+            found.append(take(expected, None))
+        except WaitTimeout:
+            return False
+        return True
+
+    def round_trip_unless(self, met: Callable[[], bool]) -> bool:
+        """Make a round trip, or stop short if ``met()`` becomes true first (asked as
+        messages arrive); True if it did. A reply still on its way is taken later
+        (:meth:`take_late_replies`), so a wait whose message was merely on its way
+        costs no more than that message."""
+        trip = self.send_probe()
+        if trip is None:
+            return met()
+        sent_at = time.monotonic()
+        met_first = False
+
+        def done() -> bool:
+            nonlocal met_first
+            met_first = met()
+            return met_first or self._reply_is_here(trip)
+
+        self.client.wait_until_true(done, description="receive the reply to its round trip")
+        if met_first:
+            self._late_replies.append(trip)
+            return True
+        self.hear_reply(trip)
+        ROUND_TRIP_TIMES[self.client.url] = time.monotonic() - sent_at
+        return met()
+
+    def take_late_replies(self, *, wait: bool = True) -> None:
+        """Take the replies of round trips cut short (:meth:`round_trip_unless`); with
+        ``wait=False``, only those already here, keeping the others for later. The
+        server answers in order, so each comes before anything it sends after it; a
+        connection closed since has none to give."""
+        late, self._late_replies = self._late_replies, []
+        for trip in late:
+            if self._reply_is_here(trip) or (wait and self.client.state != "closed"):
+                self.hear_reply(trip)
+            elif self.client.state != "closed":
+                self._late_replies.append(trip)
+
+    def _reply_is_here(self, trip: RoundTrip) -> bool:
+        reply = trip.reply
+        if isinstance(reply, str | bytes):
+            return any(record.data == reply for record in self.client.received)
+        test, _description = message_test(reply)
+        return any(test(record.data) for record in self.client.received)
+
     def round_trip(self) -> None:
         """Check the connection is open and, if the protocol has a round trip,
         make one, so every earlier reply has surely arrived."""
@@ -164,7 +302,7 @@ class Participant:
         if self.client.state == "closed" and self.closing_expected:
             return None
         self.check_connected()
-        trip = self.adapter.round_trip(f"settle {uuid.uuid4().hex}")
+        trip = self.adapter.round_trip(f"proof {uuid.uuid4().hex}")
         if trip is not None:
             self.client.send(trip.request)
         return trip
@@ -226,6 +364,7 @@ class Participant:
     def assert_heard_everything(self, *, how: str = "") -> None:
         """Fail if a message arrived that no step has heard; ``how`` says how
         silence was proven, for the failure message."""
+        self.take_late_replies(wait=False)
         extra = self.client.received
         if extra:
             listed = "\n".join(f"  {describe_data(record.data)}" for record in extra)
@@ -326,6 +465,8 @@ class Cast:
         url = chosen.address(self.urls[node])
         client = TestWebSocket(url, name=name, **chosen.connect_arguments(url))
         person = Participant(name, client, self.adapter, node=node)
+        if self.adapter.round_trip_is_barrier and self.adapter.has_round_trip:
+            person.prover = self
         self._people[name] = person
         return person
 
@@ -405,10 +546,39 @@ class Cast:
 
     def _settle_everyone(self) -> None:
         for _ in range(2):
-            trips = [(person, person.send_probe()) for person in self.people]
-            for person, trip in trips:
-                if trip is not None:
-                    person.hear_reply(trip)
+            self._round_trips(self.people)
+
+    def can_prove(self) -> bool:
+        """Whether round trips can prove a wait unmet now: everyone who ever connected
+        can still answer one (is open and reading)."""
+        return all(
+            (person.client.state == "open" and person.client.is_reading)
+            or (person.client.state == "closed" and person.client.handshake_status != 101)
+            for person in self.people
+        )
+
+    def prove_for(self, waiter: Participant, met: Callable[[], bool]) -> bool:
+        """The proof of the module docstring for ``waiter``'s wait: round trips by the
+        waiter, by everyone else, by the waiter again, asking ``met()`` after each
+        round; True as soon as it says yes, False once the proof is complete."""
+        if waiter.round_trip_unless(met):
+            return True
+        others = [person for person in self.people if person is not waiter and _can_answer(person)]
+        if others:
+            self._round_trips(others)
+            if met():
+                return True
+        return waiter.round_trip_unless(met)
+
+    def _round_trips(self, people: Sequence[Participant]) -> None:
+        """One round trip for each of ``people``, sent together, then every reply taken."""
+        sent_at = time.monotonic()
+        trips = [(person, person.send_probe()) for person in people]
+        for person, trip in trips:
+            if trip is not None:
+                person.hear_reply(trip)
+                ROUND_TRIP_TIMES[person.client.url] = time.monotonic() - sent_at
+                person.take_late_replies(wait=False)  # here by now: replies come in order
 
     @property
     def last_request_at(self) -> float:
@@ -446,3 +616,9 @@ class Cast:
         if hidden > 0:
             blocks.append(f"(and {hidden} more people, not shown)")
         return "\n".join(blocks)
+
+
+def _can_answer(person: Participant) -> bool:
+    """An open connection can make a round trip; one that never opened has nothing to
+    prove (it sent no request)."""
+    return person.client.state == "open"

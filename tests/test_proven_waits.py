@@ -1,0 +1,162 @@
+"""A wait that round trips prove unmet fails at once; one they cannot prove runs to its timeout.
+
+Real chat servers (the project's, a slow one and a broken one) and real clients; the
+chat's adapter, whose echo is a barrier, and the library's default adapter, which
+makes no such promise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from acceptance import chat
+from acceptance.servers import start_chat_server
+from tests.support import MS, PROJECT_ROOT
+from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
+from wsharness.bdd import Cast, ProtocolAdapter
+
+PROVEN = "the round trip proved nothing more is on its way"
+
+
+def broken_server(*options: str) -> ServerProcess:
+    argv = [sys.executable, "-m", "tests.servers.broken", *options, "--port", "0"]
+    return ServerProcess(argv, cwd=str(PROJECT_ROOT))
+
+
+@pytest.fixture
+def server() -> Iterator[ServerProcess]:
+    with start_chat_server() as process:
+        yield process
+
+
+@pytest.fixture
+def long_timeout() -> Iterator[None]:
+    """A timeout no proven wait may reach: the test would run past pytest's limit."""
+    before = settings.timing()
+    settings.configure(timeout=600)
+    yield
+    settings.configure(timeout=before.timeout)
+
+
+def cast_on(url: str, adapter: ProtocolAdapter | None = None) -> Cast:
+    return Cast([url], adapter=adapter or chat.ChatAdapter())
+
+
+def test_a_wrong_reply_fails_at_once_naming_what_arrived(
+    server: ServerProcess, long_timeout: None
+) -> None:
+    """Alice asked for one echo and waits for another: the proof fails the wait with
+    what she did receive, long before the timeout of 600 s."""
+    assert server.url is not None
+    cast = cast_on(server.url)
+    try:
+        (alice,) = cast.connect(["Alice"])
+        alice.request(chat.echo("hello"))
+        with pytest.raises(NotOnItsWay) as failure:
+            alice.hear("goodbye")
+    finally:
+        cast.close_all()
+    message = str(failure.value)
+    assert message.startswith(f"Alice did not receive 'goodbye'; {PROVEN}; it received ")
+    assert "'hello'" in message
+
+
+def test_someone_elses_post_is_waited_for_and_a_missing_one_is_proven_missing(
+    long_timeout: None,
+) -> None:
+    """On a server that answers every message 300 ms late, Bob hears Alice's post when it
+    comes; a post nobody sent is proven missing without waiting out the timeout."""
+    with broken_server("--fault", "none", "--delay", "0.3") as slow:
+        assert slow.url is not None
+        cast = cast_on(slow.url)
+        try:
+            alice, bob = cast.connect(["Alice", "Bob"])
+            group = cast.unique_name("book club")
+            alice.request(chat.create_group(group))
+            alice.hear(chat.group_created(group))
+            bob.request(chat.join_group(group))
+            bob.hear(chat.group_joined(group))
+            alice.request(chat.message_group(group, "Chapter three tonight?"))
+            bob.hear("Chapter three tonight?")
+            alice.hear("Chapter three tonight?")
+            with pytest.raises(NotOnItsWay, match=PROVEN):
+                bob.hear("Chapter four?")
+        finally:
+            cast.close_all()
+
+
+def test_without_a_barrier_a_wait_runs_to_its_timeout(server: ServerProcess) -> None:
+    """The library's default adapter promises no barrier: the same wrong wait times out,
+    as it always did, and says so."""
+    assert server.url is not None
+    echo_only = ProtocolAdapter()
+    cast = cast_on(server.url, echo_only)
+    try:
+        (alice,) = cast.connect(["Alice"])
+        alice.client.timeout = 300 * MS
+        alice.request(chat.echo("hello"))
+        with pytest.raises(WaitTimeout) as failure:
+            alice.hear_matching(lambda data: data == "goodbye", "'goodbye'")
+    finally:
+        cast.close_all()
+    assert not isinstance(failure.value, NotOnItsWay)
+    assert "within" in str(failure.value)
+
+
+def test_someone_who_cannot_answer_a_round_trip_leaves_the_wait_to_its_timeout(
+    server: ServerProcess,
+) -> None:
+    """Bob has stopped reading: his requests cannot be proven handled, so Alice's wait is
+    not failed early, but runs to its timeout."""
+    assert server.url is not None
+    cast = cast_on(server.url)
+    try:
+        alice, bob = cast.connect(["Alice", "Bob"])
+        bob.client.stop_reading()
+        alice.client.timeout = 300 * MS
+        alice.request(chat.echo("hello"))
+        with pytest.raises(WaitTimeout) as failure:
+            alice.hear("goodbye")
+    finally:
+        cast.close_all()
+    assert not isinstance(failure.value, NotOnItsWay)
+
+
+def test_the_late_window_catches_a_message_sent_late_from_background_work() -> None:
+    """A fourth copy sent 20 ms after the three, from background work: with a late
+    window the wait watches that long after its proof, and hears it."""
+    before = settings.timing()
+    settings.configure(late_window=1000 * MS / before.scale)
+    try:
+        with broken_server("--fault", "late-fourth-echo") as late:
+            assert late.url is not None
+            cast = cast_on(late.url)
+            try:
+                (alice,) = cast.connect(["Alice"])
+                alice.request(chat.echo_times_3("Hip hip hooray"))
+                alice.hear_copies("Hip hip hooray", 4)
+            finally:
+                cast.close_all()
+    finally:
+        settings.configure(late_window=before.late_window)
+
+
+def test_a_proof_is_traffic_of_its_own_in_the_transcript(server: ServerProcess) -> None:
+    """The proof's round trips are marked as such and never count as unexpected."""
+    assert server.url is not None
+    cast = cast_on(server.url)
+    try:
+        alice, bob = cast.connect(["Alice", "Bob"])
+        alice.request(chat.echo("hello"))
+        alice.hear("hello")
+        with pytest.raises(NotOnItsWay):
+            alice.hear("hello")
+        cast.assert_nothing_else([alice, bob])
+    finally:
+        cast.close_all()
+    sent = [str(event.data) for event in alice.client.transcript if event.kind == "sent"]
+    assert any(json.loads(text)["value"].startswith("proof ") for text in sent[1:]), sent
