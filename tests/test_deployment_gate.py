@@ -354,35 +354,56 @@ def test_the_rerun_keeps_the_target_and_the_first_reports(tmp_path: Path) -> Non
     assert (reports / "behave.json").exists() and (reports / "rerun-1" / "behave.json").exists()
 
 
+def stage_with_a_node_killed(
+    cluster: LocalCluster,
+    arguments: list[str],
+    *,
+    reports: Path,
+    watched: int,
+    connections: int,
+    killed: int,
+) -> tuple[int, str]:
+    """Run the stage against ``cluster``; once node ``watched`` has logged
+    ``connections`` more connections, SIGKILL node ``killed``; return the stage's exit
+    status and output."""
+    command = [
+        *("bash", str(STAGE), "--server-urls", ",".join(cluster.urls)),
+        *("--reports", str(reports), *arguments),
+    ]
+    mark = cluster.nodes[watched].log_mark()
+    with subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    ) as run:
+        for _ in range(connections):
+            mark = cluster.nodes[watched].wait_for_log(
+                "connection opened", since=mark, timeout=60_000 * MS
+            )
+        cluster.kill_node(killed)
+        output, _ = run.communicate(timeout=120_000 * MS)
+    return run.returncode, output
+
+
 def test_a_node_killed_mid_run_stops_the_run_once(tmp_path: Path) -> None:
     """A node that dies during the run, without a step asking for it: one line naming
     it and the scenario, the step in progress ends at once, the rest are not run."""
     with LocalCluster(3, node_timeout=1) as cluster:
-        urls = ",".join(cluster.urls)
         waits = PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"
-        command = [
-            *("bash", str(STAGE), "--server-urls", urls, "--reports", str(tmp_path)),
-            *(str(waits), "features/echo.feature", "--", "-D", "timeout=60"),
-        ]
-        mark = cluster.nodes[0].log_mark()
-        with subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHON": sys.executable},
-        ) as run:
-            assert run.stdout is not None
-            # Node 1 sees the stage's check, behave's check, then Alice, who waits there:
-            # once her connection is open, node 2 goes.
-            for _ in range(3):
-                mark = cluster.nodes[0].wait_for_log(
-                    "connection opened", since=mark, timeout=60_000 * MS
-                )
-            cluster.kill_node(1)
-            output, _ = run.communicate(timeout=30_000 * MS)
-    assert run.returncode == 4, output
+        # Node 1 sees the stage's check, behave's check, then Alice, who waits there:
+        # once her connection is open, node 2 goes.
+        returncode, output = stage_with_a_node_killed(
+            cluster,
+            [str(waits), "features/echo.feature", "--", "-D", "timeout=60"],
+            reports=tmp_path,
+            watched=0,
+            connections=3,
+            killed=1,
+        )
+    assert returncode == 4, output
     aborted = [line for line in output.splitlines() if line.startswith("ABORTED: the deploy")]
     stopped = [line for line in output.splitlines() if line.startswith("acceptance stage: STOP")]
     assert len(aborted) == len(stopped) == 1, output
@@ -400,26 +421,15 @@ def test_a_node_killed_between_short_scenarios_stops_the_run_at_the_first_failur
     """A node killed while the whole suite runs, scenario after short scenario: the
     first step that fails for it stops the run, instead of one failure per scenario."""
     with LocalCluster(3, node_timeout=1) as cluster:
-        command = [
-            *("bash", str(STAGE), "--server-urls", ",".join(cluster.urls)),
-            *("--reports", str(tmp_path), "--", "-D", "late_window=0.1"),
-        ]
-        mark = cluster.nodes[2].log_mark()
-        with subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHON": sys.executable},
-        ) as run:
-            for _ in range(20):  # node 3 has served some scenarios
-                mark = cluster.nodes[2].wait_for_log(
-                    "connection opened", since=mark, timeout=60_000 * MS
-                )
-            cluster.kill_node(2)
-            output, _ = run.communicate(timeout=120_000 * MS)
-    assert run.returncode == 4, output
+        returncode, output = stage_with_a_node_killed(
+            cluster,
+            ["--", "-D", "late_window=0.1"],
+            reports=tmp_path,
+            watched=2,
+            connections=20,  # node 3 has served some scenarios
+            killed=2,
+        )
+    assert returncode == 4, output
     stopped = [line for line in output.splitlines() if line.startswith("acceptance stage: STOP")]
     assert len(stopped) == 1, output
     assert f"node 3 ({cluster.urls[2]}) stopped answering" in stopped[0]

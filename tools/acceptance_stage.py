@@ -84,6 +84,15 @@ from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
 PASSED, FAILED, NOT_RUN_SETTINGS, NOT_RUN_TARGET, DEPLOYMENT_BROKE = 0, 1, 2, 3, 4
 ABORTED = 130
 
+STOPPED_EARLY = {
+    "interrupted": ("ABORTED", ABORTED, True),
+    "setting": ("NOT RUN, a setting is wrong", NOT_RUN_SETTINGS, False),
+    "unreachable": ("NOT RUN, the target does not work", NOT_RUN_TARGET, False),
+    "deployment": ("STOPPED", DEPLOYMENT_BROKE, True),
+}
+"""Why the run record says behave stopped early: the stage's line, its exit status, and
+whether scenarios ran to be counted."""
+
 NOT_RUN = frozenset({"skipped", "untested"})
 """Scenario statuses in behave's JSON output that mean the scenario did not run."""
 
@@ -506,19 +515,10 @@ def verdict(
         f"{passed} scenarios passed, {ran - passed} failed, {skipped} skipped, "
         f"{untested} not run; reports in {reports.folder}/"
     )
-    why, reason = stopped.get("why"), stopped.get("reason", "")
-    if why == "interrupted":
-        say(f"ABORTED: {reason}; {summary}")
-        return ABORTED
-    if why == "setting":
-        say(f"NOT RUN, a setting is wrong: {reason}")
-        return NOT_RUN_SETTINGS
-    if why == "unreachable":
-        say(f"NOT RUN, the target does not work: {reason}")
-        return NOT_RUN_TARGET
-    if why == "deployment":
-        say(f"STOPPED: {reason}; {summary}")
-        return DEPLOYMENT_BROKE
+    if stopped.get("why") in STOPPED_EARLY:
+        said, status, counted = STOPPED_EARLY[stopped["why"]]
+        say(f"{said}: {stopped.get('reason', '')}" + (f"; {summary}" if counted else ""))
+        return status
     if not counts:
         say(f"FAILED: behave exited with {behave_status} and wrote no readable report")
         return FAILED
