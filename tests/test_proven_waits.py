@@ -18,8 +18,7 @@ from acceptance.servers import start_chat_server
 from tests.support import MS, PROJECT_ROOT
 from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
 from wsharness.bdd import Cast, ProtocolAdapter
-
-PROVEN = "the round trip proved nothing more is on its way"
+from wsharness.bdd.cast import PROVEN, ROUND_TRIP_TIMES
 
 
 def broken_server(*options: str) -> ServerProcess:
@@ -160,3 +159,31 @@ def test_a_proof_is_traffic_of_its_own_in_the_transcript(server: ServerProcess) 
         cast.close_all()
     sent = [str(event.data) for event in alice.client.transcript if event.kind == "sent"]
     assert any(json.loads(text)["value"].startswith("proof ") for text in sent[1:]), sent
+
+
+def test_a_proofs_replies_are_never_taken_for_the_message_waited_for(
+    long_timeout: None,
+) -> None:
+    """On a server 300 ms late, Bob's own round trip comes back before Alice's post: a
+    wait for "the next message", or for any message at all, still gets the post."""
+    with broken_server("--fault", "none", "--delay", "0.3") as slow:
+        assert slow.url is not None
+        cast = cast_on(slow.url)
+        try:
+            alice, bob = cast.connect(["Alice", "Bob"])
+            group = cast.unique_name("book club")
+            alice.request(chat.create_group(group))
+            alice.hear(chat.group_created(group))
+            bob.request(chat.join_group(group))
+            bob.hear(chat.group_joined(group))
+            for post in ("first", "second"):
+                alice.request(chat.message_group(group, post))
+            ROUND_TRIP_TIMES[slow.url] = 0.0  # no grace: Bob's round trips race the posts
+            (first,) = bob.hear_next(1)
+            second = bob.hear_matching(lambda data: True, "any message")
+            assert (first.data, second.data) == ("first", "second")
+            alice.hear_copies("first", 1)
+            alice.hear_copies("second", 1)
+            cast.assert_nothing_else([alice, bob])
+        finally:
+            cast.close_all()

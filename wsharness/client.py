@@ -30,6 +30,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from hamcrest.core.matcher import Matcher
@@ -98,6 +99,7 @@ class TestWebSocket:
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._inbox = Inbox()
+        self._asides: list[Aside] = []
         self._events: list[Event] = []
         options = {"compression": None, "max_size": None, "open_timeout": self.timeout}
         options.update(connect_options)
@@ -245,13 +247,40 @@ class TestWebSocket:
             timeout=timeout,
         )
 
+    def expect_aside(self, reply: Data | MessageMatcher) -> Aside:
+        """Set the next message equal to (or matching) ``reply`` aside: accounted for the
+        moment it arrives, so that no wait or "nothing else" check sees it (the
+        transcript keeps it). For replies to the caller's own bookkeeping, such as a
+        round trip's; register before sending the request. Wait for it with
+        :meth:`wait_for_aside`."""
+        test: Callable[[Data], bool]
+        if isinstance(reply, str | bytes):
+            expected = reply
+            test = lambda data: type(data) is type(expected) and data == expected  # noqa: E731
+            description = describe_data(reply)
+        else:
+            test, description = message_test(reply)
+        aside = Aside(test, description)
+        with self._cond:
+            self._asides.append(aside)
+        return aside
+
+    def wait_for_aside(self, aside: Aside, *, timeout: float | None = None) -> None:
+        """Wait until the message :meth:`expect_aside` set aside has arrived."""
+        self._wait(
+            lambda: True if aside.arrived_at is not None else None,
+            f"receive {aside.description}",
+            timeout,
+        )
+
     def wait_until_true(
         self, condition: Callable[[], bool], *, description: str, timeout: float | None = None
     ) -> None:
         """Wait until ``condition()`` is true. It is asked at once, and again whenever a
         message arrives or the connection opens or closes, so it may look at what
         arrived (``received``) or call this client's waits with ``timeout=0``.
-        ``description`` completes "did not ..." in the error."""
+        ``description`` completes "did not ..." in the error. The condition runs under
+        this client's lock: it must not send or wait on its own."""
 
         def check() -> bool | None:
             return True if condition() else None
@@ -495,8 +524,8 @@ class TestWebSocket:
         what the server sends piles up in its buffers. Waits for the connection to
         open first; :meth:`resume_reading` undoes it."""
         self.wait_until("open", timeout=timeout)
-        self._loop.run(self._set_reading(reading=False), self.timeout)
         self._reading = False
+        self._loop.run(self._set_reading(reading=False), self.timeout)
 
     def resume_reading(self) -> None:
         """Read from the socket again after :meth:`stop_reading`."""
@@ -594,6 +623,12 @@ class TestWebSocket:
         with self._cond:
             record = self._inbox.add(data, time.monotonic())
             self._events.append(Event("received", record.at, data))
+            for aside in self._asides:
+                if aside.test(data):
+                    aside.arrived_at = record.at
+                    self._inbox.account_for(record)
+                    self._asides.remove(aside)
+                    break
             self._cond.notify_all()
 
     def _finish(
@@ -626,9 +661,10 @@ class TestWebSocket:
         ``what`` completes "did not ..." in the error; a function is called only
         if the wait fails. With ``proven_by``, do not block: fail at once, saying why.
         """
-        limit = (
-            0.0 if proven_by is not None else self.timeout if timeout is None else _checked(timeout)
-        )
+        if proven_by is not None:
+            limit = 0.0
+        else:
+            limit = self.timeout if timeout is None else _checked(timeout)
         deadline = time.monotonic() + limit
         with self._cond:
             while True:
@@ -680,6 +716,16 @@ class TestWebSocket:
             header += f" (the last {len(shown)} shown)"
         lines = [f"  {record.seq + 1}. {describe_data(record.data)}" for record in shown]
         return header + ":\n" + "\n".join(lines)
+
+
+@dataclass
+class Aside:
+    """A message :meth:`TestWebSocket.expect_aside` sets aside as it arrives."""
+
+    test: Callable[[Data], bool]
+    description: str
+    arrived_at: float | None = None
+    """When it arrived (``time.monotonic()``); None until then."""
 
 
 UNTRUSTED_CERTIFICATE = "the server's TLS certificate is not trusted"

@@ -25,10 +25,13 @@ round trip (which settles the replies to the waiter's own requests), then everyo
 else does (every request anyone sent has been handled), then the waiter again
 (everything those requests sent the waiter has arrived). It checks after each
 round, so a message that was merely on its way costs one round; one that is not
-coming fails the step after three, saying what arrived instead. The proof needs
-everyone able to answer: while someone's connection is closed (other than one
-that never opened) or stopped reading, waits fall back to their timeout. With
-``-D late_window=SECONDS`` a wait keeps watching that long after its proof.
+coming fails the step after three, saying what arrived instead. The replies of
+these round trips are set aside as they arrive (:meth:`TestWebSocket.expect_aside`),
+so no step ever takes one for its message. The proof needs everyone who got in able
+to answer: while someone is closed, still connecting or not reading, once someone
+connected again under the same name, or if someone fails to answer during the proof,
+waits fall back to their timeout. With ``-D late_window=SECONDS`` a wait keeps
+watching that long after its proof.
 
 When the suite has several servers (``-D server_urls=A,B,C``, the nodes of one
 cluster), people are spread over them in the order they first connect: the
@@ -40,6 +43,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol, TypeVar
 
 from hamcrest import assert_that, equal_to
@@ -52,10 +57,10 @@ from wsharness import (
     WaitTimeout,
     settings,
 )
-from wsharness.bdd.adapter import ProtocolAdapter, RoundTrip
+from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
-from wsharness.client import MessageMatcher, message_test
+from wsharness.client import Aside, MessageMatcher
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -80,7 +85,26 @@ class Prover(Protocol):
 
     def can_prove(self) -> bool: ...
 
-    def prove_for(self, waiter: Participant, met: Callable[[], bool]) -> bool: ...
+    def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof: ...
+
+
+class Proof(Enum):
+    """How a proof for a wait ended."""
+
+    MET = "met"
+    """The message arrived during the proof."""
+    NOT_ON_ITS_WAY = "not on its way"
+    """The proof completed and the message is not there: it is not coming."""
+    IMPOSSIBLE = "impossible"
+    """Someone could not take part (closed, or did not answer in time): no conclusion."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A round trip sent, with its reply set aside as it arrives (never seen by a wait)."""
+
+    aside: Aside
+    sent_at: float
 
 
 class UniqueNames:
@@ -121,7 +145,6 @@ class Participant:
         self.last_heard: Received | None = None
         self.prover: Prover | None = None
         """The scenario, when its protocol's round trip can prove a wait unmet."""
-        self._late_replies: list[RoundTrip] = []
 
     def send(self, data: Data, *, text: bool | None = None) -> None:
         """Send one raw text or binary message (``text=True``: bytes in a text frame)."""
@@ -180,7 +203,6 @@ class Participant:
 
     def hear_next(self, count: int) -> list[Received]:
         """Wait for the next ``count`` messages and account for them, in order."""
-        self.take_late_replies()  # not to be counted among the next messages
         records = self._proven(
             lambda timeout, proven_by: self.client.take_messages(
                 count, timeout=timeout, proven_by=proven_by
@@ -203,23 +225,37 @@ class Participant:
 
     def _proven(self, take: Callable[[float | None, str | None], T]) -> T:
         """``take(timeout, proven_by)``, a wait, done as the module docstring says: at
-        once if met, else after the round trips of a proof, else failed with what they
-        proved (after the late window, if one is set); with no proof to be had, as a
-        plain wait until the timeout."""
-        self.take_late_replies(wait=False)
-        if self.prover is None or not self.prover.can_prove():
-            return take(None, None)
+        once if met; else, where round trips can prove it, after one measured round
+        trip's time, or the proof; failed with what the proof showed (after the late
+        window, if one is set). Where no proof can be had, or it cannot complete, a
+        plain wait to the timeout."""
         found: list[T] = []
 
         def met() -> bool:
+            """Whether the wait is met; it takes the message the first time it is."""
+            if found:
+                return True
             try:
                 found.append(take(0, None))
             except WaitTimeout:
                 return False
             return True
 
-        if met() or self._met_within_a_round_trip(take, found) or self.prover.prove_for(self, met):
+        if met():
             return found[0]
+        if self.prover is None or not self.prover.can_prove():
+            return take(None, None)
+        deadline = time.monotonic() + self.client.timeout
+        grace = ROUND_TRIP_TIMES.get(self.client.url, settings.timing().quiet)
+        try:
+            return take(min(grace, self.client.timeout), None)
+        except WaitTimeout:
+            pass
+        outcome = self.prover.prove(self, met, deadline)
+        if outcome is Proof.MET:
+            return found[0]
+        if outcome is Proof.IMPOSSIBLE:
+            return take(max(deadline - time.monotonic(), 0.0), None)
         late = settings.timing().late
         if late > 0:
             try:
@@ -228,91 +264,50 @@ class Participant:
                 return take(None, f"{PROVEN}, and {late:g} s of watching saw nothing late")
         return take(None, PROVEN)
 
-    def _met_within_a_round_trip(
-        self, take: Callable[[float | None, str | None], T], found: list[T]
-    ) -> bool:
-        """Give the message one round trip's time (as last measured on this server; the
-        quiet window before the first) to arrive before proving. A round trip is not
-        invisible: sent at once, it queues behind the request, delays every later
-        reply on a slow server, and, handled before the connection's next request,
-        can hide a fault that shows only when requests follow each other closely (a
-        node that confirms a join before it is subscribed). Not a condition of the
-        proof, only of its cost; it ends as soon as the message is here."""
-        expected = ROUND_TRIP_TIMES.get(self.client.url, settings.timing().quiet)
-        try:
-            found.append(take(expected, None))
-        except WaitTimeout:
-            return False
-        return True
-
-    def round_trip_unless(self, met: Callable[[], bool]) -> bool:
-        """Make a round trip, or stop short if ``met()`` becomes true first (asked as
-        messages arrive); True if it did. A reply still on its way is taken later
-        (:meth:`take_late_replies`), so a wait whose message was merely on its way
-        costs no more than that message."""
-        trip = self.send_probe()
-        if trip is None:
+    def round_trip_unless(self, met: Callable[[], bool], deadline: float) -> bool:
+        """Make a round trip, or stop short when ``met()`` becomes true first (asked as
+        messages arrive); True if it did. A reply still on its way is set aside when
+        it comes. Raises :class:`~wsharness.WaitTimeout` at ``deadline`` and
+        :class:`~wsharness.ConnectionLost` if the connection is gone."""
+        probe = self.send_probe()
+        if probe is None:
             return met()
-        sent_at = time.monotonic()
-        met_first = False
-
-        def done() -> bool:
-            nonlocal met_first
-            met_first = met()
-            return met_first or self._reply_is_here(trip)
-
-        self.client.wait_until_true(done, description="receive the reply to its round trip")
-        if met_first:
-            self._late_replies.append(trip)
-            return True
-        self.hear_reply(trip)
-        ROUND_TRIP_TIMES[self.client.url] = time.monotonic() - sent_at
+        self.client.wait_until_true(
+            lambda: probe.aside.arrived_at is not None or met(),
+            description="receive the reply to its round trip",
+            timeout=max(deadline - time.monotonic(), 0.0),
+        )
+        if probe.aside.arrived_at is not None:
+            ROUND_TRIP_TIMES[self.client.url] = probe.aside.arrived_at - probe.sent_at
         return met()
-
-    def take_late_replies(self, *, wait: bool = True) -> None:
-        """Take the replies of round trips cut short (:meth:`round_trip_unless`); with
-        ``wait=False``, only those already here, keeping the others for later. The
-        server answers in order, so each comes before anything it sends after it; a
-        connection closed since has none to give."""
-        late, self._late_replies = self._late_replies, []
-        for trip in late:
-            if self._reply_is_here(trip) or (wait and self.client.state != "closed"):
-                self.hear_reply(trip)
-            elif self.client.state != "closed":
-                self._late_replies.append(trip)
-
-    def _reply_is_here(self, trip: RoundTrip) -> bool:
-        reply = trip.reply
-        if isinstance(reply, str | bytes):
-            return any(record.data == reply for record in self.client.received)
-        test, _description = message_test(reply)
-        return any(test(record.data) for record in self.client.received)
 
     def round_trip(self) -> None:
         """Check the connection is open and, if the protocol has a round trip,
         make one, so every earlier reply has surely arrived."""
-        trip = self.send_probe()
-        if trip is not None:
-            self.hear_reply(trip)
+        probe = self.send_probe()
+        if probe is not None:
+            self.hear_reply(probe)
 
-    def send_probe(self) -> RoundTrip | None:
-        """Send the protocol's round-trip request with a unique token; None if it
-        has none or the connection was closed on purpose. A connection the
-        server closed unexpectedly fails here."""
+    def send_probe(self) -> Probe | None:
+        """Send the protocol's round-trip request with a unique token, its reply set
+        aside as it arrives; None if it has none or the connection was closed on
+        purpose. A connection the server closed unexpectedly fails here."""
         if self.client.state == "closed" and self.closing_expected:
             return None
         self.check_connected()
         trip = self.adapter.round_trip(f"proof {uuid.uuid4().hex}")
-        if trip is not None:
-            self.client.send(trip.request)
-        return trip
+        if trip is None:
+            return None
+        aside = self.client.expect_aside(trip.reply)
+        sent_at = time.monotonic()
+        self.client.send(trip.request)
+        return Probe(aside, sent_at)
 
-    def hear_reply(self, trip: RoundTrip) -> None:
-        """Take the reply to a round trip (not counted as heard by a step)."""
-        if isinstance(trip.reply, str | bytes):
-            self.client.take_message(trip.reply)
-        else:
-            self.client.take_match(trip.reply, description="the reply to its round trip")
+    def hear_reply(self, probe: Probe, *, timeout: float | None = None) -> None:
+        """Wait for a round trip's reply (set aside: no step hears it)."""
+        self.client.wait_for_aside(probe.aside, timeout=timeout)
+        if probe.aside.arrived_at is not None:
+            ROUND_TRIP_TIMES[self.client.url] = probe.aside.arrived_at - probe.sent_at
 
     def refusal(self) -> str:
         """Why the connection could not open (one line); fails if it opened."""
@@ -364,7 +359,6 @@ class Participant:
     def assert_heard_everything(self, *, how: str = "") -> None:
         """Fail if a message arrived that no step has heard; ``how`` says how
         silence was proven, for the failure message."""
-        self.take_late_replies(wait=False)
         extra = self.client.received
         if extra:
             listed = "\n".join(f"  {describe_data(record.data)}" for record in extra)
@@ -399,6 +393,8 @@ class Cast:
         self.started_at = time.monotonic()
         self._people: dict[str, Participant] = {}
         self._nodes: dict[str, int] = {}
+        self._replaced = False
+        """Someone connected again under a name that had a connection: proofs are off."""
 
     def __getitem__(self, name: str) -> Participant:
         try:
@@ -464,6 +460,8 @@ class Cast:
         chosen = options or self.options
         url = chosen.address(self.urls[node])
         client = TestWebSocket(url, name=name, **chosen.connect_arguments(url))
+        if name in self._people and self._people[name].client.handshake_status == 101:
+            self._replaced = True
         person = Participant(name, client, self.adapter, node=node)
         if self.adapter.round_trip_is_barrier and self.adapter.has_round_trip:
             person.prover = self
@@ -549,36 +547,45 @@ class Cast:
             self._round_trips(self.people)
 
     def can_prove(self) -> bool:
-        """Whether round trips can prove a wait unmet now: everyone who ever connected
-        can still answer one (is open and reading)."""
-        return all(
+        """Whether round trips can prove a wait unmet now: everyone in the scenario is
+        open and reading, or never got in (and so sent nothing); nobody was replaced
+        by a second connection under the same name (the first may still have
+        requests in flight)."""
+        return not self._replaced and all(
             (person.client.state == "open" and person.client.is_reading)
             or (person.client.state == "closed" and person.client.handshake_status != 101)
             for person in self.people
         )
 
-    def prove_for(self, waiter: Participant, met: Callable[[], bool]) -> bool:
-        """The proof of the module docstring for ``waiter``'s wait: round trips by the
-        waiter, by everyone else, by the waiter again, asking ``met()`` after each
-        round; True as soon as it says yes, False once the proof is complete."""
-        if waiter.round_trip_unless(met):
-            return True
-        others = [person for person in self.people if person is not waiter and _can_answer(person)]
-        if others:
-            self._round_trips(others)
-            if met():
-                return True
-        return waiter.round_trip_unless(met)
+    def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof:
+        """The proof of the module docstring for ``waiter``'s wait: a round trip by the
+        waiter, by everyone else, by the waiter again, asking ``met()`` as it goes.
+        Anyone who cannot take part (closed meanwhile, not answering by ``deadline``)
+        makes it :attr:`Proof.IMPOSSIBLE`."""
+        try:
+            if waiter.round_trip_unless(met, deadline):
+                return Proof.MET
+            others = [person for person in self.people if person is not waiter]
+            probes = [(person, person.send_probe()) for person in others if _open(person)]
+            for person, probe in probes:
+                if probe is not None:
+                    person.hear_reply(probe, timeout=max(deadline - time.monotonic(), 0.0))
+                if met():
+                    return Proof.MET
+            if not self.can_prove():
+                return Proof.IMPOSSIBLE
+            if waiter.round_trip_unless(met, deadline):
+                return Proof.MET
+        except (ConnectionLost, ConnectionFailed, WaitTimeout):
+            return Proof.IMPOSSIBLE
+        return Proof.NOT_ON_ITS_WAY
 
     def _round_trips(self, people: Sequence[Participant]) -> None:
-        """One round trip for each of ``people``, sent together, then every reply taken."""
-        sent_at = time.monotonic()
-        trips = [(person, person.send_probe()) for person in people]
-        for person, trip in trips:
-            if trip is not None:
-                person.hear_reply(trip)
-                ROUND_TRIP_TIMES[person.client.url] = time.monotonic() - sent_at
-                person.take_late_replies(wait=False)  # here by now: replies come in order
+        """One round trip for each of ``people``, sent together, then every reply awaited."""
+        probes = [(person, person.send_probe()) for person in people]
+        for person, probe in probes:
+            if probe is not None:
+                person.hear_reply(probe)
 
     @property
     def last_request_at(self) -> float:
@@ -618,7 +625,5 @@ class Cast:
         return "\n".join(blocks)
 
 
-def _can_answer(person: Participant) -> bool:
-    """An open connection can make a round trip; one that never opened has nothing to
-    prove (it sent no request)."""
+def _open(person: Participant) -> bool:
     return person.client.state == "open"
