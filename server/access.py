@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from websockets.datastructures import Headers
 
@@ -185,14 +185,21 @@ def valid_origin(text: str) -> bool:
     return bool(parts.scheme and parts.netloc) and parts.path in ("", "/") and not parts.query
 
 
-_TOKEN_IN_URL = re.compile(rf"(?<=[?&;]){TOKEN_PARAMETER}=[^&#\s]*")
+_QUERY_PARAMETER = re.compile(r"(?<=[?&;])([^=&#;\s]*)=([^&#;\s]*)")
 _AUTHORIZATION = re.compile(r"(?i)(authorization\s*[:=]\s*)[^\r\n]*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every token hidden: ``?token=***`` and ``Authorization: ***``."""
-    text = _TOKEN_IN_URL.sub(f"{TOKEN_PARAMETER}=***", text)
+    """``text`` with every token hidden: ``?token=***`` and ``Authorization: ***``. A
+    parameter name is compared decoded, as the gate reads it: ``?%74oken=`` is the
+    token too."""
+    text = _QUERY_PARAMETER.sub(_hide_token, text)
     return _AUTHORIZATION.sub(r"\1***", text)
+
+
+def _hide_token(match: re.Match[str]) -> str:
+    name = match[1]
+    return f"{name}=***" if unquote_plus(name) == TOKEN_PARAMETER else match[0]
 
 
 class RedactSecrets(logging.Filter):

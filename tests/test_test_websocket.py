@@ -23,7 +23,8 @@ from wsharness import (
     WaitTimeout,
     json_containing,
 )
-from wsharness.client import send_at_once
+from wsharness.client import MAX_MESSAGE_SIZE, send_at_once
+from wsharness.records import describe_url
 
 SHORT = 200 * MS
 """A timeout for waits that are meant to fail; long enough to be a real wait."""
@@ -535,3 +536,29 @@ def test_send_at_once_sends_one_message_from_each_client() -> None:
         assert alice.wait_for_message_count(1) == ["mine"]
         assert bob.wait_for_message_count(1) == ["ours"]
         assert [event.data for event in bob.transcript if event.kind == "sent"] == ["ours"]
+
+
+async def _one_message_too_big(connection: ServerConnection) -> None:
+    """Send one message of 2 KiB, in four fragments, then hold the connection open."""
+    await connection.send(iter(["x" * 512] * 4))
+    async for _ in connection:
+        pass
+
+
+def test_a_message_past_the_size_limit_fails_the_wait_instead_of_filling_memory() -> None:
+    """A server that sends more than the client accepts (all fragments together): the
+    client closes with 1009 and the wait fails naming it; the default limit is 64 MiB."""
+    assert MAX_MESSAGE_SIZE == 64 * 2**20
+    with (
+        controlled_server(_one_message_too_big) as server,
+        TestWebSocket(server.url, name="Alice", max_size=1024, timeout=5000 * MS) as alice,
+        pytest.raises(ConnectionLost, match="code 1009"),
+    ):
+        alice.wait_for_message("x" * 2048)
+
+
+def test_a_token_in_an_address_is_hidden_however_its_name_is_written() -> None:
+    """Shown URLs hide the token, also when its name is percent-encoded as a server
+    decodes it, or in another case."""
+    assert describe_url("wss://a:1/?%74oken=s3cret&b=2") == "wss://a:1/?%74oken=***&b=2"
+    assert describe_url("ws://a:1/?Access_Token=s3cret") == "ws://a:1/?Access_Token=***"

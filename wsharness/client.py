@@ -57,6 +57,10 @@ T = TypeVar("T")
 
 MessageMatcher = Matcher[Any] | Callable[[Data], bool]
 
+MAX_MESSAGE_SIZE = 64 * 2**20
+"""The largest message a client accepts by default (64 MiB): far above any message a
+test means to receive, far below what would exhaust the test machine."""
+
 _SHOWN_IN_ERRORS = 20
 """How many received messages a failure message lists (the most recent)."""
 
@@ -67,7 +71,10 @@ class TestWebSocket:
     ``name`` appears in every error ("Alice did not receive ..."); ``timeout``
     is the default for every wait, in seconds (see :mod:`wsharness.settings`).
     Other keyword arguments go to :func:`websockets.asyncio.client.connect`;
-    compression is off and incoming messages have no size limit unless given.
+    compression is off, and an incoming message (all its fragments together) may
+    be at most :data:`MAX_MESSAGE_SIZE` unless ``max_size`` says otherwise: a server
+    that sends one message without end, or announces a frame of 2**62 bytes, closes
+    the connection with 1009 and fails the test, instead of filling the machine.
     """
 
     __test__ = False  # not a pytest test class, whatever its name says
@@ -101,7 +108,11 @@ class TestWebSocket:
         self._inbox = Inbox()
         self._asides: list[Aside] = []
         self._events: list[Event] = []
-        options = {"compression": None, "max_size": None, "open_timeout": self.timeout}
+        options = {
+            "compression": None,
+            "max_size": MAX_MESSAGE_SIZE,
+            "open_timeout": self.timeout,
+        }
         options.update(connect_options)
         self._run_task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -617,7 +628,13 @@ class TestWebSocket:
             raise
         finally:
             await connection.wait_closed()
-            self._finish(code=connection.close_code, reason=connection.close_reason)
+            code, reason = connection.close_code, connection.close_reason
+            sent = connection.protocol.close_sent
+            if connection.protocol.close_rcvd is None and sent is not None and sent.code != 1000:
+                # This client failed the connection (a message past max_size, a protocol
+                # error) and the server never answered: say so, not just 1006.
+                code, reason = sent.code, f"closed by {self.name}: {sent.reason}"
+            self._finish(code=code, reason=reason)
 
     def _record(self, data: Data) -> None:
         with self._cond:

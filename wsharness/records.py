@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote_plus
 
 Data = str | bytes
 """A WebSocket message: ``str`` for a text frame, ``bytes`` for a binary frame."""
@@ -53,9 +54,17 @@ def describe_data(data: Data, limit: int = 200) -> str:
     return quoted if len(quoted) <= limit else quoted[: limit - 4] + "...'"
 
 
-_SECRET_IN_QUERY = re.compile(r"([?&](?:token|access_token)=)[^&#]*", re.IGNORECASE)
+_QUERY_PARAMETER = re.compile(r"(?<=[?&])([^=&#]*)=([^&#]*)")
+SECRET_PARAMETERS = frozenset({"token", "access_token"})
+"""Query parameters whose values are never shown, compared decoded and in any case."""
 
 
 def describe_url(url: str) -> str:
-    """A URL as it may be shown: a token in its query reads ``token=***``."""
-    return _SECRET_IN_QUERY.sub(r"\1***", url)
+    """A URL as it may be shown: a token in its query reads ``token=***`` (also when
+    its name is percent-encoded, as ``%74oken``, which a server decodes)."""
+
+    def hide(match: re.Match[str]) -> str:
+        secret = unquote_plus(match[1]).lower() in SECRET_PARAMETERS
+        return f"{match[1]}=***" if secret else match[0]
+
+    return _QUERY_PARAMETER.sub(hide, url)
