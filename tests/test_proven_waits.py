@@ -17,7 +17,7 @@ from acceptance import chat
 from acceptance.servers import start_chat_server
 from tests.support import MS, PROJECT_ROOT
 from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
-from wsharness.bdd import Cast, ProtocolAdapter
+from wsharness.bdd import Cast, Participant, ProtocolAdapter
 from wsharness.bdd.cast import PROVEN, ROUND_TRIP_TIMES
 
 
@@ -43,6 +43,17 @@ def long_timeout() -> Iterator[None]:
 
 def cast_on(url: str, adapter: ProtocolAdapter | None = None) -> Cast:
     return Cast([url], adapter=adapter or chat.ChatAdapter())
+
+
+def alice_and_bob_in_a_group(cast: Cast) -> tuple[Participant, Participant, str]:
+    """Alice and Bob connected, Alice's group created and Bob in it; the group's name."""
+    alice, bob = cast.connect(["Alice", "Bob"])
+    group = cast.unique_name("book club")
+    alice.request(chat.create_group(group))
+    alice.hear(chat.group_created(group))
+    bob.request(chat.join_group(group))
+    bob.hear(chat.group_joined(group))
+    return alice, bob, group
 
 
 def test_a_wrong_reply_fails_at_once_naming_what_arrived(
@@ -73,12 +84,7 @@ def test_someone_elses_post_is_waited_for_and_a_missing_one_is_proven_missing(
         assert slow.url is not None
         cast = cast_on(slow.url)
         try:
-            alice, bob = cast.connect(["Alice", "Bob"])
-            group = cast.unique_name("book club")
-            alice.request(chat.create_group(group))
-            alice.hear(chat.group_created(group))
-            bob.request(chat.join_group(group))
-            bob.hear(chat.group_joined(group))
+            alice, bob, group = alice_and_bob_in_a_group(cast)
             alice.request(chat.message_group(group, "Chapter three tonight?"))
             bob.hear("Chapter three tonight?")
             alice.hear("Chapter three tonight?")
@@ -170,12 +176,7 @@ def test_a_proofs_replies_are_never_taken_for_the_message_waited_for(
         assert slow.url is not None
         cast = cast_on(slow.url)
         try:
-            alice, bob = cast.connect(["Alice", "Bob"])
-            group = cast.unique_name("book club")
-            alice.request(chat.create_group(group))
-            alice.hear(chat.group_created(group))
-            bob.request(chat.join_group(group))
-            bob.hear(chat.group_joined(group))
+            alice, bob, group = alice_and_bob_in_a_group(cast)
             for post in ("first", "second"):
                 alice.request(chat.message_group(group, post))
             ROUND_TRIP_TIMES[slow.url] = 0.0  # no grace: Bob's round trips race the posts
