@@ -73,11 +73,11 @@ from acceptance.servers import (
 )
 from wsharness import settings
 from wsharness.bdd import registry
-from wsharness.bdd.health import HttpHealthCheck, ServerUnavailable, check_target
+from wsharness.bdd.health import ServerUnavailable, check_target, health_check_for
 from wsharness.bdd.registry import SettingError
 from wsharness.bdd.reports import read_run_record, write_run_record
 from wsharness.bdd.setup import SuiteServer
-from wsharness.bdd.target import PROMISES, TARGET_VARIABLES, Target
+from wsharness.bdd.target import PROMISES, TARGET_SETTINGS, TARGET_VARIABLES, Target
 from wsharness.runtime.children import parent_death_signal
 from wsharness.runtime.signals import interrupt_on_signals, interrupted_by
 
@@ -256,7 +256,7 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help="multiply every wait, and the server's startup time, by N on slow machines",
     )
     args = parser.parse_args(argv)
-    for option in [name for name in _defines(behave_options) if name in TARGET_SETTINGS]:
+    for option in [name for name in _defines(behave_options) if name in STAGE_DECIDES]:
         parser.error(
             f"-D {option} after -- would change the target behind the stage's back; "
             f"give it as {TARGET_FLAGS.get(option, '--' + option.replace('_', '-'))}"
@@ -339,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if target.configured:
             say(target.describe())
             try:
-                check_target(target, _health_check(target), timeout=settings.timing().wait)
+                check_target(
+                    target, health_check_for(target, HEALTH_CHECK), timeout=settings.timing().wait
+                )
             except ServerUnavailable as exc:
                 write_run_record(
                     str(reports.run_record),
@@ -417,6 +419,8 @@ def run_behave(
     command = [sys.executable, "-m", "behave", *args.paths]
     if args.timeout_scale is not None:
         command += ["-D", f"timeout_scale={args.timeout_scale:g}"]
+    if target.started_by is not None:
+        command += ["-D", f"started_by={target.started_by}"]
     for expression in args.tags:
         command += ["--tags", expression]
     command += [
@@ -433,8 +437,7 @@ def run_behave(
     environment = {k: v for k, v in os.environ.items() if k not in TARGET_VARIABLES}
     environment.update(target.environment())
     environment["WS_RUN_RECORD"] = str(reports.run_record.resolve())
-    if target.started_by is not None:
-        environment["WS_STARTED_BY"] = target.started_by
+
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()
     # behave stays in the stage's process group, so a terminal's Ctrl-C reaches it too.
@@ -539,11 +542,7 @@ def verdict(
     return PASSED
 
 
-def _health_check(target: Target) -> HttpHealthCheck | None:
-    return None if "health" in target.skip_checks else HEALTH_CHECK
-
-
-TARGET_SETTINGS = frozenset({*TARGET_FLAGS, "auth_token", "started_by", "run_record"})
+STAGE_DECIDES = frozenset({*TARGET_SETTINGS, "started_by", "run_record"})
 """What no ``-D`` after ``--`` may set: the stage decides them."""
 
 

@@ -277,8 +277,7 @@ class Participant:
             description="receive the reply to its round trip",
             timeout=max(deadline - time.monotonic(), 0.0),
         )
-        if probe.aside.arrived_at is not None:
-            ROUND_TRIP_TIMES[self.client.url] = probe.aside.arrived_at - probe.sent_at
+        self._note_time(probe)
         return met()
 
     def round_trip(self) -> None:
@@ -306,6 +305,10 @@ class Participant:
     def hear_reply(self, probe: Probe, *, timeout: float | None = None) -> None:
         """Wait for a round trip's reply (set aside: no step hears it)."""
         self.client.wait_for_aside(probe.aside, timeout=timeout)
+        self._note_time(probe)
+
+    def _note_time(self, probe: Probe) -> None:
+        """Keep the round trip's time, from its send to its reply, once the reply is here."""
         if probe.aside.arrived_at is not None:
             ROUND_TRIP_TIMES[self.client.url] = probe.aside.arrived_at - probe.sent_at
 

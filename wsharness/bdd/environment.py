@@ -58,6 +58,7 @@ from wsharness.bdd.health import (
     DeploymentWatch,
     ServerUnavailable,
     check_target,
+    health_check_for,
 )
 from wsharness.bdd.setup import current
 from wsharness.bdd.step_types import explain_undefined
@@ -165,9 +166,7 @@ def before_all(context: Context) -> None:
         context, context.target.facts(), context.target.describe().removeprefix("testing ")
     )
     wait = settings.timing().wait
-    # skip_checks=health: a server without the project's health check (another
-    # implementation of the protocol) is checked for reachability only.
-    health_check = None if "health" in context.target.skip_checks else setup.health_check
+    health_check = health_check_for(context.target, setup.health_check)
     try:
         check_target(context.target, health_check, timeout=wait)
     except ServerUnavailable as exc:

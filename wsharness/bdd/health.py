@@ -94,6 +94,13 @@ class HttpHealthCheck:
             return HealthAnswer(None, connection_failure_reason(reason, timeout, url=url))
 
 
+def health_check_for(target: Target, declared: HealthCheck | None) -> HealthCheck | None:
+    """The health check to ask ``target``'s servers: the project's, unless
+    ``skip_checks`` switches it off (a server without one, such as another
+    implementation of the protocol, is then checked for reachability only)."""
+    return None if "health" in target.skip_checks else declared
+
+
 def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> None:
     """Open and close one connection with the run's options, so a dead or
     misconfigured server fails the run once, early, in one line."""

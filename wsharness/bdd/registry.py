@@ -50,7 +50,8 @@ LIBRARY_SETTINGS = (
     ),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
-    Setting("started_by", "WS_STARTED_BY", "who started the servers named, for the reports"),
+    # -D only: a variable left in an environment must not make a deployment the suite's own.
+    Setting("started_by", None, "who started the servers named; they are the suite's own"),
 )
 
 PASSING_PREFIXES = ("behave.",)

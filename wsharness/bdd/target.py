@@ -193,18 +193,19 @@ class Target:
         return variables
 
 
-TARGET_VARIABLES = (
-    "WS_SERVER_URL",
-    "WS_SERVER_URLS",
-    "WS_CA_FILE",
-    "WS_AUTH_TOKEN",
-    "WS_AUTH_TOKEN_FILE",
-    "WS_ORIGIN",
-    "WS_SUBPROTOCOLS",
-    "WS_HEADERS",
-    "WS_SKIP_CHECKS",
+TARGET_SETTINGS = (
+    *URL_SETTINGS,
+    *TOKEN_SETTINGS,
+    *("ca_file", "origin", "subprotocols", "headers", "skip_checks"),
 )
-"""The environment variables that describe a target."""
+"""The settings that describe a target."""
+
+TARGET_VARIABLES = tuple(
+    setting.variable
+    for setting in registry.LIBRARY_SETTINGS
+    if setting.name in TARGET_SETTINGS and setting.variable is not None
+)
+"""Their environment variables."""
 
 
 def read_token_file(path: str) -> str:
