@@ -1,8 +1,9 @@
-"""Hostile clients, our server against the ceiling: a flood, and a member who never reads.
+"""Hostile clients, our server against the ceiling: floods, a member who never
+reads, a client who pings and never reads, and what compression costs.
 
 **Flood.** An observer times sequential echoes alone, then again while one other
-client pipelines ECHO_TIMES_3 requests as fast as the server takes them and reads
-every reply (:func:`bench.hostile_load.flood`). Target: the observer's p99 under
+client pipelines ECHO_TIMES_3 requests, or pings, as fast as the server takes them
+and reads every reply (:func:`bench.hostile_load.flood`). Target: the observer's p99 under
 the flood within :data:`FLOOD_P99_TARGET_MS`, and the flooder gets every reply it
 is owed. The observer stops after :attr:`Plan.flood_within` seconds, so a server
 that makes it wait hundreds of milliseconds per echo is still measured, on fewer
@@ -14,7 +15,17 @@ group of readers and one member who never reads
 by at most :data:`GROWTH_TARGET_MIB`, the idle member is cut off, the poster and
 the readers get every post.
 
-Both are printed beside the figures measured for the issue that asked for them
+**Ping hoarder.** One client pings as fast as the server takes it and never reads
+a pong (:func:`bench.hostile_load.ping_hoarder`), for :attr:`Plan.hoard_within`
+seconds; ours runs with a 2 s keepalive. Target: the server grows by at most
+:data:`GROWTH_TARGET_MIB` and drops the client.
+
+**Compression.** Every client offers permessage-deflate: the server's memory per
+idle connection and CPU per echo of a compressible 16 KiB text, ours with
+``--compression off`` (the default) and ``deflate``, and the ceiling (which agrees
+by default). Figures, not targets: they are why compression is off by default.
+
+Each is printed beside the figures measured for the issue that asked for it
 (:data:`REFERENCE`): this server before the change, and Node.js ``ws``.
 """
 
@@ -26,6 +37,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from bench.hostile_load import FLOODING
 from bench.processes import (
@@ -42,7 +54,14 @@ from bench.processes import (
 )
 from bench.processes import server as start_server
 from bench.report import number, table
-from bench.results import Flood, ObservedEchoes, SlowReader, read_result
+from bench.results import (
+    CompressionCost,
+    Flood,
+    ObservedEchoes,
+    PingHoarder,
+    SlowReader,
+    read_result,
+)
 from wsharness import ServerProcess
 
 FLOOD_P99_TARGET_MS = 10.0
@@ -52,6 +71,8 @@ REFERENCE = {
     "(0.3 ms alone); Node.js ws: p99 1.2 ms under the same flood",
     "slow": "before the outgoing queue limit: +107 MiB, the idle member stayed connected; "
     "Node.js ws: +181 MiB",
+    "pings": "before pings took their turn: others' echo p50/p99 5.1/12.8 ms under a ping flood",
+    "hoard": "before pongs held a client back: +978 MiB in 30 s, still connected",
 }
 """Figures measured on this machine's kind of VM for the issue, with the same loads."""
 STARTED_TIMEOUT = 30.0
@@ -67,17 +88,23 @@ class Plan:
     flood_within: float = 20.0
     slow_posts: int = 100_000
     post_size: int = 1024
+    hoard_within: float = 15.0
+    compression_idle: int = 500
+    compression_echoes: int = 2000
 
 
-QUICK = Plan(rounds=1, flood_within=5.0)
+QUICK = Plan(rounds=1, flood_within=5.0, hoard_within=8.0, compression_echoes=300)
+FLOODS = ("ECHO_TIMES_3", "pings")
+HOARDER_KEEPALIVE = ("--ping-interval", "2", "--ping-timeout", "2")
 
 Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class FloodRound:
-    """One round of the flood against one server."""
+    """One round of one kind of flood against one server."""
 
+    flood_kind: str
     alone: ObservedEchoes
     flooded: ObservedEchoes
     """The observer's echoes while the flooder ran."""
@@ -97,6 +124,8 @@ class Hostile:
 
     flood: dict[ServerKind, list[FloodRound]]
     slow_reader: dict[ServerKind, list[SlowReader]]
+    ping_hoarder: dict[ServerKind, list[PingHoarder]]
+    compression: dict[str, CompressionCost]
 
 
 def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEchoes:
@@ -121,14 +150,18 @@ def observe(process: ServerProcess, kind: ServerKind, plan: Plan) -> ObservedEch
 
 @contextmanager
 def flooding(
-    process: ServerProcess, kind: ServerKind, *, command_prefix: Sequence[str] = ()
+    process: ServerProcess,
+    kind: ServerKind,
+    *,
+    command_prefix: Sequence[str] = (),
+    pings: bool = False,
 ) -> Iterator[subprocess.Popen[str]]:
     """A flooder running against ``process``, already receiving replies, for the
     ``with`` block; killed at the end unless :func:`stop_flood` stopped it.
     ``command_prefix`` goes before its command (the benchmark pins it to the load core)."""
     assert process.url is not None
     argv = [*command_prefix, sys.executable, "-m", "bench.hostile_load", "flood", process.url]
-    argv += ["--protocol", protocol_of(kind)]
+    argv += ["--protocol", protocol_of(kind), *(["--pings"] if pings else [])]
     with subprocess.Popen(
         argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as flooder:
@@ -153,25 +186,34 @@ def stop_flood(flooder: subprocess.Popen[str], *, timeout: float = RUN_TIMEOUT) 
 
 
 def measure_flood(plan: Plan, log: Log) -> dict[ServerKind, list[FloodRound]]:
-    """Observer alone and under a flood, ours and the ceiling, alternating, per round."""
+    """Observer alone and under each kind of flood, ours and the ceiling,
+    alternating, per round."""
     runs: dict[ServerKind, list[FloodRound]] = {"ceiling": [], "ours": []}
     for round_number in range(plan.rounds):
-        for kind in in_turn(round_number, SERVER_KINDS):
-            log(f"flood round {round_number + 1}/{plan.rounds}: {kind}")
-            with start_server(kind, "auto") as process:
-                assert process.pid is not None
-                alone = observe(process, kind, plan)
-                with flooding(process, kind, command_prefix=pinned(LOAD_CPU, [])) as flooder:
-                    core = CoreBusy(process.pid)
-                    flooded = observe(process, kind, plan)
-                    busy = core.share()
-                    flood = stop_flood(flooder)
-            runs[kind].append(FloodRound(alone, flooded, flood, busy))
-            log(
-                f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
-                f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
-            )
+        for flood_kind in FLOODS:
+            for kind in in_turn(round_number, SERVER_KINDS):
+                log(f"flood ({flood_kind}) round {round_number + 1}/{plan.rounds}: {kind}")
+                runs[kind].append(_flood_round(plan, kind, flood_kind))
+                run = runs[kind][-1]
+                log(
+                    f"  p99 alone {run.alone.p99_ms:.2f} ms, under the flood "
+                    f"{run.flooded.p99_ms:.2f} ms ({run.flooded.round_trips} echoes)"
+                )
     return runs
+
+
+def _flood_round(plan: Plan, kind: ServerKind, flood_kind: str) -> FloodRound:
+    with start_server(kind, "auto") as process:
+        assert process.pid is not None
+        alone = observe(process, kind, plan)
+        with flooding(
+            process, kind, command_prefix=pinned(LOAD_CPU, []), pings=flood_kind == "pings"
+        ) as flooder:
+            core = CoreBusy(process.pid)
+            flooded = observe(process, kind, plan)
+            busy = core.share()
+            flood = stop_flood(flooder)
+    return FloodRound(flood_kind, alone, flooded, flood, busy)
 
 
 def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReader]]:
@@ -205,10 +247,11 @@ def measure_slow_reader(plan: Plan, log: Log) -> dict[ServerKind, list[SlowReade
 
 
 def flood_table(runs: dict[ServerKind, list[FloodRound]], plan: Plan) -> str:
-    """Worst round of each server: the target must hold in every round."""
+    """Worst round of each server under each flood: the target must hold in every round."""
     rows = []
-    for kind in ("ours", "ceiling"):
-        kind_runs = runs[kind]
+    pairs: list[tuple[str, ServerKind]] = [(f, k) for f in FLOODS for k in ("ours", "ceiling")]
+    for flood_kind, kind in pairs:
+        kind_runs = [run for run in runs[kind] if run.flood_kind == flood_kind]
         timed = min(run.flooded.round_trips for run in kind_runs)
         p99 = max(run.flooded.p99_ms for run in kind_runs)
         owed = all(run.every_reply for run in kind_runs)
@@ -222,6 +265,7 @@ def flood_table(runs: dict[ServerKind, list[FloodRound]], plan: Plan) -> str:
         cut_short = "" if timed >= plan.flood_echoes else f" in {plan.flood_within:g} s"
         rows.append(
             [
+                flood_kind,
                 kind,
                 f"{number(alone_p50)} / {number(alone_p99)}",
                 f"{number(flooded_p50)} / {number(p99)}",
@@ -233,11 +277,12 @@ def flood_table(runs: dict[ServerKind, list[FloodRound]], plan: Plan) -> str:
             ]
         )
     headers = [
+        "flood of",
         "server",
         "echo alone p50 / p99 ms",
         "under flood p50 / p99 ms",
         "echoes timed",
-        "flood req/s",
+        "flood frames/s",
         "flooder got every reply",
         "server core busy",
         "target",
@@ -280,20 +325,128 @@ def slow_reader_table(runs: dict[ServerKind, list[SlowReader]], plan: Plan) -> s
     return table(headers, rows)
 
 
+def measure_ping_hoarder(plan: Plan, log: Log) -> dict[ServerKind, list[PingHoarder]]:
+    """A client pinging without reading, ours (2 s keepalive) and the ceiling, per round."""
+    runs: dict[ServerKind, list[PingHoarder]] = {"ceiling": [], "ours": []}
+    for round_number in range(plan.rounds):
+        for kind in in_turn(round_number, SERVER_KINDS):
+            log(f"ping hoarder round {round_number + 1}/{plan.rounds}: {kind}")
+            options = HOARDER_KEEPALIVE if kind == "ours" else ()
+            with start_server(kind, "auto", *options) as process:
+                assert process.url is not None
+                result = run_on_load_core(
+                    PingHoarder,
+                    [
+                        "-m",
+                        "bench.hostile_load",
+                        "ping-hoarder",
+                        process.url,
+                        "--server-pid",
+                        str(process.pid),
+                        "--within",
+                        str(plan.hoard_within),
+                    ],
+                )
+            runs[kind].append(result)
+            log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
+    return runs
+
+
+def measure_compression(plan: Plan, log: Log) -> dict[str, CompressionCost]:
+    """Ours with compression off and on, and the ceiling; every client offers it."""
+    costs: dict[str, CompressionCost] = {}
+    for label, kind, options in (
+        ("ours, --compression off", "ours", ("--compression", "off")),
+        ("ours, --compression deflate", "ours", ("--compression", "deflate")),
+        ("ceiling (deflate by default)", "ceiling", ()),
+    ):
+        log(f"compression: {label}")
+        with start_server(cast(ServerKind, kind), "auto", *options) as process:
+            assert process.url is not None
+            costs[label] = run_on_load_core(
+                CompressionCost,
+                [
+                    "-m",
+                    "bench.hostile_load",
+                    "compression",
+                    process.url,
+                    "--server-pid",
+                    str(process.pid),
+                    "--idle",
+                    str(plan.compression_idle),
+                    "--count",
+                    str(plan.compression_echoes),
+                ],
+            )
+    return costs
+
+
+def ping_hoarder_table(runs: dict[ServerKind, list[PingHoarder]], plan: Plan) -> str:
+    """Worst round of each server."""
+    rows = []
+    for kind in ("ours", "ceiling"):
+        kind_runs = runs[kind]
+        growth = max(run.growth_mib for run in kind_runs)
+        dropped = all(run.dropped for run in kind_runs)
+        after = [run.dropped_after for run in kind_runs if run.dropped_after is not None]
+        verdict = ""
+        if kind == "ours":
+            met = growth <= GROWTH_TARGET_MIB and dropped
+            verdict = f"≤ {GROWTH_TARGET_MIB:g} MiB, dropped: " + ("✔" if met else "✘")
+        rows.append(
+            [
+                kind,
+                f"+{growth:.1f}",
+                f"yes, after {max(after):.1f} s" if dropped else f"no, in {plan.hoard_within:g} s",
+                number(min(run.pings for run in kind_runs)),
+                verdict,
+            ]
+        )
+    return table(["server", "peak memory MiB", "dropped", "pings sent", "target"], rows)
+
+
+def compression_table(costs: dict[str, CompressionCost]) -> str:
+    rows = [
+        [
+            label,
+            "yes" if cost.compressed else "no",
+            f"{cost.idle_kib:.1f}",
+            f"{cost.cpu_us_per_echo:.0f}",
+        ]
+        for label, cost in costs.items()
+    ]
+    headers = ["server", "agreed to compress", "KiB per idle connection", "CPU µs per echo"]
+    return table(headers, rows)
+
+
 def report(plan: Plan, log: Log) -> tuple[list[str], Hostile]:
-    """Both measurements: the lines to print and every round's figures."""
+    """Every measurement: the lines to print and every round's figures."""
     flood = measure_flood(plan, log)
     slow = measure_slow_reader(plan, log)
+    hoard = measure_ping_hoarder(plan, log)
+    compression = measure_compression(plan, log)
     lines = [
-        f"Flood: one client pipelines ECHO_TIMES_3 and reads every reply; another times "
-        f"{plan.flood_echoes:,} sequential echoes (worst of {plan.rounds} round(s))",
+        f"Flood: one client pipelines ECHO_TIMES_3 (or 125-byte pings) and reads every reply; "
+        f"another times {plan.flood_echoes:,} sequential echoes (worst of {plan.rounds} "
+        "round(s))",
         flood_table(flood, plan),
-        f"For reference, measured for the issue: {REFERENCE['flood']}",
+        f"For reference, measured for the issue: {REFERENCE['flood']}; {REFERENCE['pings']}",
         "",
         f"Slow reader: {plan.slow_posts:,} posts of {plan.post_size:,} bytes to a group with "
         f"2 readers and one member who never reads (worst of {plan.rounds} round(s))",
         slow_reader_table(slow, plan),
         f"For reference, measured for the issue with 100,000 posts: {REFERENCE['slow']}",
         "",
+        f"Ping hoarder: one client pings as fast as the server takes it and never reads a "
+        f"pong, for {plan.hoard_within:g} s; ours with --ping-interval 2 --ping-timeout 2, "
+        f"the ceiling with the library's keepalive (worst of {plan.rounds} round(s))",
+        ping_hoarder_table(hoard, plan),
+        f"For reference, measured for the issue: {REFERENCE['hoard']}",
+        "",
+        f"Compression: every client offers permessage-deflate; {plan.compression_idle} idle "
+        f"connections, then {plan.compression_echoes:,} echoes of a compressible 16 KiB text "
+        "(figures, not targets: why --compression is off by default)",
+        compression_table(compression),
+        "",
     ]
-    return lines, Hostile(flood, slow)
+    return lines, Hostile(flood, slow, hoard, compression)

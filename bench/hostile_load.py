@@ -1,8 +1,9 @@
 """Hostile clients, run as their own process: a flooder, and a member who never reads.
 
-``python -m bench.hostile_load flood URL --protocol chat|plain`` opens one
-connection that pipelines ECHO_TIMES_3 requests (``/times3`` on the ceiling) as
-fast as the server takes them and reads every reply. It prints :data:`FLOODING`
+``python -m bench.hostile_load flood URL --protocol chat|plain [--pings]`` opens
+one connection that pipelines ECHO_TIMES_3 requests (``/times3`` on the ceiling),
+or with ``--pings`` pings of 125 bytes, as fast as the server takes them and reads
+every reply (or pong). It prints :data:`FLOODING`
 once replies flow, floods until a line arrives on stdin, then stops sending,
 waits (bounded) for every reply it is owed and prints what it sent and received
 (a :class:`bench.results.Flood`). It runs at a lower priority (nice 10), so that
@@ -21,6 +22,15 @@ It reports the server's peak memory growth meanwhile, whether every reader and
 the poster received every post, and whether the idle member was cut off (a
 :class:`bench.results.SlowReader`).
 
+``python -m bench.hostile_load ping-hoarder URL --server-pid PID --within SECONDS``
+pings as fast as the server takes them and never reads a pong, for at most
+``SECONDS``: the server's peak memory growth meanwhile, and whether (and when) it
+dropped the connection (a :class:`bench.results.PingHoarder`).
+
+``python -m bench.hostile_load compression URL --server-pid PID`` opens idle
+connections and times echoes of a compressible text with a client that offers
+permessage-deflate (a :class:`bench.results.CompressionCost`).
+
 Each prints its result as one JSON line (:func:`bench.results.result_line`);
 every wait is bounded.
 """
@@ -36,6 +46,9 @@ import sys
 import time
 from collections.abc import Callable
 
+from websockets.asyncio.client import connect
+from websockets.frames import Opcode
+
 from bench.ceiling import TIMES3_PATH
 from bench.loadgen import (
     PAYLOAD,
@@ -48,8 +61,9 @@ from bench.loadgen import (
     print_result,
     timed_echoes,
 )
-from bench.rawws import RawClient, text_frame
-from bench.results import Flood, ObservedEchoes, Result, SlowReader
+from bench.processes import cpu_seconds, rss_kib
+from bench.rawws import RawClient, client_frame, text_frame
+from bench.results import CompressionCost, Flood, ObservedEchoes, PingHoarder, Result, SlowReader
 
 FLOODING = "flooding"
 """The line the flooder prints once replies flow, before its result."""
@@ -67,6 +81,9 @@ def times3_frame(protocol: Protocol) -> bytes:
 
 REPLY_SIZE = 2 + len(PAYLOAD.encode())
 """Bytes of one reply frame from the server: a two-byte header and the payload."""
+PING_PAYLOAD = 125 * b"p"
+"""The largest ping RFC 6455 allows."""
+PONG_SIZE = 2 + len(PING_PAYLOAD)
 
 
 class ByteCounter(RawClient):
@@ -76,6 +93,7 @@ class ByteCounter(RawClient):
 
     def __init__(self, on_message: Callable[[RawClient, bytes], None]) -> None:
         super().__init__(on_message)
+        self.reply_size = REPLY_SIZE
         self.bytes_received = 0
         self.enough: asyncio.Future[None] | None = None
         self.expected = 0
@@ -91,24 +109,28 @@ class ByteCounter(RawClient):
 
     @property
     def replies(self) -> int:
-        return self.received + self.bytes_received // REPLY_SIZE
+        return self.received + self.bytes_received // self.reply_size
 
     def reach(self, replies: int) -> asyncio.Future[None]:
         """A future done once ``replies`` replies' worth of bytes have arrived."""
-        self.expected = replies * REPLY_SIZE
+        self.expected = replies * self.reply_size
         self.enough = asyncio.get_running_loop().create_future()
         if self.bytes_received >= self.expected:
             self.enough.set_result(None)
         return self.enough
 
 
-async def flood(url: str, protocol: Protocol) -> Flood:
-    """Pipeline ECHO_TIMES_3 until told to stop on stdin; then collect every reply owed."""
+async def flood(url: str, protocol: Protocol, *, pings: bool = False) -> Flood:
+    """Pipeline ECHO_TIMES_3 (or pings) until told to stop on stdin; then collect
+    every reply (or pong) owed."""
     os.nice(10)
-    target = url + TIMES3_PATH if protocol.kind == "plain" else url
+    target = url + TIMES3_PATH if protocol.kind == "plain" and not pings else url
+    reply_size, per_request = (PONG_SIZE, 1) if pings else (REPLY_SIZE, 3)
     client = await asyncio.wait_for(ByteCounter.connect(target, lambda _c, _p: None), 30)
     assert isinstance(client, ByteCounter)
-    chunk = times3_frame(protocol) * BATCH
+    client.reply_size = reply_size
+    frame = client_frame(Opcode.PING, PING_PAYLOAD) if pings else times3_frame(protocol)
+    chunk = frame * BATCH
     loop = asyncio.get_running_loop()
     stop = loop.run_in_executor(None, sys.stdin.readline)
     sent = 0
@@ -123,7 +145,7 @@ async def flood(url: str, protocol: Protocol) -> Flood:
             announced = True
         await asyncio.sleep(0)  # let the replies in
     flooded = time.perf_counter() - started
-    owed = 3 * sent
+    owed = per_request * sent
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
     await close_all([client])
@@ -246,9 +268,67 @@ async def slow_reader(
     )
 
 
+async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
+    """Ping as fast as the server takes it, never reading a pong, for ``within`` s."""
+    client = await asyncio.wait_for(RawClient.connect(url, lambda _c, _p: None), 30)
+    assert client.transport is not None
+    client.transport.pause_reading()
+    chunk = client_frame(Opcode.PING, PING_PAYLOAD) * BATCH
+    peak_reset = reset_peak(server_pid)
+    rss_before = memory_kib(server_pid, "VmRSS")
+    started = time.perf_counter()
+    sent = 0
+    ended_after = None
+    while time.perf_counter() - started < within:
+        if client.closed.done():
+            ended_after = time.perf_counter() - started
+            break
+        with contextlib.suppress(TimeoutError):  # held back: keep checking the end
+            await asyncio.wait_for(client.writable(), 0.2)
+            if not client.closed.done():
+                client.write(chunk)
+                sent += BATCH
+        await asyncio.sleep(0)
+    peak = memory_kib(server_pid, "VmHWM" if peak_reset else "VmRSS")
+    client.transport.abort()
+    return PingHoarder(
+        pings=sent,
+        seconds=time.perf_counter() - started,
+        growth_mib=(peak - rss_before) / 1024,
+        dropped=ended_after is not None,
+        dropped_after=ended_after,
+    )
+
+
+COMPRESSIBLE = json.dumps({"type": "ECHO", "value": "chapter three tonight? " * 700})
+"""About 16 KiB that deflate shrinks to a few hundred bytes."""
+
+
+async def compression(url: str, server_pid: int, idle: int, echoes: int) -> CompressionCost:
+    """Memory per idle connection and CPU per echo, every client offering deflate."""
+    rss_before = rss_kib(server_pid)
+    clients = [await connect(url, compression="deflate", max_size=None) for _ in range(idle)]
+    idle_kib = (rss_kib(server_pid) - rss_before) / idle
+    compressed = bool(clients[0].protocol.extensions)
+    for client in clients[1:]:
+        await client.close()
+    echoer = clients[0]
+    cpu_before = cpu_seconds(server_pid)
+    for _ in range(echoes):
+        await echoer.send(COMPRESSIBLE)
+        await echoer.recv()
+    cpu = cpu_seconds(server_pid) - cpu_before
+    await echoer.close()
+    return CompressionCost(
+        compressed=compressed, idle_kib=idle_kib, cpu_us_per_echo=cpu / echoes * 1e6
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.hostile_load")
-    parser.add_argument("scenario", choices=["flood", "observe", "slow-reader"])
+    parser.add_argument(
+        "scenario", choices=["flood", "observe", "slow-reader", "ping-hoarder", "compression"]
+    )
     parser.add_argument("url")
     parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
     parser.add_argument("--count", type=int, default=1000, help="echoes the observer times")
@@ -257,9 +337,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=1024, help="bytes per post")
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--server-pid", type=int, help="to measure the server's memory")
+    parser.add_argument("--pings", action="store_true", help="flood with pings")
+    parser.add_argument("--idle", type=int, default=500, help="idle connections to weigh")
     args = parser.parse_args(argv)
-    if args.scenario == "slow-reader" and args.server_pid is None:
-        parser.error("slow-reader needs --server-pid")
+    if args.scenario in ("slow-reader", "ping-hoarder", "compression") and not args.server_pid:
+        parser.error(f"{args.scenario} needs --server-pid")
     print_result(run_scenario(args))
 
 
@@ -269,9 +351,13 @@ async def run_scenario(args: argparse.Namespace) -> Result:
     protocol = Protocol(args.protocol)
     async with asyncio.timeout(SCENARIO_TIMEOUT):
         if args.scenario == "flood":
-            return await flood(args.url, protocol)
+            return await flood(args.url, protocol, pings=args.pings)
         if args.scenario == "observe":
             return await observe(args.url, protocol, args.count, args.within)
+        if args.scenario == "ping-hoarder":
+            return await ping_hoarder(args.url, args.server_pid, args.within)
+        if args.scenario == "compression":
+            return await compression(args.url, args.server_pid, args.idle, args.count)
         return await slow_reader(
             args.url, protocol, args.posts, args.size, args.readers, args.server_pid
         )

@@ -58,10 +58,13 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
 
 
 @contextmanager
-def server(kind: ServerKind, loop: str) -> Iterator[ServerProcess]:
-    """Our chat server (``kind="ours"``) or the ceiling, on a free loopback port."""
+def server(kind: ServerKind, loop: str, *options: str) -> Iterator[ServerProcess]:
+    """Our chat server (``kind="ours"``, with ``options``) or the ceiling, on a free
+    loopback port."""
     if kind == "ours":
-        process = start_chat_server("--event-loop", loop, command_prefix=pinned(SERVER_CPU, []))
+        process = start_chat_server(
+            "--event-loop", loop, *options, command_prefix=pinned(SERVER_CPU, [])
+        )
     else:
         argv = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
         argv += ["--event-loop", loop]

@@ -136,6 +136,32 @@ class SlowReader:
         return self.poster_missing == 0 and self.readers_missing == 0
 
 
+@dataclass(frozen=True)
+class PingHoarder:
+    """One client pinging as fast as it can without ever reading the pongs: the
+    server's memory meanwhile, and whether it was dropped."""
+
+    pings: int
+    seconds: float
+    growth_mib: float
+    """The server's peak resident size meanwhile, less its size before."""
+    dropped: bool
+    dropped_after: float | None
+    """Seconds from the first ping to the connection's end, if it ended."""
+
+
+@dataclass(frozen=True)
+class CompressionCost:
+    """One server's cost of permessage-deflate, offered by every client."""
+
+    compressed: bool
+    """Whether the server agreed to compress."""
+    idle_kib: float
+    """Server memory per idle connection."""
+    cpu_us_per_echo: float
+    """Server CPU time per echo of a compressible 16 KiB text."""
+
+
 Result = (
     EchoLatency
     | EchoThroughput
@@ -147,6 +173,8 @@ Result = (
     | Flood
     | ObservedEchoes
     | SlowReader
+    | PingHoarder
+    | CompressionCost
 )
 R = TypeVar(
     "R",
@@ -160,6 +188,8 @@ R = TypeVar(
     Flood,
     ObservedEchoes,
     SlowReader,
+    PingHoarder,
+    CompressionCost,
 )
 
 

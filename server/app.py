@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -27,8 +28,8 @@ from websockets.protocol import State
 from server import replies
 from server.access import Gate, redact
 from server.chat import Chat, LocalChat
-from server.rate import RequestRate
-from server.rules import ChatRooms
+from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
+from server.rules import ChatRooms, Delivery
 from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
 
 log = logging.getLogger("chat.server")
@@ -39,15 +40,15 @@ LISTEN_BACKLOG = 1024
 more (thousands of sockets opened at once) makes the next clients wait a second or
 more for the kernel to retry."""
 CLOSE_TIMEOUT = 2.0
-"""Seconds a client may take to answer our close frame before its socket is dropped."""
+"""Seconds a client may take to answer the library's close frame (when the server
+stops) before its socket is dropped."""
 TRY_AGAIN_LATER = 1013
 """The close code for a member cut off for reading too slowly."""
 INTERNAL_ERROR = 1011
 """The close code for a peer that stopped answering pings, as the library sends it."""
-TURN = 0.0002
-"""Seconds one connection's requests may run back to back before the others get a
-turn: without it, a client that pipelines requests has every request already read
-answered before anyone else's."""
+RESERVED_FILES = 64
+"""Open files kept for the server's own use (its log, its broker, its listening
+socket): connections and handshakes together get the rest of the open-file limit."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class Limits:
     """Seconds between keepalive pings; None sends none."""
     ping_timeout: float | None = 20.0
     """Seconds a ping may go unanswered before the connection is dropped; None: forever."""
+    compression: bool = False
+    """Whether to agree to permessage-deflate when a client offers it. Off: a small
+    compressed frame can inflate to a ``max_message_size`` request, and each
+    compressed connection holds about 20 KiB more (docs/performance.md)."""
 
     def __post_init__(self) -> None:
         if self.max_queued_bytes < self.max_message_size:
@@ -110,11 +115,23 @@ class ChatServer:
         """Connections whose handler runs; counted here because the library's
         ``Server.connections`` builds a new set on every call, which made
         accepting N clients cost O(N²)."""
+        self._handshakes: dict[ChatConnection, None] = {}
+        """Sockets whose handshake is in progress, oldest first."""
+        self._dropped_handshakes = DroppedHandshakes()
+        self._files = _file_room()
+        """Connections and handshakes the open-file limit leaves room for."""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL
         (wss:// with TLS)."""
         await self.chat.start(self.deliver)
+        self._files = _file_room()
+        if self._files < self.limits.max_connections:
+            log.warning(
+                "the open-file limit leaves room for %s, fewer than --max-connections (%d)",
+                _count(self._files, "connection"),
+                self.limits.max_connections,
+            )
         self._server = await serve(
             self._serve_connection,
             host,
@@ -124,6 +141,8 @@ class ChatServer:
             close_timeout=CLOSE_TIMEOUT,
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
+            compression="deflate" if self.limits.compression else None,
+            create_connection=connection_class(self, self.limits.max_queued_bytes),
             ssl=self.tls,
             backlog=LISTEN_BACKLOG,
         )
@@ -146,16 +165,16 @@ class ChatServer:
         recipients: Iterable[ServerConnection],
         text: str,
         *,
-        sender: ServerConnection | None = None,
+        sender: ChatConnection | None = None,
     ) -> None:
         """Send ``text`` to each recipient at once, cutting off any recipient whose
         unsent messages would go beyond ``max_queued_bytes``.
 
         The ``sender``'s own replies are exempt: while they back up, the server stops
-        reading its requests instead (see :meth:`_answer`).
+        reading its requests instead (:mod:`server.connection`).
         """
         if sender is not None and recipients == (sender,):
-            broadcast(recipients, text)  # the commonest case, a reply: nothing to check
+            sender.reply(text)  # the commonest case, a reply: nothing to check
             return
         data = text.encode()
         room = self.limits.max_queued_bytes - len(data)
@@ -171,20 +190,7 @@ class ChatServer:
             if connection is sender or connection.transport.get_write_buffer_size() <= room:
                 yield connection
             elif connection.state is State.OPEN and connection not in self._cut_off:
-                self._cut(connection)
-
-    def _cut(self, connection: ServerConnection) -> None:
-        """Close a member that reads too slowly: 1013, or its socket dropped if it
-        does not even read the close frame within :data:`CLOSE_TIMEOUT`."""
-        reason = f"too slow: over {_size(self.limits.max_queued_bytes)} waiting to be sent"
-        log.warning("cut off %s: %s (code %d)", peer_name(connection), reason, TRY_AGAIN_LATER)
-        self._cut_off.add(connection)
-        task = asyncio.get_running_loop().create_task(
-            _close_or_drop(connection, TRY_AGAIN_LATER, reason)
-        )
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
-        task.add_done_callback(lambda _: self._cut_off.discard(connection))
+                self.cut(connection)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Answer health checks over plain HTTP, then refuse clients without a valid
@@ -207,46 +213,108 @@ class ChatServer:
             if refusal.challenge is not None:
                 response.headers["WWW-Authenticate"] = refusal.challenge
             return response
-        if self._open_connections >= self.limits.max_connections:
+        most = min(self.limits.max_connections, self._files)
+        if self._open_connections >= most:
             log.warning(
                 "refused connection from %s: server is full (%s)",
                 peer_name(connection),
-                _count(self.limits.max_connections, "connection"),
+                _count(most, "connection"),
             )
             return connection.respond(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                f"server is full: {_count(self.limits.max_connections, 'connection')}\n",
+                HTTPStatus.SERVICE_UNAVAILABLE, f"server is full: {_count(most, 'connection')}\n"
             )
         return None
 
+    # What each connection asks of its server (server.connection.Answerer)
+
+    def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None] | None:
+        """Answer one request: within the rate, parsed, by the chat's rules."""
+        rate = connection.rate
+        if rate is not None:
+            if not rate.allow():
+                if not connection.over_rate:  # one log line per run of refused requests
+                    log.warning(
+                        "refusing requests from %s: over %g per second",
+                        peer_name(connection),
+                        rate.rate,
+                    )
+                    connection.over_rate = True
+                self.deliver((connection,), replies.too_many_requests(rate.rate), sender=connection)
+                return None
+            connection.over_rate = False
+        try:
+            command = parse_command(message, max_group_name=self.limits.max_group_name)
+        except BadMessage as bad:
+            log.warning("rejected message from %s: %s", peer_name(connection), bad.reason)
+            self.deliver((connection,), replies.error(bad.reason), sender=connection)
+            return None
+        answer = self.chat.handle(connection, command)
+        if isinstance(answer, list):
+            self._send(answer, connection)
+            return None
+        return self._send_when_ready(answer, connection)
+
+    async def _send_when_ready(
+        self, answer: Awaitable[list[Delivery[ServerConnection]]], sender: ChatConnection
+    ) -> None:
+        self._send(await answer, sender)
+
+    def _send(self, deliveries: list[Delivery[ServerConnection]], sender: ChatConnection) -> None:
+        for delivery in deliveries:
+            self.deliver(delivery.recipients, delivery.text, sender=sender)
+
+    def cut(self, connection: ServerConnection) -> None:
+        """Close a member that reads too slowly: 1013, or its socket dropped once it
+        reads nothing for :data:`~server.connection.CLOSE_TIMEOUT`."""
+        if connection in self._cut_off or connection.state is not State.OPEN:
+            return
+        assert isinstance(connection, ChatConnection)
+        reason = f"too slow: over {_size(self.limits.max_queued_bytes)} waiting to be sent"
+        log.warning("cut off %s: %s (code %d)", peer_name(connection), reason, TRY_AGAIN_LATER)
+        self._cut_off.add(connection)
+        task = asyncio.get_running_loop().create_task(
+            connection.close_or_drop(TRY_AGAIN_LATER, reason)
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        task.add_done_callback(lambda _: self._cut_off.discard(connection))
+
+    def pings_over_rate(self, connection: ChatConnection, rate: float) -> None:
+        log.warning(
+            "closed %s: pings over %g per second (code %d)",
+            peer_name(connection),
+            rate,
+            POLICY_VIOLATION,
+        )
+
+    def handshake_started(self, connection: ChatConnection) -> None:
+        """Count the socket; beyond the room for handshakes, drop the oldest
+        handshake in progress, so silent sockets never take every file."""
+        self._handshakes[connection] = None
+        room = min(self.limits.max_connections, self._files - self._open_connections)
+        if len(self._handshakes) > room:
+            oldest = next(iter(self._handshakes))
+            del self._handshakes[oldest]
+            oldest.transport.abort()
+            self._dropped_handshakes.note(len(self._handshakes), room)
+
+    def handshake_ended(self, connection: ChatConnection) -> None:
+        self._handshakes.pop(connection, None)
+
     async def _serve_connection(self, connection: ServerConnection) -> None:
+        assert isinstance(connection, ChatConnection)
+        self.handshake_ended(connection)
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
         self._set_receive_buffer(connection)
         self.chat.connect(connection)
         self._open_connections += 1
-        rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
-        over_rate = False
-        turn = Turn(asyncio.get_running_loop())
         keepalive = None
         if self.limits.ping_interval is not None:
             keepalive = asyncio.get_running_loop().create_task(self._keep_alive(connection, peer))
         try:
-            async for frame in connection:
-                if rate is None or rate.allow():
-                    over_rate = False
-                    await self._answer(connection, frame, peer)
-                else:
-                    if not over_rate:  # one log line per run of refused requests
-                        log.warning(
-                            "refusing requests from %s: over %g per second", peer, rate.rate
-                        )
-                        over_rate = True
-                    await self._refuse_over_rate(connection, rate)
-                if turn.is_over():
-                    await asyncio.sleep(0)  # a scheduling yield: let the others have a turn
-        except ConnectionClosed:
-            pass
+            connection.start_answering(self.limits.max_rate)
+            await connection.wait_closed()
         finally:
             if keepalive is not None:
                 keepalive.cancel()
@@ -259,7 +327,7 @@ class ChatServer:
                 f", {connection.close_reason}" if connection.close_reason else "",
             )
 
-    async def _keep_alive(self, connection: ServerConnection, peer: str) -> None:
+    async def _keep_alive(self, connection: ChatConnection, peer: str) -> None:
         """Ping every ``ping_interval``; drop a peer whose pong is not back within
         ``ping_timeout`` of the ping being due.
 
@@ -277,29 +345,10 @@ class ChatServer:
                     await pong
             except TimeoutError:
                 log.info("no answer to a ping from %s within %g s: dropping it", peer, timeout)
-                await _close_or_drop(connection, INTERNAL_ERROR, "keepalive ping timeout")
+                await connection.close_or_drop(INTERNAL_ERROR, "keepalive ping timeout")
                 return
             except ConnectionClosed:
                 return
-
-    async def _answer(self, connection: ServerConnection, frame: str | bytes, peer: str) -> None:
-        try:
-            command = parse_command(frame, max_group_name=self.limits.max_group_name)
-        except BadMessage as bad:
-            log.warning("rejected message from %s: %s", peer, bad.reason)
-            await connection.send(replies.error(bad.reason))
-            return
-        for delivery in await self.chat.handle(connection, command):
-            self.deliver(delivery.recipients, delivery.text, sender=connection)
-        # Replies are written at once, like group messages, instead of one awaited
-        # send() each (which cost about 10% of echo throughput). The sender still
-        # feels backpressure: while its replies sit above the transport's
-        # high-water mark, we do not read its next request.
-        await _drain(connection)
-
-    async def _refuse_over_rate(self, connection: ServerConnection, rate: RequestRate) -> None:
-        self.deliver((connection,), replies.too_many_requests(rate.rate), sender=connection)
-        await _drain(connection)
 
     def _set_receive_buffer(self, connection: ServerConnection) -> None:
         """Bound one read: the library parses every frame of a read in one go, and
@@ -313,45 +362,28 @@ class ChatServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.limits.receive_buffer)
 
 
-class Turn:
-    """How long one connection's requests have run back to back, that is since the
-    event loop last got control: a frame already read is returned without yielding,
-    so a connection whose client pipelines requests never yields by itself."""
+class DroppedHandshakes:
+    """Logs handshakes dropped to make room: the first at once, then at most one
+    line a second with how many since, so a flood of sockets is not a flood of lines."""
 
-    __slots__ = ("_loop", "_started")
+    def __init__(self) -> None:
+        self._since_last_line = 0
+        self._quiet_until = 0.0
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._started = 0.0
-
-    def is_over(self) -> bool:
-        """Call after each request; True once the turn has lasted :data:`TURN`."""
+    def note(self, in_progress: int, room: int) -> None:
+        self._since_last_line += 1
         now = time.monotonic()
-        if not self._started:
-            self._started = now
-            self._loop.call_soon(self._end)  # runs once the loop has control again
-            return False
-        return now - self._started >= TURN
-
-    def _end(self) -> None:
-        self._started = 0.0
-
-
-async def _drain(connection: ServerConnection) -> None:
-    """Wait while what was written to ``connection`` is above its high-water mark."""
-    with contextlib.suppress(Exception):  # the connection is gone; the read loop ends next
-        await connection.drain()
-
-
-async def _close_or_drop(connection: ServerConnection, code: int, reason: str) -> None:
-    """Close with ``code``; drop the socket if the closing handshake takes too long
-    (the close frame waits behind everything unsent, and the library's close waits
-    for the send buffer to drain with no time limit)."""
-    try:
-        async with asyncio.timeout(CLOSE_TIMEOUT):
-            await connection.close(code, reason)
-    except TimeoutError:
-        connection.transport.abort()
+        if now < self._quiet_until:
+            return
+        log.warning(
+            "dropped %s to make room for new ones: %d handshakes in progress, room "
+            "for %d (--max-connections, or the open-file limit)",
+            _count(self._since_last_line, "silent handshake"),
+            in_progress,
+            room,
+        )
+        self._since_last_line = 0
+        self._quiet_until = now + 1.0
 
 
 def _count(n: int, noun: str) -> str:
@@ -364,6 +396,14 @@ def _size(n: int) -> str:
         if n >= scale and n % scale == 0:
             return f"{n // scale} {unit}"
     return _count(n, "byte")
+
+
+def _file_room() -> int:
+    """Connections and handshakes the open-file limit leaves room for."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 2**31
+    return max(1, soft - RESERVED_FILES)
 
 
 def format_url(host: str, port: int, *, tls: bool = False) -> str:

@@ -10,7 +10,7 @@ waits for the broker wherever the cluster must agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Generic, Protocol
 
 from server.commands import Command
@@ -35,8 +35,11 @@ class Chat(Protocol[Conn]):
     async def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is freed if now empty."""
 
-    async def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        """Apply ``command`` and return what this process must send, in order."""
+    def handle(
+        self, sender: Conn, command: Command
+    ) -> list[Delivery[Conn]] | Awaitable[list[Delivery[Conn]]]:
+        """Apply ``command`` and return what this process must send, in order;
+        an awaitable if the answer waits (for a cluster's broker)."""
         ...
 
     def unavailable_reason(self) -> str | None:
@@ -61,7 +64,7 @@ class LocalChat(Generic[Conn]):
     async def disconnect(self, conn: Conn) -> None:
         self.rooms.disconnect(conn)
 
-    async def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         return self.rooms.handle(sender, command)
 
     def unavailable_reason(self) -> str | None:

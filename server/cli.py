@@ -130,6 +130,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"(default: {defaults.ping_timeout:g})",
     )
     parser.add_argument(
+        "--compression",
+        choices=("off", "deflate"),
+        default="off",
+        help="agree to permessage-deflate when a client offers it (default: off; see "
+        "docs/protocol.md for what it costs)",
+    )
+    parser.add_argument(
         "--certfile", metavar="PEM", help="serve wss:// with this certificate (chain)"
     )
     parser.add_argument(
@@ -232,6 +239,7 @@ def main(
         open_timeout=args.open_timeout,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
+        compression=args.compression == "deflate",
     )
     if args.stop_on_stdin_eof and not stdin_is_a_pipe():
         print(

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from bench.processes import run_on_load_core, server
-from bench.results import ObservedEchoes, SlowReader, read_result, result_line
+from bench.results import (
+    CompressionCost,
+    ObservedEchoes,
+    PingHoarder,
+    SlowReader,
+    read_result,
+    result_line,
+)
 from wsharness import ServerProcess
 
 
@@ -59,3 +66,25 @@ def test_a_slow_reader_short_of_posts_did_not_serve_everyone() -> None:
     )
     assert not result.others_got_everything
     assert read_result(SlowReader, result_line(result)) == result
+
+
+def test_the_ping_hoarder_run_reports_the_drop() -> None:
+    """Against a server with a 1 s keepalive, the hoarder is dropped within its window."""
+    with server("ours", "auto", "--ping-interval", "1", "--ping-timeout", "1") as process:
+        assert process.url is not None
+        argv = ["-m", "bench.hostile_load", "ping-hoarder", process.url]
+        argv += ["--server-pid", str(process.pid), "--within", "10"]
+        result = run_on_load_core(PingHoarder, argv)
+    assert result.pings > 0
+    assert result.dropped and result.dropped_after is not None and result.dropped_after < 10
+
+
+@pytest.mark.parametrize("setting", ["off", "deflate"])
+def test_the_compression_run_says_whether_the_server_agreed(setting: str) -> None:
+    with server("ours", "auto", "--compression", setting) as process:
+        assert process.url is not None
+        argv = ["-m", "bench.hostile_load", "compression", process.url]
+        argv += ["--server-pid", str(process.pid), "--idle", "20", "--count", "500"]
+        result = run_on_load_core(CompressionCost, argv)
+    assert result.compressed is (setting == "deflate")
+    assert result.idle_kib > 0 and result.cpu_us_per_echo > 0

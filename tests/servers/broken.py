@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import random
+from collections.abc import Awaitable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
@@ -33,6 +34,7 @@ from server.commands import (
     LeaveGroup,
     MessageGroup,
 )
+from server.connection import ChatConnection
 from server.rules import ChatRooms, Delivery
 from server.wire import KNOWN_TYPES, BadMessage, parse_command
 
@@ -287,14 +289,19 @@ class DelayedChatServer(ChatServer):
         """What to send the sender instead of the real answer; None: answer as the server does."""
         return None
 
-    async def _answer(self, connection: Conn, frame: str | bytes, peer: str) -> None:
+    def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None]:
+        return self._answer_late(connection, message)
+
+    async def _answer_late(self, connection: ChatConnection, message: str | bytes) -> None:
         await asyncio.sleep(self.delay + random.uniform(0, self.jitter))
-        instead = self.replies_instead(frame)
+        instead = self.replies_instead(message)
         if instead is None:
-            await super()._answer(connection, frame, peer)
+            later = super().answer(connection, message)
+            if later is not None:
+                await later
             return
         for text in instead:
-            await connection.send(text)
+            self.deliver((connection,), text, sender=connection)
 
     def refusal(self, frame: str | bytes) -> str | None:
         """The real server's reason for refusing ``frame``, or None if it accepts it."""

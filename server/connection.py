@@ -1,0 +1,355 @@
+"""One client's connection: its frames read, its requests answered in order, in
+turn with every other client, within the server's limits.
+
+The library's :class:`ServerConnection` queues each message for a handler that
+awaits them one at a time. Here each message is answered as soon as its last
+frame is read, from the connection's data callback, with no coroutine woken per
+message. Every limit on what one client may make the server do is in this one
+place:
+
+- **Turns.** Data is read in slices of :data:`READ_SLICE` bytes and requests are
+  answered for at most :data:`TURN` seconds; then the connection stops reading
+  and waits for its next turn, so a client that pipelines requests or pings
+  never keeps the others waiting.
+- **Back-pressure.** While the replies to a client wait above the transport's
+  high-water mark, its next requests wait too and its socket is not read.
+- **Pings.** The library answers each ping as it reads it, as RFC 6455 requires.
+  Those pongs count toward ``max_queued_bytes`` like any message waiting for a
+  slow reader, and pings count toward ``max_rate``.
+- **Answers that wait.** A request whose answer waits for a cluster's broker
+  holds the requests behind it, so answers keep their order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import struct
+import termios
+import time
+from collections import deque
+from collections.abc import Awaitable
+from typing import Any, ClassVar, Protocol
+
+from websockets.asyncio.server import ServerConnection
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.protocol import State
+
+from server.rate import RequestRate
+
+TURN = 0.0002
+"""Seconds one connection's requests may run back to back before the others get a
+turn: without it, a client that pipelines requests has every request already read
+answered before anyone else's."""
+READ_SLICE = 16 * 2**10
+"""Bytes parsed at once: a read can hand over 256 KiB, a thousand pings or more."""
+MAX_FRAGMENTS = 4096
+"""Frames one message may come in, as the library allows; a message of more is
+closed with 1009 ("too many fragments")."""
+CLOSE_TIMEOUT = 2.0
+"""Seconds a client may read nothing while being closed before its socket is dropped."""
+POLICY_VIOLATION = CloseCode.POLICY_VIOLATION
+"""The close code for a client whose pings go over ``max_rate``."""
+
+
+class Answerer(Protocol):
+    """What a connection needs from its server."""
+
+    def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None] | None:
+        """Answer one request; an awaitable if the answer waits (for a broker)."""
+
+    def cut(self, connection: ChatConnection) -> None:
+        """Close a connection whose unsent data went over ``max_queued_bytes``."""
+
+    def pings_over_rate(self, connection: ChatConnection, rate: float) -> None:
+        """Note (log) that ``connection`` sent pings faster than ``rate``."""
+
+    def handshake_started(self, connection: ChatConnection) -> None:
+        """A socket was accepted; its WebSocket handshake is not done yet."""
+
+    def handshake_ended(self, connection: ChatConnection) -> None:
+        """A handshake completed, failed or was dropped (called more than once)."""
+
+
+class ChatConnection(ServerConnection):
+    """A client's connection to a :class:`~server.app.ChatServer`.
+
+    :func:`connection_class` binds it to its server; the server calls
+    :meth:`start_answering` once the client is registered.
+    """
+
+    answerer: ClassVar[Answerer]
+    max_queued_bytes: ClassVar[int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate: RequestRate | None = None
+        """The request rate limit (``max_rate``); None: none."""
+        self.over_rate = False
+        """Whether the last request was refused for the rate (one log line per run)."""
+        self._ping_rate: RequestRate | None = None
+        self._answering = False
+        self._held: deque[Frame] = deque()
+        """Whole messages read and not answered yet."""
+        self._fragments: list[Frame] = []
+        self._unread = b""
+        self._read_up_to = 0
+        self._waiting_for: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self._turn_scheduled = False
+        self._in_turn = False
+        self._unwritten = False
+        """Whether replies wait in the protocol to be written at the end of the turn."""
+
+    def reply(self, text: str) -> None:
+        """Send ``text`` to this client with the other replies of this turn, in
+        one write: one system call for a client's pipelined requests, not one each."""
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_text(text.encode())
+            if not self._unwritten:
+                self._unwritten = True
+                if not self._turn_scheduled and not self._in_turn:
+                    self._next_turn()
+
+    def start_answering(self, max_rate: float | None) -> None:
+        """Answer the requests read so far and every later one."""
+        if max_rate:
+            self.rate = RequestRate(max_rate)
+            self._ping_rate = RequestRate(max_rate)
+        self._answering = True
+        self._take_turn()
+
+    async def close_or_drop(self, code: int, reason: str) -> None:
+        """Close with ``code`` after everything already queued; drop the socket
+        once the client has read nothing for :data:`CLOSE_TIMEOUT`.
+
+        The close frame waits behind what is unsent, so a client that is merely
+        slow reads it; one that stopped reading is dropped. (The library's
+        ``close()`` waits for the send buffer with no limit, then gives the
+        client :data:`CLOSE_TIMEOUT` counted from the start.)
+        """
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            self.send_data()
+        closed = asyncio.ensure_future(self.wait_closed())
+        unsent = self._unsent()
+        while True:
+            done, _ = await asyncio.wait({closed}, timeout=CLOSE_TIMEOUT)
+            if done:
+                return
+            still_unsent = self._unsent()
+            if not still_unsent or still_unsent >= unsent:
+                self.transport.abort()
+                await closed
+                return
+            unsent = still_unsent
+
+    def send_data(self) -> None:
+        """Write everything the protocol has for the client at once: the library
+        writes each frame on its own, which is a system call per reply."""
+        chunks = self.protocol.data_to_send()
+        if not chunks:
+            return
+        end_of_stream = not chunks[-1]  # the protocol's mark to close our side
+        data = b"".join(chunks)
+        if data:
+            self.transport.write(data)
+        if end_of_stream:
+            if self.transport.can_write_eof():
+                with contextlib.suppress(Exception):  # as the library: uvloop may raise
+                    self.transport.write_eof()
+            else:
+                self.transport.close()
+
+    def _unsent(self) -> int:
+        """Bytes written for the client and not yet taken by it: ours and the kernel's."""
+        unsent = self.transport.get_write_buffer_size()
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+                unsent += struct.unpack("i", queued)[0]
+        return unsent
+
+    # asyncio.Protocol callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.answerer.handshake_started(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.answerer.handshake_ended(self)
+        self._held.clear()
+        self._unread = b""
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._unread:  # only if a read arrived in the same loop turn as a pause
+            data = self._unread[self._read_up_to :] + data
+        self._unread, self._read_up_to = data, 0
+        self._take_turn()
+
+    def eof_received(self) -> None:
+        if self._unread:  # what came before the end is read before it, whoever's turn it is
+            unread, self._unread = self._unread[self._read_up_to :], b""
+            super().data_received(unread)
+        super().eof_received()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._next_turn()
+
+    def process_event(self, event: Any) -> None:
+        if self.request is None or not isinstance(event, Frame):
+            super().process_event(event)  # the handshake's request
+            return
+        opcode = event.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if event.fin:
+                self._held.append(event)
+            else:
+                self._fragments = [event]
+        elif opcode is Opcode.CONT:
+            self._add_fragment(event)
+        else:
+            if opcode is Opcode.PING and self._ping_rate and not self._ping_rate.allow():
+                self._pings_over_rate()
+            super().process_event(event)
+
+    # Turns
+
+    def _take_turn(self) -> None:
+        """Answer held requests and read what is unread until the turn is over,
+        the connection must wait, or nothing is left."""
+        self._turn_scheduled = False
+        self._in_turn = True
+        started = time.monotonic()
+        try:
+            while True:
+                if self._must_wait():
+                    self._pause_reading()
+                    return
+                if self._held:
+                    self._answer(self._held.popleft())
+                elif self._unread:
+                    self._read_slice()
+                else:
+                    self._resume_reading()
+                    return
+                if time.monotonic() - started >= TURN:
+                    self._pause_reading()
+                    self._next_turn()
+                    return
+        finally:
+            self._in_turn = False
+            if self._unwritten:
+                self._unwritten = False
+                self.send_data()
+
+    def _must_wait(self) -> bool:
+        if self.request is None:
+            return False  # the handshake's request is read whatever else holds
+        if self.protocol.state is not State.OPEN:
+            # Requests read before a frame that closed the connection (one too
+            # large) still take effect, as the close comes after them; their
+            # replies cannot be sent. The client's close is still read.
+            return not self._answering or self._waiting_for is not None
+        return not self._answering or self.paused or self._waiting_for is not None
+
+    def _next_turn(self) -> None:
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            self.loop.call_soon(self._take_turn)
+
+    def _read_slice(self) -> None:
+        start, unread = self._read_up_to, self._unread
+        end = start + READ_SLICE
+        if end >= len(unread):
+            data = unread[start:] if start else unread
+            self._unread, self._read_up_to = b"", 0
+        else:
+            data = unread[start:end]
+            self._read_up_to = end
+        queued = self.transport.get_write_buffer_size()
+        super().data_received(data)
+        self._count_automatic_replies(queued)
+
+    def _count_automatic_replies(self, queued_before: int) -> None:
+        """Pongs (and a close frame) written while reading wait like any message:
+        over ``max_queued_bytes`` the client is cut off, and dropped if it keeps
+        piling them up while being closed."""
+        queued = self.transport.get_write_buffer_size()
+        if queued <= queued_before or queued <= self.max_queued_bytes:
+            return
+        if self.protocol.state is State.OPEN:
+            self.answerer.cut(self)
+        elif queued > 2 * self.max_queued_bytes:
+            self.transport.abort()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and not self.transport.is_closing():
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and not self.transport.is_closing():
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    # Requests
+
+    def _answer(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.TEXT:
+            try:
+                message: str | bytes = bytes(frame.data).decode()
+            except UnicodeDecodeError as exc:
+                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                return
+        else:
+            message = bytes(frame.data)
+        waiting = self.answerer.answer(self, message)
+        if waiting is not None:
+            self._waiting_for = asyncio.ensure_future(waiting)
+            self._waiting_for.add_done_callback(self._answered)
+
+    def _answered(self, waiting: asyncio.Future[None]) -> None:
+        self._waiting_for = None
+        if not waiting.cancelled() and waiting.exception() is not None:
+            self.logger.error("answering a request failed", exc_info=waiting.exception())
+        self._next_turn()
+
+    def _add_fragment(self, frame: Frame) -> None:
+        if len(self._fragments) >= MAX_FRAGMENTS:
+            self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+            return
+        self._fragments.append(frame)
+        if frame.fin:
+            first = self._fragments[0]
+            data = b"".join(fragment.data for fragment in self._fragments)
+            self._fragments = []
+            self._held.append(Frame(first.opcode, data))
+
+    def _pings_over_rate(self) -> None:
+        assert self._ping_rate is not None
+        self.answerer.pings_over_rate(self, self._ping_rate.rate)
+        self._fail(POLICY_VIOLATION, f"too many pings: over {self._ping_rate.rate:g} per second")
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Close at once with ``code``: nothing more from this client is answered."""
+        self._held.clear()
+        self._fragments = []
+        if self.protocol.state is State.OPEN:
+            self.protocol.fail(code, reason)
+            self.send_data()
+
+
+def connection_class(answerer: Answerer, max_queued_bytes: int) -> type[ChatConnection]:
+    """A :class:`ChatConnection` class bound to one server, for ``serve()``."""
+
+    class BoundConnection(ChatConnection):
+        pass
+
+    BoundConnection.answerer = answerer
+    BoundConnection.max_queued_bytes = max_queued_bytes
+    return BoundConnection
