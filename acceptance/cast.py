@@ -2,7 +2,8 @@
 
 :class:`ChatCast` is :class:`wsharness.bdd.Cast` with what only the chat
 protocol has: who the scenario expects in which group, a crowd joining a group
-at once, and creating a group as soon as its name is free.
+at once, and creating a group as soon as its name is free. Group names in
+feature text may name characters nobody can see (:mod:`acceptance.characters`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 
 from acceptance import chat
+from acceptance.characters import spell
 from wsharness import settings
-from wsharness.bdd import Cast, ConnectionOptions, Participant, ProtocolAdapter
+from wsharness.bdd import Cast, ConnectionOptions, Participant, ProtocolAdapter, UniqueNames
 from wsharness.client import send_at_once
 
 BURST = 32
@@ -24,6 +26,14 @@ BURST = 32
 FLOOD_PADDING = 1000
 """Characters added to each flood request, so that answering one costs the server
 more than writing one costs the flooder, and a backlog builds up as in a real flood."""
+
+
+class GroupNames(UniqueNames):
+    """Group names as the wire gets them: each ``<character name>`` spelled out
+    (``"book<zero-width space>club"``), then made unique to the scenario."""
+
+    def __call__(self, name: str) -> str:
+        return super().__call__(spell(name))
 
 
 class ChatCast(Cast):
@@ -37,6 +47,7 @@ class ChatCast(Cast):
         options: ConnectionOptions | None = None,
     ) -> None:
         super().__init__(urls, adapter=adapter or chat.ChatAdapter(), options=options)
+        self.unique_name = GroupNames()
         self.groups: dict[str, set[str]] = {}
         """Who the scenario expects in each group (feature-text names)."""
         self.not_reading: set[str] = set()

@@ -5,7 +5,26 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GroupName:
+    """A group's name as one client wrote it, and the key that identifies the group.
+
+    Two spellings that are equal under Unicode NFC, such as "café" with one "é"
+    and "café" as "e" plus a combining accent, have one key: they name one group.
+    Groups are found by ``key``; replies carry ``written``, the sender's spelling.
+    """
+
+    written: str
+    key: str
+
+    @classmethod
+    def of(cls, written: str) -> GroupName:
+        """The name as written, keyed by its NFC form."""
+        return cls(written, unicodedata.normalize("NFC", written))
 
 
 @dataclass(frozen=True)
@@ -26,14 +45,14 @@ class EchoTimes3:
 class CreateGroup:
     """``CREATE_GROUP``: create the group ``name`` and move the sender into it."""
 
-    name: str
+    name: GroupName
 
 
 @dataclass(frozen=True)
 class JoinGroup:
     """``JOIN_GROUP``: move the sender into the existing group ``name``."""
 
-    name: str
+    name: GroupName
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class LeaveGroup:
 class MessageGroup:
     """``MESSAGE_GROUP``: deliver ``message`` to every member of ``name``."""
 
-    name: str
+    name: GroupName
     message: str
 
 

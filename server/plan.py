@@ -6,6 +6,10 @@ requests that break a rule. What that cannot settle (whether a name is taken,
 who else is in a group) becomes a step: :class:`server.rules.ChatRooms` applies
 it to one server's groups, a cluster node (:mod:`server.cluster.node`) takes it
 to the broker.
+
+Groups are told apart by their key (:class:`~server.commands.GroupName`), so two
+spellings of one name are one group; every reply names the group as the sender
+wrote it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from server.commands import (
     CreateGroup,
     Echo,
     EchoTimes3,
+    GroupName,
     JoinGroup,
     LeaveGroup,
     MessageGroup,
@@ -36,58 +41,60 @@ class Answer:
 
 @dataclass(frozen=True)
 class Claim:
-    """Create (``create=True``) or join the group ``name``: granted if the name is
+    """Create (``create=True``) or join the group ``name``: granted if its key is
     free (create) or taken (join)."""
 
-    name: str
+    name: GroupName
     create: bool
 
     def reply(self, *, granted: bool) -> str:
         """The sender's reply once the broker has said yes or no."""
+        written = self.name.written
         if not granted:
-            return replies.group_unavailable(self.name)
-        return replies.group_created(self.name) if self.create else replies.group_joined(self.name)
+            return replies.group_unavailable(written)
+        return replies.group_created(written) if self.create else replies.group_joined(written)
 
 
 @dataclass(frozen=True)
 class Leave:
-    """Take the sender out of ``name``."""
+    """Take the sender out of ``name``, the group as the sender wrote it on joining."""
 
-    name: str
+    name: GroupName
 
 
 @dataclass(frozen=True)
 class Publish:
     """Deliver ``message`` to every member of ``name`` on every node."""
 
-    name: str
+    name: GroupName
     message: str
 
 
 Step = Answer | Claim | Leave | Publish
 
 
-def plan(command: Command, group: str | None) -> Step:
+def plan(command: Command, group: GroupName | None) -> Step:
     """The step for ``command`` from a sender who is in ``group`` (None: in none)."""
+    key = group.key if group is not None else None
     match command:
         case Echo(value):
             return Answer((value,), echo=True)
         case EchoTimes3(value):
             return Answer((value,) * 3, echo=True)
         case CreateGroup(name):
-            if group == name:  # the sender's own group: taken, and nothing changes
-                return Answer((replies.group_unavailable(name),))
+            if name.key == key:  # the sender's own group: taken, and nothing changes
+                return Answer((replies.group_unavailable(name.written),))
             return Claim(name, create=True)
         case JoinGroup(name):
-            if group == name:  # joining one's own group changes nothing
-                return Answer((replies.group_joined(name),))
+            if name.key == key:  # joining one's own group changes nothing
+                return Answer((replies.group_joined(name.written),))
             return Claim(name, create=False)
         case LeaveGroup():
             if group is None:
                 return Answer((replies.not_in_a_group(),))
             return Leave(group)
         case MessageGroup(name, message):
-            if group != name:
-                return Answer((replies.not_a_member(name),))
+            if name.key != key:
+                return Answer((replies.not_a_member(name.written),))
             return Publish(name, message)
     raise TypeError(f"not a chat command: {command!r}")

@@ -34,7 +34,8 @@ class ChatRooms(Generic[Conn]):
 
     A connection is in at most one group: creating or joining another group moves
     it. A group lives while it has members and is deleted with its last member,
-    which frees its name.
+    which frees its name. Groups are told apart by key: two spellings of a name
+    that are equal under NFC are one group.
     """
 
     _groups: Membership[Conn] = field(default_factory=Membership)
@@ -50,15 +51,15 @@ class ChatRooms(Generic[Conn]):
             case Answer(texts):
                 return [Delivery((sender,), text) for text in texts]
             case Claim(name, create) as claim:
-                granted = self._groups.exists(name) != create
+                granted = self._groups.exists(name.key) != create
                 if granted:
                     self._groups.move(sender, name)
                 return [Delivery((sender,), claim.reply(granted=granted))]
             case Leave(name):
                 self._groups.remove(sender)
-                return [Delivery((sender,), replies.group_left(name))]
+                return [Delivery((sender,), replies.group_left(name.written))]
             case Publish(name, message):
-                return [Delivery(tuple(self._groups.members(name)), message)]
+                return [Delivery(tuple(self._groups.members(name.key)), message)]
 
     def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is deleted if now empty."""
@@ -70,13 +71,14 @@ class ChatRooms(Generic[Conn]):
         return frozenset(self._connected)
 
     def group_of(self, conn: Conn) -> str | None:
-        """The name of the group ``conn`` is in, or None."""
-        return self._groups.group_of(conn)
+        """The key of the group ``conn`` is in (its name in NFC), or None."""
+        group = self._groups.group_of(conn)
+        return group.key if group is not None else None
 
-    def members(self, group: str) -> frozenset[Conn]:
-        """The members of ``group`` (empty if there is no such group)."""
-        return frozenset(self._groups.members(group))
+    def members(self, key: str) -> frozenset[Conn]:
+        """The members of the group ``key`` (empty if there is no such group)."""
+        return frozenset(self._groups.members(key))
 
     def groups(self) -> frozenset[str]:
-        """The names of all existing groups."""
+        """The keys of all existing groups."""
         return self._groups.groups()

@@ -10,11 +10,18 @@ lone surrogates) goes to :func:`json.loads`, which words the error; a frame
 with many brackets goes straight to :func:`json.loads`, so the nesting limit is
 always the standard library's; and orjson reading a huge integer as a float
 changes nothing, since a number is never a valid value here.
+
+Every group name, in every request that carries one, is checked and keyed here
+once (:func:`group_name`): one with an invisible or control character is
+refused, and the command carries the name as written with its NFC key.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +30,7 @@ from server.commands import (
     CreateGroup,
     Echo,
     EchoTimes3,
+    GroupName,
     JoinGroup,
     LeaveGroup,
     MessageGroup,
@@ -41,6 +49,11 @@ _SHALLOW = 100
 
 DEFAULT_MAX_GROUP_NAME = 100
 """Longest group name accepted, in characters."""
+
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+"""Unicode categories no group name may contain: control characters, invisible
+formatting characters (zero-width space, right-to-left override, byte order mark,
+soft hyphen), line and paragraph separators, and surrogates."""
 
 KNOWN_TYPES = (
     "ECHO",
@@ -92,9 +105,9 @@ def parse_command(frame: str | bytes, *, max_group_name: int = DEFAULT_MAX_GROUP
         case "ECHO_TIMES_3":
             return EchoTimes3(_string_value(kind, value))
         case "CREATE_GROUP":
-            return CreateGroup(_group_name(kind, value, max_group_name))
+            return CreateGroup(_new_group_name(kind, value, max_group_name))
         case "JOIN_GROUP":
-            return JoinGroup(_group_name(kind, value, max_group_name))
+            return JoinGroup(_new_group_name(kind, value, max_group_name))
     return _message_group(value)
 
 
@@ -129,13 +142,54 @@ def _string_value(kind: str, value: Any, field: str = "value") -> str:
     return value
 
 
-def _group_name(kind: str, value: Any, max_length: int) -> str:
+def _new_group_name(kind: str, value: Any, max_length: int) -> GroupName:
+    """The name of a group to create or join: not blank, not too long."""
     name = _string_value(kind, value)
     if not name.strip():
         raise BadMessage("group name must not be blank")
     if len(name) > max_length:
         raise BadMessage(f"group name is longer than {max_length} characters")
-    return name
+    return group_name(name)
+
+
+def group_name(written: str) -> GroupName:
+    """``written`` as a group name with its key, or :class:`BadMessage` if it holds
+    an invisible or control character (the reason names the first one)."""
+    # isprintable() is false for a name with a refused character (and for some
+    # allowed ones, like a no-break space): nearly every name needs no closer look.
+    if not written.isprintable():
+        found = _invisible_characters().search(written)
+        if found is not None:
+            raise BadMessage(
+                f"group name contains an invisible or control character ({_code_point(found[0])})"
+            )
+    return GroupName.of(written)
+
+
+@functools.cache
+def _invisible_characters() -> re.Pattern[str]:
+    """One character class of every code point in :data:`INVISIBLE_CATEGORIES`.
+
+    Built from :mod:`unicodedata` the first time a name is not printable: it
+    looks at every code point once (about 0.1 s), which no server start should
+    pay. Searching with it is then as fast for a megabyte as parsing it.
+    """
+    runs: list[str] = []
+    start: int | None = None
+    for point in range(0x110001):
+        inside = point < 0x110000 and unicodedata.category(chr(point)) in INVISIBLE_CATEGORIES
+        if inside and start is None:
+            start = point
+        elif not inside and start is not None:
+            runs.append(f"\\U{start:08x}-\\U{point - 1:08x}")
+            start = None
+    return re.compile(f"[{''.join(runs)}]")
+
+
+def _code_point(character: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``; control characters have no name: ``U+0000``."""
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} {name}".rstrip()
 
 
 def _message_group(value: Any) -> MessageGroup:
@@ -148,7 +202,7 @@ def _message_group(value: Any) -> MessageGroup:
         if key not in value:
             raise BadMessage(f'MESSAGE_GROUP "value" has no "{key}"')
         _string_value("MESSAGE_GROUP", value[key], key)
-    return MessageGroup(value["groupName"], value["groupMessage"])
+    return MessageGroup(group_name(value["groupName"]), value["groupMessage"])
 
 
 def _shorten(text: str, limit: int = 40) -> str:

@@ -3,7 +3,8 @@
 """Steps for group chat: creating, joining and posting to groups.
 
 Group names in feature text are made unique to the scenario before they go on
-the wire (see :class:`acceptance.cast.UniqueNames`).
+the wire, and a character named in angle brackets, as in "book<zero-width
+space>club", is spelled out (see :class:`acceptance.cast.GroupNames`).
 """
 
 from behave import given, then, when
@@ -15,7 +16,8 @@ from acceptance import chat
 
 @when('{name:Name} creates the group "{group}"')
 def step_creates_group(context: Context, name: str, group: str) -> None:
-    """Ask to create a group; the reply is checked by a Then step."""
+    """Ask to create a group; the reply is checked by a Then step. In any group name,
+    ``<zero-width space>`` (a Unicode name) or ``<U+200B>`` stands for that character."""
     context.cast[name].request(chat.create_group(context.cast.unique_name(group)))
 
 

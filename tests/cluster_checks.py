@@ -171,6 +171,25 @@ def membership_changes_on_any_node_count_everywhere(cluster: LocalCluster) -> No
         create_soon(carol, group, within=3_000 * MS)
 
 
+def two_spellings_are_one_group_on_every_node(cluster: LocalCluster) -> None:
+    """ "café" created on one node (with "é" as one character) is the group that "cafe"
+    and a combining accent joins on another and finds taken on a third; each is
+    answered in its own spelling, and a post reaches both members."""
+    composed = fresh("caf\u00e9")
+    decomposed = composed.replace("caf\u00e9", "cafe\u0301")
+    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size)) as everyone:
+        alice, bob, carol = everyone
+        send_and_ask(alice, chat.create_group(composed), chat.group_created(composed))
+        joined, unavailable = chat.group_joined(decomposed), chat.group_unavailable(decomposed)
+        reply = send_and_ask(bob, chat.join_group(decomposed), joined, unavailable)
+        assert reply == joined, f"{bob.name} was told {reply!a}"
+        created = chat.group_created(decomposed)
+        reply = send_and_ask(carol, chat.create_group(decomposed), unavailable, created)
+        assert reply == unavailable, f"{carol.name} was told {reply!a}"
+        send_and_ask(bob, chat.message_group(decomposed, "croissants"), "croissants")
+        alice.wait_for_message("croissants", timeout=3_000 * MS)
+
+
 def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
     """Ask to create ``group`` until it works; return the seconds it took.
 

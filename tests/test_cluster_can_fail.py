@@ -39,6 +39,7 @@ CAUGHT: list[tuple[str, Check]] = [
     ("published-twice", lambda c: checks.posts_reach_every_member_once_and_in_order(c, rounds=3)),
     ("check-then-set", lambda c: checks.one_creator_per_race(c, rounds=100)),
     ("names-per-node", lambda c: checks.membership_changes_on_any_node_count_everywhere(c)),
+    ("names-not-normalised", checks.two_spellings_are_one_group_on_every_node),
     (
         "dead-members-kept",
         lambda c: checks.killed_node_members_leave_within(c, detection_bound(NODE_TIMEOUT)),

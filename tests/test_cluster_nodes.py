@@ -57,6 +57,10 @@ def test_a_joiner_on_another_node_hears_the_very_next_post(cluster: LocalCluster
     checks.joiner_hears_the_next_post(cluster)
 
 
+def test_two_spellings_of_one_name_are_one_group_on_every_node(cluster: LocalCluster) -> None:
+    checks.two_spellings_are_one_group_on_every_node(cluster)
+
+
 def test_an_echo_round_trip_proves_posts_from_other_nodes_have_arrived(
     cluster: LocalCluster,
 ) -> None:

@@ -13,6 +13,7 @@ from server.commands import (
     CreateGroup,
     Echo,
     EchoTimes3,
+    GroupName,
     JoinGroup,
     LeaveGroup,
     MessageGroup,
@@ -21,45 +22,65 @@ from server.membership import Membership
 from server.plan import Answer, Claim, Leave, Publish, plan
 from server.rules import ChatRooms, Delivery
 
+G, H = GroupName.of("g"), GroupName.of("h")
+CAFE, CAFE_DECOMPOSED = GroupName.of("caf\u00e9"), GroupName.of("cafe\u0301")
+"""One name in two spellings: "é" as one character, and "e" with a combining accent."""
+
 
 def test_echoes_are_answered_by_the_node_after_a_barrier() -> None:
     """Echoes need no broker, but are marked to wait for posts already on their way."""
     assert plan(Echo("hi"), None) == Answer(("hi",), echo=True)
-    assert plan(EchoTimes3("hi"), "g") == Answer(("hi", "hi", "hi"), echo=True)
+    assert plan(EchoTimes3("hi"), G) == Answer(("hi", "hi", "hi"), echo=True)
 
 
 def test_what_the_sender_s_own_group_decides_is_answered_at_once() -> None:
     """Creating or joining one's own group, leaving none, posting elsewhere: no broker."""
-    assert plan(CreateGroup("g"), "g") == Answer(("GROUP_UNAVAILABLE: g",))
-    assert plan(JoinGroup("g"), "g") == Answer(("GROUP_JOINED: g",))
+    assert plan(CreateGroup(G), G) == Answer(("GROUP_UNAVAILABLE: g",))
+    assert plan(JoinGroup(G), G) == Answer(("GROUP_JOINED: g",))
     assert plan(LeaveGroup(), None) == Answer(("ERROR: you are not in a group",))
-    assert plan(MessageGroup("g", "hi"), None) == Answer(("ERROR: you are not a member of g",))
-    assert plan(MessageGroup("g", "hi"), "h") == Answer(("ERROR: you are not a member of g",))
+    assert plan(MessageGroup(G, "hi"), None) == Answer(("ERROR: you are not a member of g",))
+    assert plan(MessageGroup(G, "hi"), H) == Answer(("ERROR: you are not a member of g",))
 
 
 def test_what_the_cluster_decides_goes_to_the_broker() -> None:
     """Whether a name is taken, and who hears a post, only the broker knows."""
-    assert plan(CreateGroup("g"), None) == Claim("g", create=True)
-    assert plan(CreateGroup("g"), "h") == Claim("g", create=True)
-    assert plan(JoinGroup("g"), "h") == Claim("g", create=False)
-    assert plan(LeaveGroup(), "g") == Leave("g")
-    assert plan(MessageGroup("g", "hi"), "g") == Publish("g", "hi")
+    assert plan(CreateGroup(G), None) == Claim(G, create=True)
+    assert plan(CreateGroup(G), H) == Claim(G, create=True)
+    assert plan(JoinGroup(G), H) == Claim(G, create=False)
+    assert plan(LeaveGroup(), G) == Leave(G)
+    assert plan(MessageGroup(G, "hi"), G) == Publish(G, "hi")
 
 
 def test_a_claim_s_reply_follows_the_broker_s_answer() -> None:
-    assert Claim("g", create=True).reply(granted=True) == "GROUP_CREATED: g"
-    assert Claim("g", create=False).reply(granted=True) == "GROUP_JOINED: g"
-    assert Claim("g", create=True).reply(granted=False) == "GROUP_UNAVAILABLE: g"
-    assert Claim("g", create=False).reply(granted=False) == "GROUP_UNAVAILABLE: g"
+    assert Claim(G, create=True).reply(granted=True) == "GROUP_CREATED: g"
+    assert Claim(G, create=False).reply(granted=True) == "GROUP_JOINED: g"
+    assert Claim(G, create=True).reply(granted=False) == "GROUP_UNAVAILABLE: g"
+    assert Claim(G, create=False).reply(granted=False) == "GROUP_UNAVAILABLE: g"
 
 
+def test_the_sender_s_own_group_in_another_spelling_is_still_its_own() -> None:
+    """The node decides alone by key, and answers in the spelling of the request."""
+    assert plan(CreateGroup(CAFE_DECOMPOSED), CAFE) == Answer(("GROUP_UNAVAILABLE: cafe\u0301",))
+    assert plan(JoinGroup(CAFE_DECOMPOSED), CAFE) == Answer(("GROUP_JOINED: cafe\u0301",))
+    assert plan(MessageGroup(CAFE_DECOMPOSED, "hi"), CAFE) == Publish(CAFE_DECOMPOSED, "hi")
+    assert plan(LeaveGroup(), CAFE_DECOMPOSED) == Leave(CAFE_DECOMPOSED)
+
+
+def test_a_claim_goes_to_the_broker_by_key_and_is_answered_as_written() -> None:
+    """What the broker is asked about is the key; what the sender reads is its spelling."""
+    claim = plan(JoinGroup(CAFE_DECOMPOSED), None)
+    assert isinstance(claim, Claim) and claim.name.key == "caf\u00e9"
+    assert claim.reply(granted=True) == "GROUP_JOINED: cafe\u0301"
+
+
+names = st.sampled_from([G, H, CAFE, CAFE_DECOMPOSED])
 commands = st.one_of(
     st.builds(Echo, st.sampled_from(["hi", ""])),
     st.builds(EchoTimes3, st.just("hi")),
-    st.builds(CreateGroup, st.sampled_from("gh")),
-    st.builds(JoinGroup, st.sampled_from("gh")),
+    st.builds(CreateGroup, names),
+    st.builds(JoinGroup, names),
     st.just(LeaveGroup()),
-    st.builds(MessageGroup, st.sampled_from("gh"), st.just("post")),
+    st.builds(MessageGroup, names, st.just("post")),
 )
 
 
@@ -68,7 +89,8 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
     script: list[tuple[str, Command]],
 ) -> None:
     """With a broker that holds only this node's members, every reply and delivery
-    equals the single-process rules' (groups' membership compared as sets)."""
+    equals the single-process rules' (groups' membership compared as sets), with
+    names in either spelling."""
     rooms: ChatRooms[str] = ChatRooms()
     local: Membership[str] = Membership()
     for person in ("alice", "bob"):
@@ -81,15 +103,15 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
             case Answer(texts):
                 actual = [Delivery((sender,), text) for text in texts]
             case Claim(name, create):
-                granted = bool(local.members(name)) != create
+                granted = bool(local.members(name.key)) != create
                 if granted:
                     local.move(sender, name)
                 actual = [Delivery((sender,), step.reply(granted=granted))]
             case Leave(name):
                 local.remove(sender)
-                actual = [Delivery((sender,), f"GROUP_LEFT: {name}")]
+                actual = [Delivery((sender,), f"GROUP_LEFT: {name.written}")]
             case Publish(name, message):
-                actual = [Delivery(tuple(local.members(name)), message)]
+                actual = [Delivery(tuple(local.members(name.key)), message)]
         assert [(set(d.recipients), d.text) for d in actual] == [
             (set(d.recipients), d.text) for d in expected
         ]
@@ -99,18 +121,28 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
 def test_local_groups_move_and_count_changes() -> None:
     """A connection is in one group at most; an emptied group disappears; each move counts."""
     local: Membership[str] = Membership()
-    assert local.move("alice", "g") is None
-    assert local.move("bob", "g") is None
-    assert local.move("alice", "h") == "g"
+    assert local.move("alice", G) is None
+    assert local.move("bob", G) is None
+    assert local.move("alice", H) == G
     assert local.members("g") == {"bob"} and local.members("h") == {"alice"}
     before = local.version
-    assert local.remove("bob") == "g"
+    assert local.remove("bob") == G
     assert local.version > before
     assert local.groups() == frozenset({"h"}) and local.members("g") == frozenset()
     before = local.version
     assert local.remove("bob") is None
     assert local.version == before  # removing nobody changes nothing
-    assert local.held() == {"alice": "h"}
+    assert local.held() == {"alice": H}
+
+
+def test_local_groups_are_kept_by_key_and_remember_each_spelling() -> None:
+    """Two spellings are one group of members; each member keeps the one it used."""
+    local: Membership[str] = Membership()
+    local.move("alice", CAFE)
+    local.move("bob", CAFE_DECOMPOSED)
+    assert local.groups() == frozenset({"caf\u00e9"})
+    assert local.members("caf\u00e9") == {"alice", "bob"}
+    assert local.held() == {"alice": CAFE, "bob": CAFE_DECOMPOSED}
 
 
 def test_key_names_share_one_prefix() -> None:

@@ -26,6 +26,9 @@ from wsharness import TestWebSocket
 FRAMES = 3000
 SIZE_LIMIT = 4096
 TYPES = ["ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP"]
+GROUPS = ["g1", "g2", "caf\u00e9", "cafe\u0301", "g\u200b1", "g\x001", "\u202eg2"]
+"""Group names, among them one name in two spellings and names refused for an
+invisible or control character."""
 
 
 def _random_string(rng: random.Random) -> str:
@@ -66,11 +69,11 @@ def _random_frame(rng: random.Random) -> str | bytes:
     if rng.random() < 0.9:
         if envelope["type"] == "MESSAGE_GROUP" and rng.random() < 0.5:
             envelope["value"] = {
-                "groupName": rng.choice(["g1", "g2"]),
+                "groupName": rng.choice(GROUPS),
                 "groupMessage": _random_string(rng),
             }
         elif rng.random() < 0.5:
-            envelope["value"] = rng.choice(["g1", "g2", "", " ", "x" * 200, "\ud800"])
+            envelope["value"] = rng.choice([*GROUPS, "", " ", "x" * 200, "\ud800"])
         else:
             envelope["value"] = _random_json(rng)
     return json.dumps(envelope)

@@ -45,6 +45,12 @@ BROKEN_RULES_BEYOND_CORE = {
     "lone-surrogate-replaced": ("bad_input", "A malformed request is answered with its reason"),
     "booleans-as-numbers": ("bad_input", "A malformed request is answered with its reason"),
     "wrong-field-named": ("bad_input", "A malformed request is answered with its reason"),
+    "invisible-characters-accepted": (
+        "group_names",
+        "A name with an invisible or control character is refused",
+    ),
+    "names-not-normalised": ("group_names", "Two spellings of one name are one group"),
+    "replies-normalised": ("group_names", "Leaving names the group as the member wrote it"),
 }
 """Each broken rule that only this server states (not the article), the feature
 that states it, and the scenario that must catch it."""

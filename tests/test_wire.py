@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 
@@ -10,11 +11,12 @@ from server.commands import (
     CreateGroup,
     Echo,
     EchoTimes3,
+    GroupName,
     JoinGroup,
     LeaveGroup,
     MessageGroup,
 )
-from server.wire import BadMessage, parse_command
+from server.wire import BadMessage, group_name, parse_command
 
 
 @pytest.mark.parametrize(
@@ -23,13 +25,13 @@ from server.wire import BadMessage, parse_command
         ({"type": "ECHO", "value": "hi"}, Echo("hi")),
         ({"type": "ECHO", "value": ""}, Echo("")),
         ({"type": "ECHO_TIMES_3", "value": "hi"}, EchoTimes3("hi")),
-        ({"type": "CREATE_GROUP", "value": "book club"}, CreateGroup("book club")),
-        ({"type": "JOIN_GROUP", "value": "book club"}, JoinGroup("book club")),
+        ({"type": "CREATE_GROUP", "value": "book club"}, CreateGroup(GroupName.of("book club"))),
+        ({"type": "JOIN_GROUP", "value": "book club"}, JoinGroup(GroupName.of("book club"))),
         ({"type": "LEAVE_GROUP"}, LeaveGroup()),
         ({"type": "LEAVE_GROUP", "value": None}, LeaveGroup()),
         (
             {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "m"}},
-            MessageGroup("g", "m"),
+            MessageGroup(GroupName.of("g"), "m"),
         ),
         ({"type": "ECHO", "value": "x", "extra": 1}, Echo("x")),
     ],
@@ -161,3 +163,101 @@ def test_a_huge_unknown_type_is_quoted_short() -> None:
     with pytest.raises(BadMessage) as bad:
         parse_command(json.dumps({"type": "X" * 100_000, "value": "v"}))
     assert len(bad.value.reason) < 200
+
+
+def _refusal(document: object) -> str:
+    with pytest.raises(BadMessage) as bad:
+        parse_command(json.dumps(document))
+    return bad.value.reason
+
+
+INVISIBLE = "group name contains an invisible or control character"
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [
+        ("book\u200bclub", "U+200B ZERO WIDTH SPACE"),
+        ("book\x00club", "U+0000"),
+        ("book\nclub", "U+000A"),
+        ("book\tclub", "U+0009"),
+        ("\u202ebulc koob", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\ufeffbook club", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("book\u00adclub", "U+00AD SOFT HYPHEN"),
+        ("book\u2028club", "U+2028 LINE SEPARATOR"),
+        ("book\u2029club", "U+2029 PARAGRAPH SEPARATOR"),
+        ("book club\U000e0001", "U+E0001 LANGUAGE TAG"),
+        ("a\u200db\x00", "U+200D ZERO WIDTH JOINER"),  # the first one is named
+    ],
+)
+def test_a_group_name_with_an_invisible_or_control_character_is_refused(
+    name: str, character: str
+) -> None:
+    """Whichever request carries the name, the reason names the character by code point."""
+    expected = f"{INVISIBLE} ({character})"
+    assert _refusal({"type": "CREATE_GROUP", "value": name}) == expected
+    assert _refusal({"type": "JOIN_GROUP", "value": name}) == expected
+    post = {"type": "MESSAGE_GROUP", "value": {"groupName": name, "groupMessage": "hi"}}
+    assert _refusal(post) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["café", "book\u00a0club", "日本語", "👋 club", "x" * 100, "\U000f0000 private"]
+)
+def test_visible_names_are_accepted_and_keyed_by_their_nfc_form(name: str) -> None:
+    """Letters, accents, symbols, a no-break space and private-use characters are fine."""
+    command = parse_command(json.dumps({"type": "CREATE_GROUP", "value": name}))
+    assert isinstance(command, CreateGroup)
+    assert command.name == GroupName(name, unicodedata.normalize("NFC", name))
+
+
+def test_a_name_is_checked_for_blankness_then_length_then_characters() -> None:
+    """A newline alone is blank; 101 control characters are too long; 100 are refused
+    for the first of them."""
+    assert _refusal({"type": "CREATE_GROUP", "value": "\n"}) == "group name must not be blank"
+    too_long = {"type": "CREATE_GROUP", "value": "\x00" * 101}
+    assert _refusal(too_long) == "group name is longer than 100 characters"
+    assert _refusal({"type": "CREATE_GROUP", "value": "\x00" * 100}) == f"{INVISIBLE} (U+0000)"
+
+
+def test_a_post_s_group_name_is_checked_whole_however_long() -> None:
+    """MESSAGE_GROUP's groupName has no length limit: the check reaches its end."""
+    name = "\u00a0" * 500_000 + "\u200b"
+    post = {"type": "MESSAGE_GROUP", "value": {"groupName": name, "groupMessage": "hi"}}
+    assert _refusal(post) == f"{INVISIBLE} (U+200B ZERO WIDTH SPACE)"
+
+
+def test_a_command_carries_the_name_as_written_and_its_nfc_key() -> None:
+    """Two spellings of "café" (one character "é", or "e" and a combining accent)
+    parse to one key and keep their own spelling."""
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    create = parse_command(json.dumps({"type": "CREATE_GROUP", "value": composed}))
+    join = parse_command(json.dumps({"type": "JOIN_GROUP", "value": decomposed}))
+    post = parse_command(
+        json.dumps(
+            {"type": "MESSAGE_GROUP", "value": {"groupName": decomposed, "groupMessage": "m"}}
+        )
+    )
+    assert isinstance(create, CreateGroup) and isinstance(join, JoinGroup)
+    assert isinstance(post, MessageGroup)
+    assert create.name == GroupName(composed, composed)
+    assert join.name == GroupName(decomposed, composed)
+    assert post.name == GroupName(decomposed, composed)
+
+
+def test_exactly_the_characters_of_the_refused_categories_are_refused() -> None:
+    """Every code point, one by one: refused if and only if its Unicode category is
+    Cc, Cf, Zl, Zp or Cs, by this Python's Unicode database."""
+    wrong = []
+    for point in range(0x110000):
+        character = chr(point)
+        refused = unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp", "Cs"}
+        try:
+            group_name(f"a{character}")
+        except BadMessage:
+            if not refused:
+                wrong.append(f"U+{point:04X} refused")
+        else:
+            if refused:
+                wrong.append(f"U+{point:04X} accepted")
+    assert not wrong, wrong[:10]

@@ -4,13 +4,16 @@ Every key and channel starts with one prefix (``chat:`` by default), so the
 chat can share a Redis database with other data:
 
 =============================  ====================================================
-``chat:group:<name>``          set of member ids; the group exists while it is not
+``chat:group:<key>``           set of member ids; the group exists while it is not
                                empty (Redis deletes an empty set)
-``chat:node:<node>``           hash member id -> group name: what that node holds
+``chat:node:<node>``           hash member id -> group key: what that node holds
 ``chat:alive:<node>``          the node's heartbeat, a key that expires
 ``chat:nodes``                 set of node ids that hold or held members
-``chat:posts:<name>``          pub/sub channel of the group's posts
+``chat:posts:<key>``           pub/sub channel of the group's posts
 =============================  ====================================================
+
+A group's key is its name in NFC (:class:`server.commands.GroupName`), so every
+spelling of one name finds the same set and the same channel.
 
 A member id is ``<node>:<n>``. A post on a channel is the sending node's id
 followed by the message, so the sender's node, which has already delivered it
@@ -62,8 +65,8 @@ class Keys:
     def channel_prefix(self) -> bytes:
         return f"{self.prefix}posts:".encode()
 
-    def group(self, name: str) -> str:
-        return self.group_prefix + name
+    def group(self, key: str) -> str:
+        return self.group_prefix + key
 
     def node(self, node_id: str) -> str:
         return self.node_prefix + node_id
@@ -71,11 +74,11 @@ class Keys:
     def alive(self, node_id: str) -> str:
         return self.alive_prefix + node_id
 
-    def channel(self, name: str) -> bytes:
-        return self.channel_prefix + name.encode()
+    def channel(self, key: str) -> bytes:
+        return self.channel_prefix + key.encode()
 
     def group_of_channel(self, channel: bytes) -> str | None:
-        """The group a channel carries posts for, or None for another channel."""
+        """The key of the group a channel carries posts for, or None for another channel."""
         if not channel.startswith(self.channel_prefix):
             return None
         return channel[len(self.channel_prefix) :].decode()

@@ -21,6 +21,10 @@ this node before the echo arrived has been delivered (see :meth:`barrier
 <.subscriber.Subscriber.barrier>`). Joining, creating and leaving take effect
 on this node in the broker's order too: posts the broker accepted before the
 change are delivered as if the change came after them.
+
+Groups are known to Redis, to the subscriptions and to this node's own
+membership by their key (:class:`server.commands.GroupName`, the name in NFC),
+so two spellings of one name are one group on every node.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from server.chat import Deliver
 from server.cluster.keys import Keys, decode_post, encode_post
 from server.cluster.store import Heartbeat, Store
 from server.cluster.subscriber import BrokerLost, Subscriber, one_line
-from server.commands import Command
+from server.commands import Command, GroupName
 from server.membership import Membership
 from server.plan import Answer, Claim, Leave, Publish, plan
 from server.rules import Conn, Delivery
@@ -108,9 +112,9 @@ class RedisChat(Generic[Conn]):
         self._member_ids: dict[Conn, str] = {}
         self._next_member = itertools.count(1)
         self._reserved: Counter[str] = Counter()
-        """Groups being joined on this node: their subscription must stay."""
+        """Keys of groups being joined on this node: their subscription must stay."""
         self._subscribed: set[str] = set()
-        """Groups this node has asked to hear (confirmed or about to be)."""
+        """Keys of groups this node has asked to hear (confirmed or about to be)."""
         self._subscriber: Subscriber | None = None
         self._reader: asyncio.Task[None] | None = None
         self._up = False
@@ -178,10 +182,10 @@ class RedisChat(Generic[Conn]):
 
     async def disconnect(self, conn: Conn) -> None:
         member = self._member_ids.pop(conn, None)
-        name = self._local.remove(conn)
-        if name is None or member is None:
+        group = self._local.remove(conn)
+        if group is None or member is None:
             return
-        self._release_if_unused(name)
+        self._release_if_unused(group.key)
         if not self._up:
             return  # registering again after the broker returns leaves it out
         self._begin()
@@ -208,7 +212,7 @@ class RedisChat(Generic[Conn]):
                 case Leave(name):
                     return [Delivery((sender,), await self._leave(sender, name))]
                 case Publish(name, message):
-                    return await self._publish(name, message)
+                    return await self._publish(name.key, message)
         except BrokerFailure as exc:
             # What the broker did is unknown, so nothing changes here; registering
             # again once it is back makes the broker agree with this node.
@@ -228,64 +232,64 @@ class RedisChat(Generic[Conn]):
     # Requests that go through the broker.
 
     async def _claim(self, sender: Conn, step: Claim) -> str:
-        name = step.name
-        self._reserved[name] += 1
+        key = step.name.key
+        self._reserved[key] += 1
         try:
-            granted = await self._claim_in_store(name, self._member_ids[sender], step)
+            granted = await self._claim_in_store(key, self._member_ids[sender], step)
             if granted:
-                await self._hear(name)
-                old = self._local.move(sender, name)
+                await self._hear(key)
+                old = self._local.move(sender, step.name)
                 if old is not None:
-                    self._release_if_unused(old)
+                    self._release_if_unused(old.key)
             return step.reply(granted=granted)
         finally:
-            self._reserved[name] -= 1
-            if not self._reserved[name]:
-                del self._reserved[name]
-            self._release_if_unused(name)
+            self._reserved[key] -= 1
+            if not self._reserved[key]:
+                del self._reserved[key]
+            self._release_if_unused(key)
 
-    async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
+    async def _claim_in_store(self, key: str, member: str, step: Claim) -> bool:
         """The broker's answer to a create or join (a seam for deliberately broken nodes)."""
-        return await self.store.claim(name, member, create=step.create)
+        return await self.store.claim(key, member, create=step.create)
 
-    async def _leave(self, sender: Conn, name: str) -> str:
+    async def _leave(self, sender: Conn, name: GroupName) -> str:
         await self.store.leave(self._member_ids[sender])
         await self._require_subscriber().barrier()  # posts sent before the leave still arrive
         self._local.remove(sender)
-        self._release_if_unused(name)
-        return replies.group_left(name)
+        self._release_if_unused(name.key)
+        return replies.group_left(name.written)
 
-    async def _publish(self, name: str, message: str) -> list[Delivery[Conn]]:
-        await self.store.publish(name, encode_post(self.node_id, message))
-        return [Delivery(tuple(self._local.members(name)), message)]
+    async def _publish(self, key: str, message: str) -> list[Delivery[Conn]]:
+        await self.store.publish(key, encode_post(self.node_id, message))
+        return [Delivery(tuple(self._local.members(key)), message)]
 
-    async def _hear(self, name: str) -> None:
-        """Return once this node will surely receive every later post to ``name``,
-        and has delivered every earlier one."""
+    async def _hear(self, key: str) -> None:
+        """Return once this node will surely receive every later post to the group
+        ``key``, and has delivered every earlier one."""
         subscriber = self._require_subscriber()
-        if name in self._subscribed:
+        if key in self._subscribed:
             await subscriber.barrier()
         else:
-            self._subscribed.add(name)
-            await subscriber.subscribe(self.keys.channel(name))
+            self._subscribed.add(key)
+            await subscriber.subscribe(self.keys.channel(key))
 
-    def _release_if_unused(self, name: str) -> None:
-        if name in self._subscribed and not self._local.members(name) and not self._reserved[name]:
-            self._subscribed.discard(name)
+    def _release_if_unused(self, key: str) -> None:
+        if key in self._subscribed and not self._local.members(key) and not self._reserved[key]:
+            self._subscribed.discard(key)
             if self._subscriber is not None:
-                self._subscriber.unsubscribe(self.keys.channel(name))
+                self._subscriber.unsubscribe(self.keys.channel(key))
 
     def _on_post(self, channel: bytes, payload: bytes) -> None:
         """A post from the broker: deliver it to this node's members of its group."""
         try:
-            name = self.keys.group_of_channel(channel)
+            key = self.keys.group_of_channel(channel)
             sender_node, message = decode_post(payload)
         except UnicodeDecodeError:
             log.warning("ignored a post that is not UTF-8 on %r", channel)
             return
-        if name is None or sender_node == self.node_id:
+        if key is None or sender_node == self.node_id:
             return  # the sending node delivered its own members' copies already
-        members = self._local.members(name)
+        members = self._local.members(key)
         if members:
             self._deliver(members, message)
 
@@ -356,10 +360,10 @@ class RedisChat(Generic[Conn]):
         while True:
             version = self._local.version
             held = self._local.held()
-            await self._register({self._member_ids[conn]: g for conn, g in held.items()})
-            wanted = set(held.values()) | set(self._reserved)
-            for name in self._subscribed - wanted:
-                subscriber.unsubscribe(self.keys.channel(name))
+            await self._register({self._member_ids[conn]: g.key for conn, g in held.items()})
+            wanted = {g.key for g in held.values()} | set(self._reserved)
+            for key in self._subscribed - wanted:
+                subscriber.unsubscribe(self.keys.channel(key))
             new = wanted - self._subscribed
             self._subscribed = wanted
             await asyncio.gather(*(subscriber.subscribe(self.keys.channel(n)) for n in new))

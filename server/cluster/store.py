@@ -5,7 +5,8 @@ nodes create the same name at the same moment, one script finds the group's set
 missing and fills it, and the other finds it there: exactly one creator, and no
 check-then-set window for a race to slip through. The same holds for moving a
 member between groups, for sweeping a dead node's members, and for a node
-registering again everything it holds. The data model is in :mod:`.keys`.
+registering again everything it holds. The data model is in :mod:`.keys`; a
+group is named by its key (its name in NFC) everywhere here.
 
 The scripts name some keys they build themselves (a member's old group, a dead
 node's groups), which a single Redis server or a primary with replicas allows
@@ -23,7 +24,7 @@ from redis.asyncio import Redis
 from server.cluster.keys import Keys
 
 _CLAIM = """
--- KEYS: group, node, nodes. ARGV: member, name, node id, mode, group prefix.
+-- KEYS: group, node, nodes. ARGV: member, group key, node id, mode, group prefix.
 -- mode "create" needs the group to be missing, "join" needs it to exist.
 if (redis.call('EXISTS', KEYS[1]) == 1) == (ARGV[4] == 'create') then
   return 0
@@ -133,12 +134,13 @@ class Store:
         """The id of this node's ``n``-th connection."""
         return f"{self.node_id}:{n}"
 
-    async def claim(self, name: str, member: str, *, create: bool) -> bool:
-        """Create or join ``name`` for ``member``, leaving its old group; True if done."""
+    async def claim(self, key: str, member: str, *, create: bool) -> bool:
+        """Create or join the group ``key`` for ``member``, leaving its old group;
+        True if done."""
         keys = self.keys
         done = await self._claim(
-            keys=[keys.group(name), keys.node(self.node_id), keys.nodes],
-            args=[member, name, self.node_id, "create" if create else "join", keys.group_prefix],
+            keys=[keys.group(key), keys.node(self.node_id), keys.nodes],
+            args=[member, key, self.node_id, "create" if create else "join", keys.group_prefix],
         )
         return bool(done)
 
@@ -147,12 +149,12 @@ class Store:
         keys = self.keys
         await self._leave(keys=[keys.node(self.node_id)], args=[member, keys.group_prefix])
 
-    async def publish(self, name: str, payload: bytes) -> None:
-        """Send a post to every node subscribed to ``name``."""
-        await self.redis.publish(self.keys.channel(name), payload)
+    async def publish(self, key: str, payload: bytes) -> None:
+        """Send a post to every node subscribed to the group ``key``."""
+        await self.redis.publish(self.keys.channel(key), payload)
 
     async def register(self, held: Mapping[str, str]) -> None:
-        """Make Redis hold exactly ``held`` (member id -> group) for this node, alive."""
+        """Make Redis hold exactly ``held`` (member id -> group key) for this node, alive."""
         keys = self.keys
         pairs: list[str] = []
         for member, group in held.items():
@@ -180,9 +182,9 @@ class Store:
         )
         return Heartbeat(bool(renewed), _pairs(swept))
 
-    async def group_exists(self, name: str) -> bool:
-        """Whether ``name`` exists now (a snapshot: never decide a change on it)."""
-        return bool(await self.redis.exists(self.keys.group(name)))
+    async def group_exists(self, key: str) -> bool:
+        """Whether the group ``key`` exists now (a snapshot: never decide a change on it)."""
+        return bool(await self.redis.exists(self.keys.group(key)))
 
 
 def _pairs(flat: list[Any]) -> dict[str, int]:

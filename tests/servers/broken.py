@@ -15,7 +15,7 @@ import argparse
 import asyncio
 import json
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast
@@ -30,6 +30,7 @@ from server.commands import (
     CreateGroup,
     Echo,
     EchoTimes3,
+    GroupName,
     JoinGroup,
     LeaveGroup,
     MessageGroup,
@@ -63,7 +64,7 @@ class GroupMessageToEveryone(ChatRooms[Conn]):
     """A member's group message reaches every connection."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name.key:
             return [Delivery(tuple(self.connections()), command.message)]
         return super().handle(sender, command)
 
@@ -73,8 +74,8 @@ class SenderLeftOut(ChatRooms[Conn]):
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         deliveries = super().handle(sender, command)
-        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
-            others = tuple(m for m in self.members(command.name) if m != sender)
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name.key:
+            others = tuple(m for m in self.members(command.name.key) if m != sender)
             return [Delivery(others, command.message)]
         return deliveries
 
@@ -84,7 +85,7 @@ class DeliveredTwice(ChatRooms[Conn]):
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
         deliveries = super().handle(sender, command)
-        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name:
+        if isinstance(command, MessageGroup) and self.group_of(sender) == command.name.key:
             return deliveries * 2
         return deliveries
 
@@ -93,8 +94,8 @@ class NonMemberPostDelivered(ChatRooms[Conn]):
     """A post from outside a group reaches the group's members."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, MessageGroup) and self.group_of(sender) != command.name:
-            return [Delivery(tuple(self.members(command.name)), command.message)]
+        if isinstance(command, MessageGroup) and self.group_of(sender) != command.name.key:
+            return [Delivery(tuple(self.members(command.name.key)), command.message)]
         return super().handle(sender, command)
 
 
@@ -102,9 +103,9 @@ class DuplicateGroupAccepted(ChatRooms[Conn]):
     """Creating a taken group name succeeds and puts the creator in it."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, CreateGroup) and command.name in self.groups():
+        if isinstance(command, CreateGroup) and command.name.key in self.groups():
             super().handle(sender, JoinGroup(command.name))
-            return [Delivery((sender,), replies.group_created(command.name))]
+            return [Delivery((sender,), replies.group_created(command.name.written))]
         return super().handle(sender, command)
 
 
@@ -112,9 +113,9 @@ class UnknownGroupJoined(ChatRooms[Conn]):
     """Joining a group that does not exist creates it and says it was joined."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, JoinGroup) and command.name not in self.groups():
+        if isinstance(command, JoinGroup) and command.name.key not in self.groups():
             super().handle(sender, CreateGroup(command.name))
-            return [Delivery((sender,), replies.group_joined(command.name))]
+            return [Delivery((sender,), replies.group_joined(command.name.written))]
         return super().handle(sender, command)
 
 
@@ -144,7 +145,7 @@ class OldGroupKept(ChatRooms[Conn]):
         new = self.group_of(sender)
         if isinstance(command, self.moves) and old is not None and new not in (None, old):
             self.left_behind.setdefault(old, set()).add(sender)
-        if isinstance(command, MessageGroup) and new == command.name:
+        if isinstance(command, MessageGroup) and new is not None and new == command.name.key:
             ghosts = tuple(self.left_behind.get(new, set()) - self.members(new))
             deliveries = [Delivery(d.recipients + ghosts, d.text) for d in deliveries]
         return deliveries
@@ -165,9 +166,9 @@ class RefusedButAdded(ChatRooms[Conn]):
     """A taken name is refused, but the refused client is put in the group anyway."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, CreateGroup) and command.name in self.groups():
+        if isinstance(command, CreateGroup) and command.name.key in self.groups():
             super().handle(sender, JoinGroup(command.name))
-            return [Delivery((sender,), replies.group_unavailable(command.name))]
+            return [Delivery((sender,), replies.group_unavailable(command.name.written))]
         return super().handle(sender, command)
 
 
@@ -194,8 +195,8 @@ class GroupDiesWithCreator(ChatRooms[Conn]):
         self.creators: dict[str, Conn] = {}
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, CreateGroup) and command.name not in self.groups():
-            self.creators[command.name] = sender
+        if isinstance(command, CreateGroup) and command.name.key not in self.groups():
+            self.creators[command.name.key] = sender
         return super().handle(sender, command)
 
     def disconnect(self, conn: Conn) -> None:
@@ -234,8 +235,8 @@ class JoinOwnGroupRefused(ChatRooms[Conn]):
     """Joining the group one is already in is refused as unavailable."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name:
-            return [Delivery((sender,), replies.group_unavailable(command.name))]
+        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name.key:
+            return [Delivery((sender,), replies.group_unavailable(command.name.written))]
         return super().handle(sender, command)
 
 
@@ -243,10 +244,39 @@ class JoinOwnGroupLeavesIt(ChatRooms[Conn]):
     """Joining the group one is already in is confirmed, but takes one out of it."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name:
+        if isinstance(command, JoinGroup) and self.group_of(sender) == command.name.key:
             super().handle(sender, LeaveGroup())  # its reply is not sent
-            return [Delivery((sender,), replies.group_joined(command.name))]
+            return [Delivery((sender,), replies.group_joined(command.name.written))]
         return super().handle(sender, command)
+
+
+def renamed(command: Command, rename: Callable[[GroupName], GroupName]) -> Command:
+    """``command`` with its group name, if it has one, passed through ``rename``."""
+    match command:
+        case CreateGroup(name):
+            return CreateGroup(rename(name))
+        case JoinGroup(name):
+            return JoinGroup(rename(name))
+        case MessageGroup(name, message):
+            return MessageGroup(rename(name), message)
+    return command
+
+
+class NamesNotNormalised(ChatRooms[Conn]):
+    """Groups are told apart by their names as written: two spellings of "café" that
+    NFC makes equal are two groups."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        as_written = renamed(command, lambda name: GroupName(name.written, name.written))
+        return super().handle(sender, as_written)
+
+
+class RepliesNormalised(ChatRooms[Conn]):
+    """Replies name a group by its NFC form, not as the sender wrote it."""
+
+    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        as_key = renamed(command, lambda name: GroupName(name.key, name.key))
+        return super().handle(sender, as_key)
 
 
 FAULTS: dict[str, type[ChatRooms[Conn]]] = {
@@ -269,6 +299,8 @@ FAULTS: dict[str, type[ChatRooms[Conn]]] = {
     "late-fourth-echo": LateFourthEcho,
     "rejoin-refused": JoinOwnGroupRefused,
     "rejoin-leaves-group": JoinOwnGroupLeavesIt,
+    "names-not-normalised": NamesNotNormalised,
+    "replies-normalised": RepliesNormalised,
 }
 
 
@@ -404,6 +436,32 @@ class ErrorTwice(DelayedChatServer):
         return [replies.error(reason)] * 2 if reason is not None else None
 
 
+class InvisibleCharactersAccepted(DelayedChatServer):
+    """A group name with an invisible or control character is taken like any other."""
+
+    def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None]:
+        reason = self.refusal(message)
+        if reason is None or "invisible or control character" not in reason:
+            return super().answer(connection, message)
+        return self._take_anyway(connection, message)
+
+    async def _take_anyway(self, connection: ChatConnection, frame: str | bytes) -> None:
+        await asyncio.sleep(self.delay)
+        request = _request(frame)  # well formed: only its group name was refused
+        kind, value = request["type"], request["value"]
+        command: Command
+        if kind == "CREATE_GROUP":
+            command = CreateGroup(GroupName.of(value))
+        elif kind == "JOIN_GROUP":
+            command = JoinGroup(GroupName.of(value))
+        else:
+            command = MessageGroup(GroupName.of(value["groupName"]), value["groupMessage"])
+        answer = self.chat.handle(connection, command)
+        deliveries = answer if isinstance(answer, list) else await answer
+        for delivery in deliveries:
+            self.deliver(delivery.recipients, delivery.text, sender=connection)
+
+
 class _GoingAwayProtocol(ServerProtocol):
     """Answers a client's close frame with 1001 instead of echoing its code."""
 
@@ -430,6 +488,7 @@ SERVER_FAULTS: dict[str, type[DelayedChatServer]] = {
     "booleans-as-numbers": BooleansAsNumbers,
     "wrong-field-named": WrongFieldNamed,
     "error-twice": ErrorTwice,
+    "invisible-characters-accepted": InvisibleCharactersAccepted,
     "close-answered-as-going-away": CloseAnsweredAsGoingAway,
 }
 """Faults in reading requests or in the connection, outside the chat rules."""

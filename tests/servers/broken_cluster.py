@@ -23,8 +23,10 @@ from server.cluster.keys import encode_post
 from server.cluster.node import RedisChat
 from server.cluster.store import Heartbeat
 from server.cluster.subscriber import Subscriber
+from server.commands import Command, GroupName
 from server.plan import Claim
 from server.rules import Delivery
+from tests.servers.broken import renamed
 
 Conn = ServerConnection
 
@@ -77,6 +79,15 @@ class CheckThenSet(RedisChat[Conn]):
             await self.store.redis.srem(self.keys.group(name), "placeholder")
             return joined
         return await super()._claim_in_store(name, member, step)
+
+
+class NamesNotNormalised(RedisChat[Conn]):
+    """Groups are keyed in Redis by their names as written: two spellings of "café"
+    that NFC makes equal are two groups."""
+
+    async def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
+        as_written = renamed(command, lambda name: GroupName(name.written, name.written))
+        return await super().handle(sender, as_written)
 
 
 class DeadMembersKept(RedisChat[Conn]):
@@ -169,6 +180,7 @@ FAULTS: dict[str, type[RedisChat[Conn]]] = {
     "published-twice": PublishedTwice,
     "names-per-node": NamesPerNode,
     "check-then-set": CheckThenSet,
+    "names-not-normalised": NamesNotNormalised,
     "dead-members-kept": DeadMembersKept,
     "no-echo-barrier": NoEchoBarrier,
     "keeps-members-on-sigterm": KeepsMembersOnSigterm,
