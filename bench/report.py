@@ -25,10 +25,14 @@ from bench.measure_suite import (
 from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
 
-RATE_TARGETS = {"echo throughput": 0.9, "fan-out deliveries": 0.9}
-"""At least this fraction of the ceiling's rate."""
-COST_TARGETS = {"echo server CPU per message": 1 / 0.9, "fan-out server CPU per delivery": 1 / 0.9}
-"""The same targets as CPU cost: at most 1/0.9 of the ceiling's CPU per message."""
+RATE_TARGETS = {"echo throughput": 1.0, "fan-out deliveries": 0.9}
+"""At least this fraction of the ceiling's rate: echo with every defence on, at least
+the plain library's; fan-out, which the library's broadcast does in one call."""
+COST_TARGETS = {
+    "echo server CPU per message": 1 / RATE_TARGETS["echo throughput"],
+    "fan-out server CPU per delivery": 1 / RATE_TARGETS["fan-out deliveries"],
+}
+"""The same targets as CPU cost: at most 1/target of the ceiling's CPU per message."""
 ROUND_TRIP_COST_TARGET = 1.25
 """A ``TestWebSocket`` round trip costs at most this many times a raw client's."""
 HELD_WAIT_GROWTH_TARGET = 1.5
