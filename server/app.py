@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
@@ -27,13 +26,13 @@ from websockets.protocol import State
 from server import replies
 from server.access import Gate, redact
 from server.chat import Chat, LocalChat
+from server.http import HTTPConnection, finish, is_health_check, refuse_version_or_method
 from server.rate import RequestRate
 from server.rules import ChatRooms
 from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
 
 log = logging.getLogger("chat.server")
 
-HEALTH_PATH = "/healthz"
 LISTEN_BACKLOG = 1024
 """Connections the kernel may hold for the server before it accepts them: a burst of
 more (thousands of sockets opened at once) makes the next clients wait a second or
@@ -121,6 +120,8 @@ class ChatServer:
             port,
             max_size=self.limits.max_message_size,
             process_request=self._check_request,
+            process_response=finish,
+            create_connection=HTTPConnection,
             close_timeout=CLOSE_TIMEOUT,
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
@@ -187,9 +188,16 @@ class ChatServer:
         task.add_done_callback(lambda _: self._cut_off.discard(connection))
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Answer health checks over plain HTTP, then refuse clients without a valid
-        token (401), from an origin not allowed (403), or beyond the limit (503)."""
-        if urlsplit(request.path).path == HEALTH_PATH:
+        """Refuse an HTTP version or a method the path does not take (505, 405), answer
+        health checks, then refuse clients without a valid token (401), from an origin
+        not allowed (403), or beyond the limit (503). websockets then checks the
+        handshake's headers (426, 400); docs/protocol.md has the whole table."""
+        refused = refuse_version_or_method(
+            connection.respond, request.method, request.path, request.protocol
+        )
+        if refused is not None:
+            return refused
+        if is_health_check(request.path):
             reason = self.chat.unavailable_reason()
             if reason is not None:
                 return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")
