@@ -18,7 +18,6 @@ import time
 from collections.abc import Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
@@ -29,12 +28,12 @@ from server import replies
 from server.access import Gate, redact
 from server.chat import Chat, LocalChat
 from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
+from server.http import finish, is_health_check, refuse_version_or_method
 from server.rules import ChatRooms, Delivery
 from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
 
 log = logging.getLogger("chat.server")
 
-HEALTH_PATH = "/healthz"
 LISTEN_BACKLOG = 1024
 """Connections the kernel may hold for the server before it accepts them: a burst of
 more (thousands of sockets opened at once) makes the next clients wait a second or
@@ -138,6 +137,7 @@ class ChatServer:
             port,
             max_size=self.limits.max_message_size,
             process_request=self._check_request,
+            process_response=finish,
             close_timeout=CLOSE_TIMEOUT,
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
@@ -193,9 +193,16 @@ class ChatServer:
                 self.cut(connection)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Answer health checks over plain HTTP, then refuse clients without a valid
-        token (401), from an origin not allowed (403), or beyond the limit (503)."""
-        if urlsplit(request.path).path == HEALTH_PATH:
+        """Refuse an HTTP version or a method the path does not take (505, 405), answer
+        health checks, then refuse clients without a valid token (401), from an origin
+        not allowed (403), or beyond the limit (503). websockets then checks the
+        handshake's headers (426, 400); docs/protocol.md has the whole table."""
+        refused = refuse_version_or_method(
+            connection.respond, request.method, request.path, request.protocol
+        )
+        if refused is not None:
+            return refused
+        if is_health_check(request.path):
             reason = self.chat.unavailable_reason()
             if reason is not None:
                 return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")

@@ -32,10 +32,10 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import Any, ClassVar, Protocol
 
-from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 
+from server.http import HTTPConnection
 from server.rate import RequestRate
 
 TURN = 0.0002
@@ -72,8 +72,9 @@ class Answerer(Protocol):
         """A handshake completed, failed or was dropped (called more than once)."""
 
 
-class ChatConnection(ServerConnection):
-    """A client's connection to a :class:`~server.app.ChatServer`.
+class ChatConnection(HTTPConnection):
+    """A client's connection to a :class:`~server.app.ChatServer`: on plain HTTP it
+    answers as :class:`~server.http.HTTPConnection` does.
 
     :func:`connection_class` binds it to its server; the server calls
     :meth:`start_answering` once the client is registered.
@@ -90,7 +91,7 @@ class ChatConnection(ServerConnection):
         """Whether the last request was refused for the rate (one log line per run)."""
         self._ping_rate: RequestRate | None = None
         self._answering = False
-        self._held: deque[Frame] = deque()
+        self._requests: deque[Frame] = deque()
         """Whole messages read and not answered yet."""
         self._fragments: list[Frame] = []
         self._unread = b""
@@ -180,7 +181,7 @@ class ChatConnection(ServerConnection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.answerer.handshake_ended(self)
-        self._held.clear()
+        self._requests.clear()
         self._unread = b""
         super().connection_lost(exc)
 
@@ -190,11 +191,11 @@ class ChatConnection(ServerConnection):
         self._unread, self._read_up_to = data, 0
         self._take_turn()
 
-    def eof_received(self) -> None:
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # as HTTPConnection
         if self._unread:  # what came before the end is read before it, whoever's turn it is
             unread, self._unread = self._unread[self._read_up_to :], b""
             super().data_received(unread)
-        super().eof_received()
+        return super().eof_received()
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -207,7 +208,7 @@ class ChatConnection(ServerConnection):
         opcode = event.opcode
         if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if event.fin:
-                self._held.append(event)
+                self._requests.append(event)
             else:
                 self._fragments = [event]
         elif opcode is Opcode.CONT:
@@ -230,8 +231,8 @@ class ChatConnection(ServerConnection):
                 if self._must_wait():
                     self._pause_reading()
                     return
-                if self._held:
-                    self._answer(self._held.popleft())
+                if self._requests:
+                    self._answer(self._requests.popleft())
                 elif self._unread:
                     self._read_slice()
                 else:
@@ -328,7 +329,7 @@ class ChatConnection(ServerConnection):
             first = self._fragments[0]
             data = b"".join(fragment.data for fragment in self._fragments)
             self._fragments = []
-            self._held.append(Frame(first.opcode, data))
+            self._requests.append(Frame(first.opcode, data))
 
     def _pings_over_rate(self) -> None:
         assert self._ping_rate is not None
@@ -337,7 +338,7 @@ class ChatConnection(ServerConnection):
 
     def _fail(self, code: int, reason: str) -> None:
         """Close at once with ``code``: nothing more from this client is answered."""
-        self._held.clear()
+        self._requests.clear()
         self._fragments = []
         if self.protocol.state is State.OPEN:
             self.protocol.fail(code, reason)

@@ -117,8 +117,9 @@ def test_pings_beyond_the_rate_close_the_connection_with_1008() -> None:
 
 
 def test_a_member_who_reads_slowly_reads_the_1013_when_she_is_cut_off() -> None:
-    """Alice posts 8 MB to a group as fast as the server takes it; Mallory reads, but
-    slowly (64 KiB every 100 ms). She is cut off with over 4 MiB queued for her, and
+    """Alice posts 16 MB to a group as fast as the server takes it (more than the
+    kernel's buffers and the 4 MiB limit together); Mallory reads, but slowly (64 KiB
+    every 50 ms). She is cut off with over 4 MiB queued for her, and
     because she keeps reading she reads all of it and then the 1013 close frame,
     though that takes seconds; she is not dropped 2 s after the close was sent."""
     group = "slow readers"
@@ -134,7 +135,7 @@ def test_a_member_who_reads_slowly_reads_the_1013_when_she_is_cut_off() -> None:
             OP_TEXT,
             f"GROUP_JOINED: {group}".encode(),
         )
-        posts = 8000
+        posts = 16000
         for n in range(posts):
             value = {"groupName": group, "groupMessage": f"{n:05d} {'x' * 1000}"}
             alice.send_json({"type": "MESSAGE_GROUP", "value": value}, timeout=30)
@@ -150,7 +151,7 @@ def test_a_member_who_reads_slowly_reads_the_1013_when_she_is_cut_off() -> None:
             read += len(frame[1])
             if read - paced >= 65536:
                 paced = read
-                time.sleep(0.1)  # the pace of a slow reader, not a wait for anything
+                time.sleep(0.05)  # the pace of a slow reader, not a wait for anything
         assert ending == (1013, "too slow: over 4 MiB waiting to be sent"), (
             f"Mallory read {read:,} bytes, then {'the end' if ending is None else ending}"
         )

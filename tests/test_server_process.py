@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from websockets.client import ClientProtocol
-from websockets.frames import Close
+from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from acceptance.servers import start_chat_server
+from tests.security_support import close_code, raw_websocket, read_frame
 from tests.support import MS, PROJECT_ROOT, run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
 
@@ -172,6 +173,36 @@ def test_messages_over_the_size_limit_close_with_1009() -> None:
             assert mallory.close_code == 1009
             bob.send_json({"type": "ECHO", "value": "still here"})
             bob.wait_for_message("still here")
+
+
+def _echo_in_fragments(count: int) -> tuple[bytes, bytes]:
+    """An ECHO request of ``count`` bytes sent as ``count`` one-byte fragments: the
+    frames, and the value the echo sends back."""
+    value = "x" * (count - len(json.dumps({"type": "ECHO", "value": ""})))
+    data = json.dumps({"type": "ECHO", "value": value}).encode()
+    frames = b"".join(
+        Frame(
+            Opcode.TEXT if n == 0 else Opcode.CONT, data[n : n + 1], fin=n == count - 1
+        ).serialize(mask=True, extensions=[])
+        for n in range(count)
+    )
+    return frames, value.encode()
+
+
+def test_a_message_in_more_than_4096_fragments_closes_with_1009(server: ServerProcess) -> None:
+    """websockets joins at most 4,096 frames into one message, whatever their size: a
+    4 KB message in 4,096 fragments is echoed, one in 4,097 closes with 1009."""
+    assert server.url is not None
+    frames, value = _echo_in_fragments(4096)
+    with raw_websocket(server.url) as alice:
+        alice.sendall(frames)
+        assert read_frame(alice, time.monotonic() + 5_000 * MS) == (Opcode.TEXT, value)
+    frames, _ = _echo_in_fragments(4097)
+    with raw_websocket(server.url) as mallory:
+        mallory.sendall(frames)
+        ending = read_frame(mallory, time.monotonic() + 5_000 * MS)
+    assert ending is not None and ending[0] == Opcode.CLOSE, ending
+    assert close_code(ending[1]) == (1009, "too many fragments")
 
 
 def test_invalid_utf8_closes_with_1007() -> None:
