@@ -6,18 +6,21 @@ import asyncio
 import itertools
 import json
 import socket
+import sys
 import threading
 import time
+import tracemalloc
 
 import pytest
 from hamcrest import contains_string
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Response
 
-from tests.support import MS, ControlledServer, controlled_server
+from tests.support import MS, PROJECT_ROOT, ControlledServer, controlled_server
 from wsharness import (
     ConnectionFailed,
     ConnectionLost,
+    ServerProcess,
     TestWebSocket,
     UnexpectedMessage,
     WaitTimeout,
@@ -562,3 +565,27 @@ def test_a_token_in_an_address_is_hidden_however_its_name_is_written() -> None:
     decodes it, or in another case."""
     assert describe_url("wss://a:1/?%74oken=s3cret&b=2") == "wss://a:1/?%74oken=***&b=2"
     assert describe_url("ws://a:1/?Access_Token=s3cret") == "ws://a:1/?Access_Token=***"
+
+HELD = 20_000
+"""How many messages the memory test holds: enough that fixed costs vanish."""
+
+
+def test_a_held_message_costs_a_few_hundred_bytes_beyond_its_text() -> None:
+    """A message received and not yet taken costs its text and under 400 bytes more
+    (its record, its line in the transcript, its place in the index of equal
+    messages): a client can hold a hundred thousand of them."""
+    argv = [sys.executable, "-m", "tests.servers.misbehaving", f"many={HELD}", "--port", "0"]
+    with ServerProcess(argv, cwd=str(PROJECT_ROOT)) as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice", timeout=60_000 * MS) as alice:
+            alice.wait_until("open")
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                alice.send("go")
+                held = alice.wait_for_message_count(HELD)
+                used = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+    texts = sum(sys.getsizeof(data) for data in held) + sys.getsizeof(held)
+    assert (used - texts) / HELD < 400, f"{(used - texts) / HELD:.0f} bytes a message"

@@ -107,7 +107,8 @@ class TestWebSocket:
         self._close_reason: str | None = None
         self._inbox = Inbox()
         self._asides: list[Aside] = []
-        self._events: list[Event] = []
+        self._events: list[Event | Received] = []
+        """The transcript; a received message is its own record, to hold it cheaply."""
         options = {
             "compression": None,
             "max_size": MAX_MESSAGE_SIZE,
@@ -221,7 +222,10 @@ class TestWebSocket:
     def transcript(self) -> list[Event]:
         """Everything the client did and saw: open, sent, received, close."""
         with self._cond:
-            return list(self._events)
+            return [
+                Event("received", event.at, event.data) if isinstance(event, Received) else event
+                for event in self._events
+            ]
 
     def wait_for_message(
         self, message: Data, *, include_existing: bool = True, timeout: float | None = None
@@ -352,7 +356,7 @@ class TestWebSocket:
         def oldest() -> list[Received] | None:
             if self._inbox.outstanding_count() < count:
                 return None
-            taken = self._inbox.outstanding()[:count]
+            taken = self._inbox.oldest(count)
             for record in taken:
                 self._inbox.account_for(record)
             return taken
@@ -639,7 +643,7 @@ class TestWebSocket:
     def _record(self, data: Data) -> None:
         with self._cond:
             record = self._inbox.add(data, time.monotonic())
-            self._events.append(Event("received", record.at, data))
+            self._events.append(record)
             for aside in self._asides:
                 if aside.test(data):
                     aside.arrived_at = record.at
