@@ -6,25 +6,29 @@ import asyncio
 import itertools
 import json
 import socket
+import sys
 import threading
 import time
+import tracemalloc
 
 import pytest
 from hamcrest import contains_string
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Response
 
-from tests.support import MS, ControlledServer, controlled_server
+from tests.support import MS, PROJECT_ROOT, ControlledServer, controlled_server
 from wsharness import (
     ConnectionFailed,
     ConnectionLost,
+    ServerProcess,
     TestWebSocket,
     UnexpectedMessage,
     WaitTimeout,
     json_containing,
 )
-from wsharness.client import MAX_MESSAGE_SIZE, send_at_once
+from wsharness.client import send_at_once
 from wsharness.records import describe_url
+from wsharness.settings import MAX_MESSAGE_SIZE, parse_size
 
 SHORT = 200 * MS
 """A timeout for waits that are meant to fail; long enough to be a real wait."""
@@ -344,6 +348,28 @@ def test_bad_arguments_are_refused_early() -> None:
             client.send(42)  # type: ignore[arg-type]
 
 
+def test_the_limits_have_one_name_each_and_are_checked_early() -> None:
+    """The message size limit is ``max_message_size``, in bytes or with a unit in a
+    setting; websockets' names for what the client sets itself are refused, saying
+    what to give instead."""
+    url = "ws://127.0.0.1:9"
+    with pytest.raises(ValueError, match=r"^give max_message_size=BYTES, not max_size$"):
+        TestWebSocket(url, max_size=1024)
+    with pytest.raises(ValueError, match=r"^give close\(timeout=SECONDS\), not close_timeout$"):
+        TestWebSocket(url, close_timeout=1)
+    with pytest.raises(ValueError, match="max_message_size must be a whole number of bytes"):
+        TestWebSocket(url, max_message_size=0)
+    assert [parse_size(text) for text in ("16MiB", "512 KiB", "1048576", "1gib")] == [
+        16 * 2**20,
+        512 * 2**10,
+        2**20,
+        2**30,
+    ]
+    for text in ("16MB", "lots", "0", "-1", "1.5MiB"):
+        with pytest.raises(ValueError, match="must be a size such as 16MiB"):
+            parse_size(text)
+
+
 def test_client_answers_pings_while_the_test_is_busy_elsewhere() -> None:
     """The background loop keeps answering pings while the test thread blocks."""
     with controlled_server() as server, TestWebSocket(server.url, name="Alice") as alice:
@@ -547,14 +573,22 @@ async def _one_message_too_big(connection: ServerConnection) -> None:
 
 def test_a_message_past_the_size_limit_fails_the_wait_instead_of_filling_memory() -> None:
     """A server that sends more than the client accepts (all fragments together): the
-    client closes with 1009 and the wait fails naming it; the default limit is 64 MiB."""
-    assert MAX_MESSAGE_SIZE == 64 * 2**20
+    wait fails naming the limit, and the client closes with 1009; the default limit is
+    16 MiB, and max_message_size changes it."""
+    assert MAX_MESSAGE_SIZE == 16 * 2**20
     with (
         controlled_server(_one_message_too_big) as server,
-        TestWebSocket(server.url, name="Alice", max_size=1024, timeout=5000 * MS) as alice,
-        pytest.raises(ConnectionLost, match="code 1009"),
+        TestWebSocket(server.url, name="Alice", max_message_size=1024, timeout=LONG) as alice,
     ):
-        alice.wait_for_message("x" * 2048)
+        assert TestWebSocket(server.url, name="Bob").max_message_size == MAX_MESSAGE_SIZE
+        with pytest.raises(ConnectionLost) as failure:
+            alice.wait_for_message("the whole message")
+        assert str(failure.value) == (
+            "Alice could not receive 'the whole message': the server sent a message over "
+            "the harness's 1 KiB limit (max_message_size); it received nothing"
+        )
+        alice.wait_until("close")
+        assert alice.close_code == 1009
 
 
 def test_a_token_in_an_address_is_hidden_however_its_name_is_written() -> None:
@@ -562,3 +596,28 @@ def test_a_token_in_an_address_is_hidden_however_its_name_is_written() -> None:
     decodes it, or in another case."""
     assert describe_url("wss://a:1/?%74oken=s3cret&b=2") == "wss://a:1/?%74oken=***&b=2"
     assert describe_url("ws://a:1/?Access_Token=s3cret") == "ws://a:1/?Access_Token=***"
+
+
+HELD = 20_000
+"""How many messages the memory test holds: enough that fixed costs vanish."""
+
+
+def test_a_held_message_costs_a_few_hundred_bytes_beyond_its_text() -> None:
+    """A message received and not yet taken costs its text and under 400 bytes more
+    (its record, its line in the transcript, its place in the index of equal
+    messages): a client can hold a hundred thousand of them."""
+    argv = [sys.executable, "-m", "tests.servers.misbehaving", f"many={HELD}", "--port", "0"]
+    with ServerProcess(argv, cwd=str(PROJECT_ROOT)) as server:
+        assert server.url is not None
+        with TestWebSocket(server.url, name="Alice", timeout=60_000 * MS) as alice:
+            alice.wait_until("open")
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                alice.send("go")
+                held = alice.wait_for_message_count(HELD)
+                used = tracemalloc.get_traced_memory()[0] - before
+            finally:
+                tracemalloc.stop()
+    texts = sum(sys.getsizeof(data) for data in held) + sys.getsizeof(held)
+    assert (used - texts) / HELD < 400, f"{(used - texts) / HELD:.0f} bytes a message"

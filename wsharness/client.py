@@ -18,12 +18,18 @@ many messages the client holds.
 
 All methods are blocking and thread-safe; the socket itself lives on the
 harness's background event loop (:mod:`wsharness.loop`).
+
+A broken or hostile server fails the test with one line that says what it did,
+and never fills the test machine: a message over the client's size or fragment
+limit, a handshake never answered or answered with something that is not HTTP,
+a close never answered (which :meth:`TestWebSocket.close` drops after its timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import socket
 import ssl
@@ -37,10 +43,17 @@ from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 from websockets.asyncio.client import connect
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, InvalidURI
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidMessage,
+    InvalidStatus,
+    InvalidURI,
+    PayloadTooBig,
+    TooManyFragments,
+)
 
 from wsharness import settings
-from wsharness.connection import RecordingConnection
+from wsharness.connection import MAX_FRAGMENTS, Opening, RecordingConnection
 from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
@@ -57,10 +70,6 @@ T = TypeVar("T")
 
 MessageMatcher = Matcher[Any] | Callable[[Data], bool]
 
-MAX_MESSAGE_SIZE = 64 * 2**20
-"""The largest message a client accepts by default (64 MiB): far above any message a
-test means to receive, far below what would exhaust the test machine."""
-
 _SHOWN_IN_ERRORS = 20
 """How many received messages a failure message lists (the most recent)."""
 
@@ -69,12 +78,21 @@ class TestWebSocket:
     """A WebSocket client for tests, named so that failures say whose they are.
 
     ``name`` appears in every error ("Alice did not receive ..."); ``timeout``
-    is the default for every wait, in seconds (see :mod:`wsharness.settings`).
+    is the default for every wait, in seconds (see :mod:`wsharness.settings`), for
+    opening the connection, and for the server to answer :meth:`close`.
+
+    ``max_message_size`` is the largest message the client accepts, in bytes, all
+    its fragments together; by default the run's setting
+    (:func:`wsharness.settings.max_message_size`: 16 MiB unless ``-D
+    max_message_size`` or ``WS_MAX_MESSAGE_SIZE`` says otherwise). A message may
+    also have at most :data:`~wsharness.connection.MAX_FRAGMENTS` fragments (4096,
+    websockets' ``WEBSOCKETS_MAX_FRAGMENTS``). A server that goes past either (one
+    message without end, a frame announcing 2**62 bytes) fails the wait under way
+    at once with :class:`ConnectionLost`, in one line naming the limit, and the
+    client closes the connection with 1009, instead of filling the machine.
+
     Other keyword arguments go to :func:`websockets.asyncio.client.connect`;
-    compression is off, and an incoming message (all its fragments together) may
-    be at most :data:`MAX_MESSAGE_SIZE` unless ``max_size`` says otherwise: a server
-    that sends one message without end, or announces a frame of 2**62 bytes, closes
-    the connection with 1009 and fails the test, instead of filling the machine.
+    compression is off.
     """
 
     __test__ = False  # not a pytest test class, whatever its name says
@@ -85,33 +103,49 @@ class TestWebSocket:
         *,
         name: str | None = None,
         timeout: float | None = None,
+        max_message_size: int | None = None,
         loop: EventLoopThread | None = None,
         **connect_options: Any,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must start with ws:// or wss://, not {url!r}")
+        for option, instead in _OWN_OPTIONS.items():
+            if option in connect_options:
+                raise ValueError(f"give {instead}, not {option}")
         self.url = url
         self.shown_url = describe_url(url)
         """The URL as errors and transcripts show it: without a token in its query."""
         self.name = name or url
         self.timeout = settings.timing().wait if timeout is None else _checked(timeout)
+        self.max_message_size = (
+            settings.max_message_size()
+            if max_message_size is None
+            else settings.checked_size(max_message_size)
+        )
+        """The largest message this client accepts, in bytes."""
         self.created_at = time.monotonic()
         self._loop = loop or shared_loop()
         self._cond = threading.Condition()
         self._state: State = "connecting"
         self._connection: RecordingConnection | None = None
         self._failure: str | None = None
+        self._gave_up: str | None = None
+        """Why this client failed an open connection (a message over its limits)."""
+        self._opening = Opening()
         self._handshake_status: int | None = None
         self._reading = True
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._inbox = Inbox()
         self._asides: list[Aside] = []
-        self._events: list[Event] = []
+        self._events: list[Event | Received] = []
+        """The transcript; a received message is its own record, to hold it cheaply."""
         options = {
             "compression": None,
-            "max_size": MAX_MESSAGE_SIZE,
+            "max_size": self.max_message_size,
             "open_timeout": self.timeout,
+            "close_timeout": self.timeout,
+            "create_connection": functools.partial(RecordingConnection, opening=self._opening),
         }
         options.update(connect_options)
         self._run_task: asyncio.Task[None] | None = None
@@ -221,7 +255,10 @@ class TestWebSocket:
     def transcript(self) -> list[Event]:
         """Everything the client did and saw: open, sent, received, close."""
         with self._cond:
-            return list(self._events)
+            return [
+                Event("received", event.at, event.data) if isinstance(event, Received) else event
+                for event in self._events
+            ]
 
     def wait_for_message(
         self, message: Data, *, include_existing: bool = True, timeout: float | None = None
@@ -352,7 +389,7 @@ class TestWebSocket:
         def oldest() -> list[Received] | None:
             if self._inbox.outstanding_count() < count:
                 return None
-            taken = self._inbox.outstanding()[:count]
+            taken = self._inbox.oldest(count)
             for record in taken:
                 self._inbox.account_for(record)
             return taken
@@ -516,13 +553,28 @@ class TestWebSocket:
     def close(self, code: int = 1000, reason: str = "", *, timeout: float | None = None) -> None:
         """Close the connection with a closing handshake and wait until it is closed.
 
+        The server has ``timeout`` seconds (default: the client's timeout) to answer
+        the close and close the TCP connection. One that does not, because it ignores
+        the close, has its connection dropped then, and ``close()`` returns all the
+        same: the transcript says the server did not answer the close.
+
         Safe to call at any time, also twice or before the connection opened
         (then the attempt to connect is abandoned), or after :meth:`stop_reading`
         (a closing handshake needs reading, so the client reads again).
         """
+        self._wait_closed(self._start_close(code, reason, timeout))
+
+    def _start_close(self, code: int, reason: str, timeout: float | None) -> float:
+        """Hand the close to the loop; return how long the server has to answer."""
+        limit = self.timeout if timeout is None else _checked(timeout)
         if self._state != "closed":
-            self._loop.loop.call_soon_threadsafe(self._begin_close, code, reason)
-        self.wait_until("close", timeout=timeout)
+            self._loop.loop.call_soon_threadsafe(self._begin_close, code, reason, limit)
+        return limit
+
+    def _wait_closed(self, limit: float) -> None:
+        # The loop drops the connection when ``limit`` has passed; waiting a timeout
+        # longer only guards against a loop that is stuck.
+        self.wait_until("close", timeout=limit + self.timeout)
 
     def drop(self, *, timeout: float | None = None) -> None:
         """Cut the TCP connection without a closing handshake, as a crashed client would."""
@@ -577,12 +629,15 @@ class TestWebSocket:
             error = task.exception()
             self._finish(failure=f"{self.name} lost its connection to {self.shown_url}: {error!r}")
 
-    def _begin_close(self, code: int, reason: str) -> None:
-        """Decide on the loop thread, where the state cannot change underfoot."""
+    def _begin_close(self, code: int, reason: str, timeout: float) -> None:
+        """Decide on the loop thread, where the state cannot change underfoot. The
+        library drops the connection if the server has not closed it ``timeout``
+        seconds after the close (or after this client failed the connection)."""
         if self._connection is None:
             if self._run_task is not None:
                 self._run_task.cancel()
         elif self._state == "open":
+            self._connection.close_timeout = timeout
             self._connection.transport.resume_reading()  # after stop_reading()
             closing = self._loop.loop.create_task(self._connection.close(code, reason))
             self._closing.add(closing)
@@ -597,7 +652,7 @@ class TestWebSocket:
 
     async def _run(self, options: dict[str, Any]) -> None:
         try:
-            connection = await connect(self.url, create_connection=RecordingConnection, **options)
+            connection = await connect(self.url, **options)
             assert isinstance(connection, RecordingConnection)
         except asyncio.CancelledError:
             self._finish(
@@ -607,10 +662,10 @@ class TestWebSocket:
         except Exception as exc:  # every cause becomes one readable line
             if isinstance(exc, InvalidStatus):
                 self._handshake_status = exc.response.status_code
-            self._finish(
-                failure=f"{self.name} could not connect to {self.shown_url}: "
-                f"{connection_failure_reason(exc, options.get('open_timeout'), url=self.url)}"
+            reason = connection_failure_reason(
+                exc, options["open_timeout"], url=self.url, opening=self._opening
             )
+            self._finish(failure=f"{self.name} could not connect to {self.shown_url}: {reason}")
             return
         with self._cond:
             self._connection = connection
@@ -619,7 +674,7 @@ class TestWebSocket:
             self._events.append(Event("open", time.monotonic()))
             self._cond.notify_all()
         try:
-            connection.record_with(self._record)
+            connection.record_with(self._record, self._give_up)
             await connection.wait_closed()
         except ConnectionClosed:
             pass
@@ -628,18 +683,60 @@ class TestWebSocket:
             raise
         finally:
             await connection.wait_closed()
-            code, reason = connection.close_code, connection.close_reason
-            sent = connection.protocol.close_sent
-            if connection.protocol.close_rcvd is None and sent is not None and sent.code != 1000:
-                # This client failed the connection (a message past max_size, a protocol
-                # error) and the server never answered: say so, not just 1006.
-                code, reason = sent.code, f"closed by {self.name}: {sent.reason}"
-            self._finish(code=code, reason=reason)
+            self._finish(**self._how_it_closed(connection))
+
+    def _how_it_closed(self, connection: RecordingConnection) -> dict[str, Any]:
+        """The close code and reason to record; when the server never answered the
+        close, say so, and who closed, not just 1006."""
+        code, reason = connection.close_code, connection.close_reason
+        sent = connection.protocol.close_sent
+        if connection.protocol.close_rcvd is None and sent is not None:
+            notes = []
+            if sent.code != 1000:
+                # This client failed the connection (a message over its limits, a
+                # protocol error).
+                code = sent.code
+                notes.append(f"closed by {self.name}: {sent.reason}")
+            if connection.close_unanswered:
+                notes.append(
+                    "the connection was dropped because the server did not answer the "
+                    f"close within {connection.close_timeout:g} s"
+                )
+            reason = "; ".join(notes) or reason
+        return {"code": code, "reason": reason}
+
+    def _give_up(self, exc: BaseException) -> None:
+        """This client failed the connection: every wait fails from now on, saying why,
+        without waiting for a server that may never answer the close (the library
+        drops the connection after the close timeout)."""
+        why = self._limit_passed(exc)
+        with self._cond:
+            self._gave_up = why
+            self._events.append(Event("error", time.monotonic(), detail=why))
+            self._cond.notify_all()
+        self._begin_close(1000, "", self.timeout)  # the close frame is already sent
+
+    def _limit_passed(self, exc: BaseException) -> str:
+        """One line saying what the server sent that made this client give up."""
+        if isinstance(exc, PayloadTooBig):
+            limit = settings.describe_size(self.max_message_size)
+            return f"the server sent a message over the harness's {limit} limit (max_message_size)"
+        if isinstance(exc, TooManyFragments):
+            return (
+                f"the server sent a message in more than {MAX_FRAGMENTS} fragments, over the "
+                "harness's limit (WEBSOCKETS_MAX_FRAGMENTS)"
+            )
+        if isinstance(exc, UnicodeDecodeError):
+            return (
+                f"the server sent a text message that is not UTF-8 ({exc.reason} at "
+                f"position {exc.start})"
+            )
+        return f"the server broke the WebSocket protocol ({exc})"
 
     def _record(self, data: Data) -> None:
         with self._cond:
             record = self._inbox.add(data, time.monotonic())
-            self._events.append(Event("received", record.at, data))
+            self._events.append(record)
             for aside in self._asides:
                 if aside.test(data):
                     aside.arrived_at = record.at
@@ -688,7 +785,7 @@ class TestWebSocket:
                 result = check()
                 if result is not None:
                     return result
-                if fail_when_closed and self._state == "closed":
+                if fail_when_closed and (self._state == "closed" or self._gave_up is not None):
                     if self._failure is not None:
                         raise ConnectionFailed(self._failure)
                     raise ConnectionLost(
@@ -701,6 +798,14 @@ class TestWebSocket:
                         f"{self._received_summary()}"
                     )
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 and self._state == "connecting":
+                    # The real cause, whichever ran out first: this wait or the
+                    # attempt to open, which started together.
+                    waited = round(time.monotonic() - self.created_at, 1)
+                    raise WaitTimeout(
+                        f"{self.name} could not connect to {self.shown_url}: "
+                        f"{handshake_stalled(self._opening, waited, url=self.url)}"
+                    )
                 if remaining <= 0:
                     raise WaitTimeout(
                         f"{self.name} did not {_said(what)} within {limit:g} s; "
@@ -711,6 +816,8 @@ class TestWebSocket:
     def _closed_detail(self) -> str:
         if self._failure is not None:
             return self._failure
+        if self._gave_up is not None:
+            return self._gave_up
         detail = f"its connection closed (code {self._close_code}"
         if self._close_reason:
             detail += f", {self._close_reason!r}"
@@ -750,10 +857,19 @@ UNTRUSTED_CERTIFICATE = "the server's TLS certificate is not trusted"
 
 
 def connection_failure_reason(
-    exc: BaseException, open_timeout: float | None = None, *, url: str = ""
+    exc: BaseException,
+    open_timeout: float | None = None,
+    *,
+    url: str = "",
+    opening: Opening | None = None,
 ) -> str:
-    """One line saying why a connection attempt failed."""
+    """One line saying why a connection attempt failed; ``opening`` (how far a
+    WebSocket handshake got) tells a silent server from one that answers garbage."""
     secure = url.startswith("wss://")
+    if opening is not None and isinstance(exc, TimeoutError) and open_timeout is not None:
+        return handshake_stalled(opening, open_timeout, url=url)
+    if opening is not None and isinstance(exc, InvalidMessage):
+        return _not_a_handshake_answer(opening.answer, exc, secure=secure)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
             f"{UNTRUSTED_CERTIFICATE} ({exc.verify_message}); "
@@ -786,6 +902,55 @@ def connection_failure_reason(
     return f"{type(exc).__name__}: {exc}"
 
 
+def handshake_stalled(opening: Opening, waited: float, *, url: str) -> str:
+    """Why an opening handshake has not completed after ``waited`` seconds."""
+    if not opening.connected:
+        what = "TCP and TLS connection" if url.startswith("wss://") else "TCP connection"
+        return f"no {what} was made within {waited:g} s (is the host reachable?)"
+    answer = opening.answer
+    if not answer:
+        return (
+            "the server accepted the connection but never answered the WebSocket "
+            f"handshake within {waited:g} s"
+        )
+    if not _could_be_http(answer):
+        return _not_a_handshake_answer(answer, None, secure=url.startswith("wss://"))
+    return (
+        f"the server began to answer the handshake but did not finish within {waited:g} s: "
+        f"{_shown(answer)}"
+    )
+
+
+def _not_a_handshake_answer(answer: bytes, exc: InvalidMessage | None, *, secure: bool) -> str:
+    """One line for an answer to the handshake that the client could not read."""
+    # A TLS server closes a plain connection at once, or after an alert record.
+    maybe_tls = not secure and (not answer or answer[:1] in (b"\x15", b"\x16"))
+    hint = "; is it serving wss:// (TLS)?" if maybe_tls else ""
+    if not answer:
+        return f"the server closed the connection without answering the WebSocket handshake{hint}"
+    if not _could_be_http(answer):
+        return (
+            "the server answered the handshake with something that is not HTTP: "
+            f"{_shown(answer)}{hint}"
+        )
+    cause = exc.__cause__ if exc is not None and exc.__cause__ is not None else exc
+    return f"the server's answer to the handshake is not valid HTTP ({cause}): {_shown(answer)}"
+
+
+def _could_be_http(answer: bytes) -> bool:
+    """Whether ``answer`` starts as an HTTP response does (or could, if cut short)."""
+    start = answer[:5]
+    return b"HTTP/".startswith(start)
+
+
+_SHOWN_BYTES = 40
+"""How much of a server's unreadable answer a failure shows."""
+
+
+def _shown(answer: bytes) -> str:
+    return repr(answer[:_SHOWN_BYTES]) + ("..." if len(answer) > _SHOWN_BYTES else "")
+
+
 def message_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
     """A PyHamcrest matcher or a function of the message, as a function and its
     description."""
@@ -796,6 +961,13 @@ def message_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
     if callable(matcher):
         return matcher, getattr(matcher, "__name__", repr(matcher))
     raise TypeError(f"expected a PyHamcrest matcher or a function, not {matcher!r}")
+
+
+_OWN_OPTIONS = {
+    "max_size": "max_message_size=BYTES",
+    "close_timeout": "close(timeout=SECONDS)",
+}
+"""websockets' options that TestWebSocket sets itself, and what to give instead."""
 
 
 def _said(what: str | Callable[[], str]) -> str:
@@ -831,3 +1003,12 @@ def send_at_once(sends: Sequence[tuple[TestWebSocket, Data]]) -> None:
     started = [(client, *client._start_sending([data], None, None)) for client, data in sends]
     for client, future, messages in started:
         client._finish_sending(future, messages, None)
+
+
+def close_at_once(clients: Sequence[TestWebSocket]) -> None:
+    """Close several clients together: every close is handed to the event loop
+    before any is waited for, so servers that ignore the close cost one close
+    timeout in all, not one for each client."""
+    limits = [client._start_close(1000, "", None) for client in clients]
+    for client, limit in zip(clients, limits, strict=True):
+        client._wait_closed(limit)

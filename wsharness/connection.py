@@ -4,8 +4,16 @@ The library's connection queues every complete message and a reader task takes
 it from the queue one loop iteration later. A test client records every
 message anyway, so this connection records it in the same callback that parsed
 it, which takes one hop off every round trip a test makes. Fragmented messages
-are joined, text is decoded strictly (invalid UTF-8 fails the connection with
-1007, as the library does), and pings, pongs and closing work as before.
+are joined, at most :data:`MAX_FRAGMENTS` fragments to a message (more fail the
+connection with 1009, as the library's ``recv()`` does), text is decoded strictly
+(invalid UTF-8 fails the connection with 1007, as the library does), and pings,
+pongs and closing work as before. When this client fails the connection (those
+two, a message over ``max_size``, a broken frame), it says why at once, through
+the function given to :meth:`RecordingConnection.record_with`: the server may
+never answer the close, and a test should not wait for it to learn the cause.
+
+:class:`Opening` notes how far the opening handshake got, so that a handshake
+that never completes can be explained.
 """
 
 from __future__ import annotations
@@ -13,15 +21,39 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosedError
+from websockets.asyncio.messages import MAX_FRAGMENTS
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosedError, TooManyFragments
 from websockets.frames import CloseCode, Frame, Opcode
-from websockets.protocol import OPEN, Event
+from websockets.protocol import CONNECTING, OPEN, Event
 
 from wsharness.records import Data
 
+__all__ = ["MAX_FRAGMENTS", "Opening", "RecordingConnection"]
+
 OnMessage = Callable[[Data], None]
+OnFailure = Callable[[BaseException], None]
+"""Called once if this client fails the connection, with the reason."""
+
+ANSWER_KEPT = 64
+"""How many bytes of the server's answer to the handshake :class:`Opening` keeps."""
+
+
+@dataclass
+class Opening:
+    """How far the opening handshake got: whether the connection was made (TCP, and
+    TLS for ``wss://``), and the first bytes the server answered with."""
+
+    connected: bool = False
+    answer: bytes = b""
+
+    def heard(self, data: bytes) -> None:
+        if len(self.answer) < ANSWER_KEPT:
+            self.answer += data[: ANSWER_KEPT - len(self.answer)]
 
 
 class RecordingConnection(ClientConnection):
@@ -32,17 +64,34 @@ class RecordingConnection(ClientConnection):
     """
 
     on_message: OnMessage | None = None
+    on_failure: OnFailure | None = None
+    failure: BaseException | None = None
+    """Why this client failed the connection, if it did."""
+    server_went_away = False
+    """Whether the server closed (or reset) the TCP connection."""
     _opcode: Opcode | None = None
     _fragments: list[bytes]
 
-    def record_with(self, on_message: OnMessage) -> None:
+    def __init__(
+        self, protocol: ClientProtocol, *, opening: Opening | None = None, **options: Any
+    ) -> None:
+        super().__init__(protocol, **options)
+        self.opening = opening or Opening()
+        self._fragments = []
+
+    def record_with(self, on_message: OnMessage, on_failure: OnFailure) -> None:
         """From now on hand every message to ``on_message``, starting with the
-        frames that arrived since the handshake. Call it on the loop's thread."""
+        frames that arrived since the handshake, and say why if this client fails
+        the connection. Call it on the loop's thread."""
         self.on_message = on_message
         queued = self.recv_messages.frames.queue
         while queued:
             self.process_event(queued.popleft())
         self.recv_messages.maybe_resume()  # reading pauses when the queue is full
+        self._check_parser()
+        self.on_failure = on_failure
+        if self.failure is not None:
+            on_failure(self.failure)
 
     def send_from_thread(
         self, messages: Sequence[Data], *, text: bool | None
@@ -92,6 +141,36 @@ class RecordingConnection(ClientConnection):
         for data in messages:
             await self.send(data, text=text)
 
+    # -- Receiving ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.opening.connected = True
+
+    def data_received(self, data: bytes) -> None:
+        if self.protocol.state is CONNECTING:
+            self.opening.heard(data)
+        super().data_received(data)
+        self._check_parser()
+
+    def eof_received(self) -> None:
+        self.server_went_away = True
+        super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.server_went_away = True  # reset by the server
+        super().connection_lost(exc)
+
+    @property
+    def close_unanswered(self) -> bool:
+        """Whether this client sent a close that the server neither answered nor
+        followed by closing the TCP connection: then the library dropped the
+        connection once :attr:`close_timeout` had passed."""
+        protocol = self.protocol
+        unanswered = protocol.close_sent is not None and protocol.close_rcvd is None
+        return unanswered and not self.server_went_away
+
     def process_event(self, event: Event) -> None:
         if self.on_message is None or not isinstance(event, Frame):
             super().process_event(event)
@@ -99,7 +178,12 @@ class RecordingConnection(ClientConnection):
         if event.opcode is Opcode.PONG:
             self.acknowledge_pings(bytes(event.data))
             return
+        if self.failure is not None:
+            return  # no data after failing the connection (RFC 6455, 7.1.7)
         if event.opcode is Opcode.CONT:
+            if len(self._fragments) >= MAX_FRAGMENTS:
+                self._fail(TooManyFragments(MAX_FRAGMENTS), "too many fragments")
+                return
             self._fragments.append(bytes(event.data))
         elif event.opcode in (Opcode.TEXT, Opcode.BINARY):
             self._opcode = event.opcode
@@ -116,15 +200,34 @@ class RecordingConnection(ClientConnection):
         try:
             text = payload.decode()
         except UnicodeDecodeError as exc:
-            self._fail_invalid_text(exc)
+            self._fail(exc, f"{exc.reason} at position {exc.start}")
             return
         self.on_message(text)
 
-    def _fail_invalid_text(self, exc: UnicodeDecodeError) -> None:
-        """Close with 1007, as the library's own receive path does."""
+    def _fail(self, exc: TooManyFragments | UnicodeDecodeError, reason: str) -> None:
+        """Fail the connection with 1009 or 1007, as the library's own ``recv()`` does."""
+        code = (
+            CloseCode.INVALID_DATA
+            if isinstance(exc, UnicodeDecodeError)
+            else CloseCode.MESSAGE_TOO_BIG
+        )
         self.set_connection_exc(exc)
-        self.protocol.fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+        self.protocol.fail(code, reason)
         self.send_data()
+        self._failed(exc)
+
+    def _check_parser(self) -> None:
+        """Say why if the protocol failed the connection while parsing what the server
+        sent (a frame over ``max_size``, a broken frame)."""
+        if self.protocol.parser_exc is not None and self.protocol.close_sent is not None:
+            self._failed(self.protocol.parser_exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+            self._fragments = []
+            if self.on_failure is not None:
+                self.on_failure(exc)
 
 
 def _settle(done: concurrent.futures.Future[None], task: asyncio.Task[None]) -> None:

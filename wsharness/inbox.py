@@ -7,18 +7,33 @@ costs the same however many messages are held: equal messages are found
 through an index, and a search that waits remembers how far it has looked, so
 each new arrival is examined once.
 
+A held message costs little beyond its text (about 150 bytes; a test may hold a
+hundred thousand): its slotted record (which the client's transcript shares), one
+byte saying whether it was taken, and one entry in the index, which points at the
+record itself; only a message that arrives more than once gets a list of its copies.
+
 Not thread-safe: :class:`~wsharness.client.TestWebSocket` calls it under its lock.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from itertools import islice
 
 from wsharness.records import Data, Received
 
 MessageTest = Callable[[Received], bool]
+
+
+class _Copies:
+    """The copies of one message, oldest first; those before ``start`` are accounted for."""
+
+    __slots__ = ("records", "start")
+
+    def __init__(self, records: list[Received]) -> None:
+        self.records = records
+        self.start = 0
 
 
 class Inbox:
@@ -27,15 +42,31 @@ class Inbox:
     def __init__(self) -> None:
         self.history: list[Received] = []
         """Every message ever received; ``history[n].seq == n``."""
-        self._outstanding: dict[int, Received] = {}
-        self._by_data: dict[tuple[bool, Data], deque[int]] = {}
+        self._taken = bytearray()
+        """``_taken[n]`` is 1 once message ``n`` was accounted for on its own; the
+        outstanding ones are found with ``find(0)``, at the speed of ``memchr``."""
+        self._cleared = 0
+        """Every message numbered below this was accounted for by a clear."""
+        self._count = 0
+        # Text and binary apart: a str never equals bytes, and comparing them warns
+        # under ``python -b``.
+        self._texts: dict[Data, Received | _Copies] = {}
+        self._binaries: dict[Data, Received | _Copies] = {}
 
     def add(self, data: Data, at: float) -> Received:
         """Record a message that has just arrived; it is outstanding."""
         record = Received(len(self.history), data, at)
         self.history.append(record)
-        self._outstanding[record.seq] = record
-        self._by_data.setdefault(_key(data), deque()).append(record.seq)
+        self._taken.append(0)
+        self._count += 1
+        index = self._index(data)
+        entry = index.get(data)
+        if entry is None:
+            index[data] = record
+        elif isinstance(entry, _Copies):
+            entry.records.append(record)
+        else:  # a single copy, outstanding (account_for drops one that is not)
+            index[data] = _Copies([entry, record])
         return record
 
     @property
@@ -43,51 +74,60 @@ class Inbox:
         """How many messages were ever received."""
         return len(self.history)
 
+    def is_outstanding(self, record: Received) -> bool:
+        return record.seq >= self._cleared and not self._taken[record.seq]
+
     def outstanding(self) -> list[Received]:
         """The messages not yet accounted for, oldest first."""
-        return list(self._outstanding.values())
+        return list(self._outstanding_from(0))
+
+    def oldest(self, count: int) -> list[Received]:
+        """The oldest ``count`` outstanding messages (fewer if there are not as many)."""
+        return list(islice(self._outstanding_from(0), count))
 
     def outstanding_count(self) -> int:
-        return len(self._outstanding)
+        return self._count
 
     def account_for(self, record: Received) -> None:
         """Mark one message as accounted for."""
-        self._outstanding.pop(record.seq, None)
+        if not self.is_outstanding(record):
+            return
+        self._taken[record.seq] = 1
+        self._count -= 1
+        index = self._index(record.data)
+        if index.get(record.data) is record:
+            del index[record.data]
 
     def account_for_all(self) -> None:
         """Mark everything received so far as accounted for."""
-        self._outstanding.clear()
-        self._by_data.clear()
+        self._cleared = self.total
+        self._count = 0
+        self._texts.clear()
+        self._binaries.clear()
 
     def first_equal(self, data: Data, since: int = 0) -> Received | None:
         """The oldest outstanding message equal to ``data`` (a binary message never
         equals a text) and numbered ``since`` or later."""
-        seqs = self._by_data.get(_key(data))
-        if not seqs:
+        entry = self._index(data).get(data)
+        if entry is None:
             return None
-        while seqs and seqs[0] not in self._outstanding:
-            seqs.popleft()  # accounted for since it was indexed
-        for seq in seqs:
-            if seq >= since and seq in self._outstanding:
-                return self._outstanding[seq]
+        if isinstance(entry, Received):
+            return entry if entry.seq >= since and self.is_outstanding(entry) else None
+        records = entry.records
+        while entry.start < len(records) and not self.is_outstanding(records[entry.start]):
+            entry.start += 1  # accounted for since it arrived
+        if entry.start > len(records) // 2:
+            del records[: entry.start]  # amortised: each copy removed was skipped once
+            entry.start = 0
+        at = bisect_left(records, since, lo=entry.start, key=lambda record: record.seq)
+        for index in range(at, len(records)):
+            if self.is_outstanding(records[index]):
+                return records[index]
         return None
 
     def first_matching(self, test: MessageTest, since: int = 0) -> Received | None:
-        """The oldest outstanding message numbered ``since`` or later that passes ``test``.
-
-        Looks at whichever is shorter: the messages since ``since``, or the
-        outstanding ones.
-        """
-        candidates: Iterable[Received]
-        if self.total - since <= len(self._outstanding):
-            candidates = (
-                record
-                for record in islice(self.history, since, None)
-                if record.seq in self._outstanding
-            )
-        else:
-            candidates = (record for record in self._outstanding.values() if record.seq >= since)
-        for record in candidates:
+        """The oldest outstanding message numbered ``since`` or later that passes ``test``."""
+        for record in self._outstanding_from(since):
             if test(record):
                 return record
         return None
@@ -96,6 +136,12 @@ class Inbox:
         """Every message numbered ``seq`` or later, outstanding or not."""
         return self.history[seq:]
 
+    def _outstanding_from(self, since: int) -> Iterator[Received]:
+        """The outstanding messages numbered ``since`` or later, oldest first."""
+        seq = max(since, self._cleared)
+        while (seq := self._taken.find(0, seq)) != -1:
+            yield self.history[seq]
+            seq += 1
 
-def _key(data: Data) -> tuple[bool, Data]:
-    return isinstance(data, bytes), data
+    def _index(self, data: Data) -> dict[Data, Received | _Copies]:
+        return self._binaries if isinstance(data, bytes) else self._texts

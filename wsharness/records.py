@@ -13,12 +13,13 @@ Data = str | bytes
 EventKind = Literal["open", "sent", "received", "close", "error"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Received:
     """One message a client received.
 
     ``seq`` counts every message the client ever received, from 0, and is not
     reset by ``clear_messages()``; ``at`` is the :func:`time.monotonic` arrival time.
+    Slotted: a client may hold a hundred thousand of them.
     """
 
     seq: int
@@ -26,7 +27,7 @@ class Received:
     at: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One line of a client's transcript."""
 

@@ -1,4 +1,5 @@
-"""How long the harness waits: one default timeout, scalable for slow machines.
+"""How long the harness waits (one default timeout, scalable for slow machines), and
+how large a message it accepts.
 
 The defaults come from the environment, so a CI job can scale every wait
 without touching the tests:
@@ -11,14 +12,21 @@ without touching the tests:
   work (default 0: round trips only);
 * ``WS_TIMEOUT_SCALE``: a factor applied to all of them (default 1).
 
-behave's ``-D timeout=``, ``-D quiet_window=``, ``-D late_window=`` and
-``-D timeout_scale=`` set the same values through :func:`configure`. The
-environment is read on first use, so a bad value is reported where it is used.
+``WS_MAX_MESSAGE_SIZE`` is the largest message a client accepts unless it is told
+otherwise (default :data:`MAX_MESSAGE_SIZE`, 16 MiB), in bytes or with a unit
+(``32MiB``, ``512KiB``): a server that sends more fails the test instead of filling
+the test machine's memory.
+
+behave's ``-D timeout=``, ``-D quiet_window=``, ``-D late_window=``,
+``-D timeout_scale=`` and ``-D max_message_size=`` set the same values through
+:func:`configure`. The environment is read on first use, so a bad value is reported
+where it is used.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 
 ENVIRONMENT = {
@@ -89,15 +97,81 @@ def timing() -> Timing:
     return _current
 
 
+MAX_MESSAGE_SIZE = 16 * 2**20
+"""The largest message a client accepts by default (16 MiB, all its fragments
+together): well above any message a test means to receive (a server's own limit is
+usually 1 MiB or less), far below what would exhaust the test machine."""
+
+ENV_MAX_MESSAGE_SIZE = "WS_MAX_MESSAGE_SIZE"
+
+_UNITS = {"": 1, "b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_SIZE = re.compile(r"(\d+)\s*([a-z]*)")
+
+_max_message_size: int | None = None
+
+
+def parse_size(text: str) -> int:
+    """``"16MiB"``, ``"512 KiB"`` or ``"1048576"`` (bytes) as a number of bytes, at
+    least 1; raises :class:`ValueError` saying how to write one."""
+    found = _SIZE.fullmatch(text.strip().lower())
+    if found is None or found[2] not in _UNITS or int(found[1]) < 1:
+        raise ValueError(
+            f"max_message_size must be a size such as 16MiB, 512KiB or 1048576 (bytes), "
+            f"not {text!r}"
+        )
+    return int(found[1]) * _UNITS[found[2]]
+
+
+def checked_size(size: int) -> int:
+    """``size`` if it is a whole number of bytes, at least 1; else :class:`ValueError`."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValueError(
+            f"max_message_size must be a whole number of bytes, 1 or more, not {size!r}"
+        )
+    return size
+
+
+def describe_size(size: int) -> str:
+    """A size as people write it: ``16 MiB``, ``1 KiB``, ``1000 bytes``."""
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+def max_message_size() -> int:
+    """The largest message a client accepts unless it is told otherwise, in bytes."""
+    global _max_message_size
+    if _max_message_size is None:
+        _max_message_size = _max_message_size_from_environment()
+    return _max_message_size
+
+
+def _max_message_size_from_environment() -> int:
+    text = os.environ.get(ENV_MAX_MESSAGE_SIZE, "").strip()
+    try:
+        return parse_size(text) if text else MAX_MESSAGE_SIZE
+    except ValueError as exc:
+        raise ValueError(f"{ENV_MAX_MESSAGE_SIZE}: {exc}") from None
+
+
 def configure(
     *,
     timeout: float | None = None,
     quiet_window: float | None = None,
     late_window: float | None = None,
     scale: float | None = None,
+    max_message_size: int | None = None,
 ) -> Timing:
-    """Change the durations in force for waits started from now on."""
-    global _current
+    """Change the durations in force for waits started from now on and, with
+    ``max_message_size``, the largest message clients created from now on accept.
+    What is not given comes from the environment, as on first use, so a bad value
+    there is reported here."""
+    global _current, _max_message_size
+    if max_message_size is not None:
+        _max_message_size = checked_size(max_message_size)
+    elif _max_message_size is None:
+        _max_message_size = _max_message_size_from_environment()
     changes = {
         name: float(value)
         for name, value in (

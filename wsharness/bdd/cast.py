@@ -60,7 +60,7 @@ from wsharness import (
 from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
-from wsharness.client import Aside, MessageMatcher
+from wsharness.client import Aside, MessageMatcher, close_at_once
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -608,9 +608,9 @@ class Cast:
                 raise UnexpectedMessage(f"{error}{how}") from None
 
     def close_all(self) -> None:
-        """Close every connection; used after each scenario, passed or failed."""
-        for person in self.people:
-            person.client.close()
+        """Close every connection, all at once; used after each scenario, passed or
+        failed."""
+        close_at_once([person.client for person in self.people])
 
     def transcripts(self) -> str:
         """The transcripts of the first :data:`TRANSCRIPTS_SHOWN` people, timed from

@@ -5,7 +5,7 @@
     from wsharness.bdd.environment import *  # noqa: F403
 
 * before the run: stop on a ``-D`` name no one registered (:mod:`wsharness.bdd.registry`),
-  read the timing settings (:mod:`wsharness.settings`) and the target
+  read the timing and message size settings (:mod:`wsharness.settings`) and the target
   (:mod:`wsharness.bdd.target`), get the server(s) under test from the fixture
   :func:`~wsharness.bdd.configure` was given (by default the target's URLs), say
   what is under test in one line, record it in every report, and check that every
@@ -149,6 +149,7 @@ def before_all(context: Context) -> None:
             scale=_seconds(userdata, "timeout_scale"),
             quiet_window=_seconds(userdata, "quiet_window"),
             late_window=_seconds(userdata, "late_window"),
+            max_message_size=_size(userdata, "max_message_size"),
         )
         context.target = Target.from_settings(userdata)
         setup = current()
@@ -340,6 +341,13 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
         return float(text)
     except ValueError:
         raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
+
+
+def _size(userdata: dict[str, str], key: str) -> int | None:
+    text = userdata.get(key)
+    if text is None or not text.strip():
+        return None
+    return settings.parse_size(text)
 
 
 def _stop_run(context: Context, why: str, reason: str) -> None:

@@ -48,6 +48,9 @@ LIBRARY_SETTINGS = (
     Setting(
         "late_window", "WS_LATE_WINDOW", "seconds to watch for late messages after a round trip"
     ),
+    Setting(
+        "max_message_size", "WS_MAX_MESSAGE_SIZE", "the largest message a person accepts (16MiB)"
+    ),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
     # -D only: a variable left in an environment must not make a deployment the suite's own.
