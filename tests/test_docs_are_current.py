@@ -4,6 +4,7 @@ scenarios are not written by hand, and the README's list of features is complete
 
 from __future__ import annotations
 
+import importlib
 import re
 import textwrap
 from pathlib import Path
@@ -26,6 +27,7 @@ DOCUMENTS = [README, PROJECT_ROOT / "CHANGELOG.md", *sorted(PROJECT_ROOT.glob("d
 READERS_PROJECT = PROJECT_ROOT / "examples" / "pubsub"
 THEIRS = {"features/environment.py", "features/steps/wsharness_steps.py"}
 THEIRS |= {"features/publishing.feature"}
+PUBLIC_MODULES = ("wsharness", "wsharness.bdd", "wsharness.bdd.environment")
 SCENARIO_COUNT = re.compile(r"\b\d[\d,]*[\s-]+scenarios?\b")
 
 
@@ -91,6 +93,19 @@ def test_the_readme_names_every_feature_file() -> None:
     named = {span.group(2) for span in CODE_SPAN.finditer(row)} - {"features/"}
     features = {file.stem for file in PROJECT_ROOT.glob("features/*.feature")}
     assert {name for name in named if not name.startswith("@")} == features
+
+
+def test_the_readme_lists_the_librarys_public_api() -> None:
+    """The README's table of the library's public API names exactly the ``__all__`` of
+    each public module: a name added to the API is documented, and one documented is in it."""
+    rows = {
+        cells[1].strip(" `"): cells[2]
+        for line in README.read_text("utf-8").splitlines()
+        if line.startswith("| `wsharness") and len(cells := line.split("|")) > 3
+    }
+    for name in PUBLIC_MODULES:
+        listed = {span.group(2) for span in CODE_SPAN.finditer(rows[name])}
+        assert listed == set(importlib.import_module(name).__all__), name
 
 
 # ---------------------------------------------------------------------------
