@@ -36,7 +36,8 @@ def _stale(found: list[Reference]) -> list[str]:
 
 
 def _is_theirs(reference: Reference) -> bool:
-    return reference.kind == "path" and reference.text in THEIRS
+    """A path of the reader's own project, in the README."""
+    return reference.document == README and reference.kind == "path" and reference.text in THEIRS
 
 
 def test_every_path_name_and_link_in_the_documents_exists() -> None:
