@@ -4,8 +4,9 @@ Feature: The wire protocol, message by message
   I want to see the exact frames that go over the wire
   So that my client sends and expects the same bytes
 
-  This is the one low-level feature: requests are JSON objects with a "type"
-  and a "value", and replies are plain text.
+  This feature and the one on bad input spell out the frames; they are the
+  low-level features, both tagged @protocol. Requests are JSON objects with a
+  "type" and a "value", and replies are plain text.
 
   Background:
     Given Alice is connected

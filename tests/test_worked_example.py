@@ -1,12 +1,12 @@
 """The worked example, run as a new user would: examples/pubsub on an installed library.
 
-A fresh virtual environment outside the checkout gets this repository through
-``pip install PATH`` and nothing else: the real dependencies come from the
-package index (pip's cache makes a second run quick). examples/pubsub is copied
-out of the checkout too, and its features run with that environment's Python
-alone: green against the example server (over TLS with ``-D`` options, and
-over plain ws:// with the ``WS_*`` variables), red with transcripts against
-each deliberately broken variant of it.
+A fresh virtual environment outside the checkout gets the library's wheel, built
+as it would be published (:mod:`tools.package`), and nothing else: the real
+dependencies come from the package index (pip's cache makes a second run quick).
+examples/pubsub is copied out of the checkout too, and its features run with that
+environment's Python alone: green against the example server (over TLS with ``-D``
+options, and over plain ws:// with the ``WS_*`` variables), red with transcripts
+against each deliberately broken variant of it.
 
 Run only these with ``pytest -m worked_example``.
 """
@@ -26,6 +26,7 @@ import pytest
 import trustme
 
 from tests.support import PROJECT_ROOT
+from tools import package
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
 
 pytestmark = pytest.mark.worked_example
@@ -48,14 +49,13 @@ BROKEN_RULES = {
 NOT_INSTALLED = ("server", "acceptance", "tools", "steps", "tests", "bench", "examples")
 """The project's own folders, which must not become importable top-level names."""
 
-COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "*.egg-info", "reports", "__pycache__", ".*_cache", ".hypothesis"
-)
+PUBLIC_MODULES = ("wsharness", "wsharness.bdd", "wsharness.bdd.environment")
+"""The library's modules whose ``__all__`` is its public API (the README lists it)."""
 
 
 @dataclass(frozen=True)
 class Installed:
-    """A virtual environment with this repository installed, and the example beside it."""
+    """A virtual environment with the library's wheel installed, and the example beside it."""
 
     python: Path
     example: Path
@@ -94,21 +94,15 @@ def clean_environment() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """``pip install`` of a copy of this checkout into a new environment.
-
-    pip builds from a copy because setuptools builds in the source folder: it
-    would leave build/ in the checkout, and a stale build/ can put old files
-    into the wheel.
-    """
+    """``pip install`` of the library's wheel, built from its sdist, into a new environment."""
     home = tmp_path_factory.mktemp("new-user")
-    source = home / "websocket-acceptance"
-    shutil.copytree(PROJECT_ROOT, source, ignore=COPY_IGNORE)
+    wheel = package.build(home / "dist").wheel
     example = home / "pubsub"
-    shutil.copytree(EXAMPLE, example, ignore=COPY_IGNORE)
+    shutil.copytree(EXAMPLE, example, ignore=package.LEFTOVERS)
     venv = home / "venv"
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
     ]
     for command in steps:
         result = subprocess.run(
@@ -148,10 +142,12 @@ def behave(installed: Installed, *args: str, env: Mapping[str, str] | None = Non
 
 
 def test_installs_the_harness_and_library_and_no_project_folders(installed: Installed) -> None:
-    """The environment imports wsharness, wsharness.bdd and wsharness.runtime from its
-    own site-packages, and none of the project's folders as top-level names."""
+    """The environment imports wsharness, wsharness.bdd, its hooks and steps, and
+    wsharness.runtime from its own site-packages, and none of the project's folders as
+    top-level names."""
     probe = (
-        "import importlib.util, wsharness.bdd.steps, wsharness.runtime.signals\n"
+        "import importlib.util, wsharness.bdd.environment, wsharness.bdd.steps\n"
+        "import wsharness.runtime.signals\n"
         "print(wsharness.__file__)\n"
         f"print([n for n in {NOT_INSTALLED!r} if importlib.util.find_spec(n)])\n"
     )
@@ -160,6 +156,28 @@ def test_installs_the_harness_and_library_and_no_project_folders(installed: Inst
     location, found = result.stdout.splitlines()
     assert Path(location).is_relative_to(installed.home / "venv"), location
     assert found == "[]", f"installed as top-level names: {found}"
+
+
+def test_the_public_api_imports_as_the_readme_shows_without_a_warning(
+    installed: Installed,
+) -> None:
+    """Every name in the ``__all__`` of wsharness, wsharness.bdd and its hooks' module
+    imports from the installed wheel, as do the README's import lines, with warnings
+    made errors: no documented name is a deprecated alias."""
+    probe = (
+        "from wsharness import TestWebSocket, json_containing\n"
+        "from wsharness.bdd import ProtocolAdapter, RoundTrip, configure\n"
+        "from wsharness.bdd.environment import *\n"
+        "from wsharness.bdd.steps import *\n"
+        "import importlib\n"
+        f"for name in {PUBLIC_MODULES!r}:\n"
+        "    module = importlib.import_module(name)\n"
+        "    print(name, len([getattr(module, n) for n in module.__all__]))\n"
+    )
+    result = installed.run("-I", "-W", "error", "-c", probe, timeout=30)
+    assert result.returncode == 0, result.stderr
+    counts = dict(line.split() for line in result.stdout.splitlines())
+    assert set(counts) == set(PUBLIC_MODULES) and all(int(n) > 0 for n in counts.values())
 
 
 def test_features_pass_over_tls_with_options_given_by_userdata(

@@ -1,6 +1,6 @@
 """Server nodes that share one chat through Redis (``python -m server --broker URL``).
 
-Pure parts, testable without a network: :mod:`.plan` (what a node does with a
+Pure parts, testable without a network: :mod:`server.plan` (what a node does with a
 command, given what it knows locally), :mod:`server.membership` (which of the node's
 own connections are in which group) and :mod:`.keys` (names in Redis and the
 post format). The parts that talk to Redis: :mod:`.store` (the shared state, in

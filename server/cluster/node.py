@@ -1,7 +1,7 @@
 """A server node that shares groups with every node on the same Redis.
 
 :class:`RedisChat` is the cluster's :class:`server.chat.Chat`. It decides what
-it can from its own connections (:mod:`.plan`), asks Redis for the rest through
+it can from its own connections (:mod:`server.plan`), asks Redis for the rest through
 atomic scripts (:mod:`.store`), delivers posts from other nodes as they arrive
 on its pub/sub connection (:mod:`.subscriber`), and keeps itself registered:
 
