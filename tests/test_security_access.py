@@ -178,7 +178,8 @@ def test_the_health_check_needs_no_token(with_tokens: ServerProcess) -> None:
 
 
 def test_no_token_ever_reaches_the_log(with_tokens: ServerProcess) -> None:
-    """At debug level the library logs request lines and headers: tokens are hidden."""
+    """At debug level the library logs request lines and headers: tokens are hidden,
+    however the parameter's name is spelled."""
     url = _url(with_tokens)
     with TestWebSocket(url, name="Alice", additional_headers=bearer(TOKEN)) as alice:
         _echo(alice)
@@ -186,6 +187,10 @@ def test_no_token_ever_reaches_the_log(with_tokens: ServerProcess) -> None:
         _echo(bob)
     _refusal(f"{url}/?token=guessed-secret")
     _refusal(url, additional_headers=bearer("guessed-secret"))
+    # The parameter's name percent-encoded, as the gate decodes it: still hidden.
+    with TestWebSocket(f"{url}/?%74oken={TOKEN}", name="Carol") as carol:
+        _echo(carol)
+    _refusal(f"{url}/?t%6Fken=guessed-secret")
     assert with_tokens.stop() == 0
     log = "\n".join(with_tokens.log_lines())
     assert TOKEN not in log
