@@ -36,7 +36,7 @@ from websockets.sync.client import connect as sync_connect
 from acceptance import chat
 from acceptance.cast import ChatCast
 from bench.processes import rss_kib
-from bench.results import Crowd, HeldWaits, Result, RoundTrips, result_line
+from bench.results import Crowd, Result, RoundTrips, result_line
 from wsharness import TestWebSocket
 from wsharness.loop import new_event_loop
 
@@ -52,7 +52,7 @@ def roundtrip(url: str, client: str, count: int) -> RoundTrips:
         # On the same kind of loop as TestWebSocket's, so only the harness differs.
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             seconds = runner.run(_asyncio_round_trips(url, requests, replies))
-    return RoundTrips(client=client, round_trips=count, per_second=count / seconds)
+    return RoundTrips(held=0, round_trips=count, per_second=count / seconds)
 
 
 def echo_requests(prefix: str, count: int) -> tuple[list[str], list[str]]:
@@ -77,7 +77,7 @@ def _timed_round_trips(client: TestWebSocket, requests: list[str], replies: list
     return time.perf_counter() - started
 
 
-def held_waits(url: str, held: int, count: int) -> HeldWaits:
+def held_waits(url: str, held: int, count: int) -> RoundTrips:
     """``count`` round trips awaited with ``wait_for_message`` after ``held`` messages."""
     requests, replies = echo_requests("round trip", count)
     with TestWebSocket(url, name="bench") as client:
@@ -85,7 +85,7 @@ def held_waits(url: str, held: int, count: int) -> HeldWaits:
         seconds = _timed_round_trips(client, requests, replies)
         if client.received_count != held + count:
             raise RuntimeError(f"expected {held + count} messages, got {client.received_count}")
-    return HeldWaits(held=held, round_trips=count, us_per_round_trip=seconds / count * 1e6)
+    return RoundTrips(held=held, round_trips=count, per_second=count / seconds)
 
 
 def fill_history(client: TestWebSocket, held: int) -> None:
@@ -146,14 +146,12 @@ def crowd(url: str, clients: int) -> Crowd:
     threads = threading.active_count()
     rss_after = rss_kib()
     cast.close_all()
-    closed = time.perf_counter()
     return Crowd(
         clients=clients,
         open_s=opened - started,
         join_s=joined - opened,
         receive_s=heard - joined,
         total_s=heard - started,
-        close_s=closed - heard,
         rss_mib=(rss_after - rss_before) / 1024,
         threads=threads,
     )

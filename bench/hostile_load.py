@@ -12,7 +12,7 @@ itself, only by the server.
 
 ``python -m bench.hostile_load observe URL --protocol chat|plain --count N
 --within SECONDS`` times ``N`` sequential echoes, or as many as fit in the time
-(a :class:`bench.results.ObservedEchoes`).
+(a :class:`bench.results.Echoes`).
 
 ``python -m bench.hostile_load slow-reader URL --protocol chat|plain --posts N
 --size BYTES --readers K --server-pid PID`` puts a poster, ``K`` readers and one
@@ -55,15 +55,14 @@ from bench.loadgen import (
     SCENARIO_TIMEOUT,
     Protocol,
     close_all,
+    echoes,
     join_group,
     open_many,
-    p50_p99,
     print_result,
-    timed_echoes,
 )
 from bench.processes import cpu_seconds, rss_kib
 from bench.rawws import RawClient, client_frame, text_frame
-from bench.results import CompressionCost, Flood, ObservedEchoes, PingHoarder, Result, SlowReader
+from bench.results import CompressionCost, Flood, PingHoarder, Result, SlowReader
 
 FLOODING = "flooding"
 """The line the flooder prints once replies flow, before its result."""
@@ -149,22 +148,7 @@ async def flood(url: str, protocol: Protocol, *, pings: bool = False) -> Flood:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
     await close_all([client])
-    return Flood(
-        requests=sent,
-        replies=client.replies,
-        owed=owed,
-        seconds=flooded,
-        requests_per_second=sent / flooded,
-    )
-
-
-async def observe(url: str, protocol: Protocol, count: int, within: float) -> ObservedEchoes:
-    """``count`` sequential echoes, or as many as fit in ``within`` seconds."""
-    samples = await timed_echoes(url, protocol, count, within=within, reply_timeout=within + 10)
-    p50, p99 = p50_p99(samples)
-    return ObservedEchoes(
-        round_trips=len(samples), seconds=sum(samples), p50_ms=p50 * 1e3, p99_ms=p99 * 1e3
-    )
+    return Flood(replies=client.replies, owed=owed, requests_per_second=sent / flooded)
 
 
 class Counter:
@@ -226,7 +210,7 @@ async def slow_reader(
     frame = protocol.post("x" * size)
     owed = {client: client.received + posts for client in (poster, *listeners)}
     idle_owed = idle.received + posts
-    peak_reset = reset_peak(server_pid)
+    reset_peak(server_pid)
     rss_before = memory_kib(server_pid, "VmRSS")
     started = time.perf_counter()
     posted = 0
@@ -241,7 +225,6 @@ async def slow_reader(
         await asyncio.wait_for(everyone, OWED_TIMEOUT)
     elapsed = time.perf_counter() - started
     peak = memory_kib(server_pid, "VmHWM")
-    rss_after = memory_kib(server_pid, "VmRSS")
     # Now read what the idle member was sent: all of it (kept), or its close.
     idle.transport.resume_reading()
     await asyncio.wait(
@@ -254,16 +237,11 @@ async def slow_reader(
     await close_all(clients)
     return SlowReader(
         posts=posts,
-        size=size,
-        seconds=elapsed,
         posts_per_second=posts / elapsed,
         growth_mib=(peak - rss_before) / 1024,
-        peak_exact=peak_reset,
-        after_mib=(rss_after - rss_before) / 1024,
         poster_missing=missing[poster],
         readers_missing=sum(missing[reader] for reader in listeners),
         idle_cut_off=cut_off,
-        idle_close_code=idle.close_code,
         idle_received=idle.received - (idle_owed - posts),
     )
 
@@ -291,13 +269,7 @@ async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
         await asyncio.sleep(0)
     peak = memory_kib(server_pid, "VmHWM" if peak_reset else "VmRSS")
     client.transport.abort()
-    return PingHoarder(
-        pings=sent,
-        seconds=time.perf_counter() - started,
-        growth_mib=(peak - rss_before) / 1024,
-        dropped=ended_after is not None,
-        dropped_after=ended_after,
-    )
+    return PingHoarder(pings=sent, growth_mib=(peak - rss_before) / 1024, dropped_after=ended_after)
 
 
 COMPRESSIBLE = json.dumps({"type": "ECHO", "value": "chapter three tonight? " * 700})
@@ -353,7 +325,7 @@ async def run_scenario(args: argparse.Namespace) -> Result:
         if args.scenario == "flood":
             return await flood(args.url, protocol, pings=args.pings)
         if args.scenario == "observe":
-            return await observe(args.url, protocol, args.count, args.within)
+            return await echoes(args.url, protocol, args.count, args.within)
         if args.scenario == "ping-hoarder":
             return await ping_hoarder(args.url, args.server_pid, args.within)
         if args.scenario == "compression":

@@ -26,8 +26,7 @@ from statistics import median
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.measure_server import loadgen
-from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, in_turn, pinned, server
+from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, in_turn, load, pinned, server
 from bench.report import table
 from bench.results import EchoThroughput
 from server.rules import ChatRooms
@@ -66,9 +65,9 @@ def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
         for step in in_turn(number, STEPS):
             print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
             with step_server(step) as process:
-                result = loadgen(
-                    EchoThroughput, process, "ours", "throughput", "--duration", str(seconds)
-                ).result
+                result = load(
+                    EchoThroughput, "loadgen throughput", process, "ours", duration=seconds
+                )
             assert result.server_cpu_us is not None
             costs[step].append(result.server_cpu_us)
     return costs

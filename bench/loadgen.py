@@ -33,14 +33,7 @@ from typing import Any
 from bench.ceiling import FANOUT_PATH
 from bench.processes import cpu_seconds
 from bench.rawws import RawClient, text_frame
-from bench.results import (
-    ConnectionsOpened,
-    EchoLatency,
-    EchoThroughput,
-    Fanout,
-    Result,
-    result_line,
-)
+from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout, Result, result_line
 from wsharness.runtime.loops import loop_factory
 
 GROUP = "bench hall"
@@ -100,16 +93,9 @@ def p50_p99(samples: Sequence[float]) -> tuple[float, float]:
     return statistics.median(samples), statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
-async def timed_echoes(
-    url: str,
-    protocol: Protocol,
-    count: int,
-    *,
-    within: float = math.inf,
-    reply_timeout: float = 10.0,
-) -> list[float]:
-    """One client's sequential round trips in seconds: ``count`` of them, or as many
-    as start within ``within`` seconds; each reply may take ``reply_timeout``."""
+async def echoes(url: str, protocol: Protocol, count: int, within: float = math.inf) -> Echoes:
+    """One client's sequential round trips: ``count`` of them, or as many as start
+    within ``within`` seconds (each reply may take that long, and 10 s more)."""
     waiting: list[asyncio.Future[None]] = []
 
     def on_message(_client: RawClient, _payload: bytes) -> None:
@@ -120,6 +106,7 @@ async def timed_echoes(
     frame = protocol.echo(PAYLOAD)
     samples: list[float] = []
     deadline = time.perf_counter() + within
+    reply_timeout = (within if math.isfinite(within) else 0) + 10
     while len(samples) < count and time.perf_counter() < deadline:
         reply = loop.create_future()
         waiting.append(reply)
@@ -128,13 +115,8 @@ async def timed_echoes(
         await asyncio.wait_for(reply, reply_timeout)
         samples.append(time.perf_counter() - started)
     await close_all([client])
-    return samples
-
-
-async def echo_latency(url: str, protocol: Protocol, count: int) -> EchoLatency:
-    """One client, ``count`` sequential round trips; p50/p99 in microseconds."""
-    p50, p99 = p50_p99(await timed_echoes(url, protocol, count))
-    return EchoLatency(round_trips=count, p50_us=p50 * 1e6, p99_us=p99 * 1e6)
+    p50, p99 = p50_p99(samples)
+    return Echoes(round_trips=len(samples), p50_ms=p50 * 1e3, p99_ms=p99 * 1e3)
 
 
 async def echo_throughput(
@@ -171,10 +153,7 @@ async def echo_throughput(
     sending = False
     await close_all(clients)
     return EchoThroughput(
-        replies=counted,
-        seconds=elapsed,
-        per_second=counted / elapsed,
-        server_cpu_us=cpu / counted * 1e6 if server_pids else None,
+        per_second=counted / elapsed, server_cpu_us=cpu / counted * 1e6 if server_pids else None
     )
 
 
@@ -258,7 +237,7 @@ async def connections(url: str, count: int) -> ConnectionsOpened:
     started = time.perf_counter()
     clients = await open_many([url], count, lambda _client, _payload: None)
     opened = time.perf_counter() - started
-    result = ConnectionsOpened(connections=count, opened_s=opened)
+    result = ConnectionsOpened(opened_s=opened)
     print(result_line(result), flush=True)
     loop = asyncio.get_running_loop()
     await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 60)
@@ -304,7 +283,7 @@ async def run_scenario(args: argparse.Namespace) -> Result:
     (url, *_), pids = args.urls, args.server_pid
     async with asyncio.timeout(SCENARIO_TIMEOUT):
         if args.scenario == "latency":
-            return await echo_latency(url, protocol, args.count)
+            return await echoes(url, protocol, args.count)
         if args.scenario == "throughput":
             return await echo_throughput(
                 url, protocol, args.connections, args.in_flight, args.duration, pids

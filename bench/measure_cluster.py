@@ -16,82 +16,44 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from statistics import median
-from typing import Literal
 
 from acceptance.local_cluster import REDIS_SERVER, LocalCluster
+from bench.figure import Figure
 from bench.plan import Plan
 from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
 from bench.results import Fanout
 
 Log = Callable[[str], None]
-Setup = Literal["one node", "cluster"]
-SETUPS: tuple[Setup, ...] = ("one node", "cluster")
+SETUPS = ("one node", "cluster")
 """The order of the setups in even rounds (:func:`bench.processes.in_turn`)."""
-
 NODES = 2
 """Nodes the members are spread over."""
 NOT_INSTALLED = f"{REDIS_SERVER} not installed"
+"""What the cluster's cells say when it could not be measured."""
 
 
-@dataclass
-class Comparison:
-    """One figure on one node and on the cluster, per round."""
-
-    name: str
-    unit: str
-    one_node: list[float] = field(default_factory=list)
-    cluster: list[float] = field(default_factory=list)
-
-    def add(self, setup: Setup, value: float) -> None:
-        (self.cluster if setup == "cluster" else self.one_node).append(value)
-
-    def ratio(self) -> float:
-        """Median over rounds of cluster ÷ one node, each round measured back to back."""
-        return median([c / o for c, o in zip(self.cluster, self.one_node, strict=True)])
-
-
-@dataclass(frozen=True)
-class ClusterFanout:
-    """The fan-out figures of both setups; ``missing`` says why the cluster was not measured."""
-
-    nodes: int
-    members: int
-    posts: int
-    figures: list[Comparison]
-    missing: str | None = None
-
-
-def measure_cluster(plan: Plan, log: Log) -> ClusterFanout:
+def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
     """Fan-out to ``plan.fanout_members`` members on one node and spread over
-    :data:`NODES` nodes of one Redis, ``plan.rounds`` rounds."""
-    deliveries = Comparison("fan-out deliveries", "msg/s")
-    cpu = Comparison("server CPU per delivery, every server process", "µs")
-    p50 = Comparison("post→last delivery p50", "ms")
-    p99 = Comparison("post→last delivery p99", "ms")
-    missing = None if shutil.which(REDIS_SERVER) else NOT_INSTALLED
+    :data:`NODES` nodes of one Redis (the sides), ``plan.rounds`` rounds; without
+    ``redis-server``, on one node only."""
+    figures = [
+        Figure("fan-out deliveries", "msg/s"),
+        Figure("server CPU per delivery, every server process", "µs"),
+        Figure("post→last delivery p50", "ms"),
+        Figure("post→last delivery p99", "ms"),
+    ]
+    installed = shutil.which(REDIS_SERVER) is not None
     for number in range(plan.rounds):
         for setup in in_turn(number, SETUPS):
-            if setup == "cluster" and missing:
+            if setup == "cluster" and not installed:
                 continue
             log(f"cluster round {number + 1}/{plan.rounds}: fan-out on {setup}")
             fan = _cluster_fanout(plan) if setup == "cluster" else _one_node_fanout(plan)
             assert fan.server_cpu_us is not None
-            for figure, value in (
-                (deliveries, fan.deliveries_per_second),
-                (cpu, fan.server_cpu_us),
-                (p50, fan.p50_ms),
-                (p99, fan.p99_ms),
-            ):
+            values = (fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms)
+            for figure, value in zip(figures, values, strict=True):
                 figure.add(setup, value)
-    return ClusterFanout(
-        nodes=NODES,
-        members=plan.fanout_members,
-        posts=plan.fanout_posts,
-        figures=[deliveries, cpu, p50, p99],
-        missing=missing,
-    )
+    return figures
 
 
 def _one_node_fanout(plan: Plan) -> Fanout:
@@ -106,9 +68,13 @@ def _cluster_fanout(plan: Plan) -> Fanout:
         return _fanout(plan, cluster.urls, [pid for pid in pids if pid is not None])
 
 
-def _fanout(plan: Plan, urls: Sequence[str], pids: Sequence[int]) -> Fanout:
-    argv = ["-m", "bench.loadgen", "fanout", *urls, "--protocol", "chat"]
-    argv += ["--members", str(plan.fanout_members), "--posts", str(plan.fanout_posts)]
-    for pid in pids:
-        argv += ["--server-pid", str(pid)]
-    return run_on_load_core(Fanout, argv)
+def _fanout(plan: Plan, urls: Sequence[str], pids: list[int]) -> Fanout:
+    return run_on_load_core(
+        Fanout,
+        "loadgen fanout",
+        *urls,
+        protocol="chat",
+        members=plan.fanout_members,
+        posts=plan.fanout_posts,
+        server_pid=pids,
+    )

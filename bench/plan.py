@@ -1,4 +1,4 @@
-"""How much ``python -m bench`` measures: counts, durations and rounds."""
+"""How much ``python -m bench`` measures: every count, duration and number of rounds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Plan:
-    """How much to measure; ``--quick`` trades precision for time."""
+    """How much to measure; ``--quick`` (:data:`QUICK`) trades precision for time."""
 
     rounds: int = 5
+    hostile_rounds: int = 3
+    """Rounds of the hostile clients, which take longer (``--rounds`` sets both)."""
     latency_round_trips: int = 5000
     throughput_connections: int = 100
     throughput_in_flight: int = 10
@@ -24,10 +26,19 @@ class Plan:
     crowd_sizes: tuple[int, ...] = (100, 1000, 5000)
     growth_posts: int = 50
     suite_runs: int = 3
+    flood_echoes: int = 1000
+    flood_within: float = 20.0
+    """Seconds the observer of a flood may take: a slow server is measured on fewer echoes."""
+    slow_posts: int = 100_000
+    post_size: int = 1024
+    hoard_within: float = 15.0
+    compression_idle: int = 500
+    compression_echoes: int = 2000
 
 
 QUICK = Plan(
     rounds=1,
+    hostile_rounds=1,
     latency_round_trips=1000,
     throughput_seconds=1.0,
     fanout_posts=50,
@@ -36,5 +47,8 @@ QUICK = Plan(
     crowd_sizes=(100, 1000),
     growth_posts=20,
     suite_runs=1,
+    flood_within=5.0,
+    hoard_within=8.0,
+    compression_echoes=300,
 )
 """One short round of everything: shows that every benchmark runs, not how fast."""

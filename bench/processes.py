@@ -73,8 +73,21 @@ def server(kind: ServerKind, loop: str, *options: str) -> Iterator[ServerProcess
         yield process
 
 
-def run_on_load_core(kind: type[R], argv: Sequence[str], env: Mapping[str, str] | None = None) -> R:
-    """Run ``python argv`` on the load core; return the result its last line reports."""
+def run_on_load_core(
+    kind: type[R],
+    command: str,
+    *urls: str,
+    env: Mapping[str, str] | None = None,
+    **options: object,
+) -> R:
+    """Run ``python -m bench.MODULE SCENARIO URL... --option value...`` on the load core
+    (``command`` names both, say ``"loadgen fanout"``; an option given a list is
+    repeated); return the result its last line reports."""
+    module, scenario = command.split()
+    argv = ["-m", f"bench.{module}", scenario, *urls]
+    for name, value in options.items():
+        for one in value if isinstance(value, list) else [value]:
+            argv += [f"--{name.replace('_', '-')}", str(one)]
     completed = subprocess.run(
         pinned(LOAD_CPU, [sys.executable, *argv]),
         cwd=ROOT,
@@ -87,6 +100,17 @@ def run_on_load_core(kind: type[R], argv: Sequence[str], env: Mapping[str, str] 
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stderr[-3000:]}")
     return read_result(kind, completed.stdout.strip().splitlines()[-1])
+
+
+def load(
+    kind: type[R], command: str, process: ServerProcess, server_kind: ServerKind, **options: object
+) -> R:
+    """:func:`run_on_load_core` against one server, in its protocol, weighing its process."""
+    assert process.url is not None
+    protocol, pid = protocol_of(server_kind), process.pid
+    return run_on_load_core(
+        kind, command, process.url, env=None, protocol=protocol, server_pid=pid, **options
+    )
 
 
 def cpu_seconds(pid: int) -> float:

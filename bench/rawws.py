@@ -53,8 +53,6 @@ class RawClient(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.received = 0
-        self.close_code: int | None = None
-        """The code of the close frame the server sent, if one arrived."""
 
     @classmethod
     async def connect(cls, url: str, on_message: Callable[[RawClient, bytes], None]) -> RawClient:
@@ -160,8 +158,6 @@ class RawClient(asyncio.Protocol):
             elif opcode == _PING:
                 self.write(client_frame(Opcode.PONG, buffer[start:end]))
             elif opcode == _CLOSE and self.transport is not None:
-                if end - start >= 2:
-                    (self.close_code,) = struct.unpack_from("!H", buffer, start)
                 self.transport.close()
             position = end
         return position

@@ -2,8 +2,9 @@
 
 The load generator, the hostile clients and the harness runs are separate
 processes (each pinned to its own core); each prints one of these as one JSON
-line, and the driver reads it back into the same type with :func:`read_result`,
-so both sides agree on every field's name and type.
+line (:func:`result_line`), and the driver reads it back into the same type with
+:func:`read_result`, so both sides agree on every field's name and type. Each
+holds what a table prints, or what a test checks the process did.
 """
 
 from __future__ import annotations
@@ -14,27 +15,33 @@ from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
-class EchoLatency:
-    """One client's sequential echo round trips."""
+class Result:
+    """What one process reports."""
 
-    round_trips: int
-    p50_us: float
-    p99_us: float
+
+R = TypeVar("R", bound=Result)
 
 
 @dataclass(frozen=True)
-class EchoThroughput:
+class Echoes(Result):
+    """One client's sequential echo round trips, stopped early if they took too long."""
+
+    round_trips: int
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class EchoThroughput(Result):
     """Many clients keeping echoes in flight for a fixed time."""
 
-    replies: int
-    seconds: float
     per_second: float
     server_cpu_us: float | None
     """The server's CPU time per reply, when its process id was given."""
 
 
 @dataclass(frozen=True)
-class Fanout:
+class Fanout(Result):
     """One member posting to a group, each post awaited by every member."""
 
     members: int
@@ -47,34 +54,24 @@ class Fanout:
 
 
 @dataclass(frozen=True)
-class ConnectionsOpened:
-    """How long opening a number of idle connections took."""
+class ConnectionsOpened(Result):
+    """How long opening the idle connections took."""
 
-    connections: int
     opened_s: float
 
 
 @dataclass(frozen=True)
-class RoundTrips:
-    """Sequential echo round trips from one blocking caller through one client."""
+class RoundTrips(Result):
+    """Sequential echo round trips from one blocking caller through one client, which
+    already held ``held`` messages."""
 
-    client: str
+    held: int
     round_trips: int
     per_second: float
 
 
 @dataclass(frozen=True)
-class HeldWaits:
-    """Sequential echo round trips awaited with ``wait_for_message`` while the
-    client already holds ``held`` messages."""
-
-    held: int
-    round_trips: int
-    us_per_round_trip: float
-
-
-@dataclass(frozen=True)
-class Crowd:
+class Crowd(Result):
     """N people opened, put in one group, and all reached by one post."""
 
     clients: int
@@ -82,53 +79,37 @@ class Crowd:
     join_s: float
     receive_s: float
     total_s: float
-    close_s: float
     rss_mib: float
     threads: int
 
 
 @dataclass(frozen=True)
-class Flood:
-    """What one client pipelining ECHO_TIMES_3 sent, and the replies it got back."""
+class Flood(Result):
+    """The replies one client pipelining ECHO_TIMES_3 (or pings) got back, and how fast
+    it sent."""
 
-    requests: int
     replies: int
     owed: int
-    """Three replies per request: ``replies`` falls short of it if the server lost some."""
-    seconds: float
+    """Three replies per request (one pong per ping): ``replies`` falls short if the
+    server lost some."""
     requests_per_second: float
 
 
 @dataclass(frozen=True)
-class ObservedEchoes:
-    """Sequential echoes timed by one client, stopped early if they took too long."""
-
-    round_trips: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-
-
-@dataclass(frozen=True)
-class SlowReader:
+class SlowReader(Result):
     """Posts to a group with a member who never reads: the server's memory meanwhile,
     and whether the idle member was cut off and everyone else served."""
 
     posts: int
-    size: int
-    seconds: float
     posts_per_second: float
     growth_mib: float
     """The server's peak resident size during the posts, less its size before."""
-    peak_exact: bool
-    """Whether the peak could be reset before the posts (else it may be an older peak)."""
-    after_mib: float
     poster_missing: int
     readers_missing: int
     """Posts the readers together did not receive within the time allowed."""
     idle_cut_off: bool
-    idle_close_code: int | None
     idle_received: int
+    """Posts the idle member received once it read again."""
 
     @property
     def others_got_everything(self) -> bool:
@@ -137,21 +118,23 @@ class SlowReader:
 
 
 @dataclass(frozen=True)
-class PingHoarder:
+class PingHoarder(Result):
     """One client pinging as fast as it can without ever reading the pongs: the
     server's memory meanwhile, and whether it was dropped."""
 
     pings: int
-    seconds: float
     growth_mib: float
     """The server's peak resident size meanwhile, less its size before."""
-    dropped: bool
     dropped_after: float | None
     """Seconds from the first ping to the connection's end, if it ended."""
 
+    @property
+    def dropped(self) -> bool:
+        return self.dropped_after is not None
+
 
 @dataclass(frozen=True)
-class CompressionCost:
+class CompressionCost(Result):
     """One server's cost of permessage-deflate, offered by every client."""
 
     compressed: bool
@@ -160,37 +143,6 @@ class CompressionCost:
     """Server memory per idle connection."""
     cpu_us_per_echo: float
     """Server CPU time per echo of a compressible 16 KiB text."""
-
-
-Result = (
-    EchoLatency
-    | EchoThroughput
-    | Fanout
-    | ConnectionsOpened
-    | RoundTrips
-    | HeldWaits
-    | Crowd
-    | Flood
-    | ObservedEchoes
-    | SlowReader
-    | PingHoarder
-    | CompressionCost
-)
-R = TypeVar(
-    "R",
-    EchoLatency,
-    EchoThroughput,
-    Fanout,
-    ConnectionsOpened,
-    RoundTrips,
-    HeldWaits,
-    Crowd,
-    Flood,
-    ObservedEchoes,
-    SlowReader,
-    PingHoarder,
-    CompressionCost,
-)
 
 
 def result_line(result: Result) -> str:

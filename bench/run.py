@@ -12,8 +12,9 @@ free loopback port and stopped by the benchmark, also on failure; every load is
 bounded in count and time.
 
 The parts: :mod:`bench.plan` (how much), :mod:`bench.measure_server`,
-:mod:`bench.measure_harness`, :mod:`bench.measure_cluster` and
-:mod:`bench.measure_suite` (the figures), :mod:`bench.report` (the tables);
+:mod:`bench.measure_harness`, :mod:`bench.hostile`, :mod:`bench.measure_cluster`
+and :mod:`bench.measure_suite` (each takes its figures, every one a
+:class:`bench.figure.Figure`), :mod:`bench.report` (the tables and their targets);
 this module only runs them in order.
 """
 
@@ -39,7 +40,6 @@ from bench.measure_harness import (
 from bench.measure_server import measure_growth, measure_server
 from bench.measure_suite import measure_failing_suite, measure_suite
 from bench.plan import QUICK, Plan
-from bench.results import Crowd
 from wsharness.runtime.loops import uvloop_installed
 
 PARTS = ("server", "hostile", "harness", "suite", "cluster")
@@ -61,95 +61,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     if args.rounds:
-        plan = replace(plan, rounds=args.rounds)
+        plan = replace(plan, rounds=args.rounds, hostile_rounds=args.rounds)
     parts = set(args.only or PARTS)
 
     started = time.perf_counter()
     out: list[str] = [f"Machine: {report.machine()}", ""]
-    raw: dict[str, Any] = {"plan": asdict(plan)}
+    raw: dict[str, Any] = {"plan": plan}
     if "server" in parts:
         loops = ["asyncio", "uvloop"] if uvloop_installed() else ["asyncio"]
-        by_loop = {loop: measure_server(plan, loop, log) for loop in loops}
-        raw["server"] = {loop: [asdict(f) for f in figures] for loop, figures in by_loop.items()}
-        out += [
-            f"Server: median of {plan.rounds} round(s), each against the ceiling back to back",
-            report.server_table(by_loop),
-            "",
-        ]
-    crowds: list[Crowd] = []
+        raw["server"] = by_loop = {loop: measure_server(plan, loop, log) for loop in loops}
+        out += report.server_lines(plan, by_loop)
     if "harness" in parts:
         loops = harness_loops()
-        round_trips = [measure_round_trips(plan, loop, log) for loop in loops]
-        held = measure_held_waits(plan, loops[0], log)
-        crowds = measure_crowds(plan, log)
-        raw["harness"] = {
-            "round_trips": [asdict(costs) for costs in round_trips],
-            "held_waits": asdict(held),
-            "crowds": [asdict(row) for row in crowds],
+        raw["round_trips"] = round_trips = {
+            loop: measure_round_trips(plan, loop, log) for loop in loops
         }
-        out += [
-            "Harness targets",
-            report.harness_targets_table(round_trips[0], held),
-            "",
-            "Harness: sequential echo round trips from one blocking caller, TestWebSocket's "
-            "awaited with wait_for_message (cost ratio = raw rt/s ÷ TestWebSocket rt/s)",
-            report.round_trip_table(round_trips),
-            "",
-            f"Harness: the same round trips ({plan.held_round_trips:,} per run, {held.loop} "
-            f"loop, median of {plan.rounds} round(s)) after the client received and kept N "
-            "messages",
-            report.held_wait_table(held),
-            "",
-            "Harness: open N clients, put them in one group, post once, every one hears it",
-            report.crowd_table(crowds),
-            "",
-        ]
-    if "server" in parts and "harness" in parts:
-        growth = measure_growth(plan, plan.crowd_sizes, log)
-        raw["growth"] = [asdict(row) for row in growth]
-        out += [
-            "Growth with N (a per-unit cost near 1.00 means linear)",
-            report.growth_table(growth, crowds),
-            "",
-        ]
+        raw["held_waits"] = held = measure_held_waits(plan, loops[0], log)
+        raw["crowds"] = crowds = measure_crowds(plan, log)
+        out += report.harness_lines(plan, round_trips, held, crowds)
+        if "server" in parts:
+            raw["growth"] = growth = measure_growth(plan, log)
+            out += report.growth_lines(plan, growth, crowds)
     if "hostile" in parts:
-        hostile_plan = hostile.QUICK if args.quick else hostile.Plan()
-        if args.rounds:
-            hostile_plan = replace(hostile_plan, rounds=args.rounds)
-        lines, figures = hostile.report(hostile_plan, log)
-        raw["hostile"] = asdict(figures)
-        out += lines
+        raw["flood"] = flood = hostile.measure_flood(plan, log)
+        raw["slow_reader"] = slow = hostile.measure_slow_reader(plan, log)
+        raw["ping_hoarder"] = hoard = hostile.measure_ping_hoarder(plan, log)
+        raw["compression"] = compression = hostile.measure_compression(plan, log)
+        out += report.hostile_lines(plan, flood, slow, hoard, compression)
     if "cluster" in parts:
-        cluster = measure_cluster(plan, log)
-        raw["cluster"] = asdict(cluster)
-        out += [
-            f"Cluster: fan-out to {cluster.members:,} members, {cluster.posts:,} posts, median of "
-            f"{plan.rounds} round(s): one node, and {cluster.nodes} nodes of one Redis with the "
-            "members alternating between them, the poster on the first (every server process "
-            "pinned to one core; figures, not targets)",
-            report.cluster_table(cluster),
-            "",
-        ]
+        raw["cluster"] = cluster = measure_cluster(plan, log)
+        out += report.cluster_lines(plan, cluster)
     if "suite" in parts:
-        suite = measure_suite(plan, log)
-        raw["suite"] = asdict(suite)
-        out += [report.suite_line(suite, plan.suite_runs), ""]
-        failing = measure_failing_suite(plan, log)
-        raw["failing_suite"] = asdict(failing)
-        out += [
-            "Suite, red: the @core features against a server that words one reply wrongly "
-            "(tests/servers/broken.py --fault bad-reply-format); a failure costs round trips, "
-            "not the timeout",
-            report.failing_suite_table(failing, plan.suite_runs),
-            "",
-        ]
+        raw["suite"] = suite = measure_suite(plan, log)
+        raw["failing_suite"] = failing = measure_failing_suite(plan, log)
+        out += report.suite_lines(plan, suite, failing)
     out.append(
         f"Measured in {time.perf_counter() - started:.0f} s with: python -m bench"
         + (" --quick" if args.quick else "")
     )
     print("\n".join(out))
     if args.json:
-        args.json.write_text(json.dumps(raw, indent=2, default=str))
+        args.json.write_text(json.dumps(raw, indent=2, default=asdict))
     return 0
 
 

@@ -50,8 +50,8 @@ def test_without_redis_server_the_cluster_cells_say_so_and_one_node_is_measured(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     measured = measure_cluster(SMALL, lambda _line: None)
-    assert measured.missing == NOT_INSTALLED
-    assert all(len(figure.one_node) == 1 and not figure.cluster for figure in measured.figures)
+    assert all(list(figure.rounds) == ["one node"] for figure in measured)
+    assert all(len(figure.rounds["one node"]) == 1 for figure in measured)
     rows = report.cluster_table(measured).splitlines()[2:]
     assert len(rows) == 4
     assert all(f"| {NOT_INSTALLED} |" in row for row in rows)

@@ -8,7 +8,7 @@ import pytest
 
 from bench.harness import held_waits
 from bench.processes import server
-from bench.results import HeldWaits, read_result, result_line
+from bench.results import RoundTrips, read_result, result_line
 
 
 @pytest.fixture
@@ -25,16 +25,16 @@ def test_held_waits_time_round_trips_after_exactly_that_many_messages(chat_url: 
     result = held_waits(chat_url, held=101, count=20)
     assert result.held == 101
     assert result.round_trips == 20
-    assert result.us_per_round_trip > 0
+    assert result.per_second > 0
 
 
 def test_results_cross_the_process_boundary_typed() -> None:
     """A result printed by one process is read back as the same type by the driver."""
-    result = HeldWaits(held=1000, round_trips=300, us_per_round_trip=217.5)
-    assert read_result(HeldWaits, result_line(result)) == result
+    result = RoundTrips(held=1000, round_trips=300, per_second=4597.5)
+    assert read_result(RoundTrips, result_line(result)) == result
 
 
 def test_a_result_with_missing_fields_is_refused_in_one_line() -> None:
     """A process that printed something else is a bug in the benchmark, not a zero."""
-    with pytest.raises(ValueError, match=r"HeldWaits needs the fields .* got \['held'\]"):
-        read_result(HeldWaits, '{"held": 1000}')
+    with pytest.raises(ValueError, match=r"RoundTrips needs the fields .* got \['held'\]"):
+        read_result(RoundTrips, '{"held": 1000}')
