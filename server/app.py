@@ -142,7 +142,9 @@ class ChatServer:
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
             compression="deflate" if self.limits.compression else None,
-            create_connection=connection_class(self, self.limits.max_queued_bytes),
+            create_connection=connection_class(
+                self, self.limits.max_queued_bytes, self.limits.max_rate
+            ),
             ssl=self.tls,
             backlog=LISTEN_BACKLOG,
         )
@@ -320,7 +322,7 @@ class ChatServer:
         if self.limits.ping_interval is not None:
             keepalive = asyncio.get_running_loop().create_task(self._keep_alive(connection, peer))
         try:
-            connection.start_answering(self.limits.max_rate)
+            connection.start_answering()
             await connection.wait_closed()
         finally:
             if keepalive is not None:

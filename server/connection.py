@@ -82,6 +82,7 @@ class ChatConnection(HTTPConnection):
 
     answerer: ClassVar[Answerer]
     max_queued_bytes: ClassVar[int]
+    max_rate: ClassVar[float | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,7 +90,8 @@ class ChatConnection(HTTPConnection):
         """The request rate limit (``max_rate``); None: none."""
         self.over_rate = False
         """Whether the last request was refused for the rate (one log line per run)."""
-        self._ping_rate: RequestRate | None = None
+        self._ping_rate = RequestRate(self.max_rate) if self.max_rate else None
+        """Pings counted from the first byte: pings sent with the handshake count too."""
         self._answering = False
         self._requests: deque[Frame] = deque()
         """Whole messages read and not answered yet."""
@@ -113,11 +115,10 @@ class ChatConnection(HTTPConnection):
                 if not self._turn_scheduled and not self._in_turn:
                     self._next_turn()
 
-    def start_answering(self, max_rate: float | None) -> None:
+    def start_answering(self) -> None:
         """Answer the requests read so far and every later one."""
-        if max_rate:
-            self.rate = RequestRate(max_rate)
-            self._ping_rate = RequestRate(max_rate)
+        if self.max_rate:
+            self.rate = RequestRate(self.max_rate)
         self._answering = True
         self._take_turn()
 
@@ -228,15 +229,15 @@ class ChatConnection(HTTPConnection):
         started = time.monotonic()
         try:
             while True:
-                if self._must_wait():
-                    self._pause_reading()
-                    return
-                if self._requests:
+                if self._requests and self._may_answer():
                     self._answer(self._requests.popleft())
-                elif self._unread:
+                elif self._unread and self._may_read():
                     self._read_slice()
                 else:
-                    self._resume_reading()
+                    if self._may_read():
+                        self._resume_reading()
+                    else:
+                        self._pause_reading()
                     return
                 if time.monotonic() - started >= TURN:
                     self._pause_reading()
@@ -248,15 +249,23 @@ class ChatConnection(HTTPConnection):
                 self._unwritten = False
                 self.send_data()
 
-    def _must_wait(self) -> bool:
-        if self.request is None:
-            return False  # the handshake's request is read whatever else holds
+    def _may_answer(self) -> bool:
+        """Requests are answered once the server has registered the client, one at a
+        time, and while the client reads its replies. Requests read before a frame
+        that closed the connection (one too large) still take effect, as the close
+        comes after them; their replies cannot be sent."""
+        if not self._answering or self._waiting_for is not None:
+            return False
+        return self.protocol.state is not State.OPEN or not self.paused
+
+    def _may_read(self) -> bool:
+        """While the handshake is under way (:class:`HTTPConnection` holds and bounds
+        what follows the request) and once the connection is closing (to read the
+        client's close), reading goes on; while open, only while requests can be
+        answered, so unanswered requests never pile up."""
         if self.protocol.state is not State.OPEN:
-            # Requests read before a frame that closed the connection (one too
-            # large) still take effect, as the close comes after them; their
-            # replies cannot be sent. The client's close is still read.
-            return not self._answering or self._waiting_for is not None
-        return not self._answering or self.paused or self._waiting_for is not None
+            return True
+        return self._may_answer()
 
     def _next_turn(self) -> None:
         if not self._turn_scheduled:
@@ -345,12 +354,15 @@ class ChatConnection(HTTPConnection):
             self.send_data()
 
 
-def connection_class(answerer: Answerer, max_queued_bytes: int) -> type[ChatConnection]:
-    """A :class:`ChatConnection` class bound to one server, for ``serve()``."""
+def connection_class(
+    answerer: Answerer, max_queued_bytes: int, max_rate: float | None
+) -> type[ChatConnection]:
+    """A :class:`ChatConnection` class bound to one server and its limits, for ``serve()``."""
 
     class BoundConnection(ChatConnection):
         pass
 
     BoundConnection.answerer = answerer
     BoundConnection.max_queued_bytes = max_queued_bytes
+    BoundConnection.max_rate = max_rate
     return BoundConnection

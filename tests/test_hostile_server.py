@@ -197,3 +197,45 @@ def test_compression_is_off_unless_asked_for() -> None:
             assert bool(client.protocol.extensions) is agreed, options
             client.send(json.dumps({"type": "ECHO", "value": "squeezed"}))
             assert client.recv(timeout=5) == "squeezed"
+
+
+def test_pings_sent_with_the_handshake_count_toward_the_rate() -> None:
+    """Pings in the same segment as the handshake's request are counted like any
+    other: 50 of them against --max-rate 10 close the connection with 1008."""
+    with start_chat_server("--max-rate", "10") as server:
+        host, port = _url(server).removeprefix("ws://").split(":")
+        request = (
+            f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        with socket.create_connection((host, int(port)), timeout=5) as mallory:
+            mallory.sendall(request + client_frame(OP_PING, b"hello") * 50)
+            response = b""
+            while b"\r\n\r\n" not in response:
+                response += mallory.recv(1)
+            assert b" 101 " in response.split(b"\r\n", 1)[0], response
+            ending = None
+            deadline = time.monotonic() + 5
+            while (frame := read_frame(mallory, deadline)) is not None:
+                if frame[0] == OP_CLOSE:
+                    ending = close_code(frame[1])
+                    break
+        assert ending == (1008, "too many pings: over 10 per second")
+
+
+def test_answered_plain_http_requests_do_not_linger_as_handshakes() -> None:
+    """Health checks that read their answer and close are gone at once: they neither
+    hold a file for the closing handshake's 2 s nor count as silent handshakes, so
+    with room for one connection, a client right after them is let in, nothing dropped."""
+    with start_chat_server("--max-connections", "1") as server:
+        host, port = _url(server).removeprefix("ws://").split(":")
+        for _ in range(3):
+            with socket.create_connection((host, int(port)), timeout=5) as health:
+                health.sendall(b"GET /healthz HTTP/1.1\r\nHost: chat\r\n\r\n")
+                assert health.recv(100).startswith(b"HTTP/1.1 200 OK")
+        with TestWebSocket(_url(server), name="Alice") as alice:
+            alice.send_json({"type": "ECHO", "value": "right after"})
+            alice.wait_for_message("right after")
+        assert server.stop() == 0
+    assert not any("silent handshake" in line for line in server.log_lines())
