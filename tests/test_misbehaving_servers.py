@@ -150,3 +150,42 @@ def test_the_size_limit_is_a_setting_of_the_run(tmp_path: Path) -> None:
         "ABORTED: cannot run the acceptance suite: bad setting: max_message_size must be a "
         "size such as 16MiB, 512KiB or 1048576 (bytes), not 'lots'"
     ) in bad.stderr
+
+
+def test_a_server_that_pings_faster_than_it_reads_fails_the_wait_and_memory_stays_bounded() -> None:
+    """A server that sends pings without end and never reads the pongs: the pongs would
+    pile up in the client without end. Past its message size limit of them the client
+    gives up, the wait fails at once saying why, and the process stays under 200 MiB."""
+    with misbehaving("ping-flood") as url:
+        result = run_python("-m", "tests.measured_wait", url, env={"WS_TIMEOUT": "3"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["error"], report["message"]) == (
+        "ConnectionLost",
+        f"Alice could not receive {NEVER_SENT!r}: the server sent pings faster than it read "
+        "the pongs: over the harness's 16 MiB limit (max_message_size) of them waiting to "
+        "be sent; it received nothing",
+    )
+    assert report["waited"] < report["timeout"]
+    assert report["close_error"] is None
+    assert report["peak_rss"] < MEMORY_CEILING, f"{report['peak_rss'] / 2**20:.0f} MiB"
+
+
+def test_close_returns_when_the_server_has_stopped_reading_and_ignores_the_close() -> None:
+    """A server that reads nothing after the handshake: the client's send buffer fills,
+    its close frame can never be written, and ``close()`` still returns once the close
+    timeout has passed, the transcript saying the connection was dropped."""
+    with misbehaving("deaf") as url:
+        alice = TestWebSocket(url, name="Alice", timeout=SHORT)
+        alice.wait_until("open")
+        with pytest.raises(HarnessError):
+            for _ in range(256):  # far more than the kernel's buffers hold
+                alice.send("x" * 2**20)
+        started = time.monotonic()
+        alice.close()
+        took = time.monotonic() - started
+    assert (alice.state, alice.close_code) == ("closed", 1006)
+    assert took < 3 * SHORT, f"{took:.2f} s"
+    assert "the connection was dropped because the server did not answer the close" in (
+        alice.transcript[-1].detail
+    )

@@ -51,9 +51,10 @@ from websockets.exceptions import (
     PayloadTooBig,
     TooManyFragments,
 )
+from websockets.protocol import State as ProtocolState
 
 from wsharness import settings
-from wsharness.connection import MAX_FRAGMENTS, Opening, RecordingConnection
+from wsharness.connection import MAX_FRAGMENTS, Opening, PongsPiledUp, RecordingConnection
 from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
@@ -637,11 +638,15 @@ class TestWebSocket:
             if self._run_task is not None:
                 self._run_task.cancel()
         elif self._state == "open":
-            self._connection.close_timeout = timeout
-            self._connection.transport.resume_reading()  # after stop_reading()
-            closing = self._loop.loop.create_task(self._connection.close(code, reason))
+            connection = self._connection
+            connection.close_timeout = timeout
+            connection.transport.resume_reading()  # after stop_reading()
+            closing = self._loop.loop.create_task(connection.close(code, reason))
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
+            # The library's close() first waits, with no limit, for what is unsent to
+            # drain: a server that stopped reading would hold it there for ever.
+            self._loop.loop.call_later(timeout, _drop_unless_closed, connection)
 
     def _abort(self) -> None:
         if self._connection is None:
@@ -725,6 +730,12 @@ class TestWebSocket:
             return (
                 f"the server sent a message in more than {MAX_FRAGMENTS} fragments, over the "
                 "harness's limit (WEBSOCKETS_MAX_FRAGMENTS)"
+            )
+        if isinstance(exc, PongsPiledUp):
+            limit = settings.describe_size(self.max_message_size)
+            return (
+                "the server sent pings faster than it read the pongs: over the harness's "
+                f"{limit} limit (max_message_size) of them waiting to be sent"
             )
         if isinstance(exc, UnicodeDecodeError):
             return (
@@ -1003,6 +1014,11 @@ def send_at_once(sends: Sequence[tuple[TestWebSocket, Data]]) -> None:
     started = [(client, *client._start_sending([data], None, None)) for client, data in sends]
     for client, future, messages in started:
         client._finish_sending(future, messages, None)
+
+
+def _drop_unless_closed(connection: RecordingConnection) -> None:
+    if connection.protocol.state is not ProtocolState.CLOSED:
+        connection.transport.abort()
 
 
 def close_at_once(clients: Sequence[TestWebSocket]) -> None:

@@ -33,7 +33,7 @@ from websockets.protocol import CONNECTING, OPEN, Event
 
 from wsharness.records import Data
 
-__all__ = ["MAX_FRAGMENTS", "Opening", "RecordingConnection"]
+__all__ = ["MAX_FRAGMENTS", "Opening", "PongsPiledUp", "RecordingConnection"]
 
 OnMessage = Callable[[Data], None]
 OnFailure = Callable[[BaseException], None]
@@ -150,8 +150,10 @@ class RecordingConnection(ClientConnection):
     def data_received(self, data: bytes) -> None:
         if self.protocol.state is CONNECTING:
             self.opening.heard(data)
+        unsent = self.transport.get_write_buffer_size()
         super().data_received(data)
         self._check_parser()
+        self._check_pongs(unsent)
 
     def eof_received(self) -> None:
         self.server_went_away = True
@@ -216,6 +218,17 @@ class RecordingConnection(ClientConnection):
         self.send_data()
         self._failed(exc)
 
+    def _check_pongs(self, unsent_before: int) -> None:
+        """The library answers every ping as it reads it; a server that pings faster
+        than it reads the pongs would pile them up here without end. Past the
+        client's message size limit of them, the client gives up and drops the
+        connection (the server is not reading, so a close would never get through)."""
+        unsent = self.transport.get_write_buffer_size()
+        limit = self.protocol.max_message_size
+        if unsent > unsent_before and limit is not None and unsent > limit:
+            self._failed(PongsPiledUp(unsent))
+            self.transport.abort()
+
     def _check_parser(self) -> None:
         """Say why if the protocol failed the connection while parsing what the server
         sent (a frame over ``max_size``, a broken frame)."""
@@ -228,6 +241,14 @@ class RecordingConnection(ClientConnection):
             self._fragments = []
             if self.on_failure is not None:
                 self.on_failure(exc)
+
+
+class PongsPiledUp(Exception):
+    """The server sent pings faster than it read the pongs."""
+
+    def __init__(self, unsent: int) -> None:
+        super().__init__(f"{unsent} bytes of pongs unsent")
+        self.unsent = unsent
 
 
 def _settle(done: concurrent.futures.Future[None], task: asyncio.Task[None]) -> None:

@@ -10,6 +10,8 @@ is involved, so it can break every rule the library would enforce:
   never closes the TCP connection;
 * ``endless-fragments``: sends one text message in small fragments, without end;
 * ``endless-big-fragments``: the same, in fragments of 64 KiB;
+* ``ping-flood``: sends pings as fast as the client takes them and never reads a pong;
+* ``deaf``: never reads anything after the handshake and never closes;
 * ``endless-frame``: announces one frame of 2**62 bytes and sends its bytes, without end;
 * ``many=N``: once the client has sent something, sends N distinct text messages
   (``message 1`` ...), and answers what the client sends next (its close) with a close.
@@ -100,6 +102,11 @@ async def behave(
         )
     elif behaviour == "endless-frame":
         await send_forever(writer, frame(0x2, b"", fin=True, length=2**62), BIG_FRAGMENT)
+    elif behaviour == "ping-flood":
+        pings = frame(0x9, 125 * b"p", fin=True) * 64
+        await send_forever(writer, pings, pings)
+    elif behaviour == "deaf":
+        await asyncio.Event().wait()  # until the client goes away and the server stops
     elif behaviour.startswith("many="):
         count = int(behaviour.removeprefix("many="))
         await reader.read(2**16)  # the client's first message, whatever it says
@@ -117,6 +124,8 @@ BEHAVIOURS = (
     "endless-fragments",
     "endless-big-fragments",
     "endless-frame",
+    "ping-flood",
+    "deaf",
     "many=N",
 )
 
