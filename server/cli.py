@@ -38,7 +38,7 @@ from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
 
 if TYPE_CHECKING:
-    from server.cluster.node import RedisChat
+    from server.cluster.node import Node
 
 N = TypeVar("N", int, float)
 
@@ -202,12 +202,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(
     argv: Sequence[str] | None = None,
     *,
-    node_class: type[RedisChat[ServerConnection]] | None = None,
+    node_class: type[Node[ServerConnection]] | None = None,
 ) -> int:
     """Run the server from the command line ``argv``; return the exit status.
 
     ``node_class`` runs each cluster node as that subclass of
-    :class:`~server.cluster.node.RedisChat` (a deliberately broken one, for
+    :class:`~server.cluster.node.Node` (a deliberately broken one, for
     tests); it needs ``--broker``, and the log lines then name it too."""
     args = parse_args(argv)
     if node_class is not None and args.broker is None:
@@ -280,45 +280,45 @@ def main(
 
 
 async def serve_until_signalled(
-    chat: ChatServer,
+    server: ChatServer,
     host: str,
     port: int,
     loop_name: str = "asyncio",
     *,
     stop_on_stdin_eof: bool = False,
 ) -> None:
-    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM (or, with
+    """Start ``server``, print its URL, and serve until SIGINT or SIGTERM (or, with
     ``stop_on_stdin_eof``, the end of stdin)."""
     # Handlers first: whoever reads the URL may send SIGTERM the next instant.
     stopped = watch_for_stop(stop_on_stdin_eof=stop_on_stdin_eof)
     log = logging.getLogger("chat.server")
-    tokens = chat.gate.tokens
+    tokens = server.gate.tokens
     if tokens is not None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_tokens, tokens, log)
-    url = await chat.start(host, port)
+    url = await server.start(host, port)
     print(url, flush=True)
     log.info("listening on %s (%s event loop)", url, loop_name)
-    _log_access(chat.gate, log)
+    _log_access(server.gate, log)
     log.info("shutting down on %s", await stopped)
-    await chat.stop()
+    await server.stop()
     log.info("stopped")
 
 
 def _chat(
-    args: argparse.Namespace, node_class: type[RedisChat[ServerConnection]] | None = None
-) -> tuple[Chat[ServerConnection] | None, str]:
-    """The cluster node's state if ``--broker`` is given (None: this process's own),
-    and the log format, which then names the node (and ``node_class``, if given)."""
+    args: argparse.Namespace, node_class: type[Node[ServerConnection]] | None = None
+) -> tuple[Chat[ServerConnection], str]:
+    """The chat, on a cluster node's store if ``--broker`` is given (else on this
+    process's memory), and the log format, which then names the node (and
+    ``node_class``, if given)."""
     if args.broker is None:
-        return None, LOG_FORMAT
+        return Chat(), LOG_FORMAT
     from server.cluster.keys import new_node_id  # imports redis: only for a cluster
-    from server.cluster.node import RedisChat
+    from server.cluster.node import Node
 
     node_id = new_node_id()
-    chat: Chat[ServerConnection]
-    chat = (node_class or RedisChat)(args.broker, node_id=node_id, node_timeout=args.node_timeout)
-    node = f"node {node_id}" if node_class is None else f"node {node_id} [{node_class.__name__}]"
-    return chat, LOG_FORMAT.replace("%(message)s", f"{node} %(message)s")
+    store = (node_class or Node)(args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    label = f"node {node_id}" if node_class is None else f"node {node_id} [{node_class.__name__}]"
+    return Chat(store), LOG_FORMAT.replace("%(message)s", f"{label} %(message)s")
 
 
 def _gate(args: argparse.Namespace) -> Gate:
