@@ -16,7 +16,6 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Iterable, Iterator
-from dataclasses import dataclass
 from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -29,7 +28,8 @@ from server.access import Gate, redact
 from server.chat import Chat, Delivery
 from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
 from server.http import finish, is_health_check, refuse_version_or_method
-from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
+from server.limits import Limits
+from server.wire import BadMessage, parse_command
 
 log = logging.getLogger("chat.server")
 
@@ -47,45 +47,6 @@ INTERNAL_ERROR = 1011
 RESERVED_FILES = 64
 """Open files kept for the server's own use (its log, its broker, its listening
 socket): connections and handshakes together get the rest of the open-file limit."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one server accepts; every field is a command-line option."""
-
-    max_message_size: int = 2**20
-    """Largest message in bytes; a larger one closes the connection with 1009."""
-    max_group_name: int = DEFAULT_MAX_GROUP_NAME
-    """Longest group name in characters; a longer one gets an error reply."""
-    max_connections: int = 10_000
-    """Open connections at once; more are refused with HTTP 503."""
-    max_queued_bytes: int = 4 * 2**20
-    """Bytes of messages from others waiting to be sent to one connection; one that
-    would go beyond is cut off with 1013. At least ``max_message_size``."""
-    max_rate: float | None = None
-    """Requests per second one connection may send (bursts of as many); beyond it a
-    request gets an error reply instead of an answer. None: no limit."""
-    receive_buffer: int | None = 64 * 2**10
-    """Each connection's kernel receive buffer (SO_RCVBUF) in bytes, which bounds how
-    much one read hands over at once; None leaves the system's autotuning."""
-    open_timeout: float = 10.0
-    """Seconds a client has to complete the TLS and WebSocket handshakes."""
-    ping_interval: float | None = 20.0
-    """Seconds between keepalive pings; None sends none."""
-    ping_timeout: float | None = 20.0
-    """Seconds a ping may go unanswered before the connection is dropped; None: forever."""
-    compression: bool = False
-    """Whether to agree to permessage-deflate when a client offers it. Off: a small
-    compressed frame can inflate to a ``max_message_size`` request, and each
-    compressed connection holds about 20 KiB more (docs/performance.md)."""
-
-    def __post_init__(self) -> None:
-        if self.max_queued_bytes < self.max_message_size:
-            raise ValueError(
-                f"max_queued_bytes ({self.max_queued_bytes}) must be at least "
-                f"max_message_size ({self.max_message_size}), or one large message "
-                "would cut its recipients off"
-            )
 
 
 class ChatServer:

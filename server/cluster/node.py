@@ -49,12 +49,10 @@ from server.chat import Conn, Deliver, Membership, Unavailable
 from server.cluster.keys import Keys, decode_post, encode_post
 from server.cluster.scripts import Heartbeat, Scripts
 from server.cluster.subscriber import BrokerLost, Subscriber, one_line
+from server.limits import DEFAULT_NODE_TIMEOUT
 from server.rules import GroupName
 
 log = logging.getLogger("chat.cluster")
-
-DEFAULT_NODE_TIMEOUT = 3.0
-"""Seconds without a heartbeat after which a node's members are removed."""
 
 POOL_SIZE = 64
 """Most commands in flight to Redis at once; further requests wait their turn."""
