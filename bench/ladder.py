@@ -6,7 +6,7 @@ alternating rounds:
 
 1. ``library``: the ceiling's echo, ``await send(message)`` (of the whole request);
 2. ``+ parse``: the same, after :func:`server.wire.parse_command` on each message;
-3. ``+ rules``: the same, sending what :meth:`server.rules.ChatRooms.handle` returns;
+3. ``+ rules``: the same, sending what :meth:`server.chat.Chat.handle` returns;
 4. ``ours``: the chat server itself (``python -m server``), which adds only
    logging and limits on top of step 3.
 
@@ -23,13 +23,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from statistics import median
+from typing import cast
 
 from websockets.asyncio.server import ServerConnection, serve
 
 from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, in_turn, load, pinned, server
 from bench.report import table
 from bench.results import EchoThroughput
-from server.rules import ChatRooms
+from server.chat import Chat, Delivery
 from server.wire import parse_command
 from wsharness import ServerProcess
 from wsharness.runtime.loops import loop_factory
@@ -38,7 +39,7 @@ STEPS = ("library", "+ parse", "+ rules", "ours")
 
 
 async def serve_step(step: str) -> None:
-    rooms: ChatRooms[ServerConnection] = ChatRooms()
+    chat: Chat[ServerConnection] = Chat()  # in memory: its answers are lists, never awaited
 
     async def handler(connection: ServerConnection) -> None:
         async for message in connection:
@@ -48,7 +49,8 @@ async def serve_step(step: str) -> None:
                 command = parse_command(message)
                 await connection.send(getattr(command, "value", ""))
             else:
-                for delivery in rooms.handle(connection, parse_command(message)):
+                deliveries = chat.handle(connection, parse_command(message))
+                for delivery in cast(list[Delivery[ServerConnection]], deliveries):
                     await connection.send(delivery.text)
 
     async with serve(handler, "127.0.0.1", 0) as server:

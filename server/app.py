@@ -1,9 +1,9 @@
-"""The socket layer: adapts :mod:`server.rules` to WebSocket connections.
+"""The socket layer: adapts the chat (:class:`server.chat.Chat`) to WebSocket connections.
 
 Everything here is about sockets (framing, limits, fairness, who may connect,
-health checks, logging); the chat rules themselves live in :mod:`server.rules`
-and :mod:`server.wire`, and the chat's state behind :class:`server.chat.Chat`:
-in this process, or shared by a cluster through Redis.
+health checks, logging); requests are read by :mod:`server.wire`, decided by
+:mod:`server.rules` and carried out by :class:`server.chat.Chat` on its store:
+this process's memory, or a cluster's Redis.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Iterable, Iterator
-from dataclasses import dataclass
 from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -26,11 +25,11 @@ from websockets.protocol import State
 
 from server import replies
 from server.access import Gate, redact
-from server.chat import Chat, LocalChat
+from server.chat import Chat, Delivery
 from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
 from server.http import finish, is_health_check, refuse_version_or_method
-from server.rules import ChatRooms, Delivery
-from server.wire import DEFAULT_MAX_GROUP_NAME, BadMessage, parse_command
+from server.limits import Limits
+from server.wire import BadMessage, parse_command
 
 log = logging.getLogger("chat.server")
 
@@ -50,60 +49,22 @@ RESERVED_FILES = 64
 socket): connections and handshakes together get the rest of the open-file limit."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one server accepts; every field is a command-line option."""
-
-    max_message_size: int = 2**20
-    """Largest message in bytes; a larger one closes the connection with 1009."""
-    max_group_name: int = DEFAULT_MAX_GROUP_NAME
-    """Longest group name in characters; a longer one gets an error reply."""
-    max_connections: int = 10_000
-    """Open connections at once; more are refused with HTTP 503."""
-    max_queued_bytes: int = 4 * 2**20
-    """Bytes of messages from others waiting to be sent to one connection; one that
-    would go beyond is cut off with 1013. At least ``max_message_size``."""
-    max_rate: float | None = None
-    """Requests per second one connection may send (bursts of as many); beyond it a
-    request gets an error reply instead of an answer. None: no limit."""
-    receive_buffer: int | None = 64 * 2**10
-    """Each connection's kernel receive buffer (SO_RCVBUF) in bytes, which bounds how
-    much one read hands over at once; None leaves the system's autotuning."""
-    open_timeout: float = 10.0
-    """Seconds a client has to complete the TLS and WebSocket handshakes."""
-    ping_interval: float | None = 20.0
-    """Seconds between keepalive pings; None sends none."""
-    ping_timeout: float | None = 20.0
-    """Seconds a ping may go unanswered before the connection is dropped; None: forever."""
-    compression: bool = False
-    """Whether to agree to permessage-deflate when a client offers it. Off: a small
-    compressed frame can inflate to a ``max_message_size`` request, and each
-    compressed connection holds about 20 KiB more (docs/performance.md)."""
-
-    def __post_init__(self) -> None:
-        if self.max_queued_bytes < self.max_message_size:
-            raise ValueError(
-                f"max_queued_bytes ({self.max_queued_bytes}) must be at least "
-                f"max_message_size ({self.max_message_size}), or one large message "
-                "would cut its recipients off"
-            )
-
-
 class ChatServer:
     """A chat server. By default it has its own groups, and two instances never
-    share state; given a cluster ``chat``, it shares them with the other nodes."""
+    share state; given a ``chat`` on a cluster node's store, it shares them with the
+    other nodes."""
 
     def __init__(
         self,
         limits: Limits | None = None,
-        rooms: ChatRooms[ServerConnection] | None = None,
         *,
         chat: Chat[ServerConnection] | None = None,
         gate: Gate | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.limits = limits or Limits()
-        self.chat: Chat[ServerConnection] = chat if chat is not None else LocalChat(rooms)
+        self.chat: Chat[ServerConnection] = chat if chat is not None else Chat()
+        self.store = self.chat.store
         self.gate = gate or Gate()
         self.tls = tls
         self._server: Server | None = None
@@ -123,7 +84,7 @@ class ChatServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL
         (wss:// with TLS)."""
-        await self.chat.start(self.deliver)
+        await self.store.start(self.deliver)
         self._files = _file_room()
         if self._files < self.limits.max_connections:
             log.warning(
@@ -157,7 +118,7 @@ class ChatServer:
         Members are let go first, so a cluster frees their groups before their
         clients learn that this server is going away.
         """
-        await self.chat.close()
+        await self.store.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -205,7 +166,7 @@ class ChatServer:
         if refused is not None:
             return refused
         if is_health_check(request.path):
-            reason = self.chat.unavailable_reason()
+            reason = self.store.unavailable_reason()
             if reason is not None:
                 return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")
             return connection.respond(HTTPStatus.OK, "OK\n")
@@ -316,7 +277,7 @@ class ChatServer:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
         self._set_receive_buffer(connection)
-        self.chat.connect(connection)
+        self.store.connect(connection)
         self._open_connections += 1
         keepalive = None
         if self.limits.ping_interval is not None:
@@ -328,7 +289,7 @@ class ChatServer:
             if keepalive is not None:
                 keepalive.cancel()
             self._open_connections -= 1
-            await self.chat.disconnect(connection)
+            await self.store.disconnect(connection)
             log.info(
                 "connection closed %s (code %s%s)",
                 peer,

@@ -1,27 +1,104 @@
-"""Where the chat's state lives: one interface, chosen at start.
+"""Carrying out the chat rules: one executor, over a store chosen at start.
 
-:class:`ChatServer <server.app.ChatServer>` moves frames between sockets and a
-:class:`Chat`. Two implementations exist: :class:`LocalChat`, the groups of one
-process in memory (the default), and :class:`server.cluster.node.RedisChat`, a
-node that shares groups with every other node on the same Redis
-(``--broker``). Both apply the same rules; the first never waits, the second
-waits for the broker wherever the cluster must agree.
+:class:`Chat` has its :class:`Store` do the step :func:`server.rules.plan`
+decides for each command, and says what must be sent. The same code runs a
+single server and a cluster node; only the store differs: :class:`MemoryStore`,
+this process's groups (the default), answers at once, so a single server's
+requests never wait; :class:`server.cluster.node.Node` shares the groups with
+every node through Redis (``--broker``), and its answers are awaited.
+
+A store does what it is told, atomically, and decides nothing: the rules are all
+in :mod:`server.rules`. A connection is any hashable value the caller chooses
+(the socket layer uses its connection objects; tests use strings).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Generic, Protocol
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Set
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-from server.commands import Command
-from server.rules import ChatRooms, Conn, Delivery
+from server import replies
+from server.rules import Answer, Claim, Command, GroupName, Leave, Publish, plan
+
+Conn = TypeVar("Conn", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Delivery(Generic[Conn]):
+    """One text message to send to each of ``recipients``."""
+
+    recipients: tuple[Conn, ...]
+    text: str
+
 
 Deliver = Callable[[Iterable[Conn], str], None]
 """Send one text to each of some connections at once (``websockets.broadcast``)."""
 
 
-class Chat(Protocol[Conn]):
-    """The chat's state and fan-out, as the socket layer sees them."""
+class Membership(Generic[Conn]):
+    """Groups and their members, kept by key, each member's group as it wrote the name.
+
+    A connection is in at most one group, and a group lives while it has members. A
+    cluster node keeps its own members in one, to deliver posts to them and to register
+    them again when the broker has forgotten them (:attr:`version` tells whether they
+    moved meanwhile); a single server's store keeps every member in one."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, set[Conn]] = {}
+        self._group_of: dict[Conn, GroupName] = {}
+        self.version = 0
+        """Incremented by every change of membership."""
+
+    def group_of(self, conn: Conn) -> GroupName | None:
+        """The group ``conn`` is in, as it wrote the name, or None."""
+        return self._group_of.get(conn)
+
+    def members(self, key: str) -> Set[Conn]:
+        """The members of the group ``key`` (a live view: copy it to keep it)."""
+        members = self._members.get(key)
+        return members if members is not None else frozenset()
+
+    def groups(self) -> frozenset[str]:
+        """The keys of the groups that have members."""
+        return frozenset(self._members)
+
+    def held(self) -> dict[Conn, GroupName]:
+        """Every member and its group."""
+        return dict(self._group_of)
+
+    def move(self, conn: Conn, name: GroupName) -> GroupName | None:
+        """Put ``conn`` in ``name``; return the group it left, if any."""
+        old = self.remove(conn)
+        self._members.setdefault(name.key, set()).add(conn)
+        self._group_of[conn] = name
+        self.version += 1
+        return old
+
+    def remove(self, conn: Conn) -> GroupName | None:
+        """Take ``conn`` out of its group; return that group, or None."""
+        name = self._group_of.pop(conn, None)
+        if name is not None:
+            members = self._members[name.key]
+            members.discard(conn)
+            if not members:
+                del self._members[name.key]
+            self.version += 1
+        return name
+
+
+class Unavailable(Exception):
+    """The store cannot do what it was asked now, and nothing changed (a node's broker
+    is away)."""
+
+
+class Store(Protocol[Conn]):
+    """Where the groups are kept, and what changes them. Each change is atomic; each
+    method returns its result at once, or an awaitable of it (then nothing else of
+    this process happens in between but other requests' own work)."""
+
+    local: Membership[Conn]
+    """This process's connections that are in a group, and their groups."""
 
     async def start(self, deliver: Deliver[Conn]) -> None:
         """Get ready; ``deliver`` sends posts that arrive from elsewhere."""
@@ -29,28 +106,37 @@ class Chat(Protocol[Conn]):
     async def close(self) -> None:
         """Let go of every member at once; later requests are refused."""
 
+    def unavailable_reason(self) -> str | None:
+        """Why this server should not get new clients now (one line), or None."""
+
     def connect(self, conn: Conn) -> None:
         """Register a new connection; it starts in no group."""
 
     async def disconnect(self, conn: Conn) -> None:
         """Forget ``conn``: it leaves its group, which is freed if now empty."""
 
-    def handle(
-        self, sender: Conn, command: Command
-    ) -> list[Delivery[Conn]] | Awaitable[list[Delivery[Conn]]]:
-        """Apply ``command`` and return what this process must send, in order;
-        an awaitable if the answer waits (for a cluster's broker)."""
-        ...
+    def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool | Awaitable[bool]:
+        """Move ``conn`` into ``name`` if that group's existence is ``exists``, in one
+        atomic step; True if it moved."""
 
-    def unavailable_reason(self) -> str | None:
-        """Why this server should not get new clients now (one line), or None."""
+    def leave(self, conn: Conn) -> Awaitable[None] | None:
+        """Take ``conn`` out of its group; posts sent before still reach it."""
+
+    def publish(self, name: GroupName, message: str) -> Awaitable[None] | None:
+        """Send ``message`` to the members of ``name`` elsewhere (this process's
+        own members are sent theirs by :class:`Chat`)."""
+
+    def barrier(self) -> Awaitable[None] | None:
+        """Wait until every post already on its way to this process is delivered."""
 
 
-class LocalChat(Generic[Conn]):
-    """The groups of this process only, in memory: :class:`ChatRooms` as a :class:`Chat`."""
+@dataclass
+class MemoryStore(Generic[Conn]):
+    """The groups of one process, in memory: its own members are every member."""
 
-    def __init__(self, rooms: ChatRooms[Conn] | None = None) -> None:
-        self.rooms: ChatRooms[Conn] = rooms if rooms is not None else ChatRooms()
+    local: Membership[Conn] = field(default_factory=Membership)
+    connected: set[Conn] = field(default_factory=set)
+    """Every connection registered and not yet disconnected."""
 
     async def start(self, deliver: Deliver[Conn]) -> None:
         """Nothing arrives from elsewhere, so ``deliver`` is not needed."""
@@ -58,14 +144,88 @@ class LocalChat(Generic[Conn]):
     async def close(self) -> None:
         """Nothing outside this process holds its members."""
 
-    def connect(self, conn: Conn) -> None:
-        self.rooms.connect(conn)
-
-    async def disconnect(self, conn: Conn) -> None:
-        self.rooms.disconnect(conn)
-
-    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        return self.rooms.handle(sender, command)
-
     def unavailable_reason(self) -> str | None:
         return None
+
+    def connect(self, conn: Conn) -> None:
+        self.connected.add(conn)
+
+    async def disconnect(self, conn: Conn) -> None:
+        self.connected.discard(conn)
+        self.local.remove(conn)
+
+    def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool:
+        if bool(self.local.members(name.key)) != exists:
+            return False
+        self.local.move(conn, name)
+        return True
+
+    def leave(self, conn: Conn) -> None:
+        self.local.remove(conn)
+
+    def publish(self, name: GroupName, message: str) -> None:
+        """Every member is in this process: there is nobody elsewhere."""
+
+    def barrier(self) -> None:
+        """Nothing is on its way from elsewhere."""
+
+
+class Chat(Generic[Conn]):
+    """The chat rules carried out for the connections of this process, on ``store``."""
+
+    def __init__(self, store: Store[Conn] | None = None) -> None:
+        self.store: Store[Conn] = store if store is not None else MemoryStore()
+
+    def handle(
+        self, sender: Conn, command: Command
+    ) -> list[Delivery[Conn]] | Awaitable[list[Delivery[Conn]]]:
+        """Apply ``command`` from ``sender``; return what this process must send, in
+        order, or an awaitable of it if the store's answer is awaited."""
+        store = self.store
+        step = plan(command, store.local.group_of(sender))
+        if isinstance(step, Answer):  # no group changes: the commonest request, an echo, is one
+            answer = [Delivery((sender,), text) for text in step.texts]
+            waiting = store.barrier() if step.echo else None
+            return answer if waiting is None else _after(waiting, answer)
+        done = self._do(sender, step)
+        if isinstance(done, bool) or done is None:
+            return self._deliveries(sender, step, done)
+        return self._deliveries_when(sender, step, done)
+
+    def _do(
+        self, sender: Conn, step: Claim | Leave | Publish
+    ) -> bool | Awaitable[bool] | Awaitable[None] | None:
+        """Have the store do what ``step`` needs of it."""
+        match step:
+            case Claim(name):
+                return self.store.claim(sender, name, exists=step.must_exist)
+            case Leave():
+                return self.store.leave(sender)
+            case Publish(name, message):
+                return self.store.publish(name, message)
+
+    def _deliveries(
+        self, sender: Conn, step: Claim | Leave | Publish, granted: bool | None
+    ) -> list[Delivery[Conn]]:
+        """What is sent once the store has done its part (``granted``: a claim's answer)."""
+        match step:
+            case Claim():
+                return [Delivery((sender,), step.reply(granted=bool(granted)))]
+            case Leave(name):
+                return [Delivery((sender,), replies.group_left(name.written))]
+            case Publish(name, message):
+                return [Delivery(tuple(self.store.local.members(name.key)), message)]
+
+    async def _deliveries_when(
+        self, sender: Conn, step: Claim | Leave | Publish, done: Awaitable[bool] | Awaitable[None]
+    ) -> list[Delivery[Conn]]:
+        try:
+            granted = await done
+        except Unavailable:
+            return [Delivery((sender,), replies.broker_unavailable())]
+        return self._deliveries(sender, step, granted)
+
+
+async def _after(waiting: Awaitable[None], answer: list[Delivery[Conn]]) -> list[Delivery[Conn]]:
+    await waiting
+    return answer

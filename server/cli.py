@@ -20,38 +20,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import signal
 import ssl
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import fields
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
 from server.access import Gate, RedactSecrets, TokenFile, TokenFileError, valid_origin
-from server.app import ChatServer, Limits
+from server.app import ChatServer
 from server.chat import Chat
+from server.limits import DEFAULT_NODE_TIMEOUT, Limits, checked_number, positive_seconds
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
 
 if TYPE_CHECKING:
-    from server.cluster.node import RedisChat
-
-N = TypeVar("N", int, float)
+    from server.cluster.node import Node
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 BROKER_SCHEMES = ("redis", "rediss", "unix")
-DEFAULT_NODE_TIMEOUT = 3.0
-"""Seconds; the same as :data:`server.cluster.node.DEFAULT_NODE_TIMEOUT`, which
-this module does not import unless ``--broker`` is given."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    defaults = Limits()
     parser = argparse.ArgumentParser(
         prog="python -m server", description="Run the WebSocket chat server."
     )
@@ -59,135 +54,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=_port, default=8765, help="port to listen on; 0 picks a free one"
     )
-    parser.add_argument(
-        "--max-message-size",
-        type=_positive_int,
-        default=defaults.max_message_size,
-        metavar="BYTES",
-        help="close connections sending larger messages with 1009 (default: 1 MiB)",
-    )
-    parser.add_argument(
-        "--max-group-name",
-        type=_positive_int,
-        default=defaults.max_group_name,
-        metavar="CHARS",
-        help=f"longest group name accepted (default: {defaults.max_group_name})",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=_positive_int,
-        default=defaults.max_connections,
-        metavar="N",
-        help=f"refuse connections beyond N with HTTP 503 (default: {defaults.max_connections})",
-    )
-    parser.add_argument(
-        "--max-queued-bytes",
-        type=_positive_int,
-        default=defaults.max_queued_bytes,
-        metavar="BYTES",
-        help="cut off, with close code 1013, a connection that would have more than BYTES "
-        "of messages from others waiting to be sent to it, because it reads too slowly "
-        "(default: 4 MiB; at least --max-message-size)",
-    )
-    parser.add_argument(
-        "--max-rate",
-        type=_positive_number,
-        metavar="N",
-        help="answer requests beyond N per second from one connection (bursts of N allowed) "
-        "with an ERROR reply instead of handling them (default: no limit)",
-    )
-    parser.add_argument(
-        "--receive-buffer",
-        type=_non_negative_int,
-        default=defaults.receive_buffer,
-        metavar="BYTES",
-        help="each connection's kernel receive buffer, which bounds how much of one "
-        "client's input is handled before others get a turn; 0 leaves the system's "
-        "autotuning (default: 65536)",
-    )
-    parser.add_argument(
-        "--open-timeout",
-        type=_positive_seconds,
-        default=defaults.open_timeout,
-        metavar="SECONDS",
-        help="close connections whose TLS and WebSocket handshakes are not done within "
-        f"SECONDS (default: {defaults.open_timeout:g})",
-    )
-    parser.add_argument(
-        "--ping-interval",
-        type=_seconds_or_off,
-        default=defaults.ping_interval,
-        metavar="SECONDS",
-        help=f"send a keepalive ping every SECONDS; 0 sends none (default: "
-        f"{defaults.ping_interval:g})",
-    )
-    parser.add_argument(
-        "--ping-timeout",
-        type=_seconds_or_off,
-        default=defaults.ping_timeout,
-        metavar="SECONDS",
-        help="drop a connection whose ping is not answered within SECONDS; 0 waits forever "
-        f"(default: {defaults.ping_timeout:g})",
-    )
-    parser.add_argument(
-        "--compression",
-        choices=("off", "deflate"),
-        default="off",
-        help="agree to permessage-deflate when a client offers it (default: off; see "
-        "docs/protocol.md for what it costs)",
-    )
-    parser.add_argument(
-        "--certfile", metavar="PEM", help="serve wss:// with this certificate (chain)"
-    )
-    parser.add_argument(
-        "--keyfile",
-        metavar="PEM",
-        help="the private key of --certfile (default: the key is in the --certfile file)",
-    )
-    parser.add_argument(
-        "--auth-token-file",
-        metavar="FILE",
-        help="refuse, with HTTP 401, connections that do not present one of the tokens in "
-        "FILE (one per line; # comments) as 'Authorization: Bearer TOKEN' or ?token=TOKEN; "
-        "SIGHUP reads FILE again (default: anyone may connect)",
-    )
-    parser.add_argument(
-        "--allowed-origin",
-        type=_origin,
-        action="append",
-        metavar="ORIGIN",
-        help="refuse, with HTTP 403, handshakes whose Origin header is not ORIGIN "
-        "(e.g. https://chat.example.com; repeatable); handshakes without one are allowed "
-        "(default: any origin)",
-    )
-    parser.add_argument(
-        "--event-loop",
-        choices=EVENT_LOOPS,
-        default="auto",
-        help="auto (the default) runs on uvloop if it is installed, else on asyncio's own loop",
-    )
-    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
-    parser.add_argument(
-        "--stop-on-stdin-eof",
-        action="store_true",
-        help="also stop when stdin, a pipe from the process that started the server, closes: "
-        "the server then goes away with that process, however it ends",
-    )
-    parser.add_argument(
-        "--broker",
-        type=_broker_url,
-        metavar="URL",
-        help="run as one node of a cluster sharing its groups through this Redis, "
-        "e.g. redis://127.0.0.1:6379/0 (default: no cluster, groups in this process)",
-    )
-    parser.add_argument(
-        "--node-timeout",
-        type=_positive_seconds,
-        default=DEFAULT_NODE_TIMEOUT,
-        metavar="SECONDS",
-        help="with --broker: a node silent this long counts as dead and its members are "
-        f"removed within a third of it more (default: {DEFAULT_NODE_TIMEOUT:g})",
-    )
+    for limit in fields(Limits):
+        parser.add_argument(
+            f"--{limit.name.replace('_', '-')}", default=limit.default, **limit.metadata
+        )
+    _add_access_options(parser)
+    _add_process_options(parser)
     args = parser.parse_args(argv)
     if args.max_queued_bytes < args.max_message_size:
         parser.error(
@@ -199,71 +71,89 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _add_access_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--certfile", metavar="PEM", help="serve wss:// with this certificate (chain)")
+    add(
+        "--keyfile",
+        metavar="PEM",
+        help="the private key of --certfile (default: the key is in the --certfile file)",
+    )
+    add(
+        "--auth-token-file",
+        metavar="FILE",
+        help="refuse, with HTTP 401, connections that do not present one of the tokens in "
+        "FILE (one per line; # comments) as 'Authorization: Bearer TOKEN' or ?token=TOKEN; "
+        "SIGHUP reads FILE again (default: anyone may connect)",
+    )
+    add(
+        "--allowed-origin",
+        type=_origin,
+        action="append",
+        metavar="ORIGIN",
+        help="refuse, with HTTP 403, handshakes whose Origin header is not ORIGIN "
+        "(e.g. https://chat.example.com; repeatable); handshakes without one are allowed "
+        "(default: any origin)",
+    )
+
+
+def _add_process_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--event-loop",
+        choices=EVENT_LOOPS,
+        default="auto",
+        help="auto (the default) runs on uvloop if it is installed, else on asyncio's own loop",
+    )
+    add("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
+    add(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when stdin, a pipe from the process that started the server, closes: "
+        "the server then goes away with that process, however it ends",
+    )
+    add(
+        "--broker",
+        type=_broker_url,
+        metavar="URL",
+        help="run as one node of a cluster sharing its groups through this Redis, "
+        "e.g. redis://127.0.0.1:6379/0 (default: no cluster, groups in this process)",
+    )
+    add(
+        "--node-timeout",
+        type=positive_seconds,
+        default=DEFAULT_NODE_TIMEOUT,
+        metavar="SECONDS",
+        help="with --broker: a node silent this long counts as dead and its members are "
+        "removed within a third of it more (default: %(default)g)",
+    )
+
+
+class _Refused(Exception):
+    """A reason not to start, for one line on stderr and exit status 2."""
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
-    node_class: type[RedisChat[ServerConnection]] | None = None,
+    node_class: type[Node[ServerConnection]] | None = None,
 ) -> int:
     """Run the server from the command line ``argv``; return the exit status.
 
     ``node_class`` runs each cluster node as that subclass of
-    :class:`~server.cluster.node.RedisChat` (a deliberately broken one, for
+    :class:`~server.cluster.node.Node` (a deliberately broken one, for
     tests); it needs ``--broker``, and the log lines then name it too."""
     args = parse_args(argv)
-    if node_class is not None and args.broker is None:
-        print(f"server: --broker is required to run a {node_class.__name__} node", file=sys.stderr)
-        return 2
     try:
-        chat, log_format = _chat(args, node_class)
-    except ImportError as exc:
-        print(
-            f"server: --broker needs the redis package ({exc}); pip install -r requirements.txt",
-            file=sys.stderr,
-        )
-        return 2
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format=log_format)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())  # the library's debug lines show headers
-    # The library's own per-connection lines would repeat ours.
-    logging.getLogger("websockets").setLevel(
-        logging.DEBUG if args.log_level == "debug" else logging.ERROR
-    )
-    raise_open_file_limit()
-    limits = Limits(
-        max_message_size=args.max_message_size,
-        max_group_name=args.max_group_name,
-        max_connections=args.max_connections,
-        max_queued_bytes=args.max_queued_bytes,
-        max_rate=args.max_rate,
-        receive_buffer=args.receive_buffer or None,
-        open_timeout=args.open_timeout,
-        ping_interval=args.ping_interval,
-        ping_timeout=args.ping_timeout,
-        compression=args.compression == "deflate",
-    )
-    if args.stop_on_stdin_eof and not stdin_is_a_pipe():
-        print(
-            "server: --stop-on-stdin-eof needs stdin to be a pipe from the process "
-            "that starts the server",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        gate = _gate(args)
-        tls = _tls_context(args.certfile, args.keyfile) if args.certfile else None
-    except (TokenFileError, ValueError) as exc:
-        print(f"server: {exc}", file=sys.stderr)
-        return 2
-    try:
-        loop_name, new_loop = loop_factory(args.event_loop)
-    except RuntimeError as exc:
-        print(f"server: {exc}", file=sys.stderr)
+        server, loop_name, new_loop = _prepare(args, node_class)
+    except _Refused as refused:
+        print(f"server: {refused}", file=sys.stderr)
         return 2
     try:
         with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(
                 serve_until_signalled(
-                    ChatServer(limits, chat=chat, gate=gate, tls=tls),
+                    server,
                     args.host,
                     args.port,
                     loop_name,
@@ -279,46 +169,82 @@ def main(
     return 0
 
 
+def _prepare(
+    args: argparse.Namespace, node_class: type[Node[ServerConnection]] | None
+) -> tuple[ChatServer, str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The server the options ask for, set up to log; :class:`_Refused` if it cannot be."""
+    if node_class is not None and args.broker is None:
+        raise _Refused(f"--broker is required to run a {node_class.__name__} node")
+    try:
+        chat, log_format = _chat(args, node_class)
+    except ImportError as exc:
+        raise _Refused(
+            f"--broker needs the redis package ({exc}); pip install -r requirements.txt"
+        ) from None
+    _log_to_stderr(args.log_level, log_format)
+    raise_open_file_limit()
+    if args.stop_on_stdin_eof and not stdin_is_a_pipe():
+        raise _Refused(
+            "--stop-on-stdin-eof needs stdin to be a pipe from the process that starts the server"
+        )
+    try:
+        gate = _gate(args)
+        tls = _tls_context(args.certfile, args.keyfile) if args.certfile else None
+        loop_name, new_loop = loop_factory(args.event_loop)
+    except (TokenFileError, ValueError, RuntimeError) as exc:
+        raise _Refused(str(exc)) from None
+    limits = Limits(**{limit.name: getattr(args, limit.name) for limit in fields(Limits)})
+    return ChatServer(limits, chat=chat, gate=gate, tls=tls), loop_name, new_loop
+
+
+def _log_to_stderr(level: str, log_format: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format=log_format)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())  # the library's debug lines show headers
+    # The library's own per-connection lines would repeat ours.
+    logging.getLogger("websockets").setLevel(logging.DEBUG if level == "debug" else logging.ERROR)
+
+
 async def serve_until_signalled(
-    chat: ChatServer,
+    server: ChatServer,
     host: str,
     port: int,
     loop_name: str = "asyncio",
     *,
     stop_on_stdin_eof: bool = False,
 ) -> None:
-    """Start ``chat``, print its URL, and serve until SIGINT or SIGTERM (or, with
+    """Start ``server``, print its URL, and serve until SIGINT or SIGTERM (or, with
     ``stop_on_stdin_eof``, the end of stdin)."""
     # Handlers first: whoever reads the URL may send SIGTERM the next instant.
     stopped = watch_for_stop(stop_on_stdin_eof=stop_on_stdin_eof)
     log = logging.getLogger("chat.server")
-    tokens = chat.gate.tokens
+    tokens = server.gate.tokens
     if tokens is not None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_tokens, tokens, log)
-    url = await chat.start(host, port)
+    url = await server.start(host, port)
     print(url, flush=True)
     log.info("listening on %s (%s event loop)", url, loop_name)
-    _log_access(chat.gate, log)
+    _log_access(server.gate, log)
     log.info("shutting down on %s", await stopped)
-    await chat.stop()
+    await server.stop()
     log.info("stopped")
 
 
 def _chat(
-    args: argparse.Namespace, node_class: type[RedisChat[ServerConnection]] | None = None
-) -> tuple[Chat[ServerConnection] | None, str]:
-    """The cluster node's state if ``--broker`` is given (None: this process's own),
-    and the log format, which then names the node (and ``node_class``, if given)."""
+    args: argparse.Namespace, node_class: type[Node[ServerConnection]] | None = None
+) -> tuple[Chat[ServerConnection], str]:
+    """The chat, on a cluster node's store if ``--broker`` is given (else on this
+    process's memory), and the log format, which then names the node (and
+    ``node_class``, if given)."""
     if args.broker is None:
-        return None, LOG_FORMAT
+        return Chat(), LOG_FORMAT
     from server.cluster.keys import new_node_id  # imports redis: only for a cluster
-    from server.cluster.node import RedisChat
+    from server.cluster.node import Node
 
     node_id = new_node_id()
-    chat: Chat[ServerConnection]
-    chat = (node_class or RedisChat)(args.broker, node_id=node_id, node_timeout=args.node_timeout)
-    node = f"node {node_id}" if node_class is None else f"node {node_id} [{node_class.__name__}]"
-    return chat, LOG_FORMAT.replace("%(message)s", f"{node} %(message)s")
+    store = (node_class or Node)(args.broker, node_id=node_id, node_timeout=args.node_timeout)
+    label = f"node {node_id}" if node_class is None else f"node {node_id} [{node_class.__name__}]"
+    return Chat(store), LOG_FORMAT.replace("%(message)s", f"{label} %(message)s")
 
 
 def _gate(args: argparse.Namespace) -> Gate:
@@ -390,32 +316,4 @@ def _origin(text: str) -> str:
     return text
 
 
-def _checked_number(
-    convert: Callable[[str], N], accept: Callable[[N], bool], wanted: str
-) -> Callable[[str], N]:
-    """An argparse ``type``: ``convert`` the text, then refuse it in one line
-    ("must be WANTED, not TEXT") unless ``accept`` says yes (NaN and infinity never do)."""
-
-    def parse(text: str) -> N:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}") from None
-        if value != value or abs(value) == math.inf or not accept(value):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
-        return value
-
-    return parse
-
-
-_port = _checked_number(int, lambda value: 0 <= value <= 65535, "from 0 to 65535")
-_positive_int = _checked_number(int, lambda value: value > 0, "a positive number")
-_non_negative_int = _checked_number(int, lambda value: value >= 0, "a number, 0 or more")
-_positive_number = _checked_number(float, lambda value: value > 0, "a positive number")
-_positive_seconds = _checked_number(float, lambda value: value > 0, "a positive number of seconds")
-_seconds = _checked_number(float, lambda value: value >= 0, "a number of seconds, 0 or more")
-
-
-def _seconds_or_off(text: str) -> float | None:
-    """Seconds, where 0 means "off" (None)."""
-    return _seconds(text) or None
+_port = checked_number(int, lambda value: 0 <= value <= 65535, "from 0 to 65535")

@@ -1,84 +1,165 @@
-"""The chat rules: who is in which group and who receives what.
+"""The chat rules: the commands a client can send, and what each does.
 
-Plain Python with no I/O, so the rules can be unit-tested and property-tested
-without a network. A connection is represented by any hashable value the caller
-chooses (the socket layer uses its connection objects; tests use strings).
+Pure Python with no I/O, and the one place the chat's rules are decided, for a
+single server and a cluster node alike. Knowing which group the sender is in is
+enough to answer echoes and refuse requests that break a rule. What that cannot
+settle (whether a name is taken, who else is in a group) becomes a step, which
+:class:`server.chat.Chat` carries out against its store: this process's memory,
+or a cluster's Redis.
 
-The rules answer every command with a list of :class:`Delivery` values; the socket
-layer only has to send each text to each recipient, in order.
+Groups are told apart by their key (:class:`GroupName`), so two
+spellings of one name are one group; every reply names the group as the sender
+wrote it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Generic
+import unicodedata
+from dataclasses import dataclass
 
 from server import replies
-from server.commands import Command
-from server.membership import Conn as Conn  # re-exported: other modules import it from here
-from server.membership import Membership
-from server.plan import Answer, Claim, Leave, Publish, plan
+
+# The commands a client can send, as plain values (server.wire reads them from frames).
 
 
 @dataclass(frozen=True)
-class Delivery(Generic[Conn]):
-    """One text message to send to each of ``recipients``."""
+class GroupName:
+    """A group's name as one client wrote it, and the key that identifies the group.
 
-    recipients: tuple[Conn, ...]
-    text: str
-
-
-@dataclass
-class ChatRooms(Generic[Conn]):
-    """Groups and their members, for one server instance.
-
-    A connection is in at most one group: creating or joining another group moves
-    it. A group lives while it has members and is deleted with its last member,
-    which frees its name. Groups are told apart by key: two spellings of a name
-    that are equal under NFC are one group.
+    Two spellings that are equal under Unicode NFC, such as "café" with one "é"
+    and "café" as "e" plus a combining accent, have one key: they name one group.
+    Groups are found by ``key``; replies carry ``written``, the sender's spelling.
     """
 
-    _groups: Membership[Conn] = field(default_factory=Membership)
-    _connected: set[Conn] = field(default_factory=set)
+    written: str
+    key: str
 
-    def connect(self, conn: Conn) -> None:
-        """Register a new connection; it starts in no group."""
-        self._connected.add(conn)
+    @classmethod
+    def of(cls, written: str) -> GroupName:
+        """The name as written, keyed by its NFC form."""
+        return cls(written, unicodedata.normalize("NFC", written))
 
-    def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        """Apply ``command`` from ``sender`` and return what must be sent."""
-        match plan(command, self._groups.group_of(sender)):
-            case Answer(texts):
-                return [Delivery((sender,), text) for text in texts]
-            case Claim(name, create) as claim:
-                granted = self._groups.exists(name.key) != create
-                if granted:
-                    self._groups.move(sender, name)
-                return [Delivery((sender,), claim.reply(granted=granted))]
-            case Leave(name):
-                self._groups.remove(sender)
-                return [Delivery((sender,), replies.group_left(name.written))]
-            case Publish(name, message):
-                return [Delivery(tuple(self._groups.members(name.key)), message)]
 
-    def disconnect(self, conn: Conn) -> None:
-        """Forget ``conn``: it leaves its group, which is deleted if now empty."""
-        self._connected.discard(conn)
-        self._groups.remove(conn)
+@dataclass(frozen=True)
+class Echo:
+    """``ECHO``: send ``value`` back to the sender."""
 
-    def connections(self) -> frozenset[Conn]:
-        """Every connection registered and not yet disconnected."""
-        return frozenset(self._connected)
+    value: str
 
-    def group_of(self, conn: Conn) -> str | None:
-        """The key of the group ``conn`` is in (its name in NFC), or None."""
-        group = self._groups.group_of(conn)
-        return group.key if group is not None else None
 
-    def members(self, key: str) -> frozenset[Conn]:
-        """The members of the group ``key`` (empty if there is no such group)."""
-        return frozenset(self._groups.members(key))
+@dataclass(frozen=True)
+class EchoTimes3:
+    """``ECHO_TIMES_3``: send ``value`` back to the sender three times."""
 
-    def groups(self) -> frozenset[str]:
-        """The keys of all existing groups."""
-        return self._groups.groups()
+    value: str
+
+
+@dataclass(frozen=True)
+class CreateGroup:
+    """``CREATE_GROUP``: create the group ``name`` and move the sender into it."""
+
+    name: GroupName
+
+
+@dataclass(frozen=True)
+class JoinGroup:
+    """``JOIN_GROUP``: move the sender into the existing group ``name``."""
+
+    name: GroupName
+
+
+@dataclass(frozen=True)
+class LeaveGroup:
+    """``LEAVE_GROUP``: take the sender out of its group."""
+
+
+@dataclass(frozen=True)
+class MessageGroup:
+    """``MESSAGE_GROUP``: deliver ``message`` to every member of ``name``."""
+
+    name: GroupName
+    message: str
+
+
+Command = Echo | EchoTimes3 | CreateGroup | JoinGroup | LeaveGroup | MessageGroup
+
+
+# What the server does with each: an answer, or a step for the store.
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Reply to the sender with ``texts``; no group changes."""
+
+    texts: tuple[str, ...]
+    echo: bool = False
+    """An echo: sent once every post already on its way to this process has been
+    delivered (a cluster node waits for its broker), so an echo round trip proves
+    that too."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Create (``create=True``) or join the group ``name``: granted if its key is
+    free (create) or taken (join)."""
+
+    name: GroupName
+    create: bool
+
+    @property
+    def must_exist(self) -> bool:
+        """What the store must find, atomically, before it moves the sender: a group
+        to join, or no group where one is created."""
+        return not self.create
+
+    def reply(self, *, granted: bool) -> str:
+        """The sender's reply once the store has said yes or no."""
+        written = self.name.written
+        if not granted:
+            return replies.group_unavailable(written)
+        return replies.group_created(written) if self.create else replies.group_joined(written)
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Take the sender out of ``name``, the group as the sender wrote it on joining."""
+
+    name: GroupName
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Deliver ``message`` to every member of ``name`` (on every node of a cluster)."""
+
+    name: GroupName
+    message: str
+
+
+Step = Answer | Claim | Leave | Publish
+
+
+def plan(command: Command, group: GroupName | None) -> Step:
+    """The step for ``command`` from a sender who is in ``group`` (None: in none)."""
+    key = group.key if group is not None else None
+    match command:
+        case Echo(value):
+            return Answer((value,), echo=True)
+        case EchoTimes3(value):
+            return Answer((value,) * 3, echo=True)
+        case CreateGroup(name):
+            if name.key == key:  # the sender's own group: taken, and nothing changes
+                return Answer((replies.group_unavailable(name.written),))
+            return Claim(name, create=True)
+        case JoinGroup(name):
+            if name.key == key:  # joining one's own group changes nothing
+                return Answer((replies.group_joined(name.written),))
+            return Claim(name, create=False)
+        case LeaveGroup():
+            if group is None:
+                return Answer((replies.not_in_a_group(),))
+            return Leave(group)
+        case MessageGroup(name, message):
+            if name.key != key:
+                return Answer((replies.not_a_member(name.written),))
+            return Publish(name, message)
+    raise TypeError(f"not a chat command: {command!r}")

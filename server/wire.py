@@ -1,6 +1,6 @@
 """Reading the article's wire format: ``{"type": T, "value": V}`` as JSON text.
 
-:func:`parse_command` turns one received frame into a :mod:`server.commands`
+:func:`parse_command` turns one received frame into a :mod:`server.rules`
 value, or raises :class:`BadMessage` whose reason is sent back to the client as
 ``ERROR: <reason>``. Nothing a client sends can make it raise anything else.
 
@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from server.commands import (
+from server.rules import (
     Command,
     CreateGroup,
     Echo,

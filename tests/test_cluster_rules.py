@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import inspect
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server import cli
+from server.chat import Delivery, Membership
 from server.cluster import node
 from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
-from server.commands import (
+from server.rules import (
+    Answer,
+    Claim,
     Command,
     CreateGroup,
     Echo,
     EchoTimes3,
     GroupName,
     JoinGroup,
+    Leave,
     LeaveGroup,
     MessageGroup,
+    Publish,
+    plan,
 )
-from server.membership import Membership
-from server.plan import Answer, Claim, Leave, Publish, plan
-from server.rules import ChatRooms, Delivery
+from tests.rooms import Rooms
 
 G, H = GroupName.of("g"), GroupName.of("h")
 CAFE, CAFE_DECOMPOSED = GroupName.of("caf\u00e9"), GroupName.of("cafe\u0301")
@@ -91,7 +97,7 @@ def test_a_node_alone_answers_exactly_as_the_one_process_rules(
     """With a broker that holds only this node's members, every reply and delivery
     equals the single-process rules' (groups' membership compared as sets), with
     names in either spelling."""
-    rooms: ChatRooms[str] = ChatRooms()
+    rooms: Rooms[str] = Rooms()
     local: Membership[str] = Membership()
     for person in ("alice", "bob"):
         rooms.connect(person)
@@ -177,12 +183,13 @@ def test_node_ids_differ() -> None:
 
 def test_leaving_outside_a_group_reads_the_same_in_both_implementations() -> None:
     text = "ERROR: you are not in a group"
-    rooms: ChatRooms[str] = ChatRooms()
+    rooms: Rooms[str] = Rooms()
     rooms.connect("alice")
     assert rooms.handle("alice", LeaveGroup()) == [Delivery(("alice",), text)]
     assert plan(LeaveGroup(), None) == Answer((text,))
 
 
 def test_the_command_line_default_node_timeout_is_the_node_s() -> None:
-    """cli.py repeats the default so that it need not import redis to print --help."""
-    assert cli.DEFAULT_NODE_TIMEOUT == node.DEFAULT_NODE_TIMEOUT
+    """One default for both, declared where --help finds it without importing redis."""
+    default = inspect.signature(node.Node).parameters["node_timeout"].default
+    assert cli.parse_args([]).node_timeout == default

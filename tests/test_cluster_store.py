@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from acceptance.local_cluster import RedisServer
 from server.cluster.keys import Keys
-from server.cluster.store import Store
+from server.cluster.scripts import Scripts
 from tests.cluster_checks import need_redis_server
 
 need_redis_server()
@@ -31,13 +31,13 @@ def redis_url() -> Iterator[str]:
 
 
 @asynccontextmanager
-async def stores(url: str, *node_ids: str) -> AsyncIterator[list[Store]]:
+async def stores(url: str, *node_ids: str) -> AsyncIterator[list[Scripts]]:
     """One store per node, each with its own connections, under a fresh prefix."""
     keys = Keys(f"test-{uuid.uuid4().hex[:8]}:")
     clients = [Redis.from_url(url, protocol=2) for _ in node_ids]
     try:
         yield [
-            Store(client, node, keys=keys, heartbeat_ms=NODE_TIMEOUT_MS)
+            Scripts(client, node, keys=keys, heartbeat_ms=NODE_TIMEOUT_MS)
             for client, node in zip(clients, node_ids, strict=True)
         ]
     finally:
@@ -49,7 +49,7 @@ def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(test())
 
 
-async def members(store: Store, name: str) -> set[str]:
+async def members(store: Scripts, name: str) -> set[str]:
     found = await store.redis.smembers(store.keys.group(name))
     return {m.decode() if isinstance(m, bytes) else m for m in found}
 
@@ -62,8 +62,8 @@ def test_two_nodes_creating_one_name_at_once_give_exactly_one_creator(redis_url:
             for round_ in range(200):
                 name = f"race {round_}"
                 won = await asyncio.gather(
-                    a.claim(name, a.member_id(1), create=True),
-                    b.claim(name, b.member_id(1), create=True),
+                    a.claim(name, a.member_id(1), exists=False),
+                    b.claim(name, b.member_id(1), exists=False),
                 )
                 assert sorted(won) == [False, True], f"round {round_}: {won}"
 
@@ -77,7 +77,7 @@ def test_checking_then_setting_from_python_would_give_two_creators(redis_url: st
     async def test() -> None:
         async with stores(redis_url, "aaaaaaaa", "bbbbbbbb") as (a, b):
 
-            async def check_then_set(store: Store, name: str) -> bool:
+            async def check_then_set(store: Scripts, name: str) -> bool:
                 if await store.redis.exists(store.keys.group(name)):
                     return False
                 await store.redis.sadd(store.keys.group(name), store.member_id(1))
@@ -97,11 +97,11 @@ def test_creating_moves_the_member_and_frees_the_group_it_leaves(redis_url: str)
     async def test() -> None:
         async with stores(redis_url, "aaaaaaaa") as (a,):
             alice = a.member_id(1)
-            assert await a.claim("g", alice, create=True)
-            assert await a.claim("h", alice, create=True)
+            assert await a.claim("g", alice, exists=False)
+            assert await a.claim("h", alice, exists=False)
             assert await members(a, "h") == {alice}
             assert not await a.group_exists("g")
-            assert not await a.claim("g", a.member_id(2), create=False)  # freed: cannot join
+            assert not await a.claim("g", a.member_id(2), exists=True)  # freed: cannot join
 
     run(test)
 
@@ -110,10 +110,10 @@ def test_joining_needs_the_group_and_leaving_the_last_member_frees_it(redis_url:
     async def test() -> None:
         async with stores(redis_url, "aaaaaaaa", "bbbbbbbb") as (a, b):
             alice, bob = a.member_id(1), b.member_id(1)
-            assert not await b.claim("g", bob, create=False)
-            assert await a.claim("g", alice, create=True)
-            assert await b.claim("g", bob, create=False)
-            assert not await b.claim("g", b.member_id(2), create=True)
+            assert not await b.claim("g", bob, exists=True)
+            assert await a.claim("g", alice, exists=False)
+            assert await b.claim("g", bob, exists=True)
+            assert not await b.claim("g", b.member_id(2), exists=False)
             await a.leave(alice)
             assert await members(a, "g") == {bob}
             await b.leave(bob)
@@ -133,9 +133,9 @@ def test_a_heartbeat_removes_the_members_of_a_node_whose_heartbeat_expired(
             await a.register({})
             await b.register({})
             alice, bob, carol = a.member_id(1), b.member_id(1), b.member_id(2)
-            assert await a.claim("g", alice, create=True)
-            assert await b.claim("g", bob, create=False)
-            assert await b.claim("lonely", carol, create=True)
+            assert await a.claim("g", alice, exists=False)
+            assert await b.claim("g", bob, exists=True)
+            assert await b.claim("lonely", carol, exists=False)
             beat = await a.heartbeat()
             assert beat.renewed and beat.swept == {}
             await b.redis.delete(b.keys.alive("bbbbbbbb"))
@@ -177,7 +177,7 @@ def test_registering_replaces_what_the_node_held(redis_url: str) -> None:
         async with stores(redis_url, "aaaaaaaa", "bbbbbbbb") as (a, b):
             alice, bob, dave = a.member_id(1), a.member_id(2), b.member_id(1)
             await a.register({alice: "g", bob: "g"})
-            assert await b.claim("g", dave, create=False)
+            assert await b.claim("g", dave, exists=True)
             await a.register({alice: "h"})
             assert await members(a, "g") == {dave}
             assert await members(a, "h") == {alice}
@@ -196,7 +196,7 @@ def test_registering_brings_groups_back_after_redis_lost_everything(redis_url: s
             await a.register({alice: "g"})
             await b.register({bob: "g"})
             assert await members(a, "g") == {alice, bob}
-            assert not await b.claim("g", b.member_id(2), create=True)
+            assert not await b.claim("g", b.member_id(2), exists=False)
 
     run(test)
 

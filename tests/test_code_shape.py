@@ -14,6 +14,9 @@ from __future__ import annotations
 import ast
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from tests.support import PROJECT_ROOT
 
@@ -38,9 +41,6 @@ LOGIC: dict[type[ast.AST], str] = {
 # Functions over MAX_LINES lines (from ``def`` to the last line) when the rule was
 # written, with their length then. Split them, then take them off this list.
 LONG_FUNCTIONS = {
-    "server/cli.py::parse_args": 147,
-    "server/cli.py::main": 78,
-    "server/cluster/node.py::RedisChat.__init__": 52,
     "wsharness/client.py::TestWebSocket.__init__": 54,
     "wsharness/client.py::TestWebSocket._wait": 51,
 }
@@ -220,3 +220,46 @@ def test_files_of_the_checked_folders_are_read() -> None:
     paths = [path for path, _ in _modules()]
     assert {path.split("/")[0] for path in paths} == set(CHECKED)
     assert "server/cluster/node.py" in paths and "wsharness/bdd/receiving_steps.py" in paths
+
+
+PRIVATE_NAMES_CHECKED = ("server",)
+"""The packages where no module uses another's private names."""
+
+
+def _private_names_checked() -> list[Path]:
+    return sorted(
+        path for package in PRIVATE_NAMES_CHECKED for path in (PROJECT_ROOT / package).rglob("*.py")
+    )
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        path for package in PRIVATE_NAMES_CHECKED for path in (PROJECT_ROOT / package).rglob("*.py")
+    ),
+    ids=lambda path: str(path.relative_to(PROJECT_ROOT)),
+)
+def test_no_module_uses_another_s_private_names(path: Path) -> None:
+    """A private name is used only through ``self`` or ``cls``, or where it is
+    defined; never imported from, or looked up on, another module or object."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    where = str(path.relative_to(PROJECT_ROOT))
+    reaches = [
+        f"{where}:{node.lineno} {ast.unparse(node)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and _private(node.attr)
+        and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+    ]
+    reaches += [
+        f"{where}:{node.lineno} from {node.module} import {alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if _private(alias.name)
+    ]
+    assert not reaches, f"private names of other modules used: {reaches}"

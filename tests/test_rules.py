@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from server.commands import (
+from server.chat import Delivery
+from server.rules import (
     CreateGroup,
     Echo,
     EchoTimes3,
@@ -19,12 +20,12 @@ from server.commands import (
     LeaveGroup,
     MessageGroup,
 )
-from server.rules import ChatRooms, Delivery
 from server.wire import parse_command
+from tests.rooms import Rooms
 
 
-def _rooms(*people: str) -> ChatRooms[str]:
-    rooms: ChatRooms[str] = ChatRooms()
+def _rooms(*people: str) -> Rooms[str]:
+    rooms: Rooms[str] = Rooms()
     for person in people:
         rooms.connect(person)
     return rooms
@@ -102,7 +103,7 @@ COMPOSED, DECOMPOSED = "caf\u00e9", "cafe\u0301"
 """One name, two spellings: "é" as one character, and "e" with a combining accent."""
 
 
-def _request(rooms: ChatRooms[str], sender: str, kind: str, value: object) -> list[str]:
+def _request(rooms: Rooms[str], sender: str, kind: str, value: object) -> list[str]:
     """What ``sender`` is sent for a request as it arrives on the wire."""
     deliveries = rooms.handle(sender, parse_command(json.dumps({"type": kind, "value": value})))
     return [d.text for d in deliveries if sender in d.recipients]
@@ -158,7 +159,7 @@ class ChatRoomsMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rooms: ChatRooms[str] = ChatRooms()
+        self.rooms: Rooms[str] = Rooms()
         self.connected: set[str] = set()
         self.group_of: dict[str, str] = {}
         """Each member's group, as the member wrote it."""

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from server.commands import (
+from server.rules import (
     CreateGroup,
     Echo,
     EchoTimes3,

@@ -1,12 +1,10 @@
-"""Server nodes that share one chat through Redis (``python -m server --broker URL``).
+"""Nodes that share one chat through Redis (``python -m server --broker URL``).
 
-Pure parts, testable without a network: :mod:`server.plan` (what a node does with a
-command, given what it knows locally), :mod:`server.membership` (which of the node's
-own connections are in which group) and :mod:`.keys` (names in Redis and the
-post format). The parts that talk to Redis: :mod:`.store` (the shared state, in
-atomic Lua scripts), :mod:`.subscriber` (the node's pub/sub connection) and
-:mod:`.node` (:class:`~.node.RedisChat`, which ties them together and keeps the
-node registered while the broker comes and goes).
+:mod:`.node` is the store that :class:`server.chat.Chat` carries out the rules on
+(:class:`~.node.Node`): it keeps the node registered while the broker comes and
+goes. It changes the shared state through :mod:`.scripts` (atomic Lua scripts),
+hears other nodes' posts through :mod:`.subscriber` (its pub/sub connection),
+and names everything in Redis by :mod:`.keys` (also the post format).
 
 Nothing here is imported unless ``--broker`` is given, so a single server needs
 neither Redis nor its client library.

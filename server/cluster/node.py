@@ -1,16 +1,18 @@
-"""A server node that shares groups with every node on the same Redis.
+"""A node of a cluster: the chat's store, shared with every node on the same Redis.
 
-:class:`RedisChat` is the cluster's :class:`server.chat.Chat`. It decides what
-it can from its own connections (:mod:`server.plan`), asks Redis for the rest through
-atomic scripts (:mod:`.store`), delivers posts from other nodes as they arrive
-on its pub/sub connection (:mod:`.subscriber`), and keeps itself registered:
+:class:`Node` is the :class:`server.chat.Store` of ``python -m server --broker
+URL``: :class:`server.chat.Chat` carries out the rules on it as on a single
+server's memory. It changes the shared groups through atomic scripts
+(:mod:`.scripts`), keeps its own members in a :class:`~server.chat.Membership`
+to deliver the posts that arrive on its pub/sub connection (:mod:`.subscriber`),
+and keeps itself registered:
 
 - a heartbeat key renewed every third of ``node_timeout``; each heartbeat also
   removes the members of nodes whose heartbeat has expired, so a node that dies
   without a word stops counting within ``node_timeout`` plus a third of it;
 - when the broker goes away, group requests get
   ``ERROR: groups are unavailable for now...``, echo keeps working, and
-  :meth:`RedisChat.unavailable_reason` says why, for ``/healthz``; the node
+  :meth:`Node.unavailable_reason` says why, for ``/healthz``; the node
   reconnects on its own and registers again every member it holds, so the
   groups come back without anyone reconnecting.
 
@@ -23,7 +25,7 @@ on this node in the broker's order too: posts the broker accepted before the
 change are delivered as if the change came after them.
 
 Groups are known to Redis, to the subscriptions and to this node's own
-membership by their key (:class:`server.commands.GroupName`, the name in NFC),
+membership by their key (:class:`server.rules.GroupName`, the name in NFC),
 so two spellings of one name are one group on every node.
 """
 
@@ -35,6 +37,7 @@ import itertools
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Generic
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -42,20 +45,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from server import replies
-from server.chat import Deliver
+from server.chat import Conn, Deliver, Membership, Unavailable
 from server.cluster.keys import Keys, decode_post, encode_post
-from server.cluster.store import Heartbeat, Store
+from server.cluster.scripts import Heartbeat, Scripts
 from server.cluster.subscriber import BrokerLost, Subscriber, one_line
-from server.commands import Command, GroupName
-from server.membership import Membership
-from server.plan import Answer, Claim, Leave, Publish, plan
-from server.rules import Conn, Delivery
+from server.limits import DEFAULT_NODE_TIMEOUT
+from server.rules import GroupName
 
 log = logging.getLogger("chat.cluster")
-
-DEFAULT_NODE_TIMEOUT = 3.0
-"""Seconds without a heartbeat after which a node's members are removed."""
 
 POOL_SIZE = 64
 """Most commands in flight to Redis at once; further requests wait their turn."""
@@ -65,13 +62,15 @@ _RETRY_FIRST, _RETRY_MOST = 0.1, 1.0
 
 BrokerFailure = (RedisError, OSError)
 
+_LEFT_TO_OTHERS = "other nodes will remove this node's members once its heartbeat expires"
+
 
 def detection_bound(node_timeout: float) -> float:
     """Seconds within which a dead node's members are removed: timeout plus a heartbeat."""
     return node_timeout + node_timeout / 3
 
 
-class RedisChat(Generic[Conn]):
+class Node(Generic[Conn]):
     """This node's part of a chat shared through Redis at ``url``."""
 
     subscriber_class = Subscriber
@@ -84,31 +83,19 @@ class RedisChat(Generic[Conn]):
         node_timeout: float = DEFAULT_NODE_TIMEOUT,
         keys: Keys | None = None,
     ) -> None:
-        self.url = url
         self.node_id = node_id
         self.node_timeout = node_timeout
         self.keys = keys or Keys()
-        self._pool: BlockingConnectionPool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=POOL_SIZE,
-            timeout=node_timeout,
-            socket_timeout=node_timeout,
-            socket_connect_timeout=node_timeout,
-            # One attempt each: a failure is the broker's state, and recovery
-            # (reconnect, register again) is the supervisor's job, not a retry's.
-            retry=Retry(NoBackoff(), 0),
-            # RESP2: pub/sub messages come back from read_response() in order with
-            # the replies, which the subscriber relies on (RESP3 diverts them).
-            protocol=2,
-        )
-        self.store = Store(
+        self._pool = _pool(url, node_timeout)
+        self.scripts = Scripts(
             Redis(connection_pool=self._pool),
             node_id,
             keys=self.keys,
             heartbeat_ms=round(node_timeout * 1000),
         )
         self._deliver: Deliver[Conn] = _deliver_nowhere
-        self._local: Membership[Conn] = Membership()
+        self.local: Membership[Conn] = Membership()
+        """This node's own members and their groups."""
         self._member_ids: dict[Conn, str] = {}
         self._next_member = itertools.count(1)
         self._reserved: Counter[str] = Counter()
@@ -140,7 +127,7 @@ class RedisChat(Generic[Conn]):
         where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
         return f"{where}/{kwargs.get('db', 0)}"
 
-    # The Chat interface.
+    # The store's part (server.chat.Store).
 
     async def start(self, deliver: Deliver[Conn]) -> None:
         """Connect and register (one attempt, bounded); keep trying in the background."""
@@ -161,66 +148,14 @@ class RedisChat(Generic[Conn]):
         if was_up:
             try:
                 async with asyncio.timeout(self.node_timeout):
-                    removed = await self.store.unregister()
+                    removed = await self.scripts.unregister()
                 log.info("left the cluster: removed this node's %s", _members(removed))
             except (*BrokerFailure, TimeoutError) as exc:
-                log.warning(
-                    "could not leave the cluster (%s): other nodes will remove this node's "
-                    "members once its heartbeat expires",
-                    one_line(exc),
-                )
+                log.warning("could not leave the cluster (%s): %s", one_line(exc), _LEFT_TO_OTHERS)
         elif self._joined:
-            log.warning(
-                "left without reaching the broker: other nodes will remove this node's "
-                "members once its heartbeat expires"
-            )
+            log.warning("left without reaching the broker: %s", _LEFT_TO_OTHERS)
         await self._teardown()
         await self._pool.aclose()
-
-    def connect(self, conn: Conn) -> None:
-        self._member_ids[conn] = self.store.member_id(next(self._next_member))
-
-    async def disconnect(self, conn: Conn) -> None:
-        member = self._member_ids.pop(conn, None)
-        group = self._local.remove(conn)
-        if group is None or member is None:
-            return
-        self._release_if_unused(group.key)
-        if not self._up:
-            return  # registering again after the broker returns leaves it out
-        self._begin()
-        try:
-            await self.store.leave(member)
-        except BrokerFailure as exc:
-            self._broker_failed(exc)
-        finally:
-            self._end()
-
-    async def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        step = plan(command, self._local.group_of(sender))
-        if isinstance(step, Answer):
-            if step.echo:
-                await self._barrier_for_echo()
-            return [Delivery((sender,), text) for text in step.texts]
-        if not self._up:
-            return [Delivery((sender,), replies.broker_unavailable())]
-        self._begin()
-        try:
-            match step:
-                case Claim():
-                    return [Delivery((sender,), await self._claim(sender, step))]
-                case Leave(name):
-                    return [Delivery((sender,), await self._leave(sender, name))]
-                case Publish(name, message):
-                    return await self._publish(name.key, message)
-        except BrokerFailure as exc:
-            # What the broker did is unknown, so nothing changes here; registering
-            # again once it is back makes the broker agree with this node.
-            self._broker_failed(exc)
-            return [Delivery((sender,), replies.broker_unavailable())]
-        finally:
-            self._end()
-        raise TypeError(f"not a step: {step!r}")
 
     def unavailable_reason(self) -> str | None:
         if self._closing:
@@ -229,39 +164,85 @@ class RedisChat(Generic[Conn]):
             return None
         return f"broker unreachable: {self._down_reason}"
 
+    def connect(self, conn: Conn) -> None:
+        self._member_ids[conn] = self.scripts.member_id(next(self._next_member))
+
+    async def disconnect(self, conn: Conn) -> None:
+        member = self._member_ids.pop(conn, None)
+        group = self.local.remove(conn)
+        if group is None or member is None:
+            return
+        self._release_if_unused(group.key)
+        # Down, or failing now: registering again once the broker is back leaves it out.
+        with contextlib.suppress(Unavailable), self._broker_work():
+            await self.scripts.leave(member)
+
+    async def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool:
+        key = name.key
+        with self._broker_work():
+            self._reserved[key] += 1
+            try:
+                granted = await self._claim_in_store(key, self._member_ids[conn], exists=exists)
+                if granted:
+                    await self._hear(key)
+                    old = self.local.move(conn, name)
+                    if old is not None:
+                        self._release_if_unused(old.key)
+                return granted
+            finally:
+                self._reserved[key] -= 1
+                if not self._reserved[key]:
+                    del self._reserved[key]
+                self._release_if_unused(key)
+
+    async def leave(self, conn: Conn) -> None:
+        with self._broker_work():
+            await self.scripts.leave(self._member_ids[conn])
+            await self._require_subscriber().barrier()  # posts sent before the leave still arrive
+            old = self.local.remove(conn)
+            if old is not None:
+                self._release_if_unused(old.key)
+
+    async def publish(self, name: GroupName, message: str) -> None:
+        with self._broker_work():
+            await self.scripts.publish(name.key, encode_post(self.node_id, message))
+
+    async def barrier(self) -> None:
+        """Return once the posts the broker carried here before now are delivered;
+        at once while the broker is away, as nothing is on its way from it then."""
+        subscriber = self._subscriber
+        if not self._up or subscriber is None:
+            return
+        try:
+            async with asyncio.timeout(self.node_timeout):
+                await subscriber.barrier()
+        except (BrokerLost, TimeoutError):
+            pass  # the supervisor sees the same failure; the echo is answered anyway
+
     # Requests that go through the broker.
 
-    async def _claim(self, sender: Conn, step: Claim) -> str:
-        key = step.name.key
-        self._reserved[key] += 1
+    @contextlib.contextmanager
+    def _broker_work(self) -> Iterator[None]:
+        """One request's work with the broker: refused while it is away. If it fails,
+        what the broker did is unknown, so nothing changes here; registering again
+        once it is back makes the broker agree with this node."""
+        if not self._up:
+            raise Unavailable(self._down_reason)
+        self._in_flight += 1
+        self._drained.clear()
         try:
-            granted = await self._claim_in_store(key, self._member_ids[sender], step)
-            if granted:
-                await self._hear(key)
-                old = self._local.move(sender, step.name)
-                if old is not None:
-                    self._release_if_unused(old.key)
-            return step.reply(granted=granted)
+            yield
+        except BrokerFailure as exc:
+            self._broker_failed(exc)
+            raise Unavailable(one_line(exc)) from exc
         finally:
-            self._reserved[key] -= 1
-            if not self._reserved[key]:
-                del self._reserved[key]
-            self._release_if_unused(key)
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._drained.set()
 
-    async def _claim_in_store(self, key: str, member: str, step: Claim) -> bool:
-        """The broker's answer to a create or join (a seam for deliberately broken nodes)."""
-        return await self.store.claim(key, member, create=step.create)
-
-    async def _leave(self, sender: Conn, name: GroupName) -> str:
-        await self.store.leave(self._member_ids[sender])
-        await self._require_subscriber().barrier()  # posts sent before the leave still arrive
-        self._local.remove(sender)
-        self._release_if_unused(name.key)
-        return replies.group_left(name.written)
-
-    async def _publish(self, key: str, message: str) -> list[Delivery[Conn]]:
-        await self.store.publish(key, encode_post(self.node_id, message))
-        return [Delivery(tuple(self._local.members(key)), message)]
+    async def _claim_in_store(self, key: str, member: str, *, exists: bool) -> bool:
+        """The broker's answer to a claim (a seam for deliberately broken nodes)."""
+        return await self.scripts.claim(key, member, exists=exists)
 
     async def _hear(self, key: str) -> None:
         """Return once this node will surely receive every later post to the group
@@ -274,7 +255,7 @@ class RedisChat(Generic[Conn]):
             await subscriber.subscribe(self.keys.channel(key))
 
     def _release_if_unused(self, key: str) -> None:
-        if key in self._subscribed and not self._local.members(key) and not self._reserved[key]:
+        if key in self._subscribed and not self.local.members(key) and not self._reserved[key]:
             self._subscribed.discard(key)
             if self._subscriber is not None:
                 self._subscriber.unsubscribe(self.keys.channel(key))
@@ -289,33 +270,14 @@ class RedisChat(Generic[Conn]):
             return
         if key is None or sender_node == self.node_id:
             return  # the sending node delivered its own members' copies already
-        members = self._local.members(key)
+        members = self.local.members(key)
         if members:
             self._deliver(members, message)
-
-    async def _barrier_for_echo(self) -> None:
-        subscriber = self._subscriber
-        if not self._up or subscriber is None:
-            return  # with the broker away, nothing is on its way from it
-        try:
-            async with asyncio.timeout(self.node_timeout):
-                await subscriber.barrier()
-        except (BrokerLost, TimeoutError):
-            pass  # the supervisor sees the same failure; the echo is answered anyway
 
     def _require_subscriber(self) -> Subscriber:
         if self._subscriber is None:
             raise BrokerLost("not connected to the broker")
         return self._subscriber
-
-    def _begin(self) -> None:
-        self._in_flight += 1
-        self._drained.clear()
-
-    def _end(self) -> None:
-        self._in_flight -= 1
-        if not self._in_flight:
-            self._drained.set()
 
     # Staying connected and registered.
 
@@ -358,8 +320,8 @@ class RedisChat(Generic[Conn]):
         reader = self._reader = asyncio.create_task(subscriber.run(), name="broker reader")
         await self._drained.wait()  # requests begun before a loss have all failed by now
         while True:
-            version = self._local.version
-            held = self._local.held()
+            version = self.local.version
+            held = self.local.held()
             await self._register({self._member_ids[conn]: g.key for conn, g in held.items()})
             wanted = {g.key for g in held.values()} | set(self._reserved)
             for key in self._subscribed - wanted:
@@ -369,7 +331,7 @@ class RedisChat(Generic[Conn]):
             await asyncio.gather(*(subscriber.subscribe(self.keys.channel(n)) for n in new))
             if reader.done():
                 await reader  # raises why the connection failed
-            if self._local.version == version:
+            if self.local.version == version:
                 break  # nobody moved while registering: the broker agrees with this node
         self._lost.clear()
         counts = f"{_members(len(held))} in {_count(len(wanted), 'group')}"
@@ -414,11 +376,11 @@ class RedisChat(Generic[Conn]):
 
     async def _register(self, held: dict[str, str]) -> None:
         """Make the broker hold exactly ``held`` for this node (a seam for broken nodes)."""
-        await self.store.register(held)
+        await self.scripts.register(held)
 
     async def _beat(self) -> Heartbeat:
         """One heartbeat (a seam for deliberately broken nodes)."""
-        return await self.store.heartbeat()
+        return await self.scripts.heartbeat()
 
     async def _teardown(self) -> None:
         """Drop the pub/sub connection and every pooled connection."""
@@ -436,8 +398,25 @@ class RedisChat(Generic[Conn]):
             await self._pool.disconnect(inuse_connections=True)
 
 
+def _pool(url: str, timeout: float) -> BlockingConnectionPool:
+    """Connections to the broker, each given ``timeout`` seconds for anything."""
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        # One attempt each: a failure is the broker's state, and recovery
+        # (reconnect, register again) is the supervisor's job, not a retry's.
+        retry=Retry(NoBackoff(), 0),
+        # RESP2: pub/sub messages come back from read_response() in order with
+        # the replies, which the subscriber relies on (RESP3 diverts them).
+        protocol=2,
+    )
+
+
 def _deliver_nowhere(recipients: object, text: str) -> None:
-    """Before :meth:`RedisChat.start`, nobody is there to deliver to."""
+    """Before :meth:`Node.start`, nobody is there to deliver to."""
 
 
 def _members(n: int) -> str:

@@ -24,8 +24,10 @@ from websockets.server import ServerProtocol
 
 from server import replies
 from server.app import ChatServer
+from server.chat import Delivery
 from server.cli import serve_until_signalled
-from server.commands import (
+from server.connection import ChatConnection
+from server.rules import (
     Command,
     CreateGroup,
     Echo,
@@ -35,14 +37,13 @@ from server.commands import (
     LeaveGroup,
     MessageGroup,
 )
-from server.connection import ChatConnection
-from server.rules import ChatRooms, Delivery
 from server.wire import KNOWN_TYPES, BadMessage, parse_command
+from tests.rooms import Rooms
 
 Conn = ServerConnection
 
 
-class EchoFourTimes(ChatRooms[Conn]):
+class EchoFourTimes(Rooms[Conn]):
     """ECHO_TIMES_3 sends four copies."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -51,7 +52,7 @@ class EchoFourTimes(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class EchoToEveryone(ChatRooms[Conn]):
+class EchoToEveryone(Rooms[Conn]):
     """ECHO goes to every connection, not just the sender."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -60,7 +61,7 @@ class EchoToEveryone(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class GroupMessageToEveryone(ChatRooms[Conn]):
+class GroupMessageToEveryone(Rooms[Conn]):
     """A member's group message reaches every connection."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -69,7 +70,7 @@ class GroupMessageToEveryone(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class SenderLeftOut(ChatRooms[Conn]):
+class SenderLeftOut(Rooms[Conn]):
     """A group message reaches the other members but not its sender."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -80,7 +81,7 @@ class SenderLeftOut(ChatRooms[Conn]):
         return deliveries
 
 
-class DeliveredTwice(ChatRooms[Conn]):
+class DeliveredTwice(Rooms[Conn]):
     """Every member receives each group message twice."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -90,7 +91,7 @@ class DeliveredTwice(ChatRooms[Conn]):
         return deliveries
 
 
-class NonMemberPostDelivered(ChatRooms[Conn]):
+class NonMemberPostDelivered(Rooms[Conn]):
     """A post from outside a group reaches the group's members."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -99,7 +100,7 @@ class NonMemberPostDelivered(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class DuplicateGroupAccepted(ChatRooms[Conn]):
+class DuplicateGroupAccepted(Rooms[Conn]):
     """Creating a taken group name succeeds and puts the creator in it."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -109,7 +110,7 @@ class DuplicateGroupAccepted(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class UnknownGroupJoined(ChatRooms[Conn]):
+class UnknownGroupJoined(Rooms[Conn]):
     """Joining a group that does not exist creates it and says it was joined."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -119,7 +120,7 @@ class UnknownGroupJoined(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class GroupNameIgnored(ChatRooms[Conn]):
+class GroupNameIgnored(Rooms[Conn]):
     """MESSAGE_GROUP goes to the sender's current group, whatever groupName says."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -129,7 +130,7 @@ class GroupNameIgnored(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class OldGroupKept(ChatRooms[Conn]):
+class OldGroupKept(Rooms[Conn]):
     """A connection that moves to another group by one of ``moves`` still hears the
     posts to the group it left."""
 
@@ -162,7 +163,7 @@ class CreateKeepsOldGroup(OldGroupKept):
     moves = (CreateGroup,)
 
 
-class RefusedButAdded(ChatRooms[Conn]):
+class RefusedButAdded(Rooms[Conn]):
     """A taken name is refused, but the refused client is put in the group anyway."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -172,7 +173,7 @@ class RefusedButAdded(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class EchoTwice(ChatRooms[Conn]):
+class EchoTwice(Rooms[Conn]):
     """ECHO sends two copies."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -187,7 +188,7 @@ class FirstGroupKept(OldGroupKept):
     moves = (CreateGroup, JoinGroup)
 
 
-class GroupDiesWithCreator(ChatRooms[Conn]):
+class GroupDiesWithCreator(Rooms[Conn]):
     """When the creator disconnects, the group is deleted with all its members."""
 
     def __init__(self) -> None:
@@ -209,7 +210,7 @@ class GroupDiesWithCreator(ChatRooms[Conn]):
         super().disconnect(conn)
 
 
-class LateFourthEcho(ChatRooms[Conn]):
+class LateFourthEcho(Rooms[Conn]):
     """ECHO_TIMES_3 sends its three copies, then a fourth 20 ms later from a
     background callback: invisible to round trips, caught by a late window."""
 
@@ -220,7 +221,7 @@ class LateFourthEcho(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class BadReplyFormat(ChatRooms[Conn]):
+class BadReplyFormat(Rooms[Conn]):
     """GROUP_CREATED loses the space after its colon."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -231,7 +232,7 @@ class BadReplyFormat(ChatRooms[Conn]):
         ]
 
 
-class JoinOwnGroupRefused(ChatRooms[Conn]):
+class JoinOwnGroupRefused(Rooms[Conn]):
     """Joining the group one is already in is refused as unavailable."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -240,7 +241,7 @@ class JoinOwnGroupRefused(ChatRooms[Conn]):
         return super().handle(sender, command)
 
 
-class JoinOwnGroupLeavesIt(ChatRooms[Conn]):
+class JoinOwnGroupLeavesIt(Rooms[Conn]):
     """Joining the group one is already in is confirmed, but takes one out of it."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -262,7 +263,7 @@ def renamed(command: Command, rename: Callable[[GroupName], GroupName]) -> Comma
     return command
 
 
-class NamesNotNormalised(ChatRooms[Conn]):
+class NamesNotNormalised(Rooms[Conn]):
     """Groups are told apart by their names as written: two spellings of "café" that
     NFC makes equal are two groups."""
 
@@ -271,7 +272,7 @@ class NamesNotNormalised(ChatRooms[Conn]):
         return super().handle(sender, as_written)
 
 
-class RepliesNormalised(ChatRooms[Conn]):
+class RepliesNormalised(Rooms[Conn]):
     """Replies name a group by its NFC form, not as the sender wrote it."""
 
     def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
@@ -279,8 +280,8 @@ class RepliesNormalised(ChatRooms[Conn]):
         return super().handle(sender, as_key)
 
 
-FAULTS: dict[str, type[ChatRooms[Conn]]] = {
-    "none": ChatRooms,
+FAULTS: dict[str, type[Rooms[Conn]]] = {
+    "none": Rooms,
     "echo-four-times": EchoFourTimes,
     "echo-to-everyone": EchoToEveryone,
     "group-message-to-everyone": GroupMessageToEveryone,
@@ -311,8 +312,8 @@ class DelayedChatServer(ChatServer):
     themselves: :meth:`replies_instead`.
     """
 
-    def __init__(self, rooms: ChatRooms[Conn], delay: float) -> None:
-        super().__init__(rooms=rooms)
+    def __init__(self, rooms: Rooms[Conn], delay: float) -> None:
+        super().__init__(chat=rooms)
         self.delay = delay
         self.jitter = 0.0
         """Up to this many seconds more, at random, for each message."""
@@ -503,9 +504,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server_class = SERVER_FAULTS.get(args.fault, DelayedChatServer)
-    chat = server_class(FAULTS.get(args.fault, ChatRooms)(), args.delay)
-    chat.jitter = args.jitter
-    asyncio.run(serve_until_signalled(chat, args.host, args.port))
+    server = server_class(FAULTS.get(args.fault, Rooms)(), args.delay)
+    server.jitter = args.jitter
+    asyncio.run(serve_until_signalled(server, args.host, args.port))
 
 
 if __name__ == "__main__":

@@ -20,41 +20,39 @@ from websockets.asyncio.server import ServerConnection
 
 from server import cli
 from server.cluster.keys import encode_post
-from server.cluster.node import RedisChat
-from server.cluster.store import Heartbeat
+from server.cluster.node import Node
+from server.cluster.scripts import Heartbeat
 from server.cluster.subscriber import Subscriber
-from server.commands import Command, GroupName
-from server.plan import Claim
-from server.rules import Delivery
-from tests.servers.broken import renamed
+from server.rules import GroupName
 
 Conn = ServerConnection
 
 
-class LocalFanOutOnly(RedisChat[Conn]):
+class LocalFanOutOnly(Node[Conn]):
     """A post reaches the members on the sender's node only."""
 
-    async def _publish(self, name: str, message: str) -> list[Delivery[Conn]]:
-        return [Delivery(tuple(self._local.members(name)), message)]
+    async def publish(self, name: GroupName, message: str) -> None:
+        with self._broker_work():  # refused while the broker is away, as any post
+            return None
 
 
-class PublishedTwice(RedisChat[Conn]):
+class PublishedTwice(Node[Conn]):
     """Every post goes through the broker twice: members on other nodes hear it twice."""
 
-    async def _publish(self, name: str, message: str) -> list[Delivery[Conn]]:
-        await self.store.publish(name, encode_post(self.node_id, message))
-        return await super()._publish(name, message)
+    async def publish(self, name: GroupName, message: str) -> None:
+        await self.scripts.publish(name.key, encode_post(self.node_id, message))
+        await super().publish(name, message)
 
 
-class NamesPerNode(RedisChat[Conn]):
+class NamesPerNode(Node[Conn]):
     """A name is refused only if it is taken on this node; elsewhere it is joined."""
 
-    async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
-        if step.create and self._local.members(name):
+    async def _claim_in_store(self, key: str, member: str, *, exists: bool) -> bool:
+        if not exists and self.local.members(key):
             return False
-        if step.create and await self.store.group_exists(name):
-            return await self.store.claim(name, member, create=False)
-        return await super()._claim_in_store(name, member, step)
+        if not exists and await self.scripts.group_exists(key):
+            return await self.scripts.claim(key, member, exists=True)
+        return await super()._claim_in_store(key, member, exists=exists)
 
 
 CHECK_TO_SET = 0.05
@@ -65,42 +63,49 @@ nodes read their requests, and no test that races a handful of requests can be
 sure to land in the window. This width it reliably does."""
 
 
-class CheckThenSet(RedisChat[Conn]):
+class CheckThenSet(Node[Conn]):
     """Creating checks that the name is free, then takes it, in two round trips
     ``CHECK_TO_SET`` apart."""
 
-    async def _claim_in_store(self, name: str, member: str, step: Claim) -> bool:
-        if step.create:
-            if await self.store.group_exists(name):
+    async def _claim_in_store(self, key: str, member: str, *, exists: bool) -> bool:
+        if not exists:
+            if await self.scripts.group_exists(key):
                 return False
             await asyncio.sleep(CHECK_TO_SET)
-            await self.store.redis.sadd(self.keys.group(name), "placeholder")
-            joined = await self.store.claim(name, member, create=False)
-            await self.store.redis.srem(self.keys.group(name), "placeholder")
+            await self.scripts.redis.sadd(self.keys.group(key), "placeholder")
+            joined = await self.scripts.claim(key, member, exists=True)
+            await self.scripts.redis.srem(self.keys.group(key), "placeholder")
             return joined
-        return await super()._claim_in_store(name, member, step)
+        return await super()._claim_in_store(key, member, exists=exists)
 
 
-class NamesNotNormalised(RedisChat[Conn]):
+def as_written(name: GroupName) -> GroupName:
+    """``name`` keyed by its spelling, not by its NFC form."""
+    return GroupName(name.written, name.written)
+
+
+class NamesNotNormalised(Node[Conn]):
     """Groups are keyed in Redis by their names as written: two spellings of "café"
     that NFC makes equal are two groups."""
 
-    async def handle(self, sender: Conn, command: Command) -> list[Delivery[Conn]]:
-        as_written = renamed(command, lambda name: GroupName(name.written, name.written))
-        return await super().handle(sender, as_written)
+    async def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool:
+        return await super().claim(conn, as_written(name), exists=exists)
+
+    async def publish(self, name: GroupName, message: str) -> None:
+        await super().publish(as_written(name), message)
 
 
-class DeadMembersKept(RedisChat[Conn]):
+class DeadMembersKept(Node[Conn]):
     """Heartbeats never remove the members of nodes that stopped beating."""
 
     async def _beat(self) -> Heartbeat:
-        renewed = await self.store.redis.set(
-            self.keys.alive(self.node_id), "1", px=self.store.heartbeat_ms, xx=True
+        renewed = await self.scripts.redis.set(
+            self.keys.alive(self.node_id), "1", px=self.scripts.heartbeat_ms, xx=True
         )
         return Heartbeat(bool(renewed), {})
 
 
-class KeepsMembersOnSigterm(RedisChat[Conn]):
+class KeepsMembersOnSigterm(Node[Conn]):
     """SIGTERM closes the clients but leaves their members to the heartbeat's expiry."""
 
     async def close(self) -> None:
@@ -108,24 +113,24 @@ class KeepsMembersOnSigterm(RedisChat[Conn]):
         await super().close()
 
 
-class ForgetsMembersOnReconnect(RedisChat[Conn]):
+class ForgetsMembersOnReconnect(Node[Conn]):
     """After losing Redis, the node registers none of the members it holds."""
 
     async def _register(self, held: dict[str, str]) -> None:
         await super()._register(held if not self._joined else {})
 
 
-class HealthyWithoutBroker(RedisChat[Conn]):
+class HealthyWithoutBroker(Node[Conn]):
     """/healthz answers 200 even while Redis is unreachable."""
 
     def unavailable_reason(self) -> str | None:
         return None
 
 
-class NoEchoBarrier(RedisChat[Conn]):
+class NoEchoBarrier(Node[Conn]):
     """Echoes are answered at once, before posts already on their way are delivered."""
 
-    async def _barrier_for_echo(self) -> None:
+    async def barrier(self) -> None:
         return
 
 
@@ -143,7 +148,7 @@ class SlowSubscriber(Subscriber):
         await super()._send(commands)
 
 
-class SlowBrokerLink(RedisChat[Conn]):
+class SlowBrokerLink(Node[Conn]):
     """Correct, on a slow link from the broker: posts from other nodes arrive late."""
 
     subscriber_class = SlowSubscriber
@@ -156,11 +161,11 @@ class SlowBrokerLinkNoEchoBarrier(SlowBrokerLink, NoEchoBarrier):
 class SlowBrokerLinkJoinedEarly(SlowBrokerLink):
     """On a slow link, GROUP_JOINED is sent before Redis has confirmed the subscription."""
 
-    async def _hear(self, name: str) -> None:
-        if name not in self._subscribed:
-            self._subscribed.add(name)
+    async def _hear(self, key: str) -> None:
+        if key not in self._subscribed:
+            self._subscribed.add(key)
             subscribing = asyncio.ensure_future(
-                self._require_subscriber().subscribe(self.keys.channel(name))
+                self._require_subscriber().subscribe(self.keys.channel(key))
             )
             subscribing.add_done_callback(lambda done: done.cancelled() or done.exception())
 
@@ -174,8 +179,8 @@ class SlowBrokerLinkPublishedTwiceNoEchoBarrier(SlowBrokerLinkPublishedTwice, No
     """The same, with echoes answered at once: round trips alone miss the late copy."""
 
 
-FAULTS: dict[str, type[RedisChat[Conn]]] = {
-    "none": RedisChat,
+FAULTS: dict[str, type[Node[Conn]]] = {
+    "none": Node,
     "local-fan-out-only": LocalFanOutOnly,
     "published-twice": PublishedTwice,
     "names-per-node": NamesPerNode,

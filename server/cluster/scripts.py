@@ -3,7 +3,9 @@
 Redis runs a script as one step, with nothing else in between. So when two
 nodes create the same name at the same moment, one script finds the group's set
 missing and fills it, and the other finds it there: exactly one creator, and no
-check-then-set window for a race to slip through. The same holds for moving a
+check-then-set window for a race to slip through. A script does what it is told
+(move a member if the group is there, or if it is not) and decides nothing: the
+rules are in :mod:`server.rules`. The same holds for moving a
 member between groups, for sweeping a dead node's members, and for a node
 registering again everything it holds. The data model is in :mod:`.keys`; a
 group is named by its key (its name in NFC) everywhere here.
@@ -24,9 +26,9 @@ from redis.asyncio import Redis
 from server.cluster.keys import Keys
 
 _CLAIM = """
--- KEYS: group, node, nodes. ARGV: member, group key, node id, mode, group prefix.
--- mode "create" needs the group to be missing, "join" needs it to exist.
-if (redis.call('EXISTS', KEYS[1]) == 1) == (ARGV[4] == 'create') then
+-- KEYS: group, node, nodes. ARGV: member, group key, node id, exists, group prefix.
+-- Moves the member only if the group's existence (1 or 0) is as told.
+if redis.call('EXISTS', KEYS[1]) ~= tonumber(ARGV[4]) then
   return 0
 end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
@@ -51,7 +53,7 @@ return old
 
 _RELEASE = """
 -- Takes every member a node's hash holds out of its group's set; returns how
--- many members the hash held. Store prepends this to _REGISTER, _UNREGISTER
+-- many members the hash held. Scripts prepends this to _REGISTER, _UNREGISTER
 -- and _HEARTBEAT, which call it.
 local function release(node_key, group_prefix)
   local held = redis.call('HGETALL', node_key)
@@ -116,8 +118,8 @@ class Heartbeat:
     """Dead nodes whose members this heartbeat removed, and how many each had."""
 
 
-class Store:
-    """One node's view of the shared state: each method is one round trip."""
+class Scripts:
+    """One node's changes to the shared state: each method is one round trip."""
 
     def __init__(self, redis: Redis, node_id: str, *, keys: Keys, heartbeat_ms: int) -> None:
         self.redis = redis
@@ -134,13 +136,13 @@ class Store:
         """The id of this node's ``n``-th connection."""
         return f"{self.node_id}:{n}"
 
-    async def claim(self, key: str, member: str, *, create: bool) -> bool:
-        """Create or join the group ``key`` for ``member``, leaving its old group;
-        True if done."""
+    async def claim(self, key: str, member: str, *, exists: bool) -> bool:
+        """Move ``member`` into the group ``key``, out of its old group, if the group's
+        existence is ``exists``; True if done."""
         keys = self.keys
         done = await self._claim(
             keys=[keys.group(key), keys.node(self.node_id), keys.nodes],
-            args=[member, key, self.node_id, "create" if create else "join", keys.group_prefix],
+            args=[member, key, self.node_id, int(exists), keys.group_prefix],
         )
         return bool(done)
 
