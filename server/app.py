@@ -71,8 +71,10 @@ class ChatServer:
         self._cut_off: set[ServerConnection] = set()
         """Connections being closed for reading too slowly; nothing more is queued for them."""
         self._closing: set[asyncio.Task[None]] = set()
+        """Work left by connections that went (closing one cut off, telling the broker
+        a member left), held so that it runs to its end."""
         self._open_connections = 0
-        """Connections whose handler runs; counted here because the library's
+        """Connections answered and not yet gone; counted here because the library's
         ``Server.connections`` builds a new set on every call, which made
         accepting N clients cost O(N²)."""
         self._handshakes: dict[ChatConnection, None] = {}
@@ -271,6 +273,14 @@ class ChatServer:
     def handshake_ended(self, connection: ChatConnection) -> None:
         self._handshakes.pop(connection, None)
 
+    def disconnected(self, connection: ChatConnection) -> None:
+        self._open_connections -= 1
+        leaving = self.store.disconnect(connection)
+        if leaving is not None:  # a cluster node tells the broker
+            task = asyncio.ensure_future(leaving)
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
     async def _serve_connection(self, connection: ServerConnection) -> None:
         assert isinstance(connection, ChatConnection)
         self.handshake_ended(connection)
@@ -278,7 +288,7 @@ class ChatServer:
         log.info("connection opened %s", peer)
         self._set_receive_buffer(connection)
         self.store.connect(connection)
-        self._open_connections += 1
+        self._open_connections += 1  # until disconnected()
         keepalive = None
         if self.limits.ping_interval is not None:
             keepalive = asyncio.get_running_loop().create_task(self._keep_alive(connection, peer))
@@ -288,8 +298,6 @@ class ChatServer:
         finally:
             if keepalive is not None:
                 keepalive.cancel()
-            self._open_connections -= 1
-            await self.store.disconnect(connection)
             log.info(
                 "connection closed %s (code %s%s)",
                 peer,

@@ -112,7 +112,7 @@ class Store(Protocol[Conn]):
     def connect(self, conn: Conn) -> None:
         """Register a new connection; it starts in no group."""
 
-    async def disconnect(self, conn: Conn) -> None:
+    def disconnect(self, conn: Conn) -> Awaitable[None] | None:
         """Forget ``conn``: it leaves its group, which is freed if now empty."""
 
     def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool | Awaitable[bool]:
@@ -150,7 +150,7 @@ class MemoryStore(Generic[Conn]):
     def connect(self, conn: Conn) -> None:
         self.connected.add(conn)
 
-    async def disconnect(self, conn: Conn) -> None:
+    def disconnect(self, conn: Conn) -> None:
         self.connected.discard(conn)
         self.local.remove(conn)
 

@@ -71,6 +71,10 @@ class Answerer(Protocol):
     def handshake_ended(self, connection: ChatConnection) -> None:
         """A handshake completed, failed or was dropped (called more than once)."""
 
+    def disconnected(self, connection: ChatConnection) -> None:
+        """A connection the server answered has gone: at once, before anything read
+        after it, so that what it leaves behind is gone for the next request."""
+
 
 class ChatConnection(HTTPConnection):
     """A client's connection to a :class:`~server.app.ChatServer`: on plain HTTP it
@@ -116,10 +120,14 @@ class ChatConnection(HTTPConnection):
                     self._next_turn()
 
     def start_answering(self) -> None:
-        """Answer the requests read so far and every later one."""
+        """Answer the requests read so far and every later one; once the connection
+        is lost, tell the server (at once if it already is)."""
         if self.max_rate:
             self.rate = RequestRate(self.max_rate)
         self._answering = True
+        if self.protocol.state is State.CLOSED:
+            self._disconnected()
+            return
         self._take_turn()
 
     async def close_or_drop(self, code: int, reason: str) -> None:
@@ -182,6 +190,8 @@ class ChatConnection(HTTPConnection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.answerer.handshake_ended(self)
+        if self._answering:
+            self._disconnected()
         self._requests.clear()
         self._unread = b""
         super().connection_lost(exc)
@@ -217,7 +227,16 @@ class ChatConnection(HTTPConnection):
         else:
             if opcode is Opcode.PING and self._ping_rate and not self._ping_rate.allow():
                 self._pings_over_rate()
+            elif opcode is Opcode.CLOSE:
+                # The client is gone for the chat once the requests before its close
+                # are answered: in this same turn, before the server reads anyone's
+                # next request (the library answers the close and ends TCP meanwhile).
+                self._requests.append(event)
             super().process_event(event)
+
+    def _disconnected(self) -> None:
+        self._answering = False
+        self.answerer.disconnected(self)
 
     # Turns
 
@@ -310,6 +329,9 @@ class ChatConnection(HTTPConnection):
     # Requests
 
     def _answer(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            self._disconnected()
+            return
         if frame.opcode is Opcode.TEXT:
             try:
                 message: str | bytes = bytes(frame.data).decode()

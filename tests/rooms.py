@@ -59,7 +59,7 @@ class Memory(MemoryStore[Conn]):
         super().__init__()
         self.rooms = rooms
 
-    async def disconnect(self, conn: Conn) -> None:
+    def disconnect(self, conn: Conn) -> None:
         self.rooms.disconnect(conn)
 
     def forget(self, conn: Conn) -> None:
