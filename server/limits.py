@@ -92,22 +92,25 @@ class Limits:
         10_000,
         "N",
         positive_int,
-        "refuse connections beyond N with HTTP 503 (default: %(default)s)",
+        "refuse connections beyond N with HTTP 503; handshakes in progress are held to N "
+        "too, and to what the open-file limit allows, the oldest dropped to make room "
+        "(default: %(default)s)",
     )
     max_queued_bytes: int = limit(
         4 * 2**20,
         "BYTES",
         positive_int,
         "cut off, with close code 1013, a connection that would have more than BYTES "
-        "of messages from others waiting to be sent to it, because it reads too slowly "
-        "(default: 4 MiB; at least --max-message-size)",
+        "of messages from others (and pongs written meanwhile) waiting to be sent to it, "
+        "because it reads too slowly (default: 4 MiB; at least --max-message-size)",
     )
     max_rate: float | None = limit(
         None,
         "N",
         positive_number,
         "answer requests beyond N per second from one connection (bursts of N allowed) "
-        "with an ERROR reply instead of handling them (default: no limit)",
+        "with an ERROR reply instead of handling them, and close a connection that pings "
+        "faster than that with code 1008 (default: no limit)",
     )
     receive_buffer: int | None = limit(
         64 * 2**10,
