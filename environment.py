@@ -4,7 +4,8 @@ The hooks themselves are :mod:`wsharness.bdd.environment`'s (the settings and th
 target, the server check and the watch, a fresh cast per scenario, transcripts on
 failure, Ctrl-C). This project adds what only it knows: the chat protocol's adapter
 (its echo round trip and unique group names), the cast that keeps track of groups,
-the chat's health check (``GET /healthz``), its own settings, the chat server (or
+the chat's health check (``GET /healthz``), its own settings, its contract
+(``docs/asyncapi.yaml``, against which every frame is checked), the chat server (or
 cluster, with ``-D nodes=N``) that the suite starts when no target is given
 (:mod:`acceptance.servers`), and which scenarios need what:
 
@@ -27,7 +28,13 @@ from behave.runner import Context
 
 from acceptance.cast import ChatCast
 from acceptance.chat import HEALTH_CHECK, ChatAdapter
-from acceptance.servers import CHAT_SETTINGS, ChatCluster, chat_servers, secured_chat_server
+from acceptance.servers import (
+    CHAT_SETTINGS,
+    PROJECT_ROOT,
+    ChatCluster,
+    chat_servers,
+    secured_chat_server,
+)
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
 from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
@@ -38,6 +45,7 @@ configure(
     servers=chat_servers,
     health_check=HEALTH_CHECK,
     settings=CHAT_SETTINGS,
+    contract=PROJECT_ROOT / "docs" / "asyncapi.yaml",
 )
 
 __all__ = [
