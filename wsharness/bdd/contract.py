@@ -101,7 +101,7 @@ class ContractRun:
         shown = problems[:_SHOWN]
         more = f"\n  (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""
         return (
-            f"a frame outside the contract {self.contract.path} (a scenario that breaks "
+            f"a frame outside the contract {_relative(self.contract.path)} (a scenario that breaks "
             f"it on purpose is tagged @{BREAKS_CONTRACT}):\n  " + "\n  ".join(shown) + more
         )
 
@@ -113,6 +113,14 @@ class ContractRun:
         if self.coverage_path is not None:
             self.coverage_path.parent.mkdir(parents=True, exist_ok=True)
             self.coverage_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _relative(path: Path) -> str:
+    """``path`` as the reader's shell would name it: relative to the folder of the run."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _is_proof(data: str | bytes) -> bool:

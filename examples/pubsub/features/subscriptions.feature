@@ -24,6 +24,7 @@ Feature: Subscriptions and mistakes
     Then Alice receives 1 message
     And Bob receives nothing
 
+  @breaks-contract
   Scenario Outline: A mistake is answered with its reason, and the connection stays open
     Given Alice is connected
     When Alice sends the text "<request>"
@@ -42,6 +43,7 @@ Feature: Subscriptions and mistakes
       | {"op": "publish", "topic": "prices"}   | publish needs data            |
       | {"op": "unsubscribe", "topic": "news"} | not subscribed to 'news'      |
 
+  @breaks-contract
   Scenario: A binary message closes the connection
     Given Alice is connected
     When Alice sends the binary message "ACME 191.45"
