@@ -50,10 +50,10 @@ BROKEN_RULES = {
 
 CAUGHT_BY_THE_CONTRACT = {
     "undeclared-field": (
-        "not a valid subscribed: Additional properties are not allowed ('subscribers' was "
-        "unexpected)"
+        "not a valid subscribe confirmation (subscribed): Additional properties are not "
+        "allowed ('subscribers' was unexpected)"
     ),
-    "wrong-typed-field": "not a valid published: at id: ",
+    "wrong-typed-field": "not a valid publish receipt (published): at id: ",
 }
 """Faults in fields no step looks at: only the example's contract (asyncapi.yaml) sees
 them, and says which field breaks which rule."""

@@ -50,6 +50,9 @@ class Message:
     sieve: Sieve | None = None
     """What every frame of this message has, read off its schema; a frame without it
     need not be validated against this message."""
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    """The required properties of a JSON message whose value its schema fixes
+    (``const``), such as a request's ``type``: what a step that sends it fills in."""
 
     @property
     def label(self) -> str:
@@ -181,7 +184,17 @@ def _message(
         validator = Draft7Validator(schema, registry=registry)
     title = str(message.get("title") or message.get("name") or name)
     sieve = _sieve(payload) if isinstance(payload, dict) else None
-    return Message(name, title, carrier, validator, catch_all, sieve)
+    fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
+    return Message(name, title, carrier, validator, catch_all, sieve, fixed)
+
+
+def _fixed(schema: dict[str, Any]) -> dict[str, Any]:
+    required = schema.get("required") or []
+    return {
+        key: rule["const"]
+        for key, rule in (schema.get("properties") or {}).items()
+        if key in required and isinstance(rule, dict) and "const" in rule
+    }
 
 
 _REGEX_SYNTAX = frozenset("\\.^$*+?()[]{}|")
