@@ -159,6 +159,19 @@ def watch(context: Context, run: ContractRun | None) -> None:
     context.cast.on_frame = run.on_frame
 
 
+def finish(context: Context) -> None:
+    """At the end of the run: the coverage, unless the run stopped before it began
+    (a bad setting, a server that cannot be reached), when it would say nothing."""
+    run: ContractRun | None = getattr(context, "contract_run", None)
+    stopped = context.run_state.stopped
+    if run is not None and (stopped is None or stopped["why"] not in NOT_BEGUN):
+        run.finish()
+
+
+NOT_BEGUN = frozenset({"setting", "unreachable"})
+"""How a run that stopped before its first scenario says why (wsharness.bdd.environment)."""
+
+
 def _check_after_each_step(context: Context, run: ContractRun) -> None:
     """Wrap every step matched from now on: when it ends, its frames are checked."""
     step_registry = context._runner.step_registry

@@ -250,8 +250,7 @@ def after_all(context: Context) -> None:
     if context.run_state.watch is not None:
         context.run_state.watch.stop()  # joined: it can stop the run no more
     _run_stopping(context)
-    if getattr(context, "contract_run", None) is not None:
-        context.contract_run.finish()
+    contract.finish(context)
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )
