@@ -4,7 +4,8 @@ The hooks themselves are :mod:`wsharness.bdd.environment`'s (the settings and th
 target, the server check and the watch, a fresh cast per scenario, transcripts on
 failure, Ctrl-C). This project adds what only it knows: the chat protocol's adapter
 (its echo round trip and unique group names), the cast that keeps track of groups,
-the chat's health check (``GET /healthz``), its own settings, the chat server (or
+the chat's health check (``GET /healthz``), its own settings, its contract
+(``docs/asyncapi.yaml``, against which every frame is checked), the chat server (or
 cluster, with ``-D nodes=N``) that the suite starts when no target is given
 (:mod:`acceptance.servers`), and which scenarios need what:
 
@@ -16,7 +17,10 @@ cluster, with ``-D nodes=N``) that the suite starts when no target is given
   the open internet runs (TLS, tokens, one allowed site, a small outgoing queue),
   when the suite starts its own server; against a target it checks the promises
   the target declares, on every node, and its ``@own-server`` scenarios (floods,
-  slow readers), which need that server of its own, are skipped, saying so.
+  slow readers), which need that server of its own, are skipped, saying so;
+* a ``@rate-limited`` feature gets a server of its own started with ``--max-rate``
+  (:mod:`acceptance.rate_limited`) when the suite starts one server, and is skipped,
+  saying so, otherwise.
 """
 
 import importlib.util
@@ -27,7 +31,14 @@ from behave.runner import Context
 
 from acceptance.cast import ChatCast
 from acceptance.chat import HEALTH_CHECK, ChatAdapter
-from acceptance.servers import CHAT_SETTINGS, ChatCluster, chat_servers, secured_chat_server
+from acceptance.rate_limited import rate_limited_chat_server
+from acceptance.servers import (
+    CHAT_SETTINGS,
+    PROJECT_ROOT,
+    ChatCluster,
+    chat_servers,
+    secured_chat_server,
+)
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
 from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
@@ -38,6 +49,7 @@ configure(
     servers=chat_servers,
     health_check=HEALTH_CHECK,
     settings=CHAT_SETTINGS,
+    contract=PROJECT_ROOT / "docs" / "asyncapi.yaml",
 )
 
 __all__ = [
@@ -60,6 +72,9 @@ NEEDS_A_SINGLE_SERVER = (
     "starts a secured server of its own: runs against a target, or when the suite "
     "starts one server, not a cluster of its own"
 )
+NEEDS_OWN_RATE_LIMIT = (
+    "starts a server of its own with --max-rate: runs only when no target is given"
+)
 NEEDS_OWN_CLUSTER = (
     "takes a node or the broker down: runs only on a cluster started with -D nodes=N"
 )
@@ -68,6 +83,8 @@ NEEDS_OWN_CLUSTER = (
 @hook
 def before_feature(context: Context, feature: Feature) -> None:
     library.before_feature(context, feature)
+    if "rate-limited" in feature.tags:
+        _rate_limited(context, feature)
     if "secured" not in feature.tags or not _started_here(context):
         return  # against a target, the feature checks the target's own promises
     if isinstance(context.server, ChatCluster):
@@ -77,6 +94,17 @@ def before_feature(context: Context, feature: Feature) -> None:
         skip(feature, NEEDS_TRUSTME)
         return
     use_fixture(secured_chat_server, context)
+
+
+def _rate_limited(context: Context, feature: Feature) -> None:
+    """A ``@rate-limited`` feature gets a server of its own started with ``--max-rate``
+    when the suite starts its own single server, and is skipped otherwise."""
+    if not _started_here(context):
+        skip(feature, NEEDS_OWN_RATE_LIMIT)
+    elif isinstance(context.server, ChatCluster):
+        skip(feature, NEEDS_A_SINGLE_SERVER)
+    else:
+        use_fixture(rate_limited_chat_server, context)
 
 
 @hook

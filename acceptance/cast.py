@@ -171,6 +171,32 @@ class ChatCast(Cast):
         self[name].send_all([json.dumps(chat.echo_times_3(text)) for text in texts])
         return texts
 
+    def burst_of_echoes(self, name: str, count: int) -> list[str]:
+        """``name`` sends ``count`` echo requests in one burst; return the texts asked for."""
+        texts = [f"burst {number}" for number in range(count)]
+        self[name].send_all([json.dumps(chat.echo(text)) for text in texts])
+        return texts
+
+    def hear_held_back(self, name: str, texts: list[str], allowed: int, reason: str) -> None:
+        """``name`` hears one reply per request of a burst, in order: the echo of each of
+        the first ``allowed``, then the refusal ``reason`` for each of the rest, but for
+        the few the rate's allowance refilled with while the burst arrived (at most one
+        in four), which are echoed."""
+        refusal = chat.error(reason)
+        replies = [record.data for record in self[name].hear_next(len(texts))]
+        refused = sum(reply == refusal for reply in replies)
+        wrong = [
+            (number, reply)
+            for number, (reply, text) in enumerate(zip(replies, texts, strict=True))
+            if reply != text and (number < allowed or reply != refusal)
+        ]
+        if wrong or refused < (len(texts) - allowed) * 3 // 4:
+            raise AssertionError(
+                f"{name} sent {len(texts)} echo requests at once; expected the first {allowed} "
+                f"echoed and most of the rest refused with {refusal!r}; {refused} were refused, "
+                f"and these replies are neither: {wrong[:5]}"
+            )
+
     def was_cut_off(self, name: str, posts: list[str]) -> None:
         """``name``, who stopped reading, reads again: the server closed the connection
         before sending every post (with 1013, or by dropping a connection that

@@ -30,13 +30,14 @@ def long_lived_server() -> Iterator[str]:
 
 def _scenario_locations(report_dir: Path) -> list[str]:
     """file:line of every scenario (each outline row too) that runs on one server,
-    from a dry run; the @cluster ones need several (tests/test_cluster_specs.py)."""
+    from a dry run; the @cluster ones need several (tests/test_cluster_specs.py), and
+    the @rate-limited ones a server of their own, started with --max-rate."""
     report = report_dir / "dry.json"
     result = run_python(
         "-m",
         "behave",
         "--dry-run",
-        "--tags=not @cluster and not @secured and not @load",
+        "--tags=not @cluster and not @secured and not @load and not @rate-limited",
         "-f",
         "json",
         "-o",

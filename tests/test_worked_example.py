@@ -43,8 +43,20 @@ BROKEN_RULES = {
     "delivered-twice": "A subscriber gets a message once, with the id its publisher was given",
     "publisher-left-out": "A publisher subscribed to its own topic gets its own message",
     "unsubscribe-ignored": "After unsubscribing, nothing more arrives",
+    "undeclared-field": "A subscriber gets a message once, with the id its publisher was given",
+    "wrong-typed-field": "Nobody else hears a topic they did not subscribe to",
 }
 """Each of the example server's faults and a scenario that must catch it."""
+
+CAUGHT_BY_THE_CONTRACT = {
+    "undeclared-field": (
+        "not a valid subscribe confirmation (subscribed): Additional properties are not "
+        "allowed ('subscribers' was unexpected)"
+    ),
+    "wrong-typed-field": "not a valid publish receipt (published): at id: ",
+}
+"""Faults in fields no step looks at: only the example's contract (asyncapi.yaml) sees
+them, and says which field breaks which rule."""
 
 NOT_INSTALLED = ("server", "acceptance", "tools", "steps", "tests", "bench", "examples")
 """The project's own folders, which must not become importable top-level names."""
@@ -240,6 +252,9 @@ def test_features_fail_with_transcripts_on_a_broken_server(
     failing = output.partition("Failing scenarios:")[2]
     assert BROKEN_RULES[fault] in failing, output
     assert "What each person sent (→) and received (←)" in output, output
+    if fault in CAUGHT_BY_THE_CONTRACT:
+        assert "a frame outside the contract" in output, output
+        assert CAUGHT_BY_THE_CONTRACT[fault] in output, output
 
 
 def test_every_fault_of_the_example_server_is_caught() -> None:

@@ -26,8 +26,9 @@ What a pipeline does, in one command:
    (:mod:`wsharness.runtime.children`);
 3. run behave on the features (``PATH``, default: ``paths`` in behave.ini), writing
    into the reports folder (default ``reports/``): ``junit/*.xml``,
-   ``html/index.html``, ``behave.json``, ``rerun.txt`` and ``run.json`` (the run
-   record: the target, and why the run stopped early if it did);
+   ``html/index.html``, ``behave.json``, ``rerun.txt``, ``run.json`` (the run
+   record: the target, and why the run stopped early if it did) and
+   ``contract-coverage.json`` (how often each message of the contract was exercised);
 4. stop the server it started, with SIGTERM, and keep its log in ``server.log``;
 5. exit with one of the statuses below, said in one line.
 
@@ -151,12 +152,17 @@ class Reports:
     def server_log(self) -> Path:
         return self.folder / "server.log"
 
+    @property
+    def contract_coverage(self) -> Path:
+        return self.folder / "contract-coverage.json"
+
     def prepare(self) -> None:
         """Create the folders and remove this stage's reports of an earlier run, and
         the reruns of that run, so that nothing stale is read as a result of this one."""
         self.junit.mkdir(parents=True, exist_ok=True)
         self.html.parent.mkdir(parents=True, exist_ok=True)
         old = [self.html, self.json, self.rerun, self.run_record, self.server_log]
+        old.append(self.contract_coverage)
         for path in [*self.junit.glob("*.xml"), *old]:
             path.unlink(missing_ok=True)
         for rerun in self.folder.glob("rerun-*"):
@@ -437,6 +443,7 @@ def run_behave(
     environment = {k: v for k, v in os.environ.items() if k not in TARGET_VARIABLES}
     environment.update(target.environment())
     environment["WS_RUN_RECORD"] = str(reports.run_record.resolve())
+    environment["WS_CONTRACT_COVERAGE"] = str(reports.contract_coverage.resolve())
 
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()

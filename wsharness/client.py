@@ -71,6 +71,10 @@ T = TypeVar("T")
 
 MessageMatcher = Matcher[Any] | Callable[[Data], bool]
 
+FrameObserver = Callable[["TestWebSocket", Event | Received, bool], None]
+"""Told of every frame a client sends or receives, with whether it is a text frame; called
+on the sending thread or the event loop's, so it must be quick (it may queue the frame)."""
+
 _SHOWN_IN_ERRORS = 20
 """How many received messages a failure message lists (the most recent)."""
 
@@ -92,6 +96,7 @@ class TestWebSocket:
     at once with :class:`ConnectionLost`, in one line naming the limit, and the
     client closes the connection with 1009, instead of filling the machine.
 
+    ``on_frame`` is told of every frame sent and received (see :data:`FrameObserver`).
     Other keyword arguments go to :func:`websockets.asyncio.client.connect`;
     compression is off.
     """
@@ -106,13 +111,12 @@ class TestWebSocket:
         timeout: float | None = None,
         max_message_size: int | None = None,
         loop: EventLoopThread | None = None,
+        on_frame: FrameObserver | None = None,
         **connect_options: Any,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must start with ws:// or wss://, not {url!r}")
-        for option, instead in _OWN_OPTIONS.items():
-            if option in connect_options:
-                raise ValueError(f"give {instead}, not {option}")
+        _check_options(connect_options)
         self.url = url
         self.shown_url = describe_url(url)
         """The URL as errors and transcripts show it: without a token in its query."""
@@ -125,6 +129,7 @@ class TestWebSocket:
         )
         """The largest message this client accepts, in bytes."""
         self.created_at = time.monotonic()
+        self._on_frame = on_frame
         self._loop = loop or shared_loop()
         self._cond = threading.Condition()
         self._state: State = "connecting"
@@ -523,7 +528,12 @@ class TestWebSocket:
                     f"{self._closed_detail()}"
                 )
             now = time.monotonic()
-            self._events.extend(Event("sent", now, data) for data in messages)
+            sent = [Event("sent", now, data) for data in messages]
+            self._events.extend(sent)
+            if self._on_frame is not None:
+                for event in sent:
+                    is_text = isinstance(event.data, str) if text is None else text
+                    self._on_frame(self, event, is_text)
         return connection.send_from_thread(messages, text=text), messages
 
     def _finish_sending(
@@ -748,6 +758,8 @@ class TestWebSocket:
         with self._cond:
             record = self._inbox.add(data, time.monotonic())
             self._events.append(record)
+            if self._on_frame is not None:
+                self._on_frame(self, record, isinstance(data, str))
             for aside in self._asides:
                 if aside.test(data):
                     aside.arrived_at = record.at
@@ -972,6 +984,13 @@ def message_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
     if callable(matcher):
         return matcher, getattr(matcher, "__name__", repr(matcher))
     raise TypeError(f"expected a PyHamcrest matcher or a function, not {matcher!r}")
+
+
+def _check_options(connect_options: dict[str, Any]) -> None:
+    """Refuse websockets' names for what the client has options of its own for."""
+    for option, instead in _OWN_OPTIONS.items():
+        if option in connect_options:
+            raise ValueError(f"give {instead}, not {option}")
 
 
 _OWN_OPTIONS = {

@@ -66,6 +66,8 @@ FAULTS = {
     "delivered-twice": "every subscriber gets each message twice",
     "publisher-left-out": "a publisher subscribed to its own topic does not get its message",
     "unsubscribe-ignored": "unsubscribing is acknowledged but the subscription stays",
+    "undeclared-field": "a subscription's confirmation carries a field the contract does not have",
+    "wrong-typed-field": "a publication's id, which the confirmation carries, is a number",
 }
 """The deliberately broken variants, by the name ``--fault`` takes."""
 
@@ -107,6 +109,8 @@ class Topics:
         subscribers = self._subscribers.setdefault(topic, set())
         if op == "subscribe":
             subscribers.add(sender)
+            if self.fault == "undeclared-field":
+                return [({sender}, _encode(op="subscribed", topic=topic, subscribers=1))]
             return [({sender}, _encode(op="subscribed", topic=topic))]
         if op == "unsubscribe":
             if sender not in subscribers:
@@ -122,8 +126,11 @@ class Topics:
             receivers.discard(sender)
         message = _encode(op="message", topic=topic, id=message_id, data=request["data"])
         copies = 2 if self.fault == "delivered-twice" else 1
+        published_id: str | int = message_id
+        if self.fault == "wrong-typed-field":
+            published_id = int(message_id, 16)
         return [
-            ({sender}, _encode(op="published", topic=topic, id=message_id)),
+            ({sender}, _encode(op="published", topic=topic, id=published_id)),
             *[(receivers, message)] * copies,
         ]
 

@@ -60,7 +60,7 @@ from wsharness import (
 from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
-from wsharness.client import Aside, MessageMatcher, close_at_once
+from wsharness.client import Aside, FrameObserver, MessageMatcher, close_at_once
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -398,6 +398,10 @@ class Cast:
         self._nodes: dict[str, int] = {}
         self._replaced = False
         """Someone connected again under a name that had a connection: proofs are off."""
+        self.on_frame: FrameObserver | None = None
+        """Told of every frame of everyone connected from now on (the contract check)."""
+        self.frame_notes: dict[tuple[str, float, int], str] = {}
+        """Notes to show after a transcript line, by (kind, time, id of the data)."""
 
     def __getitem__(self, name: str) -> Participant:
         try:
@@ -462,7 +466,9 @@ class Cast:
         node = self.node_of(name)
         chosen = options or self.options
         url = chosen.address(self.urls[node])
-        client = TestWebSocket(url, name=name, **chosen.connect_arguments(url))
+        client = TestWebSocket(
+            url, name=name, on_frame=self.on_frame, **chosen.connect_arguments(url)
+        )
         if name in self._people and self._people[name].client.handshake_status == 101:
             self._replaced = True
         person = Participant(name, client, self.adapter, node=node)
@@ -617,7 +623,11 @@ class Cast:
         the start of the scenario; the rest are counted, not shown."""
         blocks = []
         for person in self.people[:TRANSCRIPTS_SHOWN]:
-            lines = [event.describe(self.started_at) for event in person.client.transcript]
+            lines = [
+                event.describe(self.started_at)
+                + self.frame_notes.get((event.kind, event.at, id(event.data)), "")
+                for event in person.client.transcript
+            ]
             where = person.client.shown_url
             if len(self.urls) > 1:
                 where = f"node {person.node + 1}, {where}"

@@ -51,7 +51,7 @@ from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import diagnostics, registry, reports
+from wsharness.bdd import contract, diagnostics, registry, reports
 from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     DeploymentBroke,
@@ -153,6 +153,7 @@ def before_all(context: Context) -> None:
         )
         context.target = Target.from_settings(userdata)
         setup = current()
+        context.contract_run = contract.start(context, setup.contract)  # checks every frame
         context.server = use_fixture(setup.servers, context)
     except ValueError as exc:
         _stop_run(context, "setting", f"bad setting: {exc}")
@@ -200,6 +201,7 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
     )
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
     # a run that dies without its clean-up must not wait on its dying event loop.
+    contract.watch(context, getattr(context, "contract_run", None))
     yield context.cast
     context.cast.close_all()
 
@@ -248,6 +250,7 @@ def after_all(context: Context) -> None:
     if context.run_state.watch is not None:
         context.run_state.watch.stop()  # joined: it can stop the run no more
     _run_stopping(context)
+    contract.finish(context)
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )

@@ -53,6 +53,8 @@ LIBRARY_SETTINGS = (
     ),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
+    Setting("contract", "WS_CONTRACT", "check every frame against this AsyncAPI 3 file; off"),
+    Setting("contract_coverage", "WS_CONTRACT_COVERAGE", "write the contract coverage (JSON)"),
     # -D only: a variable left in an environment must not make a deployment the suite's own.
     Setting("started_by", None, "who started the servers named; they are the suite's own"),
 )

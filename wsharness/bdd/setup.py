@@ -15,7 +15,9 @@ the library's hooks (:mod:`wsharness.bdd.environment`) what they cannot know:
   during it, and promised to answer without a token; by default there is none,
   and servers are only checked for reachability;
 * ``settings``: the project's own ``-D`` settings
-  (:class:`~wsharness.bdd.registry.Setting`), so that they are known, not guessed.
+  (:class:`~wsharness.bdd.registry.Setting`), so that they are known, not guessed;
+* ``contract``: the protocol's AsyncAPI 3 document, against which every frame is
+  checked unless ``-D contract`` names another or ``off`` (:mod:`wsharness.bdd.contract`).
 
 By default the suite tests the target the settings describe
 (:class:`~wsharness.bdd.target.Target`: ``-D server_url=URL`` or
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from behave.fixture import fixture
 from behave.runner import Context
@@ -89,6 +92,7 @@ class Setup:
     cast: type[Cast] = Cast
     servers: ServersFixture = servers_given
     health_check: HealthCheck | None = None
+    contract: Path | None = None
 
 
 _setup = Setup()
@@ -101,6 +105,7 @@ def configure(
     servers: ServersFixture | None = None,
     health_check: HealthCheck | None = None,
     settings: Iterable[Setting] = (),
+    contract: Path | str | None = None,
 ) -> None:
     """Tell the library's hooks about the project; arguments left out keep their value."""
     if adapter is not None:
@@ -111,6 +116,8 @@ def configure(
         _setup.servers = servers
     if health_check is not None:
         _setup.health_check = health_check
+    if contract is not None:
+        _setup.contract = Path(contract)
     registry.register(settings)
 
 

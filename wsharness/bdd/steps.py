@@ -4,6 +4,7 @@ from wsharness.bdd.steps import *  # noqa: F403
 """
 
 from wsharness.bdd.connection_steps import *  # noqa: F403
+from wsharness.bdd.contract_steps import *  # noqa: F403
 from wsharness.bdd.deployment_steps import *  # noqa: F403
 from wsharness.bdd.receiving_steps import *  # noqa: F403
 from wsharness.bdd.sending_steps import *  # noqa: F403

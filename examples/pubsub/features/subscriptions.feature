@@ -5,32 +5,19 @@ Feature: Subscriptions and mistakes
 
   Scenario: After unsubscribing, nothing more arrives
     Given Alice and Bob are connected
-    When Bob sends this JSON:
-      """
-      {"op": "subscribe", "topic": "prices"}
-      """
-    And Bob sends this JSON:
-      """
-      {"op": "unsubscribe", "topic": "prices"}
-      """
-    Then Bob receives exactly these messages, in order:
-      | message                                   |
-      | {"op": "subscribed", "topic": "prices"}   |
-      | {"op": "unsubscribed", "topic": "prices"} |
-    When Alice sends this JSON:
-      """
-      {"op": "publish", "topic": "prices", "data": "ACME 191.40"}
-      """
+    When Bob sends a subscribe with topic "prices"
+    And Bob sends an unsubscribe with topic "prices"
+    Then Bob receives a subscribe confirmation with topic "prices"
+    And Bob receives an unsubscribe confirmation with topic "prices"
+    When Alice sends a publish with topic "prices" and data "ACME 191.40"
     Then Alice receives 1 message
     And Bob receives nothing
 
+  @breaks-contract
   Scenario Outline: A mistake is answered with its reason, and the connection stays open
     Given Alice is connected
     When Alice sends the text "<request>"
-    Then Alice receives a JSON message containing:
-      """
-      {"op": "error", "reason": "<reason>"}
-      """
+    Then Alice receives an error with reason "<reason>"
     And Alice receives nothing else
 
     Examples:
@@ -42,6 +29,7 @@ Feature: Subscriptions and mistakes
       | {"op": "publish", "topic": "prices"}   | publish needs data            |
       | {"op": "unsubscribe", "topic": "news"} | not subscribed to 'news'      |
 
+  @breaks-contract
   Scenario: A binary message closes the connection
     Given Alice is connected
     When Alice sends the binary message "ACME 191.45"

@@ -1,0 +1,212 @@
+"""Every frame of every scenario checked against the protocol's contract, and counted.
+
+With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default given to
+:func:`wsharness.bdd.configure`; ``-D contract=off`` for none), every frame a person of the
+cast sends or receives is checked against the AsyncAPI 3 document
+(:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
+during which it was sent or arrived, in the schema's words, and is marked ``✗`` in the
+person's transcript, unless the scenario is tagged ``@breaks-contract``: there, and only
+there, frames outside the contract are allowed (and counted apart). The round trips the
+adapter makes to prove silence (their token starts with ``proof``) are not the scenario's,
+and are neither checked nor counted.
+
+At the end of the run the coverage (each message and operation, how often sent and
+received, and those never exercised) is printed, and written as JSON to ``-D
+contract_coverage=FILE`` (``WS_CONTRACT_COVERAGE``), one file per behavex worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from behave.runner import Context
+
+from wsharness.bdd import registry
+from wsharness.client import TestWebSocket
+from wsharness.contract.coverage import Coverage, describe
+from wsharness.contract.document import Contract, Direction, load
+from wsharness.contract.frames import check
+from wsharness.records import Event, Received, describe_data
+
+BREAKS_CONTRACT = "breaks-contract"
+"""The tag of a scenario that sends frames outside the contract on purpose."""
+
+OFF = frozenset({"off", "none", "no"})
+PROOF = re.compile(r"proof [0-9a-f]{32}")
+"""The token of the adapter's round trips (:meth:`wsharness.bdd.cast.Participant.send_probe`)."""
+_SHOWN = 5
+"""How many frames outside the contract a failed step names."""
+
+
+@dataclass(frozen=True)
+class _Frame:
+    person: str
+    direction: Direction
+    data: str | bytes
+    text: bool
+    key: tuple[str, float, int]
+
+
+@dataclass
+class ContractRun:
+    """The run's contract, its coverage, and the frames not yet checked."""
+
+    contract: Contract
+    coverage_path: Path | None
+    coverage: Coverage = field(init=False)
+    pending: deque[_Frame] = field(default_factory=deque)
+    notes: dict[tuple[str, float, int], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.coverage = Coverage(self.contract)
+
+    def on_frame(self, client: TestWebSocket, event: Event | Received, text: bool) -> None:
+        """Queue a frame (called on the sender's or the event loop's thread)."""
+        data = event.data
+        if data is None:
+            return
+        kind = "received" if isinstance(event, Received) else event.kind
+        direction: Direction = "received" if kind == "received" else "sent"
+        self.pending.append(_Frame(client.name, direction, data, text, (kind, event.at, id(data))))
+
+    def settle(self, *, allowed: bool) -> str | None:
+        """Check and count every frame queued; say what broke the contract, unless
+        ``allowed``."""
+        problems: list[str] = []
+        while self.pending:
+            frame = self.pending.popleft()
+            if _is_proof(frame.data):
+                continue
+            verdict = check(self.contract, frame.direction, frame.data, text=frame.text)
+            self.coverage.count(frame.direction, verdict)
+            if verdict.problem is None:
+                continue
+            mark = "allowed: @breaks-contract" if allowed else "outside the contract"
+            self.notes[frame.key] = f"   ✗ {mark}: {verdict.problem}"
+            problems.append(
+                f"{frame.person} {frame.direction} {describe_data(frame.data, 120)}: "
+                f"{verdict.problem}"
+            )
+        if allowed or not problems:
+            return None
+        shown = problems[:_SHOWN]
+        more = f"\n  (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""
+        return (
+            f"a frame outside the contract {_relative(self.contract.path)} (a scenario that breaks "
+            f"it on purpose is tagged @{BREAKS_CONTRACT}):\n  " + "\n  ".join(shown) + more
+        )
+
+    def finish(self) -> None:
+        """Print the coverage, and write it where asked."""
+        self.settle(allowed=True)
+        report = self.coverage.to_json()
+        print(f"\n{describe(report)}", file=sys.__stderr__, flush=True)
+        if self.coverage_path is not None:
+            self.coverage_path.parent.mkdir(parents=True, exist_ok=True)
+            self.coverage_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _relative(path: Path) -> str:
+    """``path`` as the reader's shell would name it: relative to the folder of the run."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _is_proof(data: str | bytes) -> bool:
+    return isinstance(data, str) and PROOF.search(data) is not None
+
+
+def start(context: Context, default: Path | None) -> ContractRun | None:
+    """The run's contract: the file ``-D contract`` names (or the project's ``default``),
+    none for ``off``; steps are wrapped so each ends with the check of its frames. Raises
+    :class:`~wsharness.contract.document.ContractError` for a contract that cannot be used."""
+    userdata = context.config.userdata
+    text = registry.value("contract", userdata, os.environ)
+    coverage = registry.value("contract_coverage", userdata, os.environ)
+    path = default if text is None else None if text.lower() in OFF else Path(text)
+    if path is None:
+        return None
+    coverage_path = None
+    if coverage is not None:
+        coverage_path = Path(coverage)
+        worker = userdata.get("worker_id")
+        if worker:
+            coverage_path = coverage_path.with_name(
+                f"{coverage_path.stem}.{worker}{coverage_path.suffix}"
+            )
+    run = ContractRun(load(path), coverage_path)
+    _check_after_each_step(context, run)
+    return run
+
+
+def watch(context: Context, run: ContractRun | None) -> None:
+    """Have the scenario's cast report its frames to ``run``."""
+    if run is None:
+        return
+    run.settle(allowed=True)  # anything left from the scenario before: counted, not failed
+    run.notes = context.cast.frame_notes
+    context.cast.on_frame = run.on_frame
+
+
+def finish(context: Context) -> None:
+    """At the end of the run: the coverage, unless the run stopped before it began
+    (a bad setting, a server that cannot be reached), when it would say nothing."""
+    run: ContractRun | None = getattr(context, "contract_run", None)
+    stopped = context.run_state.stopped
+    if run is not None and (stopped is None or stopped["why"] not in NOT_BEGUN):
+        run.finish()
+
+
+NOT_BEGUN = frozenset({"setting", "unreachable"})
+"""How a run that stopped before its first scenario says why (wsharness.bdd.environment)."""
+
+
+def _check_after_each_step(context: Context, run: ContractRun) -> None:
+    """Wrap every step matched from now on: when it ends, its frames are checked."""
+    step_registry = context._runner.step_registry
+    find_match = step_registry.find_match
+
+    def find_checked_match(step: Any) -> Any:
+        match = find_match(step)
+        if match is not None and callable(getattr(match, "func", None)):
+            match.func = _checked(match.func, run)
+        return match
+
+    step_registry.find_match = find_checked_match
+
+
+def _checked(function: Callable[..., None], run: ContractRun) -> Callable[..., None]:
+    @functools.wraps(function)
+    def step(context: Context, *args: Any, **kwargs: Any) -> None:
+        try:
+            function(context, *args, **kwargs)
+        except AssertionError as failure:
+            problem = run.settle(allowed=_allowed(context))
+            if problem is None:
+                raise
+            raise AssertionError(f"{problem}\n\nThe step itself then failed: {failure}") from None
+        except BaseException:
+            run.settle(allowed=_allowed(context))  # marked and counted; the step fails anyway
+            raise
+        problem = run.settle(allowed=_allowed(context))
+        if problem is not None:
+            raise AssertionError(problem)
+
+    return step
+
+
+def _allowed(context: Context) -> bool:
+    scenario = getattr(context, "scenario", None)
+    tags: Mapping[str, Any] | list[str] = getattr(scenario, "effective_tags", []) or []
+    return BREAKS_CONTRACT in tags

@@ -1,0 +1,313 @@
+"""An AsyncAPI 3 document read as a contract: its messages, which way each travels, and a
+compiled JSON Schema validator for each payload.
+
+The document describes the *server*: messages of its ``receive`` operations are what a
+client may send, and messages of its ``send`` operations and of the ``reply`` of its
+``receive`` operations are what a client may receive. A message's ``contentType`` (else the
+document's ``defaultContentType``, else ``application/json``) says how a frame carries it:
+JSON (``application/json``, ``*+json``) and ``text/*`` in text frames, anything else in
+binary frames. Every schema is compiled once, when the document is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+Direction = Literal["sent", "received"]
+"""From a client's side: ``sent`` to the server, ``received`` from it."""
+
+Carrier = Literal["json", "text", "binary"]
+
+_DOCUMENT_URI = "urn:wsharness:contract"
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (ten times faster), else Python's."""
+
+
+class ContractError(ValueError):
+    """The document cannot be used as a contract; the message is one line that says why."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of the contract."""
+
+    name: str
+    """Its key in the channel's ``messages``."""
+    title: str
+    carrier: Carrier
+    validator: Draft7Validator | None
+    """None for a message without a payload schema: any frame of its carrier matches."""
+    catch_all: bool
+    """Its schema admits any value of its type (any text): it counts for a frame only when
+    no other message of the same direction admits it."""
+    sieve: Sieve | None = None
+    """What every frame of this message has, read off its schema; a frame without it
+    need not be validated against this message."""
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    """The required properties of a JSON message whose value its schema fixes
+    (``const``), such as a request's ``type``: what a step that sends it fills in."""
+
+    @property
+    def label(self) -> str:
+        return self.title if self.title == self.name else f"{self.title} ({self.name})"
+
+
+@dataclass(frozen=True)
+class Sieve:
+    """A fixed part of a message, from its schema: the text it starts with (a ``const``,
+    or the literal start of an anchored ``pattern``), or the value of one required
+    property (a request's ``type``). An index, not a check: the schema decides."""
+
+    prefix: str | None = None
+    field: str | None = None
+    value: Any = None
+
+    def admits(self, instance: Any) -> bool:
+        """False only if ``instance`` cannot be valid under the message's schema."""
+        if self.prefix is not None:
+            return not isinstance(instance, str) or instance.startswith(self.prefix)
+        if self.field is not None and isinstance(instance, dict):
+            return bool(instance.get(self.field, _ABSENT) == self.value)
+        return True
+
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: its action from the server's side, and its messages and replies."""
+
+    name: str
+    action: Literal["send", "receive"]
+    messages: tuple[str, ...]
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Contract:
+    """What a client may send and receive, by message name."""
+
+    path: Path
+    title: str
+    messages: Mapping[str, Message]
+    operations: tuple[Operation, ...]
+    sent: tuple[str, ...] = field(default=())
+    """Names of the messages a client may send (the server receives)."""
+    received: tuple[str, ...] = field(default=())
+    """Names of the messages a client may receive (the server sends)."""
+
+
+def load(path: Path | str) -> Contract:
+    """Read the AsyncAPI 3 document at ``path``; raise :class:`ContractError` in one line
+    if it cannot be read or is not usable (a missing ``$ref`` target, a bad schema)."""
+    path = Path(path)
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"cannot read the contract {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"the contract {path} is not YAML: {_one_line(exc)}") from None
+    if not isinstance(document, dict) or not str(document.get("asyncapi", "")).startswith("3."):
+        raise ContractError(f"the contract {path} is not an AsyncAPI 3 document (no asyncapi: 3.x)")
+    try:
+        return _read(path, document)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ContractError(f"the contract {path} is malformed near {exc}") from None
+
+
+def _read(path: Path, document: dict[str, Any]) -> Contract:
+    registry: Registry[Any] = Registry().with_resource(
+        _DOCUMENT_URI, DRAFT7.create_resource(document)
+    )
+    default_type = str(document.get("defaultContentType", "application/json"))
+    messages: dict[str, Message] = {}
+    pointers: dict[str, str] = {}
+    for channel_name, channel in (document.get("channels") or {}).items():
+        channel_pointer = f"/channels/{_escape(channel_name)}"
+        channel = _resolve(document, channel, channel_pointer)[0]
+        for name, message in (channel.get("messages") or {}).items():
+            message, pointer = _resolve(document, message, f"{channel_pointer}/messages/{name}")
+            messages[name] = _message(name, message, pointer, default_type, registry, path)
+            pointers[f"{channel_pointer}/messages/{_escape(name)}"] = name
+            pointers[pointer] = name
+    operations = tuple(
+        _operation(name, operation, document, pointers, path)
+        for name, operation in (document.get("operations") or {}).items()
+    )
+    sent = _unique(m for op in operations if op.action == "receive" for m in op.messages)
+    received = _unique(
+        m for op in operations for m in (op.messages if op.action == "send" else op.replies)
+    )
+    title = str((document.get("info") or {}).get("title", path.name))
+    return Contract(path, title, messages, operations, sent, received)
+
+
+def _message(
+    name: str,
+    message: dict[str, Any],
+    pointer: str,
+    default_type: str,
+    registry: Registry[Any],
+    path: Path,
+) -> Message:
+    content_type = str(message.get("contentType", default_type)).lower()
+    carrier: Carrier = (
+        "json"
+        if content_type.endswith(("/json", "+json"))
+        else "text"
+        if content_type.startswith("text/")
+        else "binary"
+    )
+    payload = message.get("payload")
+    validator = None
+    catch_all = payload is None
+    if payload is not None:
+        if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
+            payload = payload["schema"]
+        catch_all = isinstance(payload, dict) and set(payload) <= _NOT_CONSTRAINING
+        schema = _absolute_refs(payload)
+        try:
+            Draft7Validator.check_schema(payload)
+        except SchemaError as exc:
+            raise ContractError(
+                f"the contract {path}: message {name}'s payload is not a JSON Schema: "
+                f"{_one_line(exc.message)}"
+            ) from None
+        validator = Draft7Validator(schema, registry=registry)
+    title = str(message.get("title") or message.get("name") or name)
+    sieve = _sieve(payload) if isinstance(payload, dict) else None
+    fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
+    return Message(name, title, carrier, validator, catch_all, sieve, fixed)
+
+
+def _fixed(schema: dict[str, Any]) -> dict[str, Any]:
+    required = schema.get("required") or []
+    return {
+        key: rule["const"]
+        for key, rule in (schema.get("properties") or {}).items()
+        if key in required and isinstance(rule, dict) and "const" in rule
+    }
+
+
+_REGEX_SYNTAX = frozenset("\\.^$*+?()[]{}|")
+
+
+def _alternatives(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``|`` outside every group: ``^a|b`` is not anchored."""
+    depth, escaped = 0, False
+    for character in pattern:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+        elif character == "|" and depth == 0:
+            return True
+    return False
+
+
+def _sieve(schema: dict[str, Any]) -> Sieve | None:
+    """The fixed part of what ``schema`` admits, when it says so plainly."""
+    if isinstance(schema.get("const"), str):
+        return Sieve(prefix=schema["const"])
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and pattern.startswith("^") and not _alternatives(pattern):
+        literal = ""
+        for character in pattern[1:]:
+            if character in _REGEX_SYNTAX:
+                break
+            literal += character
+        if pattern[1 + len(literal) : 2 + len(literal)] in ("?", "*", "{"):
+            literal = literal[:-1]  # the last character is optional or repeated
+        return Sieve(prefix=literal) if literal else None
+    required = schema.get("required") or []
+    for key, rule in (schema.get("properties") or {}).items():
+        if key in required and isinstance(rule, dict) and "const" in rule:
+            return Sieve(field=key, value=rule["const"])
+    return None
+
+
+_NOT_CONSTRAINING = frozenset({"type", "title", "description", "examples", "$comment"})
+
+
+def _operation(
+    name: str, operation: dict[str, Any], document: Any, pointers: Mapping[str, str], path: Path
+) -> Operation:
+    action = operation.get("action")
+    if action not in ("send", "receive"):
+        raise ContractError(f"the contract {path}: operation {name} has no action send or receive")
+    reply = _resolve(document, operation.get("reply") or {}, "")[0]
+    return Operation(
+        name,
+        action,
+        tuple(_message_name(ref, pointers, name, path) for ref in operation.get("messages", [])),
+        tuple(_message_name(ref, pointers, name, path) for ref in reply.get("messages", [])),
+    )
+
+
+def _message_name(ref: Any, pointers: Mapping[str, str], operation: str, path: Path) -> str:
+    target = ref.get("$ref", "") if isinstance(ref, dict) else ""
+    name = pointers.get(target.removeprefix("#"))
+    if name is None:
+        raise ContractError(
+            f"the contract {path}: operation {operation} names {target or ref!r}, "
+            "which is not a message of a channel"
+        )
+    return name
+
+
+def _resolve(document: Any, node: Any, pointer: str) -> tuple[Any, str]:
+    """``node``, or what its local ``$ref`` points at, with its JSON pointer."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or seen > 20:
+            raise ContractError(f"cannot follow $ref {ref!r}: only local references are read")
+        pointer, node, seen = ref[1:], document, seen + 1
+        for part in ref[2:].split("/"):
+            key = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or key not in node:
+                raise ContractError(f"$ref {ref!r} points nowhere")
+            node = node[key]
+    return node, pointer
+
+
+def _absolute_refs(schema: Any) -> Any:
+    """A copy of ``schema`` whose local ``$ref`` name the whole document: a payload is
+    validated on its own (four times faster than through a ``$ref`` to it), and the
+    schemas it refers to are found in the document."""
+    if isinstance(schema, dict):
+        return {
+            key: f"{_DOCUMENT_URI}{value}"
+            if key == "$ref" and isinstance(value, str) and value.startswith("#")
+            else _absolute_refs(value)
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_absolute_refs(value) for value in schema]
+    return schema
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _unique(names: Iterator[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
