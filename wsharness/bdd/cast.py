@@ -73,6 +73,10 @@ TRANSCRIPTS_SHOWN = 20
 PROVEN = "the round trip proved nothing more is on its way"
 """Why a proven wait failed, in its message."""
 
+PROOF_PREFIX = "proof "
+"""How a round trip's token starts (a 32-digit hex follows): reports fold these round
+trips into one mark (:data:`wsharness.conversation.model.PROOF_TOKEN`)."""
+
 ROUND_TRIP_TIMES: dict[str, float] = {}
 """The last round trip's time to each server URL, for the whole run: how long a wait
 lets its message come before it starts a proof."""
@@ -120,6 +124,10 @@ class UniqueNames:
 
     def __call__(self, name: str) -> str:
         return f"{name} [{self.token}]"
+
+    def as_written(self, text: str) -> str:
+        """``text`` with every unique name put back as the feature wrote it."""
+        return text.replace(f" [{self.token}]", "")
 
     def of_length(self, length: int) -> str:
         """A name unique to the scenario with exactly ``length`` characters."""
@@ -294,7 +302,7 @@ class Participant:
         if self.client.state == "closed" and self.closing_expected:
             return None
         self.check_connected()
-        trip = self.adapter.round_trip(f"proof {uuid.uuid4().hex}")
+        trip = self.adapter.round_trip(f"{PROOF_PREFIX}{uuid.uuid4().hex}")
         if trip is None:
             return None
         aside = self.client.expect_aside(trip.reply)

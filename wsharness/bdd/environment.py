@@ -22,8 +22,11 @@
   ``@promise.tls`` or ``@promise.health`` scenario, with a one-line reason, when the
   target does not declare that promise (or ``skip_checks`` switches it off);
 * each scenario gets a fresh cast, closed afterwards whether it passed or failed;
-* a failing step prints every person's transcript and the servers' log lines
-  from that scenario, which behave shows with the failure and every report keeps;
+* a failing step prints the scenario's conversation (:mod:`wsharness.bdd.conversations`),
+  every person's transcript and the servers' log lines from that scenario, which
+  behave shows with the failure and every report keeps;
+* after each scenario that ran, its conversation is drawn as a sequence diagram into
+  the HTML report and, with ``-D conversations=DIR``, into a folder;
 * Ctrl-C and SIGTERM stop the run at any moment, start-up included, even when the
   ``KeyboardInterrupt`` they raise is swallowed on its way: the hooks check at every
   scenario and step, so the rest of the run is reported untested, never failed.
@@ -51,7 +54,7 @@ from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import diagnostics, registry, reports
+from wsharness.bdd import conversations, diagnostics, registry, reports
 from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     DeploymentBroke,
@@ -67,6 +70,7 @@ from wsharness.runtime.signals import defer_interrupts, interrupt_on_signals, in
 
 __all__ = [
     "after_all",
+    "after_scenario",
     "after_step",
     "before_all",
     "before_feature",
@@ -225,10 +229,12 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 def before_step(context: Context, step: Step) -> None:
     context.run_state.in_step = True
+    conversations.step_started(context, step)
 
 
 def after_step(context: Context, step: Step) -> None:
     context.run_state.in_step = False
+    conversations.step_ended(context, step)
     if step.status.has_failed():
         diagnostics.publish(context, _diagnostics(context))
         if context.run_state.watch is not None:
@@ -239,6 +245,12 @@ def after_step(context: Context, step: Step) -> None:
         # The step passed, its interrupt swallowed (or the deployment broke under
         # it): raised here, it ends the scenario as a Ctrl-C in a step does.
         raise KeyboardInterrupt
+
+
+@hook
+def after_scenario(context: Context, scenario: Scenario) -> None:
+    """Draw the scenario's conversation into the reports (one that ran: not skipped)."""
+    conversations.publish(context, scenario)
 
 
 def after_all(context: Context) -> None:
@@ -324,7 +336,8 @@ def _break_steps_on(signum: int, run_state: RunState) -> None:
 
 
 def _diagnostics(context: Context) -> str:
-    parts = ["What each person sent (→) and received (←), in ms since the scenario began:"]
+    parts = [conversations.as_text(context), ""]
+    parts.append("What each person sent (→) and received (←), in ms since the scenario began:")
     parts.append(context.cast.transcripts() or "  (nobody was connected)")
     logs = context.server.log_lines(context.log_marks)
     if logs:

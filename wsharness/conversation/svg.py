@@ -1,0 +1,131 @@
+"""A conversation as a self-contained SVG sequence diagram.
+
+Drawn here, by hand, so a report needs no script, font or style from the network
+and nothing at report time but Python: lifelines across the top (people, then
+server nodes), one band per step with the step's words, an arrow per frame, hover
+(``<title>``) for whole texts. A failed step's band, the message that broke it and
+what was expected and did not come are red; the last is a dashed arrow.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from wsharness.conversation.model import Conversation, Lifeline, Row, shorten
+
+COLUMN = 200
+"""Pixels between two lifelines."""
+MARGIN = 16
+ROW = 22
+HEADER = 56
+BAND_TITLE = 24
+CHAR = 6.4
+"""The width of a character at the diagram's font size, roughly, for shortening."""
+
+STYLE = (
+    "text{font-family:sans-serif;font-size:12px;fill:#222}"
+    ".life{stroke:#999;stroke-dasharray:4 3}"
+    ".box{fill:#eef3fb;stroke:#5b7db1}.node .box{fill:#f1f1f1;stroke:#777}"
+    ".crowd .box{fill:#fdf6e3;stroke:#b58900}"
+    ".name{font-weight:bold;text-anchor:middle}"
+    ".band{fill:#f7f7f7}.band.failed{fill:#fde8e8}"
+    ".step{font-weight:bold}.failed .step{fill:#b00020}"
+    ".arrow{stroke:#333;stroke-width:1.2;marker-end:url(#head)}"
+    ".failed .arrow{stroke:#d00000;stroke-width:2;marker-end:url(#red-head)}"
+    ".missing .arrow{stroke:#d00000;stroke-dasharray:6 4;marker-end:url(#red-head)}"
+    ".failed text,.missing text{fill:#b00020;font-weight:bold}"
+    ".label{text-anchor:middle}.mark{fill:#555}"
+    ".proof text{fill:#2e7d32}.more text{fill:#777;font-style:italic}"
+)
+
+DEFS = (
+    '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+    'markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="#333"/></marker>'
+    '<marker id="red-head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+    'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+    '<path d="M0,0L10,5L0,10z" fill="#d00000"/></marker></defs>'
+)
+
+
+def render(conversation: Conversation) -> str:
+    """The diagram as one ``<svg>`` element (valid inline in HTML and as a file)."""
+    lines = conversation.lifelines
+    x = {line.key: MARGIN + COLUMN // 2 + index * COLUMN for index, line in enumerate(lines)}
+    width = max(MARGIN * 2 + COLUMN * len(lines), 640)
+    body: list[str] = []
+    y = HEADER + 8
+    for step in conversation.steps:
+        top = y
+        y += BAND_TITLE
+        drawn = [_row(row, x, y + index * ROW, width) for index, row in enumerate(step.rows)]
+        y += ROW * len(step.rows) + 6
+        css = "step-band failed" if step.failed else "step-band"
+        words = f"{'✗ ' if step.failed else ''}{step.keyword} {step.text}"
+        status = f" ({step.status})" if step.status not in ("passed", "failed") else ""
+        body.append(
+            f'<g class="{css}"><rect class="band{" failed" if step.failed else ""}" '
+            f'x="0" y="{top}" width="{width}" height="{y - top - 2}"/>'
+            f'<text class="step" x="6" y="{top + 16}">'
+            f"<title>{escape(words)}</title>"
+            f"{escape(shorten(words + status, int((width - 12) / CHAR)))}</text>"
+            + "".join(drawn)
+            + "</g>"
+        )
+    height = y + 8
+    heads = "".join(_head(line, x[line.key], height) for line in lines)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="conversation" '
+        f'data-status={quoteattr(conversation.status)} width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f"aria-label={quoteattr('Conversation: ' + conversation.title)}>"
+        f"<title>{escape(conversation.title)}</title><style>{STYLE}</style>{DEFS}"
+        + "".join(body)
+        + heads
+        + "</svg>"
+    )
+
+
+def _head(line: Lifeline, x: int, height: int) -> str:
+    """A lifeline: its box with the name at the top, a dashed line down."""
+    label = escape(shorten(line.label, int((COLUMN - 16) / CHAR)))
+    hover = escape(f"{line.label}: {line.detail}" if line.detail else line.label)
+    return (
+        f'<g class="lifeline {line.kind}"><line class="life" x1="{x}" y1="{HEADER}" '
+        f'x2="{x}" y2="{height - 4}"/><rect class="box" x="{x - COLUMN // 2 + 10}" y="8" '
+        f'width="{COLUMN - 20}" height="{HEADER - 16}" rx="6"/>'
+        f'<text class="name" x="{x}" y="{HEADER // 2 + 4}"><title>{hover}</title>{label}</text></g>'
+    )
+
+
+def _row(row: Row, x: dict[str, int], y: int, width: int) -> str:
+    """One row: an arrow between a person and their node, a mark on a lifeline, or a
+    note across the band."""
+    css = f"row {row.kind}{' failed' if row.failed else ''}"
+    hover = f"<title>{escape(row.full or row.words)}</title>" if (row.full or row.words) else ""
+    if row.kind in ("sent", "received", "missing") and row.person in x and row.node in x:
+        start, end = x[row.person], x[row.node]
+        if row.kind != "sent":
+            start, end = end, start
+        times = f" ×{row.count:,}" if row.count > 1 else ""
+        fits = max(int(abs(end - start) / CHAR) - 2 - len(times), 16)
+        label = escape(shorten(row.label, fits) + times)
+        return (
+            f'<g class="{css}">{hover}<line class="arrow" x1="{start}" y1="{y + 12}" '
+            f'x2="{end}" y2="{y + 12}"/><text class="label" x="{(start + end) // 2}" '
+            f'y="{y + 8}">{label}</text></g>'
+        )
+    if row.kind in ("open", "close", "error") and row.person in x:
+        at = x[row.person]
+        return (
+            f'<g class="{css}">{hover}<circle class="mark" cx="{at}" cy="{y + 8}" r="4"/>'
+            f'<text x="{at + 8}" y="{y + 12}">{escape(shorten(row.words, 40))}</text></g>'
+        )
+    if row.kind == "missing" and row.person in x:
+        at = x[row.person]
+        return (
+            f'<g class="{css}">{hover}<text x="{at + 8}" y="{y + 12}">'
+            f"expected: {escape(shorten(row.words, int((width - at) / CHAR) - 12))}</text></g>"
+        )
+    prefix = "✓ " if row.kind == "proof" else ("expected: " if row.kind == "missing" else "")
+    text = escape(shorten(prefix + row.words, int((width - 40) / CHAR)))
+    return f'<g class="{css}">{hover}<text x="24" y="{y + 12}">{text}</text></g>'
