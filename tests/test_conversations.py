@@ -16,6 +16,7 @@ import pytest
 from tests.support import (
     CONVERSATION_FEATURES,
     FAILING_FEATURES,
+    MS,
     BehaveRun,
     behave_duration,
     run_behave,
@@ -112,12 +113,11 @@ def test_failing_diagram_marks_the_message_and_the_step(failing: tuple[Path, Pat
     conversations, _ = failing
     root = ElementTree.parse(conversations / "diagnostics--bob-waits-for-a-word-nobody-said.svg")
     groups = list(root.getroot().iter(f"{SVG}g"))
-    red = [
-        g for g in groups if "failed" in g.get("class", "").split() and "row" in g.get("class", "")
-    ]
+    red = [g for g in groups if {"cv-row", "cv-failed"} <= set(g.get("class", "").split())]
     red_texts = [" ".join(_texts_of(g)) for g in red]
-    assert red_texts == ["hello", "Bob did not receive 'goodbye' within 0.5 s"], red_texts
-    bands = [" ".join(_texts_of(g)) for g in groups if g.get("class") == "step-band failed"]
+    missing = f"Bob did not receive 'goodbye' within {500 * MS:g} s"
+    assert red_texts == ["hello", missing], red_texts
+    bands = [" ".join(_texts_of(g)) for g in groups if g.get("class") == "cv-step cv-failed"]
     assert len(bands) == 1 and bands[0].startswith('✗ Then Bob hears "goodbye"'), bands
 
 

@@ -1,11 +1,12 @@
 """Each scenario's conversation, in every report CI shows.
 
-The hooks time each step (:func:`step_started`, :func:`step_ended`); at the end of a
-scenario that ran, :func:`publish` draws its conversation
+The hooks time each step (:func:`step_started`, :func:`step_ended`); when a step fails,
+or else at the end of a scenario that ran, :func:`publish` draws its conversation
 (:mod:`wsharness.conversation`) and puts it
 
 * into the HTML report (behave-html-pretty-formatter's ``embed``), inline SVG,
-  captioned :data:`CAPTION`, beside the scenario's steps;
+  captioned :data:`CAPTION`, under the scenario's last step or the one that failed,
+  before its error;
 * into a folder, one standalone SVG per scenario named after its feature and
   scenario, when ``-D conversations=DIR`` (``WS_CONVERSATIONS``) asks for one.
 
@@ -89,8 +90,11 @@ def as_text(context: Context) -> str:
 
 
 def publish(context: Context, scenario: Scenario) -> None:
-    """Draw the scenario's conversation into the HTML report and the folder asked for;
-    a drawing that fails says so in one line and fails nothing."""
+    """Draw the scenario's conversation into the HTML report and the folder asked for,
+    once: at its failing step (so the report shows it before the error), else at its
+    end. A drawing that fails says so in one line and fails nothing."""
+    if getattr(context, "conversation_drawn", False):
+        return
     try:
         _publish(context, scenario)
     except Exception as exc:  # a report's picture must never fail a scenario
@@ -101,6 +105,7 @@ def _publish(context: Context, scenario: Scenario) -> None:
     drawn = conversation(context, scenario)
     if drawn is None:
         return
+    context.conversation_drawn = True
     picture = svg.render(drawn)
     for formatter in diagnostics.html_formatters(context):
         formatter.embed("text/html", picture, caption=CAPTION, compress=False)

@@ -236,6 +236,7 @@ def after_step(context: Context, step: Step) -> None:
     context.run_state.in_step = False
     conversations.step_ended(context, step)
     if step.status.has_failed():
+        conversations.publish(context, context.scenario)
         diagnostics.publish(context, _diagnostics(context))
         if context.run_state.watch is not None:
             # Someone could not connect, or lost a connection: if a server refuses,
