@@ -54,7 +54,7 @@ from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import conversations, diagnostics, registry, reports
+from wsharness.bdd import conversations, diagnostics, html_report, registry, reports
 from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     DeploymentBroke,
@@ -143,6 +143,7 @@ def before_all(context: Context) -> None:
     # feature or scenario outlives it.
     context.run_state = RunState(record=registry.value("run_record", userdata, os.environ))
     context.target = Target()
+    html_report.adopt(context)
     if _run_stopping(context):
         return
     try:
@@ -264,6 +265,7 @@ def after_all(context: Context) -> None:
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )
+    html_report.account_for(context, context._runner.features)
 
 
 def skip(model: Feature | Scenario, reason: str) -> None:
