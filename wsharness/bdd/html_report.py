@@ -87,7 +87,8 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             wrapper.status = feature.status
             reason = getattr(feature, "skip_reason", None) or self.left_out_by
             if feature.status == Status.skipped:
-                wrapper.description = f"{wrapper.description}\n\nSkipped: {reason}".strip()
+                why = _feature_skipped_because(feature) or reason
+                wrapper.description = f"{wrapper.description}\n\nSkipped: {why}".strip()
             known = {id(scenario._scenario): scenario for scenario in wrapper.scenarios}
             scenarios = []
             for count, scenario in enumerate(feature.walk_scenarios(), start=1):
@@ -169,6 +170,19 @@ def account_for(context: Context, features: Sequence[Feature]) -> None:
         if isinstance(formatter, HtmlReport):
             formatter.run_features = list(features)
             formatter.left_out_by = left_out
+
+
+def _feature_skipped_because(feature: Feature) -> str | None:
+    """Why a feature was skipped: its own reason, else its scenarios' (one each)."""
+    own = getattr(feature, "skip_reason", None)
+    if own:
+        return str(own)
+    reasons = dict.fromkeys(
+        str(scenario.skip_reason)
+        for scenario in feature.walk_scenarios()
+        if getattr(scenario, "skip_reason", None)
+    )
+    return "; ".join(reasons) or None
 
 
 def _bold_pieces(words: str) -> list[tuple[str, bool]]:
