@@ -54,7 +54,7 @@ from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import conversations, diagnostics, html_report, registry, reports
+from wsharness.bdd import conversations, diagnostics, registry, reports
 from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     DeploymentBroke,
@@ -143,7 +143,11 @@ def before_all(context: Context) -> None:
     # feature or scenario outlives it.
     context.run_state = RunState(record=registry.value("run_record", userdata, os.environ))
     context.target = Target()
-    html_report.adopt(context)
+    if diagnostics.html_formatters(context):
+        # Only with behave-html-pretty-formatter installed, which the library does not need.
+        from wsharness.bdd import html_report
+
+        html_report.adopt(context)
     if _run_stopping(context):
         return
     try:
@@ -265,7 +269,10 @@ def after_all(context: Context) -> None:
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )
-    html_report.account_for(context, context._runner.features)
+    if diagnostics.html_formatters(context):
+        from wsharness.bdd import html_report
+
+        html_report.account_for(context, context._runner.features)
 
 
 def skip(model: Feature | Scenario, reason: str) -> None:
