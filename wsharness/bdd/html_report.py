@@ -165,7 +165,11 @@ def account_for(context: Context, features: Sequence[Feature]) -> None:
     """Hand the whole run to the HTML reports of this run (from ``after_all``)."""
     runner = getattr(context, "_runner", None)
     expression = getattr(context.config, "tag_expression", None)
-    left_out = f"not selected by the tags ({expression})" if expression else "not selected"
+    names = getattr(context.config, "name", None)
+    selections = [f"the tags ({expression})"] if expression else []
+    if names:
+        selections.append(f"the names asked for ({', '.join(map(str, names))})")
+    left_out = "not selected by " + " and ".join(selections) if selections else "not selected"
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, HtmlReport):
             formatter.run_features = list(features)
