@@ -39,7 +39,9 @@ def _drawn(folder: Path, features: Path, *options: str) -> tuple[BehaveRun, Path
 @pytest.fixture(scope="module")
 def passing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder of diagrams of the passing fixture's run."""
-    result, conversations = _drawn(tmp_path_factory.mktemp("passing"), CONVERSATION_FEATURES)
+    result, conversations = _drawn(
+        tmp_path_factory.mktemp("passing"), CONVERSATION_FEATURES, "-D", "load_clients=40"
+    )
     assert result.returncode == 0, result.output
     return conversations
 
@@ -78,6 +80,7 @@ def test_one_diagram_per_scenario_named_after_feature_and_scenario(passing: Path
     """The folder holds one standalone SVG per scenario, named feature--scenario."""
     names = sorted(path.name for path in passing.glob("*.svg"))
     assert names == [
+        "conversation--a-crowd-is-one-lifeline.svg",
         "conversation--alice-and-bob-chat-in-the-book-club.svg",
         "conversation--many-posts-stay-one-screen.svg",
     ], names
@@ -98,13 +101,24 @@ def test_diagram_speaks_the_features_words(passing: Path) -> None:
 
 
 def test_big_conversation_stays_one_screen(passing: Path) -> None:
-    """300 posts heard by two people: three rows with a count, a small file."""
+    """300 posts heard by two people: a few rows with a count, a small file."""
     svg = passing / "conversation--many-posts-stay-one-screen.svg"
     shown = _visible(svg)
-    assert shown.count("×300") == 3, shown
+    counts = [int(count.replace(",", "")) for count in re.findall(r"×([\d,]+)", shown)]
+    # 300 posts sent, 300 heard by each of two: a row each, or two where a run was
+    # split between the step that sent and the step that heard
+    assert sum(counts) == 900 and len(counts) <= 6, shown
     assert svg.stat().st_size < 20_000, svg.stat().st_size
     height = int(ElementTree.parse(svg).getroot().get("height", "0"))
     assert height < 900, height
+
+
+def test_a_crowd_is_one_lifeline(passing: Path) -> None:
+    """Forty guests are one lifeline beside Alice's, their like frames one row each
+    (the joins, which the step waits for, all in its band)."""
+    shown = _visible(passing / "conversation--a-crowd-is-one-lifeline.svg")
+    assert shown.endswith("Alice | 40 people | server"), shown
+    assert "opens ×40" in shown and "GROUP_JOINED: town hall ×40" in shown, shown
 
 
 def test_failing_diagram_marks_the_message_and_the_step(failing: tuple[Path, Path]) -> None:

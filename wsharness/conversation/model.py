@@ -9,14 +9,16 @@ proof of silence is recognised by the token the step library puts in it
 (:data:`PROOF_TOKEN`).
 
 Big conversations stay one screen: runs of like frames become one row with a count
-(:func:`shape`), a crowd beyond :data:`PEOPLE_SHOWN` people is one summary
-lifeline, and a step keeps at most :data:`ROWS_PER_STEP` rows.
+(:func:`shape`), a crowd (people named in a series, and everyone beyond
+:data:`PEOPLE_SHOWN` people) is one summary lifeline, and a step keeps at most
+:data:`ROWS_PER_STEP` rows.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -32,7 +34,7 @@ LABEL_LENGTH = 72
 HOVER_LENGTH = 4096
 """How many characters of a message the hover text keeps."""
 
-PEOPLE_SHOWN = 10
+PEOPLE_SHOWN = 5
 """People drawn with a lifeline each; the rest of a crowd share one."""
 
 INTERLEAVED = 3
@@ -150,13 +152,15 @@ def build(
 ) -> Conversation:
     """The conversation of one scenario; ``as_written`` turns a name on the wire back
     into the feature's words (the step library's unique names, reversed)."""
+    lifeline_of = _lifelines(voices)
     people = [
-        Lifeline(f"p{index}", voice.name, "person", describe_url(voice.url))
-        for index, voice in enumerate(voices[:PEOPLE_SHOWN])
+        Lifeline(key, voice.name, "person", describe_url(voice.url))
+        for key, voice in zip(lifeline_of, voices, strict=True)
+        if key != "crowd"
     ]
-    crowd = voices[PEOPLE_SHOWN:]
+    crowd = [voice for key, voice in zip(lifeline_of, voices, strict=True) if key == "crowd"]
     if crowd:
-        people.append(Lifeline("crowd", f"{len(crowd):,} more people", "crowd", _names(crowd)))
+        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", _names(crowd)))
     used = sorted({voice.node for voice in voices})
     several = len(node_urls) > 1
     nodes = [
@@ -173,7 +177,7 @@ def build(
     blamed = _named(errors[0], voices) if errors else None
     rows: list[tuple[int, Row]] = []
     for index, voice in enumerate(voices):
-        person = people[index].key if index < PEOPLE_SHOWN else "crowd"
+        person = lifeline_of[index]
         # The message that broke the step: one the person the failure names did not
         # account for (anyone's, when it names no one).
         red = voice.unexpected if blamed in (None, index) else frozenset()
@@ -188,7 +192,7 @@ def build(
         if band.failed and timing.error:
             band.note = _reason(_printable(as_written(timing.error)))
             named = _named(band.note, voices)
-            person = people[min(named, PEOPLE_SHOWN)].key if named is not None else ""
+            person = lifeline_of[named] if named is not None else ""
             node = f"n{voices[named].node}" if named is not None else ""
             band.rows.append(
                 Row(
@@ -346,6 +350,25 @@ def _limited(rows: list[Row]) -> list[Row]:
     left_out = sum(row.count for row in middle) - sum(row.count for row in kept)
     more = Row("more", "", "", f"… {left_out:,} more frames …", at=middle[0].at)
     return [*head, more, *kept, *tail]
+
+
+def _lifelines(voices: Sequence[Voice]) -> list[str]:
+    """Each person's lifeline key: their own, or ``crowd`` when there are more than
+    :data:`PEOPLE_SHOWN` people, for those named in a series ("Guest 1", "Guest 2", ...
+    with three or more alike) and for everyone past the first :data:`PEOPLE_SHOWN`."""
+    if len(voices) <= PEOPLE_SHOWN:
+        return [f"p{index}" for index in range(len(voices))]
+    series = Counter(re.sub(r"\d+", "#", voice.name) for voice in voices)
+    keys = []
+    shown = 0
+    for index, voice in enumerate(voices):
+        in_series = series[re.sub(r"\d+", "#", voice.name)] >= 3
+        if in_series or shown >= PEOPLE_SHOWN:
+            keys.append("crowd")
+        else:
+            keys.append(f"p{index}")
+            shown += 1
+    return keys
 
 
 def _names(voices: Sequence[Voice]) -> str:
