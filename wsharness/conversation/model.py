@@ -16,6 +16,7 @@ Big conversations stay one screen: runs of like frames become one row with a cou
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import Counter
@@ -33,6 +34,14 @@ LABEL_LENGTH = 72
 
 HOVER_LENGTH = 4096
 """How many characters of a message the hover text keeps."""
+
+PROOF_SEARCH = 200
+"""How far into a frame the proof token is looked for (it is near the start)."""
+
+SHAPE_LENGTH = 120
+"""How much of a frame's start decides whether frames are alike."""
+
+_DIGITS = re.compile(r"\d+")
 
 PEOPLE_SHOWN = 5
 """People drawn with a lifeline each; the rest of a crowd share one."""
@@ -77,6 +86,10 @@ class Row:
     at: float = 0.0
     key: str = ""
     """What makes rows alike: same kind, person and :func:`shape`."""
+    data: Data | None = None
+    """The frame, until the row is described (only rows that are drawn are)."""
+    varied: bool = False
+    """A run whose frames differ in their numbers: the label blurs them."""
 
     @property
     def words(self) -> str:
@@ -175,20 +188,23 @@ def build(
     bands = [Step(timing.keyword, as_written(timing.text), timing.status) for timing in steps]
     errors = [_reason(_printable(as_written(timing.error))) for timing in steps if timing.error]
     blamed = _named(errors[0], voices) if errors else None
+    starts = [timing.started for timing in steps if timing.started is not None]
     rows: list[tuple[int, Row]] = []
     for index, voice in enumerate(voices):
         person = lifeline_of[index]
         # The message that broke the step: one the person the failure names did not
         # account for (anyone's, when it names no one).
         red = voice.unexpected if blamed in (None, index) else frozenset()
-        for row in _rows(voice, red, person, f"n{voice.node}", as_written):
-            rows.append((_step_of(row.at, steps), row))
+        for row in _rows(voice, red, person, f"n{voice.node}"):
+            rows.append((_step_of(row.at, starts), row))
     rows.sort(key=lambda pair: (pair[0], pair[1].at))
     for step, row in rows:
         if bands:
             bands[max(step, 0)].rows.append(row)
     for band, timing in zip(bands, steps, strict=True):
         band.rows = _limited(_runs(_fold_proofs(band.rows)))
+        for row in band.rows:
+            _describe_row(row, as_written)
         if band.failed and timing.error:
             band.note = _reason(_printable(as_written(timing.error)))
             named = _named(band.note, voices)
@@ -207,27 +223,24 @@ def build(
     return Conversation(title, status, people, nodes, bands)
 
 
-def _rows(
-    voice: Voice,
-    red: frozenset[int],
-    person: str,
-    node: str,
-    as_written: Callable[[str], str],
-) -> list[Row]:
+def _rows(voice: Voice, red: frozenset[int], person: str, node: str) -> list[Row]:
     """A person's transcript as rows; received messages are numbered as they arrived,
     and those numbered in ``red`` are marked failed."""
     rows = []
     arrived = 0
     for event in voice.events:
         if event.kind in ("sent", "received") and event.data is not None:
-            label, full = describe(event.data, as_written)
             failed = event.kind == "received" and arrived in red
             if event.kind == "received":
                 arrived += 1
-            if PROOF_TOKEN.search(full):  # folded later: the label keeps the direction
+            head = event.data[:PROOF_SEARCH]
+            if isinstance(head, str) and PROOF_TOKEN.search(head):
+                # folded later: the label keeps the direction
                 rows.append(Row("proof", person, node, event.kind, at=event.at))
                 continue
-            rows.append(Row(event.kind, person, node, label, full, failed=failed, at=event.at))
+            rows.append(
+                Row(event.kind, person, node, "", failed=failed, at=event.at, data=event.data)
+            )
         elif event.kind == "open":
             rows.append(Row("open", person, node, "opens", at=event.at))
         else:
@@ -264,10 +277,24 @@ def shorten(text: str, length: int) -> str:
 
 
 def shape(row: Row) -> str:
-    """What rows of a run have in common: kind, person and text with its numbers and
-    long stretches blurred, so a flood of numbered echoes is one run."""
-    blurred = re.sub(r"\d+", "#", row.label)
-    return f"{row.kind}|{row.person}|{row.node}|{blurred}"
+    """What rows of a run have in common: kind, person and the start of the frame
+    with its numbers blurred, so a flood of numbered echoes is one run."""
+    if isinstance(row.data, bytes):
+        text = f"binary {len(row.data)}"
+    else:
+        text = (row.data or row.label)[:SHAPE_LENGTH]
+    return f"{row.kind}|{row.person}|{row.node}|{_DIGITS.sub('#', text)}"
+
+
+def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
+    """Give a frame's row its label and hover text (a varied run's numbers blurred)."""
+    if row.data is None:
+        return
+    row.label, row.full = describe(row.data, as_written)
+    if row.varied:
+        row.label = _DIGITS.sub("…", row.label)
+        row.full = f"{row.full[:200]} (and more like it)"
+    row.data = None
 
 
 def _compact(text: str) -> str:
@@ -281,14 +308,11 @@ def _compact(text: str) -> str:
         return text
 
 
-def _step_of(at: float, steps: Sequence[StepTiming]) -> int:
-    """The step during which ``at`` happened: the last one started by then (so what
-    arrives between two steps belongs to the one before); the first if none had."""
-    found = 0
-    for index, timing in enumerate(steps):
-        if timing.started is not None and timing.started <= at:
-            found = index
-    return found
+def _step_of(at: float, starts: Sequence[float]) -> int:
+    """The step during which ``at`` happened, given when the steps that ran started:
+    the last one started by then (so what arrives between two steps belongs to the one
+    before); the first if none had."""
+    return max(bisect.bisect_right(starts, at) - 1, 0)
 
 
 def _fold_proofs(rows: list[Row]) -> list[Row]:
@@ -333,9 +357,8 @@ def _runs(rows: list[Row]) -> list[Row]:
             merged.append(row)
             continue
         alike.count += row.count
-        if alike.label != row.label:
-            alike.label = re.sub(r"\d+", "…", row.label)
-            alike.full = f"{alike.full.split(' (and more')[0][:200]} (and more like it)"
+        if alike.data != row.data or alike.label != row.label:
+            alike.varied = True
     return merged
 
 
