@@ -150,3 +150,13 @@ def test_failed_junit_case_tells_the_conversation(failing: tuple[Path, Path]) ->
     assert '✗ Then Bob hears "goodbye"   <-- FAILED' in conversation, conversation
     assert "!! the step failed: Bob did not receive 'goodbye'" in conversation, conversation
     assert "[" not in conversation, conversation
+
+
+def test_diagrams_off_draws_none(tmp_path: Path) -> None:
+    """``-D diagrams=off`` (for measuring their cost) draws no diagram; a value that is
+    neither on nor off stops the run in one line."""
+    result, conversations = _drawn(tmp_path, CONVERSATION_FEATURES, "-D", "diagrams=off")
+    assert result.returncode == 0, result.output
+    assert not conversations.exists()
+    wrong, _ = _drawn(tmp_path / "wrong", CONVERSATION_FEATURES, "-D", "diagrams=maybe")
+    assert "bad setting: diagrams must be on or off, not 'maybe'" in wrong.stderr, wrong.output

@@ -36,6 +36,9 @@ CAPTION = "The conversation"
 SETTING = "conversations"
 """The ``-D`` name of the folder for standalone diagrams."""
 
+SWITCH = "diagrams"
+"""The ``-D`` name that turns the diagrams off (``off``)."""
+
 
 def step_started(context: Context, step: Step) -> None:
     """Note when ``step`` started."""
@@ -93,12 +96,21 @@ def publish(context: Context, scenario: Scenario) -> None:
     """Draw the scenario's conversation into the HTML report and the folder asked for,
     once: at its failing step (so the report shows it before the error), else at its
     end. A drawing that fails says so in one line and fails nothing."""
-    if getattr(context, "conversation_drawn", False):
+    if getattr(context, "conversation_drawn", False) or not drawing(context):
         return
     try:
         _publish(context, scenario)
     except Exception as exc:  # a report's picture must never fail a scenario
         print(f"could not draw {scenario.name!r}: {exc!r}", file=sys.__stderr__)
+
+
+def drawing(context: Context) -> bool:
+    """Whether diagrams are drawn: yes unless ``-D diagrams=off`` (``WS_DIAGRAMS``), which
+    is for measuring what they cost. Any other value is a bad setting."""
+    value = (registry.value(SWITCH, context.config.userdata, os.environ) or "on").strip()
+    if value.lower() not in ("on", "off"):
+        raise ValueError(f"diagrams must be on or off, not {value!r}")
+    return value.lower() == "on"
 
 
 def _publish(context: Context, scenario: Scenario) -> None:

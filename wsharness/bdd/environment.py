@@ -160,6 +160,7 @@ def before_all(context: Context) -> None:
             late_window=_seconds(userdata, "late_window"),
             max_message_size=_size(userdata, "max_message_size"),
         )
+        conversations.drawing(context)  # a bad value stops the run here, in one line
         context.target = Target.from_settings(userdata)
         setup = current()
         context.server = use_fixture(setup.servers, context)

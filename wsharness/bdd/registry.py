@@ -54,6 +54,7 @@ LIBRARY_SETTINGS = (
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
     Setting("conversations", "WS_CONVERSATIONS", "write each scenario's diagram (SVG) here"),
+    Setting("diagrams", "WS_DIAGRAMS", "off: draw no conversation diagrams (on by default)"),
     # -D only: a variable left in an environment must not make a deployment the suite's own.
     Setting("started_by", None, "who started the servers named; they are the suite's own"),
 )
