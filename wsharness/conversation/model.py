@@ -90,12 +90,14 @@ class Row:
     """The frame, until the row is described (only rows that are drawn are)."""
     varied: bool = False
     """A run whose frames differ in their numbers: the label blurs them."""
+    size: str = ""
+    """A big frame's size, " (1,048,576 characters)", said after its shortened label."""
 
     @property
     def words(self) -> str:
         """The row in words, as the text rendering and the diagram both say it."""
         times = f" ×{self.count:,}" if self.count > 1 else ""
-        return f"{self.label}{times}"
+        return f"{self.label}{self.size}{times}"
 
 
 @dataclass
@@ -282,8 +284,9 @@ def shape(row: Row) -> str:
     if isinstance(row.data, bytes):
         text = f"binary {len(row.data)}"
     else:
-        text = (row.data or row.label)[:SHAPE_LENGTH]
-    return f"{row.kind}|{row.person}|{row.node}|{_DIGITS.sub('#', text)}"
+        # blurred before it is cut, so "flood 9 xxx" and "flood 10 xxx" stay alike
+        text = _DIGITS.sub("#", (row.data or row.label)[: SHAPE_LENGTH * 2])[:SHAPE_LENGTH]
+    return f"{row.kind}|{row.person}|{row.node}|{text}"
 
 
 def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
@@ -291,6 +294,9 @@ def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
     if row.data is None:
         return
     row.label, row.full = describe(row.data, as_written)
+    if len(row.data) > HOVER_LENGTH * 4:
+        unit = "bytes" if isinstance(row.data, bytes) else "characters"
+        row.size = f" ({len(row.data):,} {unit})"
     if row.varied:
         row.label = _DIGITS.sub("…", row.label)
         row.full = f"{row.full[:200]} (and more like it)"
@@ -347,7 +353,9 @@ def _runs(rows: list[Row]) -> list[Row]:
         row.key = shape(row)
         alike = None
         if row.kind in ("sent", "received", "open", "close"):
-            for earlier in reversed(merged[-(INTERLEAVED + 1) :]):
+            for earlier in reversed(merged[-(INTERLEAVED + 2) :]):
+                if earlier.kind == "proof":
+                    continue  # a proof's mark, drawn once, does not end a run
                 if earlier.failed or earlier.kind not in ("sent", "received", "open", "close"):
                     break
                 if earlier.key == row.key and not row.failed:

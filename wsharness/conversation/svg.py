@@ -121,7 +121,7 @@ def _row(row: Row, x: dict[str, int], y: int, width: int, suffix: str) -> str:
         start, end = x[row.person], x[row.node]
         if row.kind != "sent":
             start, end = end, start
-        times = f" ×{row.count:,}" if row.count > 1 else ""
+        times = f"{row.size} ×{row.count:,}" if row.count > 1 else row.size
         fits = max(int(abs(end - start) / CHAR) - 2 - len(times), 16)
         label = escape(shorten(row.label, fits) + times)
         return (
