@@ -17,6 +17,7 @@ from tests.support import (
     CONVERSATION_FEATURES,
     FAILING_FEATURES,
     MS,
+    PROJECT_ROOT,
     BehaveRun,
     behave_duration,
     run_behave,
@@ -26,6 +27,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _drawn(folder: Path, features: Path, *options: str) -> tuple[BehaveRun, Path]:
+    """Run behave on ``features`` (and ``options``), diagrams into ``folder``."""
     conversations = folder / "conversations"
     result = run_behave(
         str(features),
@@ -160,3 +162,26 @@ def test_diagrams_off_draws_none(tmp_path: Path) -> None:
     assert not conversations.exists()
     wrong, _ = _drawn(tmp_path / "wrong", CONVERSATION_FEATURES, "-D", "diagrams=maybe")
     assert "bad setting: diagrams must be on or off, not 'maybe'" in wrong.stderr, wrong.output
+
+
+def test_the_suites_biggest_conversations_stay_one_screen(tmp_path: Path) -> None:
+    """The flood's 10,000 triple echoes and the 1 MiB echo: a few rows, one screen, the
+    big message's size said."""
+    features = PROJECT_ROOT / "features"
+    result, conversations = _drawn(
+        tmp_path,
+        features,
+        *("--name", "During a flood from one person", "--name", "exactly the size limit"),
+    )
+    assert result.returncode == 0, result.output
+    flood = (
+        conversations / "security--during-a-flood-from-one-person-the-others-are-still-answered.svg"
+    )
+    shown = _visible(flood)
+    assert "×10,000" in shown, shown  # every request of the flood, one row
+    replies = [int(n.replace(",", "")) for n in re.findall(r"flood … x+… ×([\d,]+)", shown)]
+    assert sum(replies) == 30_000 and len(replies) <= 4, shown
+    height = int(ElementTree.parse(flood).getroot().get("height", "0"))
+    assert height < 900, height
+    echo = _visible(conversations / "bad-input--a-message-of-exactly-the-size-limit-is-fine.svg")
+    assert echo.count("(1,048,576 characters)") == 1, echo
