@@ -15,7 +15,7 @@ from typing import cast
 import pytest
 from PIL import Image
 
-from tests.support import MS, chromium
+from tests.support import MS, chromium, run_behave
 from tools import report_screenshots
 from tools.report_screenshots import SHOTS, WINDOW
 
@@ -40,7 +40,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Path
 
 
 def _diagrams(dom: str) -> list[str]:
-    return re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="conversation".*?</svg>', dom)
+    return re.findall(
+        r'<svg xmlns="http://www.w3.org/2000/svg" class="conversation".*?</svg>', dom, re.DOTALL
+    )
 
 
 def _shown(svg: str) -> str:
@@ -88,3 +90,16 @@ def test_failing_scenario_marks_the_frame_and_the_step(pages: dict[str, tuple[st
     assert dom.index("<svg") < dom.index("Error Traceback")
     assert _pixels(png, BOX) > 5_000, "no person's box is on screen"
     assert _pixels(png, RED) > 200, "the red arrows are not on screen"
+
+
+def test_default_suites_report_stays_small(tmp_path: Path) -> None:
+    """The whole default suite's HTML report, a diagram for every scenario that ran,
+    stays under 5 MB."""
+    report = tmp_path / "index.html"
+    result = run_behave("features/", "-f", "html-pretty", "-o", str(report), report_dir=tmp_path)
+    assert result.returncode == 0, result.output
+    ran = len(result.with_status("passed"))
+    assert ran > 50, result.statuses
+    html = report.read_text("utf-8")
+    assert len(_diagrams(html)) == ran
+    assert report.stat().st_size < 5_000_000, report.stat().st_size
