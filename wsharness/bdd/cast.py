@@ -61,6 +61,7 @@ from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
 from wsharness.client import Aside, MessageMatcher, close_at_once
+from wsharness.conversation.model import PROOF_PREFIX
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -72,10 +73,6 @@ TRANSCRIPTS_SHOWN = 20
 
 PROVEN = "the round trip proved nothing more is on its way"
 """Why a proven wait failed, in its message."""
-
-PROOF_PREFIX = "proof "
-"""How a round trip's token starts (a 32-digit hex follows): reports fold these round
-trips into one mark (:data:`wsharness.conversation.model.PROOF_TOKEN`)."""
 
 ROUND_TRIP_TIMES: dict[str, float] = {}
 """The last round trip's time to each server URL, for the whole run: how long a wait

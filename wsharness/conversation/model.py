@@ -26,8 +26,11 @@ from typing import Literal
 
 from wsharness.records import Data, Event, describe_url
 
-PROOF_TOKEN = re.compile(r"proof [0-9a-f]{32}")
-"""The unique token of a round trip that proves silence (``Participant.send_probe``)."""
+PROOF_PREFIX = "proof "
+"""How the unique token of a round trip that proves silence starts; 32 hex digits
+follow (``Participant.send_probe`` makes them)."""
+
+PROOF_TOKEN = re.compile(re.escape(PROOF_PREFIX) + r"[0-9a-f]{32}")
 
 LABEL_LENGTH = 72
 """How many characters of a message a row shows; the rest is on hover."""
