@@ -124,8 +124,10 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """A node a scenario took down comes back before the next scenario starts (none
-    does when the run is stopping: the cluster is about to stop)."""
+    """The library draws the scenario's conversation; a node the scenario took down
+    comes back before the next scenario starts (none does when the run is stopping:
+    the cluster is about to stop)."""
+    library.after_scenario(context, scenario)
     if isinstance(context.server, ChatCluster) and not context.aborted:
         context.server.bring_nodes_back()
 

@@ -48,6 +48,9 @@ MS = 0.001 * TIMEOUT_SCALE
 FAILING_FEATURES = PROJECT_ROOT / "tests" / "fixtures" / "failing"
 """Scenarios that fail on purpose, to check what a failure shows."""
 
+CONVERSATION_FEATURES = PROJECT_ROOT / "tests" / "fixtures" / "conversation"
+"""Passing scenarios whose conversations the tests draw and check."""
+
 STAGE = PROJECT_ROOT / "scripts" / "acceptance-stage"
 
 # --- Running the project's commands --------------------------------------------------

@@ -82,6 +82,9 @@ def test_fails_on_a_server_that_breaks_one_rule(tmp_path: Path) -> None:
     tests, failures = junit_totals(tmp_path / "junit")
     assert failures == int(match[2]) and tests == failures + int(match[1]), (tests, failures)
     assert "features/echo.feature:" in (tmp_path / "rerun.txt").read_text("utf-8")
+    drawn = list((tmp_path / "conversations").glob("echo--*.svg"))
+    failed = [path for path in drawn if 'class="cv-step cv-failed"' in path.read_text("utf-8")]
+    assert failed, f"no echo scenario's diagram marks a failed step: {drawn}"
 
 
 def test_fails_when_the_server_does_not_start(tmp_path: Path) -> None:

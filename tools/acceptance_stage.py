@@ -26,9 +26,10 @@ What a pipeline does, in one command:
    (:mod:`wsharness.runtime.children`);
 3. run behave on the features (``PATH``, default: ``paths`` in behave.ini), writing
    into the reports folder (default ``reports/``): ``junit/*.xml``,
-   ``html/index.html``, ``behave.json``, ``rerun.txt``, ``run.json`` (the run
-   record: the target, and why the run stopped early if it did) and
-   ``contract-coverage.json`` (how often each message of the contract was exercised);
+   ``html/index.html``, ``conversations/*.svg`` (each scenario's sequence diagram),
+   ``behave.json``, ``rerun.txt``, ``run.json`` (the run record: the target, and why
+   the run stopped early if it did) and ``contract-coverage.json`` (how often each
+   message of the contract was exercised);
 4. stop the server it started, with SIGTERM, and keep its log in ``server.log``;
 5. exit with one of the statuses below, said in one line.
 
@@ -149,6 +150,11 @@ class Reports:
         return self.folder / "run.json"
 
     @property
+    def conversations(self) -> Path:
+        """One SVG sequence diagram per scenario that ran."""
+        return self.folder / "conversations"
+
+    @property
     def server_log(self) -> Path:
         return self.folder / "server.log"
 
@@ -163,7 +169,7 @@ class Reports:
         self.html.parent.mkdir(parents=True, exist_ok=True)
         old = [self.html, self.json, self.rerun, self.run_record, self.server_log]
         old.append(self.contract_coverage)
-        for path in [*self.junit.glob("*.xml"), *old]:
+        for path in [*self.junit.glob("*.xml"), *self.conversations.glob("*.svg"), *old]:
             path.unlink(missing_ok=True)
         for rerun in self.folder.glob("rerun-*"):
             if rerun.is_dir() and re.fullmatch(r"rerun-\d+", rerun.name):
@@ -172,7 +178,7 @@ class Reports:
     def remove(self) -> None:
         """Remove every report of this folder, and the folder if nothing else is in it."""
         self.prepare()
-        for folder in (self.junit, self.html.parent, self.folder):
+        for folder in (self.junit, self.html.parent, self.conversations, self.folder):
             if folder.exists() and not any(folder.iterdir()):
                 folder.rmdir()
 
@@ -444,6 +450,7 @@ def run_behave(
     environment.update(target.environment())
     environment["WS_RUN_RECORD"] = str(reports.run_record.resolve())
     environment["WS_CONTRACT_COVERAGE"] = str(reports.contract_coverage.resolve())
+    environment["WS_CONVERSATIONS"] = str(reports.conversations.resolve())
 
     say("running: " + shlex.join(command[1:]))
     sys.stdout.flush()

@@ -61,6 +61,7 @@ from wsharness.bdd.adapter import ProtocolAdapter
 from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
 from wsharness.client import Aside, FrameObserver, MessageMatcher, close_at_once
+from wsharness.conversation.model import PROOF_PREFIX
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -120,6 +121,10 @@ class UniqueNames:
 
     def __call__(self, name: str) -> str:
         return f"{name} [{self.token}]"
+
+    def as_written(self, text: str) -> str:
+        """``text`` with every unique name put back as the feature wrote it."""
+        return text.replace(f" [{self.token}]", "")
 
     def of_length(self, length: int) -> str:
         """A name unique to the scenario with exactly ``length`` characters."""
@@ -294,7 +299,7 @@ class Participant:
         if self.client.state == "closed" and self.closing_expected:
             return None
         self.check_connected()
-        trip = self.adapter.round_trip(f"proof {uuid.uuid4().hex}")
+        trip = self.adapter.round_trip(f"{PROOF_PREFIX}{uuid.uuid4().hex}")
         if trip is None:
             return None
         aside = self.client.expect_aside(trip.reply)

@@ -31,7 +31,9 @@ HTML_FORMATTER = "html-pretty"
 
 
 class _Embedder(Protocol):
-    def embed(self, mime_type: str, data: str, caption: str | None = None) -> Any: ...
+    def embed(
+        self, mime_type: str, data: str, caption: str | None = None, *, compress: bool = ...
+    ) -> Any: ...
 
 
 def publish(context: Context, text: str) -> None:

@@ -22,8 +22,11 @@
   ``@promise.tls`` or ``@promise.health`` scenario, with a one-line reason, when the
   target does not declare that promise (or ``skip_checks`` switches it off);
 * each scenario gets a fresh cast, closed afterwards whether it passed or failed;
-* a failing step prints every person's transcript and the servers' log lines
-  from that scenario, which behave shows with the failure and every report keeps;
+* a failing step prints the scenario's conversation (:mod:`wsharness.bdd.conversations`),
+  every person's transcript and the servers' log lines from that scenario, which
+  behave shows with the failure and every report keeps;
+* after each scenario that ran, its conversation is drawn as a sequence diagram into
+  the HTML report and, with ``-D conversations=DIR``, into a folder;
 * Ctrl-C and SIGTERM stop the run at any moment, start-up included, even when the
   ``KeyboardInterrupt`` they raise is swallowed on its way: the hooks check at every
   scenario and step, so the rest of the run is reported untested, never failed.
@@ -51,7 +54,7 @@ from behave.model_core import Status
 from behave.runner import Context
 
 from wsharness import settings
-from wsharness.bdd import contract, diagnostics, registry, reports
+from wsharness.bdd import contract, conversations, diagnostics, registry, reports
 from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     DeploymentBroke,
@@ -67,6 +70,7 @@ from wsharness.runtime.signals import defer_interrupts, interrupt_on_signals, in
 
 __all__ = [
     "after_all",
+    "after_scenario",
     "after_step",
     "before_all",
     "before_feature",
@@ -139,18 +143,15 @@ def before_all(context: Context) -> None:
     # feature or scenario outlives it.
     context.run_state = RunState(record=registry.value("run_record", userdata, os.environ))
     context.target = Target()
+    if diagnostics.html_formatters(context):
+        # Only with behave-html-pretty-formatter installed, which the library does not need.
+        from wsharness.bdd import html_report
+
+        html_report.adopt(context)
     if _run_stopping(context):
         return
     try:
-        registry.check_userdata(userdata)
-        registry.check_environment(os.environ)
-        settings.configure(
-            timeout=_seconds(userdata, "timeout"),
-            scale=_seconds(userdata, "timeout_scale"),
-            quiet_window=_seconds(userdata, "quiet_window"),
-            late_window=_seconds(userdata, "late_window"),
-            max_message_size=_size(userdata, "max_message_size"),
-        )
+        _read_settings(context, userdata)
         context.target = Target.from_settings(userdata)
         setup = current()
         context.contract_run = contract.start(context, setup.contract)  # checks every frame
@@ -182,6 +183,20 @@ def before_all(context: Context) -> None:
     )
     _break_steps_on(signal.SIGUSR1, context.run_state)
     context.run_state.watch.start()
+
+
+def _read_settings(context: Context, userdata: dict[str, str]) -> None:
+    """Check the run's settings and apply the harness's; a bad one raises ValueError."""
+    registry.check_userdata(userdata)
+    registry.check_environment(os.environ)
+    settings.configure(
+        timeout=_seconds(userdata, "timeout"),
+        scale=_seconds(userdata, "timeout_scale"),
+        quiet_window=_seconds(userdata, "quiet_window"),
+        late_window=_seconds(userdata, "late_window"),
+        max_message_size=_size(userdata, "max_message_size"),
+    )
+    conversations.drawing(context)
 
 
 @hook
@@ -227,11 +242,14 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 
 def before_step(context: Context, step: Step) -> None:
     context.run_state.in_step = True
+    conversations.step_started(context, step)
 
 
 def after_step(context: Context, step: Step) -> None:
     context.run_state.in_step = False
+    conversations.step_ended(context, step)
     if step.status.has_failed():
+        conversations.publish(context, context.scenario)
         diagnostics.publish(context, _diagnostics(context))
         if context.run_state.watch is not None:
             # Someone could not connect, or lost a connection: if a server refuses,
@@ -241,6 +259,12 @@ def after_step(context: Context, step: Step) -> None:
         # The step passed, its interrupt swallowed (or the deployment broke under
         # it): raised here, it ends the scenario as a Ctrl-C in a step does.
         raise KeyboardInterrupt
+
+
+@hook
+def after_scenario(context: Context, scenario: Scenario) -> None:
+    """Draw the scenario's conversation into the reports (one that ran: not skipped)."""
+    conversations.publish(context, scenario)
 
 
 def after_all(context: Context) -> None:
@@ -254,6 +278,10 @@ def after_all(context: Context) -> None:
     reports.write_run_record(
         context.run_state.record, context.target.facts(), context.run_state.stopped
     )
+    if diagnostics.html_formatters(context):
+        from wsharness.bdd import html_report
+
+        html_report.account_for(context, context._runner.features)
 
 
 def skip(model: Feature | Scenario, reason: str) -> None:
@@ -327,7 +355,8 @@ def _break_steps_on(signum: int, run_state: RunState) -> None:
 
 
 def _diagnostics(context: Context) -> str:
-    parts = ["What each person sent (→) and received (←), in ms since the scenario began:"]
+    parts = [conversations.as_text(context), ""]
+    parts.append("What each person sent (→) and received (←), in ms since the scenario began:")
     parts.append(context.cast.transcripts() or "  (nobody was connected)")
     logs = context.server.log_lines(context.log_marks)
     if logs:

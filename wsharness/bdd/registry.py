@@ -55,6 +55,8 @@ LIBRARY_SETTINGS = (
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
     Setting("contract", "WS_CONTRACT", "check every frame against this AsyncAPI 3 file; off"),
     Setting("contract_coverage", "WS_CONTRACT_COVERAGE", "write the contract coverage (JSON)"),
+    Setting("conversations", "WS_CONVERSATIONS", "write each scenario's diagram (SVG) here"),
+    Setting("diagrams", "WS_DIAGRAMS", "off: draw no conversation diagrams (on by default)"),
     # -D only: a variable left in an environment must not make a deployment the suite's own.
     Setting("started_by", None, "who started the servers named; they are the suite's own"),
 )

@@ -5,7 +5,8 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
 * the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
 * the HTML report: one line, "Tested: ...", in each feature's header
-  (behave-html-pretty-formatter's "additional info");
+  (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
+  naming behave, this library, websockets and Python;
 * behave's JSON report: a ``"target"`` object in every feature.
 
 How the run ended goes into the *run record*, a small JSON file that
@@ -19,7 +20,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import platform
 from collections.abc import Callable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -32,6 +35,12 @@ from behave.runner import Context
 HTML_CAPTION = "Tested"
 """The caption of the target's one line in the HTML report's feature headers."""
 
+VERSIONS_CAPTION = "Versions"
+"""The caption of the line naming the versions of the tools that tested."""
+
+DISTRIBUTION = "websocket-acceptance"
+"""The name this library is installed under."""
+
 
 def record_target(context: Context, facts: Mapping[str, str], line: str) -> None:
     """Put the target's facts into every report of this run that has room for them; the
@@ -43,9 +52,29 @@ def record_target(context: Context, facts: Mapping[str, str], line: str) -> None
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
             info[HTML_CAPTION] = line
+            info[VERSIONS_CAPTION] = versions()
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, facts))
+
+
+def versions() -> str:
+    """The versions of what tested, in one line: behave, this library, websockets, Python."""
+    return ", ".join(
+        [
+            f"behave {_version('behave')}",
+            f"wsharness {_version(DISTRIBUTION)}",
+            f"websockets {_version('websockets')}",
+            f"Python {platform.python_version()}",
+        ]
+    )
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "(from a checkout)"
 
 
 def write_run_record(path: str | None, facts: Mapping[str, str], stopped: Any) -> None:

@@ -1,0 +1,111 @@
+"""The HTML report tells the run as the console does: counts, skips and their reasons,
+step text as written, what was tested with which versions, and failures message first.
+
+behave runs real features against the project's server, in its own process, with the
+HTML report; the tests read the report's text as a browser shows it (its scripts only
+fold and unfold), and its failure sections.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from tests.support import FAILING_FEATURES, PROJECT_ROOT, behave_duration, run_behave
+from tests.test_html_report import _VisibleText
+
+FEATURES = PROJECT_ROOT / "features"
+
+
+def _text(html: str) -> str:
+    text = _VisibleText()
+    text.feed(html)
+    return " ".join(" ".join(text.parts).split())
+
+
+@pytest.fixture(scope="module")
+def skipping(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
+    """A run with a feature the tags leave out, scenarios a hook skips and JSON in step
+    text: what the console said, the HTML report's text, and its HTML."""
+    folder = tmp_path_factory.mktemp("truth")
+    report = folder / "report.html"
+    result = run_behave(
+        *(
+            str(FEATURES / name)
+            for name in ("cluster.feature", "load.feature", "bad_input.feature")
+        ),
+        *("-f", "html-pretty", "-o", str(report)),
+        report_dir=folder,
+    )
+    assert result.returncode == 0, result.output
+    html = report.read_text("utf-8")
+    return result.stdout, _text(html), html
+
+
+def test_counts_equal_the_consoles(skipping: tuple[str, str, str]) -> None:
+    """Features and scenarios passed, failed and skipped: the same numbers as behave's summary."""
+    console, page, _ = skipping
+    for kind in ("feature", "scenario"):
+        said = re.search(rf"(\d+) {kind}s? passed, (\d+) failed, (\d+) skipped", console)
+        assert said, console
+        shown = f"{kind.capitalize()}s: {said[1]} passed, {said[2]} failed, {said[3]} skipped."
+        assert shown in page, (shown, page[:400])
+
+
+def test_every_skipped_feature_and_scenario_says_why(skipping: tuple[str, str, str]) -> None:
+    """A feature the tags leave out, a feature whose scenarios a hook skips, and each of
+    those scenarios carry their reason."""
+    _, page, _ = skipping
+    assert "Skipped: not selected by the tags (not ( load ))" in page, page
+    cluster = page[page.index("Feature: One chat across many nodes") :]
+    cluster = cluster[: cluster.index("Feature: ", 1)]
+    header, scenarios = cluster.split("Passed:", 1)
+    reason = "Skipped: needs a cluster: run with -D nodes=3"
+    assert reason in header, header
+    count = scenarios.count("Scenario: ")
+    assert count >= 5 and scenarios.count(reason) == count, scenarios
+
+
+def test_step_text_is_shown_as_written(skipping: tuple[str, str, str]) -> None:
+    """JSON in a step is one run of text, quotes where the feature put them (not cut
+    into bold pieces at its inner quotes); a plain quoted value is bold, whole."""
+    _, _, html = skipping
+    steps = unescape(html)
+    for written in (
+        'Alice sends the text "{"type":"',
+        'Alice sends the text "{"type": "ECHO", "value": 3}"',
+        'Alice is told "message has no "type""',
+    ):
+        assert f"<span>{written}</span>" in steps, written
+    assert '<b>"hello"</b>' in steps
+
+
+def test_header_names_target_and_versions(skipping: tuple[str, str, str]) -> None:
+    """Each feature's header says which server was tested and with which versions."""
+    _, page, _ = skipping
+    assert "Tested: 1 server, started by the suite" in page, page
+    assert re.search(r"Versions: behave 1\.3\.\d+, wsharness .+, websockets \d", page), page
+
+
+def test_a_failed_assertion_shows_message_then_conversation(tmp_path: Path) -> None:
+    """Under a failed assertion: the message, then the conversation, then the transcript,
+    and the traceback last and folded."""
+    report = tmp_path / "report.html"
+    result = run_behave(
+        str(FAILING_FEATURES),
+        *behave_duration("timeout", 500),
+        *("-f", "html-pretty", "-o", str(report)),
+        report_dir=tmp_path,
+    )
+    assert result.returncode == 1, result.output
+    html = report.read_text("utf-8")
+    captions = re.findall(r'class="embed-button ?(\w*)" id="[^"]+"[^>]*>([^<]+)<', html)
+    assert captions[:4] == [
+        ("", "Error Message"),
+        ("", "The conversation"),
+        ("", "What each person sent and received"),
+        ("collapse", "Error Traceback"),
+    ], captions

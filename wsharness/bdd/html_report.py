@@ -1,0 +1,204 @@
+"""behave-html-pretty-formatter, made to tell the whole run.
+
+``behave.ini`` registers the maintained formatter as ``html-pretty``; the library's
+``before_all`` hook makes each instance an :class:`HtmlReport` (:func:`adopt`),
+which has four corrections, each a place where the report disagreed with the
+console:
+
+* counts: behave hands a formatter neither the features and scenarios the tags
+  leave out nor, with ``show_skipped = false``, the scenarios a hook skips; and the
+  formatter counts a scenario skipped by a hook as neither passed nor skipped. At
+  the end of the run (:func:`account_for`, from ``after_all``) every feature and
+  scenario of the run is put in, with behave's own status, so the counts equal the
+  console's and behave's JSON report;
+* every skipped feature and scenario says why (the hook's reason, or the tags that
+  left it out);
+* step text is shown exactly as written: the formatter bolds what stands between
+  pairs of double quotes, which cuts a step with JSON in it apart
+  (``sends the text "{" type ":"``); here only a quoted value with a space or the
+  end of the step on each side is bold, and a step with any other quote is plain;
+* a failed step shows its error's message first, then the conversation and the
+  transcript, then the traceback, which is folded for a failed assertion (kept open
+  for an error, such as a ``KeyError`` in a step).
+
+(Adopted rather than registered by module path: ``behave`` loads formatters before
+the project's folder is on ``sys.path``.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from behave.model import Feature
+from behave.model_core import Status
+from behave.runner import Context
+from behave_html_pretty_formatter import html_pretty  # type: ignore[import-untyped]
+from dominate.tags import b, span  # type: ignore[import-untyped]
+
+SKIPPED_CAPTION = "Why it was skipped"
+"""The caption of a skipped scenario's reason."""
+
+EMBED_ORDER = {"Error Message": 0, "Error Traceback": 2}
+"""Where a step's embeds go, by caption: others (the conversation, the transcript) 1."""
+
+_QUOTED = re.compile(r'(?<![^\s(])"([^"]*)"(?=[\s,.;:!?)]|$)')
+
+
+class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
+    """The HTML report: behave-html-pretty-formatter with the corrections above."""
+
+    stream: Any
+    features: list[Any]
+
+    run_features: Sequence[Feature] | None = None
+    """Every feature of the run, once it has ended."""
+    left_out_by: str = ""
+    """The tag expression, as the reason a feature or scenario it excludes was skipped."""
+
+    def make_bold_text(self, given_string: str) -> None:
+        """The step's words as written, quoted values in bold where they can be told
+        apart from quotes inside them."""
+        pieces = _bold_pieces(given_string)
+        for text, bold in pieces:
+            if bold:
+                b(text)
+            else:
+                span(text)
+
+    def close(self) -> None:
+        if self.run_features is not None and not self._closed:
+            self._whole_run(self.run_features)
+            self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
+        super().close()
+
+    def _whole_run(self, features: Sequence[Feature]) -> None:
+        """Put every feature and scenario of the run in, with behave's status and, if
+        skipped, why."""
+        shown = {str(wrapper.location): wrapper for wrapper in self.features}
+        complete = []
+        for number, feature in enumerate(features, start=1):
+            wrapper = shown.get(str(feature.location))
+            if wrapper is None:
+                wrapper = html_pretty.Feature(feature, number)
+                if feature.background:
+                    wrapper.add_background(feature.background)
+            wrapper.status = feature.status
+            reason = getattr(feature, "skip_reason", None) or self.left_out_by
+            if feature.status == Status.skipped:
+                why = _feature_skipped_because(feature) or reason
+                wrapper.description = f"{wrapper.description}\n\nSkipped: {why}".strip()
+            known = {id(scenario._scenario): scenario for scenario in wrapper.scenarios}
+            scenarios = []
+            for count, scenario in enumerate(feature.walk_scenarios(), start=1):
+                drawn = known.get(id(scenario))
+                if drawn is None:
+                    drawn = html_pretty.Scenario(scenario, wrapper, count, self.pseudo_steps)
+                drawn.status = scenario.status
+                for step in drawn.steps:  # the error's message first, its traceback last
+                    step.embeds.sort(key=lambda embed: EMBED_ORDER.get(embed.caption, 1))
+                if scenario.status == Status.skipped and drawn.steps:
+                    why = getattr(scenario, "skip_reason", None) or reason
+                    drawn.steps[0].embed(
+                        html_pretty.Embed("text", f"Skipped: {why}", SKIPPED_CAPTION)
+                    )
+                scenarios.append(drawn)
+            wrapper.scenarios = scenarios
+            complete.append(wrapper)
+        self.features = complete
+
+    def _assertion_tracebacks(self, features: Sequence[Feature]) -> list[str]:
+        """The embeds of the tracebacks of failed assertions, to fold (an error's, such
+        as a ``KeyError`` in a step, stay open)."""
+        drawn = {
+            id(scenario._scenario): scenario
+            for feature in self.features
+            for scenario in feature.scenarios
+        }
+        folded: list[str] = []
+        for feature in features:
+            for scenario in feature.walk_scenarios():
+                wrapper = drawn.get(id(scenario))
+                if wrapper is None:
+                    continue
+                for step, shown in zip(scenario.all_steps, wrapper.steps, strict=False):
+                    if isinstance(getattr(step, "exception", None), AssertionError):
+                        folded.extend(
+                            embed.uuid
+                            for embed in shown.embeds
+                            if embed.caption == "Error Traceback"
+                        )
+        return folded
+
+
+class _Folding:
+    """The report's stream, folding the embeds with the given ids as it is written."""
+
+    def __init__(self, stream: Any, folded: list[str]) -> None:
+        self._stream = stream
+        self._folded = folded
+
+    def write(self, text: str) -> Any:
+        for uuid in self._folded:
+            text = re.sub(
+                rf'(class="embed-(?:button|content)) ?("\s+id="embed_(?:button_)?{uuid}")',
+                r"\1 collapse\2",
+                text,
+            )
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def adopt(context: Context) -> None:
+    """Make this run's behave-html-pretty-formatter an :class:`HtmlReport` (it adds
+    methods and class attributes only, so the instance is one as it stands)."""
+    runner = getattr(context, "_runner", None)
+    for formatter in getattr(runner, "formatters", None) or []:
+        if type(formatter) is html_pretty.PrettyHTMLFormatter:
+            formatter.__class__ = HtmlReport
+
+
+def account_for(context: Context, features: Sequence[Feature]) -> None:
+    """Hand the whole run to the HTML reports of this run (from ``after_all``)."""
+    runner = getattr(context, "_runner", None)
+    expression = getattr(context.config, "tag_expression", None)
+    names = getattr(context.config, "name", None)
+    selections = [f"the tags ({expression})"] if expression else []
+    if names:
+        selections.append(f"the names asked for ({', '.join(map(str, names))})")
+    left_out = "not selected by " + " and ".join(selections) if selections else "not selected"
+    for formatter in getattr(runner, "formatters", None) or []:
+        if isinstance(formatter, HtmlReport):
+            formatter.run_features = list(features)
+            formatter.left_out_by = left_out
+
+
+def _feature_skipped_because(feature: Feature) -> str | None:
+    """Why a feature was skipped: its own reason, else its scenarios' (one each)."""
+    own = getattr(feature, "skip_reason", None)
+    if own:
+        return str(own)
+    reasons = dict.fromkeys(
+        str(scenario.skip_reason)
+        for scenario in feature.walk_scenarios()
+        if getattr(scenario, "skip_reason", None)
+    )
+    return "; ".join(reasons) or None
+
+
+def _bold_pieces(words: str) -> list[tuple[str, bool]]:
+    """``words`` cut into (text, bold) pieces; all plain when a quote stands anywhere
+    but around a value."""
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for match in _QUOTED.finditer(words):
+        pieces.append((words[at : match.start()], False))
+        pieces.append((match[0], True))
+        at = match.end()
+    pieces.append((words[at:], False))
+    if any('"' in text for text, bold in pieces if not bold):
+        return [(words, False)]
+    return [(text, bold) for text, bold in pieces if text]

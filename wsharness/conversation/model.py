@@ -1,0 +1,444 @@
+"""A scenario's conversation, built from what each person's client recorded.
+
+The harness sees what each person sent and received, not what servers said to each
+other, so a conversation has one lifeline per person (in order of appearance) and
+one per server node someone was connected to, and a row for each frame, open and
+close, grouped into the steps during which they happened. It is protocol-neutral:
+names are put back as the feature wrote them by a function the caller gives, and a
+proof of silence is recognised by the token the step library puts in it
+(:data:`PROOF_TOKEN`).
+
+Big conversations stay one screen: runs of like frames become one row with a count
+(:func:`shape`), a crowd (people named in a series, and everyone beyond
+:data:`PEOPLE_SHOWN` people) is one summary lifeline, and a step keeps at most
+:data:`ROWS_PER_STEP` rows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from wsharness.records import Data, Event, describe_url
+
+PROOF_PREFIX = "proof "
+"""How the unique token of a round trip that proves silence starts; 32 hex digits
+follow (``Participant.send_probe`` makes them)."""
+
+PROOF_TOKEN = re.compile(re.escape(PROOF_PREFIX) + r"[0-9a-f]{32}")
+
+LABEL_LENGTH = 72
+"""How many characters of a message a row shows; the rest is on hover."""
+
+HOVER_LENGTH = 4096
+"""How many characters of a message the hover text keeps."""
+
+PROOF_SEARCH = 200
+"""How far into a frame the proof token is looked for (it is near the start)."""
+
+SHAPE_LENGTH = 120
+"""How much of a frame's start decides whether frames are alike."""
+
+_DIGITS = re.compile(r"\d+")
+
+PEOPLE_SHOWN = 5
+"""People drawn with a lifeline each; the rest of a crowd share one."""
+
+INTERLEAVED = 3
+"""How many other runs may interleave with a run of like frames and still have it
+drawn as one row."""
+
+ROWS_PER_STEP = 40
+"""Rows a step keeps: its first ones and its last ones, with a count between."""
+
+RowKind = Literal["sent", "received", "open", "close", "error", "proof", "missing", "more"]
+
+
+@dataclass(frozen=True)
+class Lifeline:
+    """A person, a crowd of people drawn as one, or a server node."""
+
+    key: str
+    label: str
+    kind: Literal["person", "crowd", "node"]
+    detail: str = ""
+    """The node's URL (without a token), or who a crowd is."""
+
+
+@dataclass
+class Row:
+    """One line of the diagram: a frame (or a run of like frames), an open or close,
+    a folded proof, a message that did not come, or a count of rows left out."""
+
+    kind: RowKind
+    person: str
+    """The lifeline key of the person (or crowd); empty for a row across the step."""
+    node: str
+    """The lifeline key of the node the person is connected to."""
+    label: str
+    full: str = ""
+    """The whole text, for hover (at most :data:`HOVER_LENGTH` characters)."""
+    count: int = 1
+    failed: bool = False
+    """The message that broke the step (drawn in red)."""
+    at: float = 0.0
+    key: str = ""
+    """What makes rows alike: same kind, person and :func:`shape`."""
+    data: Data | None = None
+    """The frame, until the row is described (only rows that are drawn are)."""
+    varied: bool = False
+    """A run whose frames differ in their numbers: the label blurs them."""
+    size: str = ""
+    """A big frame's size, " (1,048,576 characters)", said after its shortened label."""
+
+    @property
+    def words(self) -> str:
+        """The row in words, as the text rendering and the diagram both say it."""
+        times = f" ×{self.count:,}" if self.count > 1 else ""
+        return f"{self.label}{self.size}{times}"
+
+
+@dataclass
+class Step:
+    """A step of the scenario with the rows that happened during it."""
+
+    keyword: str
+    text: str
+    status: str
+    rows: list[Row] = field(default_factory=list)
+    note: str | None = None
+    """What was expected and did not come, or why the step failed."""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "error")
+
+
+@dataclass
+class Conversation:
+    """Everything a renderer needs, in the scenario's own words."""
+
+    title: str
+    status: str
+    people: list[Lifeline]
+    nodes: list[Lifeline]
+    steps: list[Step]
+
+    @property
+    def lifelines(self) -> list[Lifeline]:
+        return [*self.people, *self.nodes]
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """A step as it ran: its words, when it started and ended (``time.monotonic``),
+    how it ended, and its error message if it failed."""
+
+    keyword: str
+    text: str
+    started: float | None
+    ended: float | None
+    status: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One person's record: name, URL, node number, transcript, and the arrival
+    numbers (from 0) of messages no step accounted for when a step failed."""
+
+    name: str
+    url: str
+    node: int
+    events: Sequence[Event]
+    unexpected: frozenset[int] = frozenset()
+
+
+def build(
+    title: str,
+    status: str,
+    voices: Sequence[Voice],
+    node_urls: Sequence[str],
+    steps: Sequence[StepTiming],
+    *,
+    as_written: Callable[[str], str] = lambda text: text,
+) -> Conversation:
+    """The conversation of one scenario; ``as_written`` turns a name on the wire back
+    into the feature's words (the step library's unique names, reversed)."""
+    lifeline_of = _lifelines(voices)
+    people, nodes = _people(voices, lifeline_of), _nodes(voices, node_urls)
+    bands = [Step(timing.keyword, as_written(timing.text), timing.status) for timing in steps]
+    errors = [_reason(_printable(as_written(timing.error))) for timing in steps if timing.error]
+    blamed = _named(errors[0], voices) if errors else None
+    starts = [timing.started for timing in steps if timing.started is not None]
+    rows: list[tuple[int, Row]] = []
+    for index, voice in enumerate(voices):
+        # The message that broke the step: one the person the failure names did not
+        # account for (anyone's, when it names no one).
+        red = voice.unexpected if blamed in (None, index) else frozenset()
+        for row in _rows(voice, red, lifeline_of[index], f"n{voice.node}"):
+            rows.append((_step_of(row.at, starts), row))
+    rows.sort(key=lambda pair: (pair[0], pair[1].at))
+    for step, row in rows:
+        if bands:
+            bands[max(step, 0)].rows.append(row)
+    for band, timing in zip(bands, steps, strict=True):
+        band.rows = _limited(_runs(_fold_proofs(band.rows)))
+        for row in band.rows:
+            _describe_row(row, as_written)
+        if band.failed and timing.error:
+            _mark_failure(band, _reason(_printable(as_written(timing.error))), voices, lifeline_of)
+    return Conversation(title, status, people, nodes, bands)
+
+
+def _people(voices: Sequence[Voice], lifeline_of: Sequence[str]) -> list[Lifeline]:
+    """A lifeline per person, and one for the crowd if there is one."""
+    people = [
+        Lifeline(key, voice.name, "person", describe_url(voice.url))
+        for key, voice in zip(lifeline_of, voices, strict=True)
+        if key != "crowd"
+    ]
+    crowd = [voice for key, voice in zip(lifeline_of, voices, strict=True) if key == "crowd"]
+    if crowd:
+        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", _names(crowd)))
+    return people
+
+
+def _nodes(voices: Sequence[Voice], node_urls: Sequence[str]) -> list[Lifeline]:
+    """A lifeline per node someone is connected to ("server" when there is one)."""
+    several = len(node_urls) > 1
+    return [
+        Lifeline(
+            f"n{node}",
+            f"node {node + 1}" if several else "server",
+            "node",
+            describe_url(node_urls[node]) if node < len(node_urls) else "",
+        )
+        for node in sorted({voice.node for voice in voices})
+    ]
+
+
+def _mark_failure(
+    band: Step, note: str, voices: Sequence[Voice], lifeline_of: Sequence[str]
+) -> None:
+    """The failed step's reason, as a note and a red row for what did not come."""
+    band.note = note
+    named = _named(note, voices)
+    person = lifeline_of[named] if named is not None else ""
+    node = f"n{voices[named].node}" if named is not None else ""
+    row = Row(
+        "missing",
+        person,
+        node,
+        shorten(note.split("; ")[0], LABEL_LENGTH * 2),
+        note[:HOVER_LENGTH],
+        failed=True,
+    )
+    band.rows.append(row)
+
+
+def _rows(voice: Voice, red: frozenset[int], person: str, node: str) -> list[Row]:
+    """A person's transcript as rows; received messages are numbered as they arrived,
+    and those numbered in ``red`` are marked failed."""
+    rows = []
+    arrived = 0
+    for event in voice.events:
+        if event.kind in ("sent", "received") and event.data is not None:
+            failed = event.kind == "received" and arrived in red
+            if event.kind == "received":
+                arrived += 1
+            head = event.data[:PROOF_SEARCH]
+            if isinstance(head, str) and PROOF_TOKEN.search(head):
+                # folded later: the label keeps the direction
+                rows.append(Row("proof", person, node, event.kind, at=event.at))
+                continue
+            rows.append(
+                Row(event.kind, person, node, "", failed=failed, at=event.at, data=event.data)
+            )
+        elif event.kind == "open":
+            rows.append(Row("open", person, node, "opens", at=event.at))
+        else:
+            text = event.detail or event.kind
+            label = f"closed, {text}" if event.kind == "close" else text
+            rows.append(
+                Row(event.kind, person, node, shorten(label, LABEL_LENGTH), text, at=event.at)
+            )
+    return rows
+
+
+def describe(data: Data, as_written: Callable[[str], str]) -> tuple[str, str]:
+    """A message as a row shows it (compact JSON, shortened) and as hover shows it."""
+    if isinstance(data, bytes):
+        full = f"binary, {len(data):,} bytes: {data[:64].hex(' ')}"
+        return f"binary, {len(data):,} bytes", full
+    text = as_written(_printable(_compact(data[: HOVER_LENGTH * 4])))
+    full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
+    if len(data) > HOVER_LENGTH * 4:
+        full += f" ({len(data):,} characters)"
+    return shorten(text, LABEL_LENGTH), full
+
+
+def _printable(text: str) -> str:
+    """``text`` that any report can encode: a lone surrogate (as a JSON escape can
+    make) is shown escaped, ``\\ud800``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shorten(text: str, length: int) -> str:
+    """``text`` on one line, at most ``length`` characters, cut with an ellipsis."""
+    line = " ".join(text.split())
+    return line if len(line) <= length else line[: length - 1] + "…"
+
+
+def shape(row: Row) -> str:
+    """What rows of a run have in common: kind, person and the start of the frame
+    with its numbers blurred, so a flood of numbered echoes is one run."""
+    if isinstance(row.data, bytes):
+        text = f"binary {len(row.data)}"
+    else:
+        # blurred before it is cut, so "flood 9 xxx" and "flood 10 xxx" stay alike
+        text = _DIGITS.sub("#", (row.data or row.label)[: SHAPE_LENGTH * 2])[:SHAPE_LENGTH]
+    return f"{row.kind}|{row.person}|{row.node}|{text}"
+
+
+def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
+    """Give a frame's row its label and hover text (a varied run's numbers blurred)."""
+    if row.data is None:
+        return
+    row.label, row.full = describe(row.data, as_written)
+    if len(row.data) > HOVER_LENGTH * 4:
+        unit = "bytes" if isinstance(row.data, bytes) else "characters"
+        row.size = f" ({len(row.data):,} {unit})"
+    if row.varied:
+        row.label = _DIGITS.sub("…", row.label)
+        row.full = f"{row.full[:200]} (and more like it)"
+    row.data = None
+
+
+def _compact(text: str) -> str:
+    """JSON as compact as it gets (no spaces); any other text as it is."""
+    if not text.lstrip().startswith(("{", "[")):
+        return text
+    try:
+        document = json.loads(text)
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to redo
+        return text
+
+
+def _step_of(at: float, starts: Sequence[float]) -> int:
+    """The step during which ``at`` happened, given when the steps that ran started:
+    the last one started by then (so what arrives between two steps belongs to the one
+    before); the first if none had."""
+    return max(bisect.bisect_right(starts, at) - 1, 0)
+
+
+def _fold_proofs(rows: list[Row]) -> list[Row]:
+    """Every round trip that proved silence in a step, as one mark where the first was."""
+    proofs = [row for row in rows if row.kind == "proof"]
+    if not proofs:
+        return rows
+    trips = sum(1 for row in proofs if row.label == "sent") or 1
+    mark = Row(
+        "proof",
+        "",
+        "",
+        "proved: nothing else",
+        f"{trips} round trip{'s' if trips != 1 else ''} proved nothing else was on its way",
+        at=proofs[0].at,
+    )
+    folded: list[Row] = []
+    for row in rows:
+        if row is proofs[0]:
+            folded.append(mark)
+        elif row.kind != "proof":
+            folded.append(row)
+    return folded
+
+
+def _runs(rows: list[Row]) -> list[Row]:
+    """Runs of like frames (same person, direction and :func:`shape`) as one row with a
+    count, also when up to :data:`INTERLEAVED` other runs interleave with it (two people
+    hearing the same stream); a crowd's frames are alike whoever of it sent them."""
+    merged: list[Row] = []
+    for row in rows:
+        row.key = shape(row)
+        alike = None
+        if row.kind in ("sent", "received", "open", "close"):
+            for earlier in reversed(merged[-(INTERLEAVED + 2) :]):
+                if earlier.kind == "proof":
+                    continue  # a proof's mark, drawn once, does not end a run
+                if earlier.failed or earlier.kind not in ("sent", "received", "open", "close"):
+                    break
+                if earlier.key == row.key and not row.failed:
+                    alike = earlier
+                    break
+        if alike is None:
+            merged.append(row)
+            continue
+        alike.count += row.count
+        if alike.data != row.data or alike.label != row.label:
+            alike.varied = True
+    return merged
+
+
+def _limited(rows: list[Row]) -> list[Row]:
+    """At most :data:`ROWS_PER_STEP` rows: the first and last, a count of those between
+    (a failed row is always kept)."""
+    if len(rows) <= ROWS_PER_STEP:
+        return rows
+    head, tail = rows[: ROWS_PER_STEP // 2], rows[-(ROWS_PER_STEP // 4) :]
+    middle = rows[len(head) : len(rows) - len(tail)]
+    kept = [row for row in middle if row.failed][: ROWS_PER_STEP // 4]
+    left_out = sum(row.count for row in middle) - sum(row.count for row in kept)
+    more = Row("more", "", "", f"… {left_out:,} more frames …", at=middle[0].at)
+    return [*head, more, *kept, *tail]
+
+
+def _lifelines(voices: Sequence[Voice]) -> list[str]:
+    """Each person's lifeline key: their own, or ``crowd`` when there are more than
+    :data:`PEOPLE_SHOWN` people, for those named in a series ("Guest 1", "Guest 2", ...
+    with three or more alike) and for everyone past the first :data:`PEOPLE_SHOWN`."""
+    if len(voices) <= PEOPLE_SHOWN:
+        return [f"p{index}" for index in range(len(voices))]
+    series = Counter(re.sub(r"\d+", "#", voice.name) for voice in voices)
+    keys = []
+    shown = 0
+    for index, voice in enumerate(voices):
+        in_series = series[re.sub(r"\d+", "#", voice.name)] >= 3
+        if in_series or shown >= PEOPLE_SHOWN:
+            keys.append("crowd")
+        else:
+            keys.append(f"p{index}")
+            shown += 1
+    return keys
+
+
+def _names(voices: Sequence[Voice]) -> str:
+    shown = ", ".join(voice.name for voice in voices[:5])
+    return shown + (", …" if len(voices) > 5 else "")
+
+
+def _named(note: str, voices: Sequence[Voice]) -> int | None:
+    """The index of the person a failure message starts with (the longest name that
+    fits, so "Bob at node 2" wins over "Bob"), if any."""
+    found = None
+    for index, voice in enumerate(voices):
+        fits = note.startswith((voice.name + " ", voice.name + "'"))
+        if fits and (found is None or len(voice.name) > len(voices[found].name)):
+            found = index
+    return found
+
+
+def _reason(error: str) -> str:
+    """A step's error in a few words: its first lines, without behave's prefix."""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    if lines and lines[0].startswith("Traceback"):
+        lines = lines[-1:]  # an error's traceback: its last line says what it was
+    text = " ".join(lines[:3])
+    return text.removeprefix("Assertion Failed: ").removeprefix("ASSERT FAILED: ")
