@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import FAILING_FEATURES, behave_duration, run
 from wsharness import ServerProcess
 from wsharness.bdd.diagnostics import EVIDENCE_FILE
@@ -43,8 +45,11 @@ def test_passes_in_two_processes_per_feature(tmp_path: Path) -> None:
     assert (tmp_path / "report.html").exists()
 
 
+@pytest.mark.timeout(300)
 def test_passes_in_two_processes_per_scenario(tmp_path: Path) -> None:
-    """Every scenario in a behave run of its own, each with its own server."""
+    """Every scenario in a behave run of its own, each with its own server: a hundred
+    behave processes and servers, near two minutes on a loaded 2-core machine, so it
+    has more than the default 120 s."""
     code, output = run_behavex(tmp_path, "--parallel-scheme", "scenario")
     assert code == 0, output
     assert re.search(r"\b[1-9]\d* scenarios passed, 0 failed", output), output
