@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import cast
@@ -23,25 +22,13 @@ from tests.support import (
     PROJECT_ROOT,
     behave_duration,
     chromium,
-    run,
     run_behave,
 )
+from tools.report_screenshots import render
 from wsharness.bdd.diagnostics import CAPTION
 
 SCREENSHOT_COPY = PROJECT_ROOT / "reports" / "screenshots" / "html-report-with-failures.png"
 WINDOW = (1280, 2000)
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-]
 
 
 class _VisibleText(HTMLParser):
@@ -65,12 +52,6 @@ class _VisibleText(HTMLParser):
             self.parts.append(data)
 
 
-def _browse(
-    browser: str, page: Path, profile: Path, *options: str
-) -> subprocess.CompletedProcess[str]:
-    return run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()])
-
-
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The failing fixture's HTML report, rendered: the page text and a screenshot."""
@@ -84,15 +65,15 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         report_dir=folder,
     )
     assert result.returncode == 1, result.output
-    dom = _browse(browser, report, folder / "profile-dom", "--dump-dom")
-    assert dom.returncode == 0 and "<body" in dom.stdout, dom.stderr
+    dom = render(browser, report, folder / "profile-dom", "--dump-dom", window=WINDOW)
+    assert "<body" in dom, dom[-300:]
     screenshot = folder / "screenshot.png"
-    shot = _browse(browser, report, folder / "profile-shot", f"--screenshot={screenshot}")
-    assert shot.returncode == 0 and screenshot.exists(), shot.stderr
+    render(browser, report, folder / "profile-shot", f"--screenshot={screenshot}", window=WINDOW)
+    assert screenshot.exists(), "chromium wrote no screenshot"
     SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(screenshot, SCREENSHOT_COPY)
     text = _VisibleText()
-    text.feed(dom.stdout)
+    text.feed(dom)
     return " ".join(" ".join(text.parts).split()), screenshot
 
 

@@ -37,7 +37,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
 )
 
 
@@ -90,10 +89,14 @@ def report(shot: Shot, folder: Path) -> Path:
     return page
 
 
-def render(chromium: str, page: Path, profile: Path, *options: str) -> str:
-    """Open ``page`` in headless Chromium with ``options``; return what it printed."""
+def render(
+    chromium: str, page: Path, profile: Path, *options: str, window: tuple[int, int] = WINDOW
+) -> str:
+    """Open ``page`` in headless Chromium with ``options``, in a window of ``window``
+    pixels; return what it printed."""
+    size = f"--window-size={window[0]},{window[1]}"
     result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()],
+        [chromium, *CHROMIUM_FLAGS, size, f"--user-data-dir={profile}", *options, page.as_uri()],
         capture_output=True,
         text=True,
         timeout=BROWSER_TIMEOUT,
