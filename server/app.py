@@ -154,7 +154,7 @@ class ChatServer:
         for connection in recipients:
             if connection is sender or connection.transport.get_write_buffer_size() <= room:
                 yield connection
-            elif connection.state is State.OPEN and connection not in self._cut_off:
+            else:  # cut() leaves one already cut off or closing alone
                 self.cut(connection)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
