@@ -45,6 +45,7 @@ BROKEN_RULES = {
     "unsubscribe-ignored": "After unsubscribing, nothing more arrives",
     "undeclared-field": "A subscriber gets a message once, with the id its publisher was given",
     "wrong-typed-field": "Nobody else hears a topic they did not subscribe to",
+    "wrong-reply": "Replies carry their requests' references",
 }
 """Each of the example server's faults and a scenario that must catch it."""
 
@@ -54,9 +55,17 @@ CAUGHT_BY_THE_CONTRACT = {
         "allowed ('subscribers' was unexpected)"
     ),
     "wrong-typed-field": "not a valid publish receipt (published): at id: ",
+    "wrong-reply": (
+        'the reply with the correlation id "first" is unsubscribe confirmation '
+        "(unsubscribed), but the request with that id, "
+        """'{"op": "subscribe", "topic": "prices", "ref": "first"}' (subscribe, operation """
+        "receiveSubscribe), declares only these replies: subscribe confirmation (subscribed), "
+        "error"
+    ),
 }
-"""Faults in fields no step looks at: only the example's contract (asyncapi.yaml) sees
-them, and says which field breaks which rule."""
+"""Faults the example's contract (asyncapi.yaml) sees, and how it says so: fields no step
+looks at (which field breaks which rule), and a reply of the wrong kind under its
+request's correlation id (the ``ref`` the request gave)."""
 
 NOT_INSTALLED = ("server", "acceptance", "tools", "steps", "tests", "bench", "examples")
 """The project's own folders, which must not become importable top-level names."""

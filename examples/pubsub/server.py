@@ -26,6 +26,10 @@ Then every message is a JSON object with an ``op``, written as text:
 * ``{"op": "ping", "ref": R}`` is answered ``{"op": "pong", "ref": R}``;
 * anything else is answered ``{"op": "error", "reason": "..."}``, and the
   connection stays open;
+* a request (a JSON object) may carry a ``ref``, any string: the reply to it (its
+  confirmation, receipt or error) carries the same ``ref``, last, so that a client
+  with several requests under way knows which one each reply answers (a ping's ``ref``
+  is required: its pong is the round trip the features use, below);
 * a binary message closes the connection with code 1003 and the reason
   ``pubsub.v1 is JSON text``.
 
@@ -68,6 +72,7 @@ FAULTS = {
     "unsubscribe-ignored": "unsubscribing is acknowledged but the subscription stays",
     "undeclared-field": "a subscription's confirmation carries a field the contract does not have",
     "wrong-typed-field": "a publication's id, which the confirmation carries, is a number",
+    "wrong-reply": "a subscription with a ref is answered, under that ref, as an unsubscription",
 }
 """The deliberately broken variants, by the name ``--fault`` takes."""
 
@@ -86,11 +91,12 @@ class Topics:
 
     def answer(self, sender: ServerConnection, text: str) -> Deliveries:
         """The messages to send, and to whom, for one message from ``sender``."""
+        request: dict[str, Any] = {}
         try:
             request = _request(text)
             return self._handle(sender, request)
         except ValueError as exc:
-            return [({sender}, _encode(op="error", reason=str(exc)))]
+            return [({sender}, _encode(op="error", reason=str(exc), **_ref(request)))]
 
     def forget(self, connection: ServerConnection) -> None:
         """Drop every subscription of a connection that closed."""
@@ -98,7 +104,7 @@ class Topics:
             subscribers.discard(connection)
 
     def _handle(self, sender: ServerConnection, request: dict[str, Any]) -> Deliveries:
-        op = request.get("op")
+        op, ref = request.get("op"), _ref(request)
         if op == "ping":
             return [({sender}, _encode(op="pong", ref=request.get("ref")))]
         if op not in ("subscribe", "unsubscribe", "publish"):
@@ -110,14 +116,16 @@ class Topics:
         if op == "subscribe":
             subscribers.add(sender)
             if self.fault == "undeclared-field":
-                return [({sender}, _encode(op="subscribed", topic=topic, subscribers=1))]
-            return [({sender}, _encode(op="subscribed", topic=topic))]
+                return [({sender}, _encode(op="subscribed", topic=topic, subscribers=1, **ref))]
+            if self.fault == "wrong-reply" and ref:
+                return [({sender}, _encode(op="unsubscribed", topic=topic, **ref))]
+            return [({sender}, _encode(op="subscribed", topic=topic, **ref))]
         if op == "unsubscribe":
             if sender not in subscribers:
                 raise ValueError(f"not subscribed to {topic!r}")
             if self.fault != "unsubscribe-ignored":
                 subscribers.discard(sender)
-            return [({sender}, _encode(op="unsubscribed", topic=topic))]
+            return [({sender}, _encode(op="unsubscribed", topic=topic, **ref))]
         if "data" not in request:
             raise ValueError("publish needs data")
         message_id = uuid.uuid4().hex[:12]
@@ -130,7 +138,7 @@ class Topics:
         if self.fault == "wrong-typed-field":
             published_id = int(message_id, 16)
         return [
-            ({sender}, _encode(op="published", topic=topic, id=published_id)),
+            ({sender}, _encode(op="published", topic=topic, id=published_id, **ref)),
             *[(receivers, message)] * copies,
         ]
 
@@ -143,6 +151,12 @@ def _request(text: str) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise ValueError("not a JSON object")
     return request
+
+
+def _ref(request: dict[str, Any]) -> dict[str, str]:
+    """The request's ``ref``, to echo in its reply; none if it has no string ``ref``."""
+    ref = request.get("ref")
+    return {"ref": ref} if isinstance(ref, str) else {}
 
 
 def _encode(**fields: Any) -> str:

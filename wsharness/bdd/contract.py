@@ -5,10 +5,11 @@ With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default
 cast sends or receives is checked against the AsyncAPI 3 document
 (:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
 during which it was sent or arrived, in the schema's words, and is marked ``✗`` in the
-person's transcript, unless the scenario is tagged ``@breaks-contract``: there, and only
-there, frames outside the contract are allowed (and counted apart). The round trips the
-adapter makes to prove silence (their token starts with ``proof``) are not the scenario's,
-and are neither checked nor counted.
+person's transcript; so does a reply that a correlation id ties to a request it does
+not answer (:mod:`wsharness.contract.correlation`). Only in a scenario tagged
+``@breaks-contract`` are frames outside the contract allowed (and counted apart). The
+round trips the adapter makes to prove silence (their token starts with ``proof``) are
+not the scenario's, and are neither checked nor counted.
 
 At the end of the run the coverage (each message and operation, how often sent and
 received, and those never exercised) is printed, and written as JSON to ``-D
@@ -32,6 +33,7 @@ from behave.runner import Context
 
 from wsharness.bdd import registry
 from wsharness.client import TestWebSocket
+from wsharness.contract.correlation import Correlations
 from wsharness.contract.coverage import Coverage, describe
 from wsharness.contract.document import Contract, Direction, load
 from wsharness.contract.frames import check
@@ -63,11 +65,13 @@ class ContractRun:
     contract: Contract
     coverage_path: Path | None
     coverage: Coverage = field(init=False)
+    correlations: Correlations = field(init=False)
     pending: deque[_Frame] = field(default_factory=deque)
     notes: dict[tuple[str, float, int], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.coverage = Coverage(self.contract)
+        self.correlations = Correlations(self.contract)
 
     def on_frame(self, client: TestWebSocket, event: Event | Received, text: bool) -> None:
         """Queue a frame (called on the sender's or the event loop's thread)."""
@@ -88,14 +92,15 @@ class ContractRun:
                 continue
             verdict = check(self.contract, frame.direction, frame.data, text=frame.text)
             self.coverage.count(frame.direction, verdict)
-            if verdict.problem is None:
+            frame_text = describe_data(frame.data, 120)
+            problem = verdict.problem or self.correlations.observe(
+                frame.person, frame.direction, verdict, frame_text
+            )
+            if problem is None:
                 continue
             mark = "allowed: @breaks-contract" if allowed else "outside the contract"
-            self.notes[frame.key] = f"   ✗ {mark}: {verdict.problem}"
-            problems.append(
-                f"{frame.person} {frame.direction} {describe_data(frame.data, 120)}: "
-                f"{verdict.problem}"
-            )
+            self.notes[frame.key] = f"   ✗ {mark}: {problem}"
+            problems.append(f"{frame.person} {frame.direction} {frame_text}: {problem}")
         if allowed or not problems:
             return None
         shown = problems[:_SHOWN]
@@ -155,6 +160,7 @@ def watch(context: Context, run: ContractRun | None) -> None:
     if run is None:
         return
     run.settle(allowed=True)  # anything left from the scenario before: counted, not failed
+    run.correlations.forget()
     run.notes = context.cast.frame_notes
     context.cast.on_frame = run.on_frame
 

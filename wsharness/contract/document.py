@@ -6,7 +6,10 @@ client may send, and messages of its ``send`` operations and of the ``reply`` of
 ``receive`` operations are what a client may receive. A message's ``contentType`` (else the
 document's ``defaultContentType``, else ``application/json``) says how a frame carries it:
 JSON (``application/json``, ``*+json``) and ``text/*`` in text frames, anything else in
-binary frames. Every schema is compiled once, when the document is loaded.
+binary frames. Every schema is compiled once, when the document is loaded. A
+message's ``correlationId`` (at ``$message.payload#/...``) and its ``receive``
+operation's ``reply`` say which replies answer a request
+(:mod:`wsharness.contract.correlation`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class Message:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """The required properties of a JSON message whose value its schema fixes
     (``const``), such as a request's ``type``: what a step that sends it fills in."""
+    correlation: str | None = None
+    """Where its ``correlationId`` is: a JSON pointer into the payload (``/ref`` for
+    ``$message.payload#/ref``); None if the message declares none."""
 
     @property
     def label(self) -> str:
@@ -105,6 +111,10 @@ class Contract:
     """Names of the messages a client may send (the server receives)."""
     received: tuple[str, ...] = field(default=())
     """Names of the messages a client may receive (the server sends)."""
+    requests: Mapping[str, Operation] = field(default_factory=dict)
+    """For each message a client may send that declares a ``correlationId``, the
+    ``receive`` operation whose ``reply`` it asks for: a received message with the same
+    correlation id must be one of that operation's replies."""
 
 
 def load(path: Path | str) -> Contract:
@@ -137,7 +147,9 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
         channel = _resolve(document, channel, channel_pointer)[0]
         for name, message in (channel.get("messages") or {}).items():
             message, pointer = _resolve(document, message, f"{channel_pointer}/messages/{name}")
-            messages[name] = _message(name, message, pointer, default_type, registry, path)
+            messages[name] = _message(
+                name, message, pointer, default_type, registry, path, document
+            )
             pointers[f"{channel_pointer}/messages/{_escape(name)}"] = name
             pointers[pointer] = name
     operations = tuple(
@@ -149,7 +161,14 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
         m for op in operations for m in (op.messages if op.action == "send" else op.replies)
     )
     title = str((document.get("info") or {}).get("title", path.name))
-    return Contract(path, title, messages, operations, sent, received)
+    requests = {
+        name: op
+        for op in operations
+        if op.action == "receive" and op.replies
+        for name in op.messages
+        if messages[name].correlation is not None
+    }
+    return Contract(path, title, messages, operations, sent, received, requests)
 
 
 def _message(
@@ -159,6 +178,7 @@ def _message(
     default_type: str,
     registry: Registry[Any],
     path: Path,
+    document: dict[str, Any],
 ) -> Message:
     content_type = str(message.get("contentType", default_type)).lower()
     carrier: Carrier = (
@@ -187,7 +207,24 @@ def _message(
     title = str(message.get("title") or message.get("name") or name)
     sieve = _sieve(payload) if isinstance(payload, dict) else None
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
-    return Message(name, title, carrier, validator, catch_all, sieve, fixed)
+    correlation = _correlation(name, message.get("correlationId"), document, path)
+    return Message(name, title, carrier, validator, catch_all, sieve, fixed, correlation)
+
+
+_PAYLOAD = "$message.payload#"
+
+
+def _correlation(name: str, declared: Any, document: dict[str, Any], path: Path) -> str | None:
+    """The JSON pointer of a message's ``correlationId`` in its payload."""
+    if declared is None:
+        return None
+    location = _resolve(document, declared, "")[0].get("location")
+    if not isinstance(location, str) or not location.startswith(_PAYLOAD):
+        raise ContractError(
+            f"the contract {path}: message {name}'s correlationId is at {location!r}; "
+            f"a WebSocket frame has only a payload, so it must be at {_PAYLOAD}/..."
+        )
+    return location[len(_PAYLOAD) :]
 
 
 def _fixed(schema: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,9 @@ class Verdict:
 
     matched: tuple[str, ...] = ()
     problem: str | None = None
+    correlation: str | None = None
+    """The frame's correlation id, as JSON, where the message it is declares one
+    (``"r1"`` for a ``ref`` of ``r1``)."""
 
 
 def check(contract: Contract, direction: Direction, data: str | bytes, *, text: bool) -> Verdict:
@@ -100,12 +103,15 @@ def _check_text(textual: list[Message], direction: Direction, data: str) -> Verd
             failed.append(message)
         elif message.validator is None or message.validator.is_valid(instance):
             if not message.catch_all:
-                return Verdict(matched=(message.name,))
+                return Verdict(matched=(message.name,), correlation=_correlation(message, instance))
             matched.append(message)
         else:
             failed.append(message)
     if matched:
-        return Verdict(matched=tuple(m.name for m in matched))
+        ids = (_correlation(m, document if m.carrier == "json" else data) for m in matched)
+        return Verdict(
+            matched=tuple(m.name for m in matched), correlation=next(filter(None, ids), None)
+        )
     failures = [
         (m, list(m.validator.iter_errors(document if m.carrier == "json" else data)))
         for m in failed
@@ -116,6 +122,21 @@ def _check_text(textual: list[Message], direction: Direction, data: str) -> Verd
             problem=f"{unreadable}, and every message a client may {_verb(direction)} is JSON"
         )
     return Verdict(problem=_closest(failures, direction))
+
+
+def _correlation(message: Message, instance: Any) -> str | None:
+    """The value at the message's correlation pointer, as JSON; None if it has none."""
+    if message.correlation is None:
+        return None
+    for part in message.correlation.split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(instance, dict) and key in instance:
+            instance = instance[key]
+        elif isinstance(instance, list) and key.isdigit() and int(key) < len(instance):
+            instance = instance[int(key)]
+        else:
+            return None
+    return json.dumps(instance, ensure_ascii=False, sort_keys=True)
 
 
 def _parsed(data: str) -> tuple[Any, str | None]:

@@ -1,0 +1,63 @@
+"""Replies tied to their requests by a correlation id: a reply must be one its request's
+operation declares.
+
+Where a contract's request declares a ``correlationId`` and its ``receive`` operation a
+``reply``, a message a client receives with the same correlation id (on the same
+connection) answers that request: it must be one of the operation's reply messages.
+A received message whose id no request of the connection carried, or that declares no
+``correlationId``, is not tied to anything and is checked only against the schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wsharness.contract.document import Contract, Direction, Operation
+from wsharness.contract.frames import Verdict
+
+
+@dataclass(frozen=True)
+class _Request:
+    message: str
+    operation: Operation
+    shown: str
+    """The request's frame as the failure names it."""
+
+
+@dataclass
+class Correlations:
+    """The requests each connection has sent, by correlation id, and what their replies
+    may be; frames are told in the order they were sent and received."""
+
+    contract: Contract
+    _requests: dict[tuple[str, str], _Request] = field(default_factory=dict)
+
+    def observe(
+        self, connection: str, direction: Direction, verdict: Verdict, shown: str
+    ) -> str | None:
+        """Remember a request; say why a reply is not one of its request's, else None.
+        ``shown`` is the frame as a failure names it."""
+        if verdict.correlation is None or verdict.problem is not None:
+            return None
+        key = (connection, verdict.correlation)
+        if direction == "sent":
+            for name in verdict.matched:
+                operation = self.contract.requests.get(name)
+                if operation is not None:
+                    self._requests[key] = _Request(name, operation, shown)
+            return None
+        request = self._requests.get(key)
+        if request is None or set(verdict.matched) & set(request.operation.replies):
+            return None
+        messages = self.contract.messages
+        kinds = " or ".join(messages[name].label for name in verdict.matched)
+        replies = ", ".join(messages[name].label for name in request.operation.replies)
+        return (
+            f"the reply with the correlation id {verdict.correlation} is {kinds}, but the "
+            f"request with that id, {request.shown} ({messages[request.message].label}, "
+            f"operation {request.operation.name}), declares only these replies: {replies}"
+        )
+
+    def forget(self) -> None:
+        """A new scenario: no request is waiting for its reply."""
+        self._requests.clear()
