@@ -233,6 +233,23 @@ def test_features_pass_with_options_given_by_the_environment(
     assert output.startswith("exit code 0"), output
 
 
+def test_the_features_exercise_every_message_of_the_contract(
+    installed: Installed, example_server: ServerProcess, tmp_path: Path
+) -> None:
+    """The run's contract coverage, added up as CI adds up the chat's, leaves no message
+    or operation of asyncapi.yaml unexercised (the adapter's pings do not count)."""
+    coverage = tmp_path / "coverage.json"
+    output = behave(
+        installed,
+        *("-D", f"server_url={example_server.url}", "-D", f"auth_token={TOKEN}"),
+        *("-D", f"subprotocols={SUBPROTOCOL}", "-D", f"contract_coverage={coverage}"),
+    )
+    assert output.startswith("exit code 0"), output
+    result = installed.run("-m", "wsharness.contract.coverage", str(coverage))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every message and operation exercised" in result.stdout, result.stdout
+
+
 def test_a_run_without_the_token_stops_before_any_scenario(
     installed: Installed, example_server: ServerProcess
 ) -> None:
