@@ -34,6 +34,10 @@ class Plan:
     hoard_within: float = 15.0
     compression_idle: int = 500
     compression_echoes: int = 2000
+    contract_frames: int = 2000
+    """Checks of each frame against the contract, per round and way (first sight, repeat)."""
+    contract_suite_runs: int = 3
+    """Runs of the default suite each way, contract on and off; none with ``--quick``."""
 
 
 QUICK = Plan(
@@ -50,5 +54,7 @@ QUICK = Plan(
     flood_within=5.0,
     hoard_within=8.0,
     compression_echoes=300,
+    contract_frames=500,
+    contract_suite_runs=0,
 )
 """One short round of everything: shows that every benchmark runs, not how fast."""

@@ -16,6 +16,7 @@ from websockets.version import version as websockets_version
 from bench.figure import Figure
 from bench.hostile import FLOODS
 from bench.measure_cluster import NODES, NOT_INSTALLED
+from bench.measure_contract import FIRST, OFF, ON, REPEAT
 from bench.measure_suite import FAILING_TIMEOUTS
 from bench.plan import Plan
 from wsharness.runtime.loops import uvloop_installed
@@ -54,6 +55,19 @@ REFERENCE = {
 """Figures measured on this machine's kind of VM for the issue that asked for each, with
 the same loads."""
 HOSTILE_SERVERS = ("ours", "ceiling")
+CONTRACT_FRAME_TARGET_US = {FIRST: 50.0, REPEAT: 1.0}
+"""The contract check of one frame costs at most this: at 50 µs, the thousand-odd frames
+of the default suite cost some 50 ms, a few percent of its wall time."""
+CONTRACT_FRAME_BASELINE_US = {
+    "contract check of a MESSAGE_GROUP request": 33.0,
+    "contract check of GROUP_CREATED: <name>": 7.0,
+    "contract check of a post (any text)": 10.0,
+}
+"""First sight, measured by hand when the check was built (docs/contract.md); a repeat
+was 0.1 µs."""
+CONTRACT_REPEAT_BASELINE_US = 0.1
+CONTRACT_SUITE_TARGET = 1.1
+"""The default suite with the contract on takes at most this many times as long as off."""
 
 
 def number(value: float) -> str:
@@ -425,6 +439,47 @@ def suite_lines(plan: Plan, suite: Figure, failing: Figure) -> list[str]:
         failing_suite_table(plan, failing),
         "",
     ]
+
+
+def contract_lines(plan: Plan, frames: list[Figure], suite: Figure | None) -> list[str]:
+    """The check's cost per frame beside its baseline and target, and the suite's time
+    with the contract on ÷ off beside its target (not measured with ``--quick``)."""
+    rows = []
+    for figure in frames:
+        for side, baseline in (
+            (FIRST, CONTRACT_FRAME_BASELINE_US[figure.name]),
+            (REPEAT, CONTRACT_REPEAT_BASELINE_US),
+        ):
+            cost, target = figure.worst(side), CONTRACT_FRAME_TARGET_US[side]
+            rows.append(
+                [
+                    figure.name.removeprefix("contract check of "),
+                    side,
+                    number(figure.median(side)),
+                    number(cost),
+                    f"{baseline:g}",
+                    f"≤ {target:g} µs {met(cost <= target)}",
+                ]
+            )
+    headers = ["frame", "seen", "µs median", "µs worst", "µs baseline", "target (worst)"]
+    heading = (
+        f"Contract: the check of one frame against docs/asyncapi.yaml, {plan.contract_frames} "
+        f"checks per round, {plan.rounds} round(s) (baseline: measured by hand, docs/contract.md)"
+    )
+    if suite is None or not suite.rounds:
+        ratio_line = (
+            "Suite with the contract on ÷ off: not measured with --quick "
+            f"(target ≤ {CONTRACT_SUITE_TARGET:g}×)"
+        )
+    else:
+        ratio = suite.ratio(ON, OFF)
+        ratio_line = (
+            f"Suite with the contract on ÷ off (default behave features/, median of "
+            f"{plan.contract_suite_runs} run(s) each, alternated): {number(suite.median(ON))} s "
+            f"÷ {number(suite.median(OFF))} s = {ratio:.2f}× "
+            f"({at_most(ratio, CONTRACT_SUITE_TARGET)}; baseline 1.00×, by hand)"
+        )
+    return [heading, table(headers, rows), "", ratio_line, ""]
 
 
 def machine() -> str:

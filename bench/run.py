@@ -12,8 +12,8 @@ free loopback port and stopped by the benchmark, also on failure; every load is
 bounded in count and time.
 
 The parts: :mod:`bench.plan` (how much), :mod:`bench.measure_server`,
-:mod:`bench.measure_harness`, :mod:`bench.hostile`, :mod:`bench.measure_cluster`
-and :mod:`bench.measure_suite` (each takes its figures, every one a
+:mod:`bench.measure_harness`, :mod:`bench.hostile`, :mod:`bench.measure_cluster`,
+:mod:`bench.measure_suite` and :mod:`bench.measure_contract` (each takes its figures, every one a
 :class:`bench.figure.Figure`), :mod:`bench.report` (the tables and their targets);
 this module only runs them in order.
 """
@@ -31,6 +31,7 @@ from typing import Any
 
 from bench import hostile, report
 from bench.measure_cluster import measure_cluster
+from bench.measure_contract import measure_contract_suite, measure_frames
 from bench.measure_harness import (
     harness_loops,
     measure_crowds,
@@ -42,7 +43,7 @@ from bench.measure_suite import measure_failing_suite, measure_suite
 from bench.plan import QUICK, Plan
 from wsharness.runtime.loops import uvloop_installed
 
-PARTS = ("server", "hostile", "harness", "suite", "cluster")
+PARTS = ("server", "hostile", "harness", "suite", "cluster", "contract")
 
 
 def log(line: str) -> None:
@@ -95,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw["suite"] = suite = measure_suite(plan, log)
         raw["failing_suite"] = failing = measure_failing_suite(plan, log)
         out += report.suite_lines(plan, suite, failing)
+    if "contract" in parts:
+        raw["contract_frames"] = frames = measure_frames(plan, log)
+        raw["contract_suite"] = on_off = measure_contract_suite(plan, log)
+        out += report.contract_lines(plan, frames, on_off)
     out.append(
         f"Measured in {time.perf_counter() - started:.0f} s with: python -m bench"
         + (" --quick" if args.quick else "")

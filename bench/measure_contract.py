@@ -1,0 +1,77 @@
+"""What checking every frame against the contract costs: per frame, and on the suite.
+
+Per frame: the chat's contract (docs/asyncapi.yaml, read once) and three of its frames,
+a ``MESSAGE_GROUP`` request a person sends, a ``GROUP_CREATED`` reply and a post a person
+receives, each checked ``contract_frames`` times in this process: first sight (every frame
+different, as new requests are) and repeat (the same frame again, as a post that reaches
+every member is). On the suite: the default ``behave features/`` with the contract on (its
+default) and with ``-D contract=off``, alternated, ``contract_suite_runs`` times each.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from bench.figure import Figure
+from bench.measure_suite import behave
+from bench.plan import Plan
+from bench.processes import ROOT
+from wsharness.contract.document import Contract, Direction, load
+from wsharness.contract.frames import check
+
+CONTRACT = ROOT / "docs" / "asyncapi.yaml"
+FIRST, REPEAT = "first sight", "repeat"
+ON, OFF = "contract on", "contract off"
+
+
+def _request(number: int) -> str:
+    value = {"groupName": "book club", "groupMessage": f"hello {number}"}
+    return json.dumps({"type": "MESSAGE_GROUP", "value": value})
+
+
+FRAMES: dict[str, tuple[Direction, Callable[[int], str]]] = {
+    "a MESSAGE_GROUP request": ("sent", _request),
+    "GROUP_CREATED: <name>": ("received", lambda number: f"GROUP_CREATED: club {number}"),
+    "a post (any text)": ("received", lambda number: f"ACME {number} at 191.20"),
+}
+"""The frames measured, by the name the table gives them: the way each travels, and the
+frame numbered ``number`` (a different one for every number)."""
+
+
+def _per_frame(contract: Contract, direction: Direction, frames: list[str]) -> float:
+    """µs per frame to check ``frames`` in turn."""
+    started = time.perf_counter()
+    for frame in frames:
+        check(contract, direction, frame, text=True)
+    return (time.perf_counter() - started) / len(frames) * 1e6
+
+
+def measure_frames(plan: Plan, log: Callable[[str], None]) -> list[Figure]:
+    """One figure per frame of :data:`FRAMES`, with the sides ``first sight`` and
+    ``repeat`` in µs, ``plan.rounds`` rounds of ``plan.contract_frames`` checks each."""
+    contract = load(CONTRACT)
+    figures = [Figure(f"contract check of {name}", "µs") for name in FRAMES]
+    count = plan.contract_frames
+    for number in range(plan.rounds):
+        log(f"contract check per frame, round {number + 1}/{plan.rounds}")
+        for figure, (direction, frame) in zip(figures, FRAMES.values(), strict=True):
+            first = [frame(number * count + index) for index in range(count)]
+            figure.add(FIRST, _per_frame(contract, direction, first))
+            again = first[-1]  # seen once, above: every check of it now is a repeat
+            figure.add(REPEAT, _per_frame(contract, direction, [again] * count))
+    return figures
+
+
+def measure_contract_suite(plan: Plan, log: Callable[[str], None]) -> Figure:
+    """Wall time of the default ``behave features/`` with the contract on and off
+    (sides ``contract on`` and ``contract off``), alternated, ``plan.contract_suite_runs``
+    times each."""
+    suite = Figure("default behave features/", "s")
+    for number in range(plan.contract_suite_runs):
+        log(f"suite with and without the contract, run {number + 1}/{plan.contract_suite_runs}")
+        sides = [(ON, ()), (OFF, ("-D", "contract=off"))]
+        for side, options in sides if number % 2 == 0 else reversed(sides):
+            suite.add(side, behave(*options)[0])
+    return suite
