@@ -22,7 +22,7 @@ def told(correlations: Correlations, person: str, direction: Direction, **frame:
     data = json.dumps(frame)
     verdict = check(PUBSUB, direction, data, text=True)
     assert verdict.problem is None, verdict.problem
-    return correlations.observe(person, direction, verdict, repr(data))
+    return correlations.observe(person, direction, verdict, data)
 
 
 def test_the_contract_reads_which_request_asks_for_which_replies() -> None:

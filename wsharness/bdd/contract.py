@@ -92,15 +92,16 @@ class ContractRun:
                 continue
             verdict = check(self.contract, frame.direction, frame.data, text=frame.text)
             self.coverage.count(frame.direction, verdict)
-            frame_text = describe_data(frame.data, 120)
             problem = verdict.problem or self.correlations.observe(
-                frame.person, frame.direction, verdict, frame_text
+                frame.person, frame.direction, verdict, frame.data
             )
             if problem is None:
                 continue
             mark = "allowed: @breaks-contract" if allowed else "outside the contract"
             self.notes[frame.key] = f"   ✗ {mark}: {problem}"
-            problems.append(f"{frame.person} {frame.direction} {frame_text}: {problem}")
+            problems.append(
+                f"{frame.person} {frame.direction} {describe_data(frame.data, 120)}: {problem}"
+            )
         if allowed or not problems:
             return None
         shown = problems[:_SHOWN]

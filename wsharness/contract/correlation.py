@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from wsharness.contract.document import Contract, Direction, Operation
 from wsharness.contract.frames import Verdict
+from wsharness.records import describe_data
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ class Correlations:
     _requests: dict[tuple[str, str], _Request] = field(default_factory=dict)
 
     def observe(
-        self, connection: str, direction: Direction, verdict: Verdict, shown: str
+        self, connection: str, direction: Direction, verdict: Verdict, data: str | bytes
     ) -> str | None:
         """Remember a request; say why a reply is not one of its request's, else None.
-        ``shown`` is the frame as a failure names it."""
+        ``data`` is the frame, which a failure names."""
         if verdict.correlation is None or verdict.problem is not None:
             return None
         key = (connection, verdict.correlation)
@@ -44,7 +45,7 @@ class Correlations:
             for name in verdict.matched:
                 operation = self.contract.requests.get(name)
                 if operation is not None:
-                    self._requests[key] = _Request(name, operation, shown)
+                    self._requests[key] = _Request(name, operation, describe_data(data, 120))
             return None
         request = self._requests.get(key)
         if request is None or set(verdict.matched) & set(request.operation.replies):

@@ -48,7 +48,8 @@ class Message:
     title: str
     carrier: Carrier
     validator: Draft7Validator | None
-    """None for a message without a payload schema: any frame of its carrier matches."""
+    """None where any frame of its carrier matches: a message without a payload schema,
+    or a text message whose schema admits any string."""
     catch_all: bool
     """Its schema admits any value of its type (any text): it counts for a frame only when
     no other message of the same direction admits it."""
@@ -71,22 +72,13 @@ class Message:
 class Sieve:
     """A fixed part of a message, from its schema: the text it starts with (a ``const``,
     or the literal start of an anchored ``pattern``), or the value of one required
-    property (a request's ``type``). An index, not a check: the schema decides."""
+    property (a request's ``type``). An index, not a check: the schema decides
+    (:mod:`wsharness.contract.frames` tries a frame only against the messages whose
+    sieve it passes)."""
 
     prefix: str | None = None
     field: str | None = None
     value: Any = None
-
-    def admits(self, instance: Any) -> bool:
-        """False only if ``instance`` cannot be valid under the message's schema."""
-        if self.prefix is not None:
-            return not isinstance(instance, str) or instance.startswith(self.prefix)
-        if self.field is not None and isinstance(instance, dict):
-            return bool(instance.get(self.field, _ABSENT) == self.value)
-        return True
-
-
-_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -204,6 +196,8 @@ def _message(
                 f"{_one_line(exc.message)}"
             ) from None
         validator = Draft7Validator(schema, registry=registry)
+        if catch_all and carrier == "text" and payload.get("type", "string") == "string":
+            validator = None  # a text frame is a string: nothing to validate
     title = str(message.get("title") or message.get("name") or name)
     sieve = _sieve(payload) if isinstance(payload, dict) else None
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}

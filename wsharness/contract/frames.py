@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +53,8 @@ def _remembered(contract: Contract, direction: Direction, data: str | bytes, tex
 
 
 def _verdict(contract: Contract, direction: Direction, data: str | bytes, text: bool) -> Verdict:
-    names = contract.sent if direction == "sent" else contract.received
-    candidates = [contract.messages[name] for name in names]
-    if not candidates:
+    candidates = _candidates(contract, direction)
+    if not candidates.binary and not candidates.textual:
         return Verdict(problem=f"the contract has no message a client may {_verb(direction)}")
     try:
         return _check(candidates, direction, data, text=text)
@@ -62,13 +62,94 @@ def _verdict(contract: Contract, direction: Direction, data: str | bytes, text: 
         return Verdict(problem="the frame is nested too deeply to be checked")
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """The messages of one direction, in the order a text frame is tried (specific
+    messages first: the first that admits the frame is the one, for the messages of a
+    protocol exclude one another but for the catch-alls), with their sieves indexed so
+    that a frame is validated only against the messages it can be."""
+
+    binary: tuple[Message, ...]
+    textual: tuple[Message, ...]
+    any_json: bool
+    unsieved: frozenset[str]
+    """Messages a frame is always tried against."""
+    by_first: Mapping[str, tuple[tuple[str, str], ...]]
+    """Text messages with a fixed start, by its first character: (start, name)."""
+    by_field: Mapping[str, Mapping[Any, frozenset[str]]]
+    """JSON messages with a required fixed property: field, value, names."""
+    keyed: frozenset[str]
+    """The names in ``by_field``, which a JSON document that is not an object may be."""
+
+    def plausible(self, data: str, document: Any) -> frozenset[str] | set[str]:
+        """The names of the messages the frame may be: those no sieve rules out."""
+        if not self.by_first and not self.by_field:
+            return self.unsieved
+        names = set(self.unsieved)
+        for start, name in self.by_first.get(data[:1], ()):
+            if data.startswith(start):
+                names.add(name)
+        if isinstance(document, dict):
+            for key, table in self.by_field.items():
+                value = document.get(key, _ABSENT)
+                if isinstance(value, Hashable):
+                    names.update(table.get(value, ()))
+        else:
+            names.update(self.keyed)
+        return names
+
+
+_ABSENT = object()
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(contract: Contract, direction: Direction) -> _Candidates:
+    messages = [
+        contract.messages[name]
+        for name in (contract.sent if direction == "sent" else contract.received)
+    ]
+    textual = tuple(
+        sorted((m for m in messages if m.carrier != "binary"), key=lambda m: m.catch_all)
+    )
+    unsieved: set[str] = set()
+    by_first: dict[str, list[tuple[str, str]]] = {}
+    by_field: dict[str, dict[Any, set[str]]] = {}
+    for message in textual:
+        sieve = message.sieve
+        if sieve is not None and sieve.prefix and message.carrier == "text":
+            by_first.setdefault(sieve.prefix[0], []).append((sieve.prefix, message.name))
+        elif (
+            sieve is not None
+            and sieve.field is not None
+            and message.carrier == "json"
+            and isinstance(sieve.value, Hashable)
+            and not isinstance(sieve.value, bool | int | float)
+        ):
+            by_field.setdefault(sieve.field, {}).setdefault(sieve.value, set()).add(message.name)
+        else:
+            unsieved.add(message.name)  # the schema decides: no index of its own
+    return _Candidates(
+        binary=tuple(m for m in messages if m.carrier == "binary"),
+        textual=textual,
+        any_json=any(m.carrier == "json" for m in textual),
+        unsieved=frozenset(unsieved),
+        by_first={first: tuple(starts) for first, starts in by_first.items()},
+        by_field={
+            key: {value: frozenset(names) for value, names in table.items()}
+            for key, table in by_field.items()
+        },
+        keyed=frozenset(
+            name for table in by_field.values() for names in table.values() for name in names
+        ),
+    )
+
+
 def _check(
-    candidates: list[Message], direction: Direction, data: str | bytes, *, text: bool
+    candidates: _Candidates, direction: Direction, data: str | bytes, *, text: bool
 ) -> Verdict:
     if not text:
-        binary = [m for m in candidates if m.carrier == "binary"]
-        if binary:
-            return Verdict(matched=tuple(m.name for m in binary))
+        if candidates.binary:
+            return Verdict(matched=tuple(m.name for m in candidates.binary))
         return Verdict(
             problem=f"a binary frame, but every message a client may {_verb(direction)} is text"
         )
@@ -79,34 +160,25 @@ def _check(
             return Verdict(
                 problem=f"a text frame that is not UTF-8 ({exc.reason} at byte {exc.start})"
             )
-    textual = [m for m in candidates if m.carrier != "binary"]
-    if not textual:
+    if not candidates.textual:
         return Verdict(
             problem=f"a text frame, but every message a client may {_verb(direction)} is binary"
         )
-    return _check_text(textual, direction, data)
+    return _check_text(candidates, direction, data)
 
 
-def _check_text(textual: list[Message], direction: Direction, data: str) -> Verdict:
+def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Verdict:
     matched: list[Message] = []
-    document, unreadable = (
-        _parsed(data) if any(m.carrier == "json" for m in textual) else (None, None)
-    )
-    # Specific messages first, and the first that admits the frame is the one: the
-    # messages of a protocol exclude one another but for the catch-alls (any text).
-    failed: list[Message] = []
-    for message in sorted(textual, key=lambda m: m.catch_all):
-        if message.carrier == "json" and unreadable is not None:
+    document, unreadable = _parsed(data) if candidates.any_json else (None, None)
+    plausible = candidates.plausible(data, document)
+    for message in candidates.textual:
+        if message.name not in plausible or (message.carrier == "json" and unreadable):
             continue
         instance = document if message.carrier == "json" else data
-        if message.sieve is not None and not message.sieve.admits(instance):
-            failed.append(message)
-        elif message.validator is None or message.validator.is_valid(instance):
+        if message.validator is None or message.validator.is_valid(instance):
             if not message.catch_all:
                 return Verdict(matched=(message.name,), correlation=_correlation(message, instance))
             matched.append(message)
-        else:
-            failed.append(message)
     if matched:
         ids = (_correlation(m, document if m.carrier == "json" else data) for m in matched)
         return Verdict(
@@ -114,8 +186,8 @@ def _check_text(textual: list[Message], direction: Direction, data: str) -> Verd
         )
     failures = [
         (m, list(m.validator.iter_errors(document if m.carrier == "json" else data)))
-        for m in failed
-        if m.validator is not None
+        for m in candidates.textual
+        if m.validator is not None and not (m.carrier == "json" and unreadable)
     ]
     if not failures:
         return Verdict(
