@@ -2,7 +2,7 @@
 
 Everything here is about sockets (framing, limits, fairness, who may connect,
 health checks, logging); requests are read by :mod:`server.wire`, decided by
-:mod:`server.rules` and carried out by :class:`server.chat.Chat` on its store:
+:mod:`server.chat` and carried out by :class:`server.chat.Chat` on its store:
 this process's memory, or a cluster's Redis.
 """
 

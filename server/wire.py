@@ -1,6 +1,6 @@
 """Reading the article's wire format: ``{"type": T, "value": V}`` as JSON text.
 
-:func:`parse_command` turns one received frame into a :mod:`server.rules`
+:func:`parse_command` turns one received frame into a :mod:`server.chat`
 value, or raises :class:`BadMessage` whose reason is sent back to the client as
 ``ERROR: <reason>``. Nothing a client sends can make it raise anything else.
 
@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from server.rules import (
+from server.chat import (
     Command,
     CreateGroup,
     Echo,

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TypeVar
 
-from server.chat import Chat, Delivery, MemoryStore
-from server.rules import Command
+from server.chat import Chat, Command, Delivery, MemoryStore
 
 Conn = TypeVar("Conn", bound=Hashable)
 

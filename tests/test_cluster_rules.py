@@ -8,24 +8,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server import cli
-from server.chat import Delivery, Membership
-from server.cluster import node
-from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
-from server.rules import (
+from server.chat import (
     Answer,
     Claim,
     Command,
     CreateGroup,
+    Delivery,
     Echo,
     EchoTimes3,
     GroupName,
     JoinGroup,
     Leave,
     LeaveGroup,
+    Membership,
     MessageGroup,
     Publish,
     plan,
 )
+from server.cluster import node
+from server.cluster.keys import NODE_ID_LENGTH, Keys, decode_post, encode_post, new_node_id
 from tests.rooms import Rooms
 
 G, H = GroupName.of("g"), GroupName.of("h")

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from server.chat import Delivery
-from server.rules import (
+from server.chat import (
     CreateGroup,
+    Delivery,
     Echo,
     EchoTimes3,
     GroupName,

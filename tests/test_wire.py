@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from server.rules import (
+from server.chat import (
     CreateGroup,
     Echo,
     EchoTimes3,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from server.rules import Command
+from server.chat import Command
 from server.wire import BadMessage, parse_command
 from tests.support import run_python
 

@@ -12,7 +12,7 @@ chat can share a Redis database with other data:
 ``chat:posts:<key>``           pub/sub channel of the group's posts
 =============================  ====================================================
 
-A group's key is its name in NFC (:class:`server.rules.GroupName`), so every
+A group's key is its name in NFC (:class:`server.chat.GroupName`), so every
 spelling of one name finds the same set and the same channel.
 
 A member id is ``<node>:<n>``. A post on a channel is the sending node's id

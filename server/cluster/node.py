@@ -25,7 +25,7 @@ on this node in the broker's order too: posts the broker accepted before the
 change are delivered as if the change came after them.
 
 Groups are known to Redis, to the subscriptions and to this node's own
-membership by their key (:class:`server.rules.GroupName`, the name in NFC),
+membership by their key (:class:`server.chat.GroupName`, the name in NFC),
 so two spellings of one name are one group on every node.
 """
 
@@ -45,12 +45,11 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from server.chat import Conn, Deliver, Membership, Unavailable
+from server.chat import Conn, Deliver, GroupName, Membership, Unavailable
 from server.cluster.keys import Keys, decode_post, encode_post
 from server.cluster.scripts import Heartbeat, Scripts
 from server.cluster.subscriber import BrokerLost, Subscriber, one_line
 from server.limits import DEFAULT_NODE_TIMEOUT
-from server.rules import GroupName
 
 log = logging.getLogger("chat.cluster")
 

@@ -5,7 +5,7 @@ nodes create the same name at the same moment, one script finds the group's set
 missing and fills it, and the other finds it there: exactly one creator, and no
 check-then-set window for a race to slip through. A script does what it is told
 (move a member if the group is there, or if it is not) and decides nothing: the
-rules are in :mod:`server.rules`. The same holds for moving a
+rules are in :mod:`server.chat`. The same holds for moving a
 member between groups, for sweeping a dead node's members, and for a node
 registering again everything it holds. The data model is in :mod:`.keys`; a
 group is named by its key (its name in NFC) everywhere here.

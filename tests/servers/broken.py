@@ -24,12 +24,10 @@ from websockets.server import ServerProtocol
 
 from server import replies
 from server.app import ChatServer
-from server.chat import Delivery
-from server.cli import serve_until_signalled
-from server.connection import ChatConnection
-from server.rules import (
+from server.chat import (
     Command,
     CreateGroup,
+    Delivery,
     Echo,
     EchoTimes3,
     GroupName,
@@ -37,6 +35,8 @@ from server.rules import (
     LeaveGroup,
     MessageGroup,
 )
+from server.cli import serve_until_signalled
+from server.connection import ChatConnection
 from server.wire import KNOWN_TYPES, BadMessage, parse_command
 from tests.rooms import Rooms
 

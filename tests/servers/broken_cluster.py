@@ -19,11 +19,11 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 
 from server import cli
+from server.chat import GroupName
 from server.cluster.keys import encode_post
 from server.cluster.node import Node
 from server.cluster.scripts import Heartbeat
 from server.cluster.subscriber import Subscriber
-from server.rules import GroupName
 
 Conn = ServerConnection
 
