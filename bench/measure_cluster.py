@@ -17,7 +17,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 
-from acceptance.local_cluster import REDIS_SERVER, LocalCluster
+from acceptance import testbed
+from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure
 from bench.plan import Plan
 from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
@@ -63,8 +64,9 @@ def _one_node_fanout(plan: Plan) -> Fanout:
 
 
 def _cluster_fanout(plan: Plan) -> Fanout:
-    with LocalCluster(NODES, command_prefix=pinned(SERVER_CPU, [])) as cluster:
-        pids = [node.pid for node in cluster.nodes] + [cluster.redis.pid]
+    with testbed.start(nodes=NODES, command_prefix=pinned(SERVER_CPU, [])) as cluster:
+        assert cluster.redis is not None
+        pids = [node.pid for node in cluster.processes] + [cluster.redis.pid]
         return _fanout(plan, cluster.urls, [pid for pid in pids if pid is not None])
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.credentials import Credentials
-from acceptance.servers import start_chat_server
+from acceptance import testbed
+from acceptance.testbed import Credentials
 from tests.support import PROJECT_ROOT, RUN_TIMEOUT, run_behave
 from wsharness import ServerProcess
 
@@ -30,7 +30,7 @@ def credentials(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
 @pytest.fixture(scope="module")
 def deployment(credentials: Credentials) -> Iterator[ServerProcess]:
     options = ["--auth-token-file", str(credentials.token_file), *credentials.tls_options()]
-    with start_chat_server(*options) as server:
+    with testbed.start(*options).process as server:
         assert server.url is not None and server.url.startswith("wss://")
         yield server
 
