@@ -19,8 +19,8 @@ cluster, with ``-D nodes=N``) that the suite starts when no target is given
   the target declares, on every node, and its ``@own-server`` scenarios (floods,
   slow readers), which need that server of its own, are skipped, saying so;
 * a ``@rate-limited`` feature gets a server of its own started with ``--max-rate``
-  (:mod:`acceptance.rate_limited`) when the suite starts one server, and is skipped,
-  saying so, otherwise.
+  (:func:`acceptance.servers.rate_limited_chat_server`) when the suite starts one
+  server, and is skipped, saying so, otherwise.
 """
 
 import importlib.util

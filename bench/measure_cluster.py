@@ -1,7 +1,7 @@
 """The cluster figures: fan-out through Redis, beside the same fan-out on one node.
 
 Figures, not targets: what a post costs when its group's members are spread
-over two nodes of one Redis (:mod:`acceptance.local_cluster`), against the
+over two nodes of one Redis (:func:`acceptance.testbed.start`), against the
 default server (no broker) with the same members. The members alternate
 between the nodes and the poster is on the first, so the posting node
 publishes each post to Redis, delivers it to its own half, and the other node
