@@ -149,7 +149,9 @@ class Bed(SuiteServer):
 
     @property
     def process(self) -> ServerProcess:
-        """The first server's process: a single server's own."""
+        """The first server's process: a single server's own. A bed of one server that
+        is not secured holds nothing else, so ``with start().process as server:`` stops
+        all it started."""
         return self.processes[0]
 
     def stop(self) -> list[int | None]:
