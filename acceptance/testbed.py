@@ -105,8 +105,7 @@ def start(
         argv = chat_server_command(*options, module=module) if command is None else command
         bed.argv = [*command_prefix, *argv]
         bed.processes = [bed.new_process(bed.argv) for _ in range(max(nodes, 1))]
-        with ThreadPoolExecutor(max_workers=len(bed.processes)) as pool:
-            problems = [p for p in pool.map(_try_start, bed.processes) if p is not None]
+        problems = [p for p in _start_all(bed.processes) if p is not None]
         if problems and nodes:
             raise ClusterStartFailed(f"a cluster node did not start: {problems[0]}")
         if problems:
@@ -208,6 +207,16 @@ class Bed(SuiteServer):
     def new_process(self, argv: Sequence[str]) -> ServerProcess:
         """A server process of this bed, not started yet."""
         return ServerProcess(argv, startup_timeout=self.startup_timeout, env=self.env, cwd=self.cwd)
+
+
+def _start_all(processes: list[ServerProcess]) -> list[HarnessError | None]:
+    """Start the processes, several at once; one alone in this thread, since Linux's
+    parent-death signal, which stops a server that does not watch its stdin with the
+    run (a ``command=``), is only given from the main thread (wsharness.runtime.children)."""
+    if len(processes) == 1:
+        return [_try_start(processes[0])]
+    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+        return list(pool.map(_try_start, processes))
 
 
 def _try_start(process: ServerProcess) -> HarnessError | None:
