@@ -19,8 +19,8 @@ cluster, with ``-D nodes=N``) that the suite starts when no target is given
   the target declares, on every node, and its ``@own-server`` scenarios (floods,
   slow readers), which need that server of its own, are skipped, saying so;
 * a ``@rate-limited`` feature gets a server of its own started with ``--max-rate``
-  (:mod:`acceptance.rate_limited`) when the suite starts one server, and is skipped,
-  saying so, otherwise.
+  (:func:`acceptance.servers.rate_limited_chat_server`) when the suite starts one
+  server, and is skipped, saying so, otherwise.
 """
 
 import importlib.util
@@ -31,14 +31,13 @@ from behave.runner import Context
 
 from acceptance.cast import ChatCast
 from acceptance.chat import HEALTH_CHECK, ChatAdapter
-from acceptance.rate_limited import rate_limited_chat_server
 from acceptance.servers import (
     CHAT_SETTINGS,
-    PROJECT_ROOT,
-    ChatCluster,
     chat_servers,
+    rate_limited_chat_server,
     secured_chat_server,
 )
+from acceptance.testbed import PROJECT_ROOT, Bed
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
 from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
@@ -87,7 +86,7 @@ def before_feature(context: Context, feature: Feature) -> None:
         _rate_limited(context, feature)
     if "secured" not in feature.tags or not _started_here(context):
         return  # against a target, the feature checks the target's own promises
-    if isinstance(context.server, ChatCluster):
+    if _own_cluster(context):
         skip(feature, NEEDS_A_SINGLE_SERVER)
         return
     if importlib.util.find_spec("trustme") is None:
@@ -101,7 +100,7 @@ def _rate_limited(context: Context, feature: Feature) -> None:
     when the suite starts its own single server, and is skipped otherwise."""
     if not _started_here(context):
         skip(feature, NEEDS_OWN_RATE_LIMIT)
-    elif isinstance(context.server, ChatCluster):
+    elif _own_cluster(context):
         skip(feature, NEEDS_A_SINGLE_SERVER)
     else:
         use_fixture(rate_limited_chat_server, context)
@@ -113,7 +112,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
     if "cluster" in tags and len(context.server.urls) < 2:
         skip(scenario, NEEDS_A_CLUSTER)
         return
-    if "disruptive" in tags and not isinstance(context.server, ChatCluster):
+    if "disruptive" in tags and not _own_cluster(context):
         skip(scenario, NEEDS_OWN_CLUSTER)
         return
     if "own-server" in tags and not _started_here(context):
@@ -128,8 +127,13 @@ def after_scenario(context: Context, scenario: Scenario) -> None:
     comes back before the next scenario starts (none does when the run is stopping:
     the cluster is about to stop)."""
     library.after_scenario(context, scenario)
-    if isinstance(context.server, ChatCluster) and not context.aborted:
+    if _own_cluster(context) and not context.aborted:
         context.server.bring_nodes_back()
+
+
+def _own_cluster(context: Context) -> bool:
+    """Whether the servers under test are a cluster the suite started (with a Redis of its own)."""
+    return isinstance(context.server, Bed) and context.server.redis is not None
 
 
 def _started_here(context: Context) -> bool:

@@ -1,67 +1,30 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's fixture decorator carries no types; the fixture is typed.)
-"""Which server the suite talks to, and the one way to start the project's chat server.
+"""Which server the suite talks to: behave's fixtures over :func:`acceptance.testbed.start`.
 
-By default the suite starts the chat server, ``python -m server``, as a child
-process with :func:`start_chat_server`: a real server process on a real socket,
-with its own interpreter (so thousands of test clients and the server do not share
-one GIL), its log lines on stderr, a clean stop with SIGTERM, and no way to outlive
-the run that started it. Everything that starts the chat server (behave's hooks,
-the acceptance stage, the tools, the tests, the benchmarks) starts it here. When the
-run's target names a server (``-D server_url=ws://...``, ``WS_SERVER_URL`` and the
-rest of :mod:`wsharness.bdd.target`), the suite uses it and starts nothing, ever,
-which is how a CI acceptance stage checks a deployed build.
+By default the suite starts the chat server for the run; with ``-D nodes=N`` (or
+``WS_NODES``), a cluster of N nodes on a Redis of its own; a ``@secured`` feature gets
+a secured server of its own, a ``@rate-limited`` one a server started with
+``--max-rate``. When the run's target names a server (``-D server_url=ws://...``,
+``WS_SERVER_URL`` and the rest of :mod:`wsharness.bdd.target`), the suite uses it and
+starts nothing, ever, which is how a CI acceptance stage checks a deployed build.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 from behave.fixture import fixture
 from behave.runner import Context
 
-from acceptance.chat_command import PROJECT_ROOT as PROJECT_ROOT
-from acceptance.chat_command import chat_server_command
-from acceptance.credentials import Credentials
-from acceptance.local_cluster import LocalCluster
-from wsharness import HarnessError, ServerProcess
+from acceptance import testbed
+from wsharness import HarnessError
 from wsharness.bdd.health import ServerUnavailable, check_reachable
-from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.registry import Setting, SettingError
 from wsharness.bdd.setup import SuiteServer
 from wsharness.bdd.target import Target
-
-STARTUP_TIMEOUT = 10.0
-"""Seconds a server may take to print its URL."""
-
-
-def start_chat_server(
-    *server_options: str,
-    env: Mapping[str, str] | None = None,
-    startup_timeout: float = STARTUP_TIMEOUT,
-    command_prefix: Sequence[str] = (),
-) -> ServerProcess:
-    """Start ``python -m server`` on a free loopback port; return it once it has printed
-    its URL (``.url``). Raises :class:`wsharness.ServerStartFailed` if it does not.
-
-    ``server_options`` go after the defaults (``--host 127.0.0.1 --port 0``), so they
-    can override them: ``start_chat_server("--max-connections", "2")``.
-    ``command_prefix`` runs the server through another command, such as
-    ``["taskset", "-c", "0"]``. The server stops at the end of its stdin, which the
-    returned :class:`~wsharness.ServerProcess` holds open, so it goes away with
-    this process however this process ends. Stop it with ``stop()`` or use it
-    in a ``with`` block.
-    """
-    argv = chat_server_command(*server_options, command_prefix=command_prefix)
-    process = ServerProcess(argv, startup_timeout=startup_timeout, env=env, cwd=str(PROJECT_ROOT))
-    process.start()
-    return process
-
 
 ENV_NODES = "WS_NODES"
 
@@ -76,36 +39,6 @@ CHAT_SETTINGS = (
 SUITE_NODE_TIMEOUT = 1.0
 """``--node-timeout`` of the nodes the suite starts: a node that goes down in a
 scenario stops counting within 1.33 s, well inside a step's wait."""
-
-
-@dataclass
-class ChatCluster(SuiteServer):
-    """A cluster the suite started itself: nodes it can take down, a broker it can restart."""
-
-    cluster: LocalCluster | None = None
-    nodes_down: set[int] = field(default_factory=set)
-
-    def take_node_down(self, index: int) -> None:
-        """SIGKILL node ``index``, as if its machine were gone."""
-        assert self.cluster is not None
-        self.cluster.kill_node(index)
-        self.nodes_down.add(index)
-
-    def bring_nodes_back(self) -> None:
-        """Start every node taken down again, on its old address, for the next scenario."""
-        assert self.cluster is not None
-        for index in sorted(self.nodes_down):
-            self.cluster.restart_node(index)
-            check_reachable(self.urls[index], ConnectionOptions())
-        self.nodes_down.clear()
-
-    def restart_broker(self) -> None:
-        """Restart Redis on the same port, empty, as after a crash."""
-        assert self.cluster is not None
-        self.cluster.redis.restart()
-
-    def stop(self) -> list[int | None]:
-        return self.cluster.stop() if self.cluster is not None else []
 
 
 @fixture
@@ -129,7 +62,17 @@ def chat_servers(context: Context) -> Iterator[SuiteServer]:
         yield SuiteServer(list(context.target.urls))
         return
     # The library's hooks check that every server accepts a connection.
-    server = cluster_for_the_run(nodes, userdata) if nodes else started_server()
+    # -D node_module= and -D node_options= run other nodes, such as a broken one of the tests.
+    options = shlex.split(userdata.get("node_options", "")) if nodes else []
+    try:
+        server = testbed.start(
+            *options,
+            nodes=nodes,
+            node_timeout=SUITE_NODE_TIMEOUT if nodes else None,
+            module=userdata.get("node_module", "server") if nodes else "server",
+        )
+    except HarnessError as exc:
+        raise ServerUnavailable(str(exc) if nodes else f"the server did not start: {exc}") from None
     # behave runs the code after ``yield`` at the end, failed or not. No ``finally``:
     # a run that dies without its clean-up must not wait on its dying event loop.
     yield server
@@ -159,32 +102,40 @@ def secured_chat_server(context: Context) -> Iterator[SuiteServer]:
     feature (everyone trusts the CA, presents the token and comes from the allowed
     site, and those are the promises the feature checks) and stops the server
     after it."""
-    with tempfile.TemporaryDirectory(prefix="secured-") as folder:
-        try:
-            credentials = Credentials.create(Path(folder))
-        except RuntimeError as exc:
-            raise ServerUnavailable(str(exc)) from None
-        options = ["--auth-token-file", str(credentials.token_file), *credentials.tls_options()]
-        process = start_chat_server(*options, *SECURED_OPTIONS)
-        assert process.url is not None
-        server = SuiteServer([process.url], [process])
-        target = Target(
-            options=ConnectionOptions(
-                ca_file=str(credentials.ca_file),
-                auth_token=credentials.token,
-                origin=SECURED_ORIGIN,
-            ),
-            token_given_as="the secured server's token file",
-        ).started([process.url])
-        try:
-            check_reachable(process.url, target.options)
-        except HarnessError:
-            server.stop()
-            raise
-        context.server = server
-        context.target = target
-        yield server
+    try:
+        server = testbed.start(*SECURED_OPTIONS, secured=True)
+    except RuntimeError as exc:  # no trustme
+        raise ServerUnavailable(str(exc)) from None
+    target = Target(
+        options=server.connection_options(origin=SECURED_ORIGIN),
+        token_given_as="the secured server's token file",
+    ).started(server.urls)
+    try:
+        check_reachable(server.url, target.options)
+    except HarnessError:
         server.stop()
+        raise
+    context.server = server
+    context.target = target
+    yield server
+    server.stop()
+
+
+MAX_RATE = 20
+"""Requests a second the ``@rate-limited`` feature's server answers from one connection."""
+
+
+@fixture
+def rate_limited_chat_server(context: Context) -> Iterator[SuiteServer]:
+    """``python -m server --max-rate 20`` for a ``@rate-limited`` feature, so that the
+    refusal of requests over the rate, which a deployment's own limit would make a
+    matter of luck, is specified by a scenario; sets ``context.server`` and
+    ``context.target`` for it, and stops the server after it."""
+    server = testbed.start("--max-rate", str(MAX_RATE))
+    context.server = server
+    context.target = Target().started(server.urls)
+    yield server
+    server.stop()
 
 
 def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None = None) -> int:
@@ -196,41 +147,3 @@ def nodes_wanted(userdata: Mapping[str, str], environ: Mapping[str, str] | None 
     if not text.isdigit() or int(text) < 1:
         raise SettingError(f"nodes must be a whole number of 1 or more, not {text!r}")
     return int(text)
-
-
-def cluster_for_the_run(nodes: int, userdata: Mapping[str, str]) -> ChatCluster:
-    """A ``redis-server`` and ``nodes`` chat-server nodes on this machine.
-    ``-D node_module=`` and ``-D node_options=`` run other nodes, such as a
-    deliberately broken one from the tests."""
-    cluster = LocalCluster(
-        nodes,
-        node_timeout=SUITE_NODE_TIMEOUT,
-        module=userdata.get("node_module", "server"),
-        options=shlex.split(userdata.get("node_options", "")),
-    )
-    try:
-        cluster.start()
-    except HarnessError as exc:
-        raise ServerUnavailable(str(exc)) from None
-    # The cluster's own list of nodes, which restart_node updates in place, so the
-    # processes whose logs a failing scenario shows are always the running ones.
-    return ChatCluster(cluster.urls, cluster.nodes, cluster=cluster)
-
-
-def started_server(
-    server_command: Sequence[str] | None = None, *, startup_timeout: float = STARTUP_TIMEOUT
-) -> SuiteServer:
-    """The chat server, or ``server_command`` (which must print its ``ws://`` URL
-    first), started for the run; :class:`ServerUnavailable` if it does not start."""
-    try:
-        if server_command is None:
-            process = start_chat_server(startup_timeout=startup_timeout)
-        else:
-            process = ServerProcess(
-                server_command, startup_timeout=startup_timeout, cwd=str(PROJECT_ROOT)
-            )
-            process.start()
-    except HarnessError as exc:
-        raise ServerUnavailable(f"the server did not start: {exc}") from None
-    assert process.url is not None
-    return SuiteServer([process.url], [process])

@@ -27,7 +27,8 @@ from typing import cast
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.processes import LOAD_CPU, ROOT, SERVER_CPU, in_turn, load, pinned, server
+from acceptance import testbed
+from bench.processes import LOAD_CPU, SERVER_CPU, in_turn, load, pinned, server
 from bench.report import table
 from bench.results import EchoThroughput
 from server.chat import Chat, Delivery
@@ -83,8 +84,8 @@ def step_server(step: str) -> Iterator[ServerProcess]:
             yield process
         return
     argv = [sys.executable, "-m", "bench.ladder", "serve", step]
-    with ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT)) as process:
-        yield process
+    with testbed.start(command=pinned(SERVER_CPU, argv)) as bed:
+        yield bed.process
 
 
 def main(argv: Sequence[str] | None = None) -> int:

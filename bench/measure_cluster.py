@@ -1,7 +1,7 @@
 """The cluster figures: fan-out through Redis, beside the same fan-out on one node.
 
 Figures, not targets: what a post costs when its group's members are spread
-over two nodes of one Redis (:mod:`acceptance.local_cluster`), against the
+over two nodes of one Redis (:func:`acceptance.testbed.start`), against the
 default server (no broker) with the same members. The members alternate
 between the nodes and the poster is on the first, so the posting node
 publishes each post to Redis, delivers it to its own half, and the other node
@@ -17,7 +17,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 
-from acceptance.local_cluster import REDIS_SERVER, LocalCluster
+from acceptance import testbed
+from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure
 from bench.plan import Plan
 from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
@@ -63,8 +64,9 @@ def _one_node_fanout(plan: Plan) -> Fanout:
 
 
 def _cluster_fanout(plan: Plan) -> Fanout:
-    with LocalCluster(NODES, command_prefix=pinned(SERVER_CPU, [])) as cluster:
-        pids = [node.pid for node in cluster.nodes] + [cluster.redis.pid]
+    with testbed.start(nodes=NODES, command_prefix=pinned(SERVER_CPU, [])) as cluster:
+        assert cluster.redis is not None
+        pids = [node.pid for node in cluster.processes] + [cluster.redis.pid]
         return _fanout(plan, cluster.urls, [pid for pid in pids if pid is not None])
 
 

@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 
+from acceptance import testbed
 from bench.figure import Figure
 from bench.plan import Plan
 from bench.processes import ROOT, RUN_TIMEOUT
-from wsharness import ServerProcess
 
 WRONG_REPLY_FAULT = "bad-reply-format"
 """The broken server's fault (tests/servers/broken.py): GROUP_CREATED loses the space
@@ -64,7 +64,7 @@ def measure_failing_suite(plan: Plan, log: Callable[[str], None]) -> Figure:
     passed scenario (sides ``failed`` and ``passed``)."""
     failing = Figure("@core against a broken server", "s")
     argv = [sys.executable, "-m", "tests.servers.broken", "--fault", WRONG_REPLY_FAULT]
-    with ServerProcess([*argv, "--port", "0"], cwd=str(ROOT)) as broken:
+    with testbed.start(command=[*argv, "--port", "0"]) as broken:
         for number in range(plan.suite_runs):
             for timeout in FAILING_TIMEOUTS:
                 log(f"failing suite run {number + 1}/{plan.suite_runs}, timeout {timeout:g} s")

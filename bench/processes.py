@@ -18,7 +18,8 @@ from typing import Literal, TypeVar
 
 import psutil
 
-from acceptance.servers import PROJECT_ROOT, start_chat_server
+from acceptance import testbed
+from acceptance.testbed import PROJECT_ROOT
 from bench.results import R, read_result
 from wsharness import ServerProcess
 
@@ -61,16 +62,13 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
 def server(kind: ServerKind, loop: str, *options: str) -> Iterator[ServerProcess]:
     """Our chat server (``kind="ours"``, with ``options``) or the ceiling, on a free
     loopback port."""
-    if kind == "ours":
-        process = start_chat_server(
-            "--event-loop", loop, *options, command_prefix=pinned(SERVER_CPU, [])
-        )
-    else:
-        argv = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
-        argv += ["--event-loop", loop]
-        process = ServerProcess(pinned(SERVER_CPU, argv), cwd=str(ROOT))
-    with process:
-        yield process
+    ceiling = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
+    command = None if kind == "ours" else [*ceiling, "--event-loop", loop]
+    on_core = pinned(SERVER_CPU, [])
+    with testbed.start(
+        "--event-loop", loop, *options, command=command, command_prefix=on_core
+    ) as bed:
+        yield bed.process
 
 
 def run_on_load_core(

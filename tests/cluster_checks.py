@@ -1,4 +1,4 @@
-"""What a cluster promises, as checks on a running :class:`LocalCluster`.
+"""What a cluster promises, as checks on a running cluster (:func:`acceptance.testbed.start`).
 
 Each check raises :class:`AssertionError` (harness errors are assertions too)
 when the cluster breaks its promise. ``tests/test_cluster_nodes.py`` runs them
@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
 from acceptance import chat
-from acceptance.local_cluster import INSTALL_REDIS, REDIS_SERVER, LocalCluster
+from acceptance.testbed import INSTALL_REDIS, REDIS_SERVER, Bed
 from tests.support import MS, Ask, ask_until_accepted, first_of, missing
 from wsharness import TestWebSocket
 from wsharness.records import Data
@@ -40,7 +40,7 @@ def fresh(name: str) -> str:
 
 
 @contextmanager
-def people(cluster: LocalCluster, *placed: tuple[str, int]) -> Iterator[list[TestWebSocket]]:
+def people(cluster: Bed, *placed: tuple[str, int]) -> Iterator[list[TestWebSocket]]:
     """Open a connection for each (name, node index); close them all afterwards."""
     with ExitStack() as stack:
         clients = [
@@ -87,12 +87,12 @@ def heard(person: TestWebSocket, *, prefix: str) -> list[Data]:
 
 
 def posts_reach_every_member_once_and_in_order(
-    cluster: LocalCluster, *, rounds: int = 20, timeout: float = 3_000 * MS
+    cluster: Bed, *, rounds: int = 20, timeout: float = 3_000 * MS
 ) -> None:
     """Two senders on different nodes post at once; every member on every node
     hears every post once, each sender's posts in order; a non-member hears none."""
     group = fresh("book club")
-    placed = [("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size), ("Dave", 0), ("Erin", 1)]
+    placed = [("Alice", 0), ("Bob", 1), ("Carol", 2 % len(cluster.urls)), ("Dave", 0), ("Erin", 1)]
     with people(cluster, *placed) as (alice, bob, carol, dave, erin):
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
         for member in (bob, carol, dave):
@@ -113,7 +113,7 @@ def posts_reach_every_member_once_and_in_order(
         assert heard(erin, prefix="post from ") == [], f"{erin.name} heard posts"
 
 
-def one_creator_per_race(cluster: LocalCluster, *, rounds: int = 100) -> None:
+def one_creator_per_race(cluster: Bed, *, rounds: int = 100) -> None:
     """Two people on two nodes create one name at the same moment: one gets it."""
     with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
         for round_ in range(rounds):
@@ -126,7 +126,7 @@ def one_creator_per_race(cluster: LocalCluster, *, rounds: int = 100) -> None:
 
 
 def joiner_hears_the_next_post(
-    cluster: LocalCluster, *, rounds: int = 10, timeout: float = 3_000 * MS
+    cluster: Bed, *, rounds: int = 10, timeout: float = 3_000 * MS
 ) -> None:
     """Once told GROUP_JOINED on another node, the joiner hears the very next post."""
     with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
@@ -139,7 +139,7 @@ def joiner_hears_the_next_post(
             bob.wait_for_message(post, timeout=timeout)
 
 
-def echo_proves_posts_from_other_nodes_arrived(cluster: LocalCluster, *, rounds: int = 5) -> None:
+def echo_proves_posts_from_other_nodes_arrived(cluster: Bed, *, rounds: int = 5) -> None:
     """After the sender's echo and then the member's echo, the post is already there."""
     group = fresh("proof")
     with people(cluster, ("Alice", 0), ("Bob", 1)) as (alice, bob):
@@ -153,10 +153,10 @@ def echo_proves_posts_from_other_nodes_arrived(cluster: LocalCluster, *, rounds:
             assert post in bob.messages, f"{bob.name}'s echo came back before {post!r}"
 
 
-def membership_changes_on_any_node_count_everywhere(cluster: LocalCluster) -> None:
+def membership_changes_on_any_node_count_everywhere(cluster: Bed) -> None:
     """Join, leave and disconnect on one node are seen by the others."""
     group = fresh("hiking")
-    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size)) as everyone:
+    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % len(cluster.urls))) as everyone:
         alice, bob, carol = everyone
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
         send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
@@ -171,13 +171,13 @@ def membership_changes_on_any_node_count_everywhere(cluster: LocalCluster) -> No
         create_soon(carol, group, within=3_000 * MS)
 
 
-def two_spellings_are_one_group_on_every_node(cluster: LocalCluster) -> None:
+def two_spellings_are_one_group_on_every_node(cluster: Bed) -> None:
     """ "café" created on one node (with "é" as one character) is the group that "cafe"
     and a combining accent joins on another and finds taken on a third; each is
     answered in its own spelling, and a post reaches both members."""
     composed = fresh("caf\u00e9")
     decomposed = composed.replace("caf\u00e9", "cafe\u0301")
-    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % cluster.size)) as everyone:
+    with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 2 % len(cluster.urls))) as everyone:
         alice, bob, carol = everyone
         send_and_ask(alice, chat.create_group(composed), chat.group_created(composed))
         joined, unavailable = chat.group_joined(decomposed), chat.group_unavailable(decomposed)
@@ -209,7 +209,7 @@ def create_soon(person: TestWebSocket, group: str, *, within: float) -> float:
     return time.monotonic() - start
 
 
-def killed_node_members_leave_within(cluster: LocalCluster, bound: float) -> float:
+def killed_node_members_leave_within(cluster: Bed, bound: float) -> float:
     """SIGKILL a node: its lone member's group can be created elsewhere within ``bound``."""
     group = fresh("orphaned")
     with people(cluster, ("Alice", 1), ("Bob", 0)) as (alice, bob):
@@ -217,7 +217,7 @@ def killed_node_members_leave_within(cluster: LocalCluster, bound: float) -> flo
         created, unavailable = chat.group_created(group), chat.group_unavailable(group)
         reply = send_and_ask(bob, chat.create_group(group), unavailable, created)
         assert reply == unavailable, f"{bob.name} was told {reply!r}"
-        cluster.kill_node(1)
+        cluster.take_node_down(1)
         took = create_soon(bob, group, within=bound + SLACK)
         send_and_ask(bob, chat.echo("still serving"), "still serving")
         return took
@@ -235,12 +235,12 @@ def health(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def sigterm_frees_groups_before_closing_with_1001(cluster: LocalCluster) -> None:
+def sigterm_frees_groups_before_closing_with_1001(cluster: Bed) -> None:
     """SIGTERM: the node's clients get 1001, and their groups are free at once."""
     group = fresh("farewell")
     with people(cluster, ("Alice", 1), ("Bob", 0)) as (alice, bob):
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
-        assert cluster.nodes[1].stop() == 0
+        assert cluster.processes[1].stop() == 0
         alice.wait_until("close")
         assert alice.close_code == 1001
         created, unavailable = chat.group_created(group), chat.group_unavailable(group)
@@ -248,13 +248,13 @@ def sigterm_frees_groups_before_closing_with_1001(cluster: LocalCluster) -> None
         assert reply == created, f"{bob.name} was told {reply!r} right after the SIGTERM"
 
 
-def groups_come_back_after_redis_restarts(cluster: LocalCluster) -> None:
+def groups_come_back_after_redis_restarts(cluster: Bed) -> None:
     """An empty Redis: the nodes register their members again; nobody reconnects."""
     group = fresh("book club")
     with people(cluster, ("Alice", 0), ("Bob", 1), ("Carol", 0)) as (alice, bob, carol):
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
         send_and_ask(bob, chat.join_group(group), chat.group_joined(group))
-        cluster.redis.restart()
+        cluster.restart_broker()
         for person in (alice, bob):  # until each one's node is back with the broker
             post_until_accepted(person, group)
         created, unavailable = chat.group_created(group), chat.group_unavailable(group)
@@ -271,7 +271,7 @@ def groups_come_back_after_redis_restarts(cluster: LocalCluster) -> None:
             assert person.state == "open"
 
 
-def redis_down_means_503_and_errors_but_echo(cluster: LocalCluster) -> None:
+def redis_down_means_503_and_errors_but_echo(cluster: Bed) -> None:
     """While Redis is down: /healthz 503 with one line, group requests get the
     error, echo works, nobody is disconnected; once back, 200 and posts again."""
     url = cluster.urls[0]
@@ -279,6 +279,7 @@ def redis_down_means_503_and_errors_but_echo(cluster: LocalCluster) -> None:
     assert health(url) == (200, "OK\n")
     with people(cluster, ("Alice", 0)) as (alice,):
         send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        assert cluster.redis is not None
         cluster.redis.stop()
         reply = send_and_ask(
             alice, chat.message_group(group, "anyone?"), chat.BROKER_UNAVAILABLE, "anyone?"

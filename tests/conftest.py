@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests.support import TIMEOUT_SCALE
 from wsharness import ServerProcess
 
@@ -15,7 +15,7 @@ from wsharness import ServerProcess
 @pytest.fixture
 def deployed_server() -> Iterator[ServerProcess]:
     """The chat server started apart from the code under test, as a deployment would be."""
-    with start_chat_server() as server:
+    with testbed.start().process as server:
         yield server
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from websockets.frames import Opcode
 
-import acceptance.credentials
+import acceptance.testbed
 from bench.rawws import client_frame
 from tests.support import MS, ask_until_accepted
 from wsharness import TestWebSocket
@@ -30,7 +30,7 @@ OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = Opcode.TEXT, Opcode.CLOSE, Opcode.PING, Op
 """websockets' opcodes: an IntEnum, so they equal the plain ints :func:`read_frame` returns."""
 
 
-class Credentials(acceptance.credentials.Credentials):
+class Credentials(acceptance.testbed.Credentials):
     """The project's throwaway credentials with the tests' fixed token."""
 
     @classmethod

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from acceptance.servers import PROJECT_ROOT as PROJECT_ROOT  # the one project root, re-exported
+from acceptance.testbed import PROJECT_ROOT as PROJECT_ROOT  # the one project root, re-exported
 from wsharness import TestWebSocket
 from wsharness.loop import EventLoopThread
 from wsharness.records import Data

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from acceptance.local_cluster import LocalCluster
+from acceptance import testbed
 from bench import report
 from bench.loadgen import Protocol, fanout
 from bench.measure_cluster import NOT_INSTALLED, measure_cluster
@@ -24,11 +24,12 @@ def test_fanout_alternates_members_between_nodes_and_every_post_reaches_all() ->
     """Ten members over two nodes: five connections on each, and the fan-out only
     completes if the node without the poster delivers its half of every post."""
     checks.need_redis_server()
-    with LocalCluster(2) as cluster:
+    with testbed.start(nodes=2) as cluster:
         result = asyncio.run(fanout(cluster.urls, Protocol("chat"), members=10, posts=3))
     assert (result.members, result.posts) == (10, 3)
     opened = [
-        sum("connection opened" in line for line in cluster.log_lines(index)) for index in (0, 1)
+        sum("connection opened" in line for line in cluster.processes[index].log_lines())
+        for index in (0, 1)
     ]
     assert opened == [5, 5]
 
@@ -39,8 +40,9 @@ def test_fanout_alternates_members_between_nodes_and_every_post_reaches_all() ->
 def test_a_cluster_started_through_a_prefix_runs_every_process_on_that_core() -> None:
     """The benchmark pins Redis and the nodes to the server core with ``taskset``."""
     checks.need_redis_server()
-    with LocalCluster(2, command_prefix=["taskset", "-c", "0"]) as cluster:
-        pids = [node.pid for node in cluster.nodes] + [cluster.redis.pid]
+    with testbed.start(nodes=2, command_prefix=["taskset", "-c", "0"]) as cluster:
+        assert cluster.redis is not None
+        pids = [node.pid for node in cluster.processes] + [cluster.redis.pid]
         assert all(pid is not None for pid in pids)
         assert [psutil.Process(pid).cpu_affinity() for pid in pids] == [[0], [0], [0]]
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from acceptance.local_cluster import LocalCluster
+from acceptance import testbed
+from acceptance.testbed import Bed
 from server.cluster.node import detection_bound
 from tests import cluster_checks as checks
 
@@ -22,13 +23,11 @@ checks.need_redis_server()
 NODE_TIMEOUT = 1.0
 BROKEN = "tests.servers.broken_cluster"
 
-Check = Callable[[LocalCluster], object]
+Check = Callable[[Bed], object]
 
 
-def broken_cluster(fault: str, nodes: int = 2) -> LocalCluster:
-    return LocalCluster(
-        nodes=nodes, node_timeout=NODE_TIMEOUT, module=BROKEN, options=("--fault", fault)
-    )
+def broken_cluster(fault: str, nodes: int = 2) -> Bed:
+    return testbed.start("--fault", fault, nodes=nodes, node_timeout=NODE_TIMEOUT, module=BROKEN)
 
 
 CAUGHT: list[tuple[str, Check]] = [

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import chat
-from acceptance.servers import PROJECT_ROOT, start_chat_server
+from acceptance import chat, testbed
+from acceptance.testbed import PROJECT_ROOT
 from tests.cluster_checks import fresh, health, send_and_ask
 from tests.support import run_python
 from wsharness import TestWebSocket
@@ -30,7 +30,7 @@ def no_redis_package(tmp_path: Path) -> dict[str, str]:
 def test_without_broker_the_server_needs_no_redis(no_redis_package: dict[str, str]) -> None:
     """The default server never imports redis: it runs where redis is not installed,
     and its log lines name no node."""
-    with start_chat_server(env=no_redis_package) as server:
+    with testbed.start(env=no_redis_package).process as server:
         assert server.url is not None
         assert health(server.url) == (200, "OK\n")
         group = fresh("solo")

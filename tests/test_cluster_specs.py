@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests import cluster_checks
 from tests.support import behave_duration, run_behave, run_python
 
@@ -67,7 +67,7 @@ def test_the_default_suite_passes_on_three_nodes_50_ms_from_their_broker(reports
 def unconnected_servers() -> Iterator[list[str]]:
     """Three chat servers that share nothing: each keeps its own groups."""
     with ExitStack() as stack:
-        yield [stack.enter_context(start_chat_server()).url or "" for _ in range(3)]
+        yield [stack.enter_context(testbed.start().process).url or "" for _ in range(3)]
 
 
 def test_core_specs_fail_on_three_servers_that_share_nothing(

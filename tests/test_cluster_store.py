@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from acceptance.local_cluster import RedisServer
+from acceptance.testbed import RedisServer
 from server.cluster.keys import Keys
 from server.cluster.scripts import Scripts
 from tests.cluster_checks import need_redis_server

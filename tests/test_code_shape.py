@@ -49,11 +49,6 @@ LONG_FUNCTIONS = {
 # Move the logic into the driver (acceptance/) or the library, then take them off.
 STEPS_WITH_LOGIC = {
     "steps/security_steps.py::step_hears_the_flood": {"comprehension"},
-    "wsharness/bdd/deployment_steps.py::step_monitor_asks_every_node": {
-        "branch",
-        "comprehension",
-    },
-    "wsharness/bdd/deployment_steps.py::step_every_node_healthy": {"branch", "comprehension"},
     "wsharness/bdd/receiving_steps.py::step_receives_exactly": {"comprehension"},
     "wsharness/bdd/receiving_steps.py::step_receives_nothing_else": {"comprehension"},
 }

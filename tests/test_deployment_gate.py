@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.credentials import Credentials
-from acceptance.local_cluster import LocalCluster
-from acceptance.servers import start_chat_server
+from acceptance import testbed
+from acceptance.testbed import Bed, Credentials
 from tests import cluster_checks
 from tests.support import MS, PROJECT_ROOT, STAGE, run_behave
 from wsharness import ServerProcess
@@ -51,7 +50,7 @@ NEEDS_OWN_SERVER = {
 class Deployment:
     """Three secured nodes on one Redis, as the README starts them by hand."""
 
-    cluster: LocalCluster
+    cluster: Bed
     credentials: Credentials
 
     @property
@@ -88,7 +87,7 @@ def secured_options(
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
     credentials = Credentials.create(tmp_path)
-    with LocalCluster(3, node_timeout=1, options=secured_options(credentials)) as cluster:
+    with testbed.start(*secured_options(credentials), nodes=3, node_timeout=1) as cluster:
         yield Deployment(cluster, credentials)
 
 
@@ -131,7 +130,7 @@ def test_the_stage_tests_a_secured_three_node_deployment(
     """Given only flags, or only environment variables, the stage starts nothing, says what
     it tests, checks the deployment's promises on every node, and every node serves the
     scenarios; every report records the target, never the token."""
-    marks = [node.log_mark() for node in deployment.cluster.nodes]
+    marks = [node.log_mark() for node in deployment.cluster.processes]
     reports = tmp_path / "reports"
     if given_as == "flags":
         result = stage(*deployment.flags(), "--reports", str(reports))
@@ -148,7 +147,7 @@ def test_the_stage_tests_a_secured_three_node_deployment(
     assert {name for name in PROMISES_CHECKED if found.get(name) == "passed"} == PROMISES_CHECKED
     assert {found[name] for name in NEEDS_OWN_SERVER} == {"skipped"}, found
     assert "runs only when no target is given" in output
-    for number, (node, mark) in enumerate(zip(deployment.cluster.nodes, marks, strict=True)):
+    for number, (node, mark) in enumerate(zip(deployment.cluster.processes, marks, strict=True)):
         assert connections_opened(node, mark) > 20, f"node {number + 1} served no scenario"
     suite = ElementTree.parse(reports / "junit" / "TESTS-echo.xml").getroot()
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
@@ -185,7 +184,8 @@ def test_a_node_that_breaks_a_promise_fails_the_run_and_is_named(
     options = secured_options(
         deployment.credentials, token=left_out != "token", origin=left_out != "origin"
     )
-    with start_chat_server("--broker", deployment.cluster.redis.url, *options) as odd_node:
+    assert deployment.cluster.redis is not None
+    with testbed.start("--broker", deployment.cluster.redis.url, *options).process as odd_node:
         assert odd_node.url is not None
         urls = [*deployment.urls[:2], odd_node.url]
         flags = deployment.flags()
@@ -320,7 +320,7 @@ def test_the_rerun_keeps_the_target_and_the_first_reports(tmp_path: Path) -> Non
     run as it stands, it tests that deployment and writes beside the first reports."""
     credentials = Credentials.create(tmp_path)
     options = [*secured_options(credentials), "--fault", "local-fan-out-only"]
-    with LocalCluster(2, module="tests.servers.broken_cluster", options=options) as cluster:
+    with testbed.start(*options, nodes=2, module="tests.servers.broken_cluster") as cluster:
         reports = tmp_path / "reports"
         flags = [
             *("--server-urls", ",".join(cluster.urls), "--ca-file", str(credentials.ca_file)),
@@ -334,7 +334,7 @@ def test_the_rerun_keeps_the_target_and_the_first_reports(tmp_path: Path) -> Non
         assert credentials.token not in command
         assert f"--auth-token-file {credentials.token_file}" in command
         assert f"--server-urls {','.join(cluster.urls)}" in command
-        marks = [node.log_mark() for node in cluster.nodes]
+        marks = [node.log_mark() for node in cluster.processes]
         again = subprocess.run(
             command,
             shell=True,
@@ -346,7 +346,7 @@ def test_the_rerun_keeps_the_target_and_the_first_reports(tmp_path: Path) -> Non
             env={**os.environ, "PYTHON": sys.executable},
         )
         assert again.returncode == 1, again.stdout + again.stderr
-        for node, mark in zip(cluster.nodes, marks, strict=True):
+        for node, mark in zip(cluster.processes, marks, strict=True):
             assert connections_opened(node, mark) > 0
     listed = (reports / "rerun.txt").read_text("utf-8").splitlines()
     failed = len([line for line in listed if line.startswith("features/")])
@@ -355,7 +355,7 @@ def test_the_rerun_keeps_the_target_and_the_first_reports(tmp_path: Path) -> Non
 
 
 def stage_with_a_node_killed(
-    cluster: LocalCluster,
+    cluster: Bed,
     arguments: list[str],
     *,
     reports: Path,
@@ -370,7 +370,7 @@ def stage_with_a_node_killed(
         *("bash", str(STAGE), "--server-urls", ",".join(cluster.urls)),
         *("--reports", str(reports), *arguments),
     ]
-    mark = cluster.nodes[watched].log_mark()
+    mark = cluster.processes[watched].log_mark()
     with subprocess.Popen(
         command,
         cwd=PROJECT_ROOT,
@@ -380,10 +380,10 @@ def stage_with_a_node_killed(
         env={**os.environ, "PYTHON": sys.executable},
     ) as run:
         for _ in range(connections):
-            mark = cluster.nodes[watched].wait_for_log(
+            mark = cluster.processes[watched].wait_for_log(
                 "connection opened", since=mark, timeout=60_000 * MS
             )
-        cluster.kill_node(killed)
+        cluster.take_node_down(killed)
         output, _ = run.communicate(timeout=120_000 * MS)
     return run.returncode, output
 
@@ -391,7 +391,7 @@ def stage_with_a_node_killed(
 def test_a_node_killed_mid_run_stops_the_run_once(tmp_path: Path) -> None:
     """A node that dies during the run, without a step asking for it: one line naming
     it and the scenario, the step in progress ends at once, the rest are not run."""
-    with LocalCluster(3, node_timeout=1) as cluster:
+    with testbed.start(nodes=3, node_timeout=1) as cluster:
         waits = PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"
         # Node 1 sees the stage's check, behave's check, then Alice, who waits there:
         # once her connection is open, node 2 goes.
@@ -420,7 +420,7 @@ def test_a_node_killed_between_short_scenarios_stops_the_run_at_the_first_failur
 ) -> None:
     """A node killed while the whole suite runs, scenario after short scenario: the
     first step that fails for it stops the run, instead of one failure per scenario."""
-    with LocalCluster(3, node_timeout=1) as cluster:
+    with testbed.start(nodes=3, node_timeout=1) as cluster:
         returncode, output = stage_with_a_node_killed(
             cluster,
             ["--", "-D", "late_window=0.1"],
@@ -444,7 +444,8 @@ def test_a_deployment_whose_broker_is_down_stops_before_the_first_scenario(
     tmp_path: Path,
 ) -> None:
     """Every node says 503 when Redis is gone: the run stops before any scenario."""
-    with LocalCluster(3, node_timeout=1) as cluster:
+    with testbed.start(nodes=3, node_timeout=1) as cluster:
+        assert cluster.redis is not None
         cluster.redis.stop()
         result = stage("--server-urls", ",".join(cluster.urls), "--reports", str(tmp_path))
     assert result.returncode == 3, result.stdout + result.stderr

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests.security_support import Credentials, bearer
 from tests.support import MS
 from wsharness import TestWebSocket
@@ -116,7 +116,7 @@ def test_random_frames_leave_the_server_up_and_bystanders_unaffected(
     """No 1011 anywhere, no handler crash in the log, every bystander message delivered."""
     seed = int(os.environ.get("FUZZ_SEED", random.randrange(2**32)))
     rng = random.Random(seed)
-    server = start_chat_server(*deployment.options)
+    server = testbed.start(*deployment.options).process
     assert server.url is not None
     url = server.url
     connect = deployment.connect

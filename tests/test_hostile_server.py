@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import psutil
 from websockets.sync.client import connect
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from bench.rawws import client_frame
 from tests.security_support import (
     OP_CLOSE,
@@ -78,7 +78,7 @@ def test_a_ping_flood_from_a_client_that_stops_reading_is_held_back_and_dropped(
     (--ping-interval 1 --ping-timeout 1); Alice is served throughout.
 
     Before pongs counted, the server grew by about 1 GiB in 30 s."""
-    with start_chat_server("--ping-interval", "1", "--ping-timeout", "1") as server:
+    with testbed.start("--ping-interval", "1", "--ping-timeout", "1").process as server:
         before = _rss(server)
         peak = before
         with (
@@ -100,7 +100,7 @@ def test_pings_beyond_the_rate_close_the_connection_with_1008() -> None:
     """With --max-rate 10, a burst of 50 pings: the 11th closes the connection with
     1008 and a reason; every ping read before the close got its pong, as RFC 6455
     requires."""
-    with start_chat_server("--max-rate", "10") as server:
+    with testbed.start("--max-rate", "10").process as server:
         with raw_websocket(_url(server)) as mallory:
             mallory.sendall(client_frame(OP_PING, b"hello") * 50)
             pongs, ending = 0, None
@@ -124,7 +124,7 @@ def test_a_member_who_reads_slowly_reads_the_1013_when_she_is_cut_off() -> None:
     though that takes seconds; she is not dropped 2 s after the close was sent."""
     group = "slow readers"
     with (
-        start_chat_server() as server,
+        testbed.start().process as server,
         TestWebSocket(_url(server), name="Alice") as alice,
         raw_websocket(_url(server), receive_buffer=65536) as mallory,
     ):
@@ -168,7 +168,7 @@ def test_silent_sockets_under_a_low_file_limit_leave_room_for_new_clients() -> N
     assert raise_open_file_limit() > silent_count + 200, "needs more open files"
     low_files = ["bash", "-c", 'ulimit -n 1100 && exec "$0" "$@"']
     silent: list[socket.socket] = []
-    with start_chat_server("--open-timeout", "30", command_prefix=low_files) as server:
+    with testbed.start("--open-timeout", "30", command_prefix=low_files).process as server:
         url = _url(server)
         host, port = url.removeprefix("ws://").split(":")
         try:
@@ -193,7 +193,7 @@ def test_compression_is_off_unless_asked_for() -> None:
     """A client that offers permessage-deflate gets plain frames by default, and
     compressed ones with --compression deflate."""
     for options, agreed in (((), False), (("--compression", "deflate"), True)):
-        with start_chat_server(*options) as server, connect(_url(server)) as client:
+        with testbed.start(*options).process as server, connect(_url(server)) as client:
             assert bool(client.protocol.extensions) is agreed, options
             client.send(json.dumps({"type": "ECHO", "value": "squeezed"}))
             assert client.recv(timeout=5) == "squeezed"
@@ -202,7 +202,7 @@ def test_compression_is_off_unless_asked_for() -> None:
 def test_pings_sent_with_the_handshake_count_toward_the_rate() -> None:
     """Pings in the same segment as the handshake's request are counted like any
     other: 50 of them against --max-rate 10 close the connection with 1008."""
-    with start_chat_server("--max-rate", "10") as server:
+    with testbed.start("--max-rate", "10").process as server:
         host, port = _url(server).removeprefix("ws://").split(":")
         request = (
             f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
@@ -228,7 +228,7 @@ def test_answered_plain_http_requests_do_not_linger_as_handshakes() -> None:
     """Health checks that read their answer and close are gone at once: they neither
     hold a file for the closing handshake's 2 s nor count as silent handshakes, so
     with room for one connection, a client right after them is let in, nothing dropped."""
-    with start_chat_server("--max-connections", "1") as server:
+    with testbed.start("--max-connections", "1").process as server:
         host, port = _url(server).removeprefix("ws://").split(":")
         for _ in range(3):
             with socket.create_connection((host, int(port)), timeout=5) as health:

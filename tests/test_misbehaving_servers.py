@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from acceptance import testbed
 from tests.measured_wait import NEVER_SENT
-from tests.support import MS, PROJECT_ROOT, run_behave, run_python
-from wsharness import ConnectionFailed, HarnessError, ServerProcess, TestWebSocket
+from tests.support import MS, run_behave, run_python
+from wsharness import ConnectionFailed, HarnessError, TestWebSocket
 from wsharness.client import close_at_once
 from wsharness.connection import MAX_FRAGMENTS
 
@@ -37,7 +38,7 @@ OVER_THE_FRAGMENT_LIMIT = (
 def misbehaving(behaviour: str) -> Iterator[str]:
     """The URL of a server that misbehaves as ``behaviour`` says, in its own process."""
     argv = [sys.executable, "-m", "tests.servers.misbehaving", behaviour, "--port", "0"]
-    with ServerProcess(argv, cwd=str(PROJECT_ROOT)) as server:
+    with testbed.start(command=argv).process as server:
         assert server.url is not None
         yield server.url
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from acceptance.servers import PROJECT_ROOT, start_chat_server
+from acceptance import testbed
+from acceptance.testbed import PROJECT_ROOT
 from wsharness import ServerProcess
 
 WAITS_FOREVER = "tests/fixtures/waits_forever.feature"
@@ -182,7 +183,7 @@ def test_a_server_started_from_a_passing_thread_outlives_that_thread() -> None:
     """Linux's parent-death signal follows the thread that forked, so it is not used off
     the main thread: a server started from a short-lived thread keeps serving."""
     servers: list[ServerProcess] = []
-    starter = threading.Thread(target=lambda: servers.append(start_chat_server()))
+    starter = threading.Thread(target=lambda: servers.append(testbed.start().process))
     starter.start()
     starter.join(READ_TIMEOUT)
     (server,) = servers

@@ -13,7 +13,8 @@ import sys
 
 import psutil
 
-from acceptance.servers import PROJECT_ROOT, start_chat_server
+from acceptance import testbed
+from acceptance.testbed import PROJECT_ROOT
 
 LOW = 256
 LOWERED = ["bash", "-c", f'ulimit -S -n {LOW} && exec "$0" "$@"']
@@ -23,7 +24,7 @@ LOWERED = ["bash", "-c", f'ulimit -S -n {LOW} && exec "$0" "$@"']
 def test_the_server_lifts_its_soft_limit_to_the_hard_limit() -> None:
     """A server started at 256 files runs with as many as the hard limit allows."""
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    with start_chat_server(command_prefix=LOWERED) as server:
+    with testbed.start(command_prefix=LOWERED).process as server:
         assert server.pid is not None
         soft, server_hard = psutil.Process(server.pid).rlimit(psutil.RLIMIT_NOFILE)
     assert (soft, server_hard) == (hard, hard)

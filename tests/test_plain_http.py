@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.frames import Opcode
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from bench.rawws import text_frame
 from tests.security_support import Credentials, read_frame
 from tests.support import MS
@@ -55,7 +55,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     if request.param == "uvloop" and not uvloop_installed():
         pytest.skip("uvloop is not installed")
     options = ["--open-timeout", f"{OPEN_TIMEOUT:g}", "--event-loop", request.param]
-    with start_chat_server(*options) as process:
+    with testbed.start(*options).process as process:
         yield process
 
 
@@ -169,14 +169,14 @@ def test_over_tls_too_a_request_is_answered_once(
 ) -> None:
     """TLS ends a connection differently (no half-close); the answers are the same."""
     credentials = Credentials.create(tmp_path)
-    with start_chat_server(*credentials.tls_options()) as process:
+    with testbed.start(*credentials.tls_options()).process as process:
         answer = ask(process, request_bytes, context=credentials.client_context())
     assert_one_line_answer(answer, status)
 
 
 def test_after_bytes_behind_a_health_check_the_log_shows_no_error() -> None:
     """The server used to answer too late, fail on its own answer and log a traceback."""
-    with start_chat_server() as process:
+    with testbed.start().process as process:
         mark = process.log_mark()
         assert_one_line_answer(ask(process, HEALTH + b"garbage"), 200)
         process.stop()

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from acceptance import chat
-from acceptance.servers import start_chat_server
-from tests.support import MS, PROJECT_ROOT
+from acceptance import chat, testbed
+from tests.support import MS
 from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
 from wsharness.bdd import Cast, Participant, ProtocolAdapter
 from wsharness.bdd.cast import PROVEN, ROUND_TRIP_TIMES
@@ -23,12 +22,12 @@ from wsharness.bdd.cast import PROVEN, ROUND_TRIP_TIMES
 
 def broken_server(*options: str) -> ServerProcess:
     argv = [sys.executable, "-m", "tests.servers.broken", *options, "--port", "0"]
-    return ServerProcess(argv, cwd=str(PROJECT_ROOT))
+    return testbed.start(command=argv).process
 
 
 @pytest.fixture
 def server() -> Iterator[ServerProcess]:
-    with start_chat_server() as process:
+    with testbed.start().process as process:
         yield process
 
 

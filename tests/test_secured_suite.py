@@ -16,23 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.credentials import Credentials
-from acceptance.servers import start_chat_server
+from acceptance import testbed
+from acceptance.testbed import Bed, Credentials
 from tests.support import PROJECT_ROOT, RUN_TIMEOUT, run_behave
-from wsharness import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def credentials(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
-    return Credentials.create(tmp_path_factory.mktemp("credentials"))
+def deployment() -> Iterator[Bed]:
+    with testbed.start(secured=True) as bed:
+        assert bed.url.startswith("wss://")
+        yield bed
 
 
 @pytest.fixture(scope="module")
-def deployment(credentials: Credentials) -> Iterator[ServerProcess]:
-    options = ["--auth-token-file", str(credentials.token_file), *credentials.tls_options()]
-    with start_chat_server(*options) as server:
-        assert server.url is not None and server.url.startswith("wss://")
-        yield server
+def credentials(deployment: Bed) -> Credentials:
+    assert deployment.credentials is not None
+    return deployment.credentials
 
 
 def _behave(*args: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -49,7 +48,7 @@ def _behave(*args: str, environment: dict[str, str]) -> subprocess.CompletedProc
 
 
 def test_the_suite_passes_given_the_url_the_ca_file_and_the_token(
-    deployment: ServerProcess, credentials: Credentials, tmp_path: Path
+    deployment: Bed, credentials: Credentials, tmp_path: Path
 ) -> None:
     run = run_behave(
         *("-D", f"server_url={deployment.url}", "-D", f"ca_file={credentials.ca_file}"),
@@ -61,9 +60,8 @@ def test_the_suite_passes_given_the_url_the_ca_file_and_the_token(
 
 
 def test_the_suite_passes_given_the_same_through_the_environment(
-    deployment: ServerProcess, credentials: Credentials
+    deployment: Bed, credentials: Credentials
 ) -> None:
-    assert deployment.url is not None
     environment = {
         "WS_SERVER_URL": deployment.url,
         "WS_CA_FILE": str(credentials.ca_file),
@@ -82,9 +80,8 @@ def test_the_suite_passes_given_the_same_through_the_environment(
     ],
 )
 def test_without_them_the_run_stops_with_one_line_naming_the_cause(
-    deployment: ServerProcess, credentials: Credentials, missing: str, cause: str
+    deployment: Bed, credentials: Credentials, missing: str, cause: str
 ) -> None:
-    assert deployment.url is not None
     given = {
         "WS_SERVER_URL": deployment.url,
         "WS_CA_FILE": str(credentials.ca_file),

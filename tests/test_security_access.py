@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests.security_support import TOKEN, Credentials, bearer
 from tests.support import run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
@@ -34,7 +34,7 @@ def secured(credentials: Credentials) -> Iterator[ServerProcess]:
     """TLS, a token file and one allowed origin."""
     options = [*credentials.tls_options(), "--auth-token-file", str(credentials.token_file)]
     options += ["--allowed-origin", "https://chat.example.com"]
-    with start_chat_server(*options) as server:
+    with testbed.start(*options).process as server:
         yield server
 
 
@@ -119,7 +119,7 @@ def test_unusable_certificate_files_are_one_line_and_exit_2(
 def with_tokens(credentials: Credentials) -> Iterator[ServerProcess]:
     """A token file only, debug logging on: every line the library logs is checked."""
     options = ["--auth-token-file", str(credentials.token_file), "--log-level", "debug"]
-    with start_chat_server(*options) as server:
+    with testbed.start(*options).process as server:
         yield server
 
 
@@ -241,7 +241,7 @@ def test_a_token_file_with_no_token_stops_the_start(tmp_path: Path) -> None:
 @pytest.fixture
 def with_origins() -> Iterator[ServerProcess]:
     options = ["--allowed-origin", "https://chat.example.com"]
-    with start_chat_server(*options, "--allowed-origin", "http://localhost:8080") as server:
+    with testbed.start(*options, "--allowed-origin", "http://localhost:8080").process as server:
         yield server
 
 
@@ -266,7 +266,7 @@ def test_a_page_on_another_site_is_turned_away_with_403(with_origins: ServerProc
 
 
 def test_without_allowed_origins_any_page_may_connect_and_the_start_says_so() -> None:
-    with start_chat_server() as server:
+    with testbed.start().process as server:
         with TestWebSocket(_url(server), name="Alice", origin="https://anywhere.example") as a:
             _echo(a)
         assert server.stop() == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from bench.hostile import flooding, stop_flood
 from tests.security_support import (
     OP_CLOSE,
@@ -44,7 +44,7 @@ def _url(server: ServerProcess) -> str:
 def flooder() -> Iterator[tuple[ServerProcess, subprocess.Popen[str]]]:
     """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read
     (:func:`bench.hostile.flooding`: it has printed FLOODING, replies flow)."""
-    with start_chat_server() as server, flooding(server, "ours") as process:
+    with testbed.start().process as server, flooding(server, "ours") as process:
         yield server, process
 
 
@@ -78,7 +78,7 @@ def test_requests_beyond_the_rate_get_an_error_and_the_connection_stays_usable()
     then one refusal each; later requests are answered again; Bob is unaffected."""
     refused = "ERROR: too many requests: at most 5 per second; this one was not handled"
     with (
-        start_chat_server("--max-rate", "5") as server,
+        testbed.start("--max-rate", "5").process as server,
         TestWebSocket(_url(server), name="Alice") as alice,
         TestWebSocket(_url(server), name="Bob") as bob,
     ):
@@ -125,7 +125,7 @@ def test_a_member_who_stops_reading_is_cut_off_and_the_group_carries_on(
     if tls:
         options += credentials.tls_options()
         context = credentials.client_context()
-    with start_chat_server(*options) as server:
+    with testbed.start(*options).process as server:
         url = _url(server)
         member_who_stops_reading_is_cut_off(url, url, url, context)
         assert server.stop() == 0
@@ -142,7 +142,7 @@ def test_a_peer_that_stops_answering_pings_is_dropped_in_the_stated_time() -> No
     ping is closed within 1 s, plus the closing handshake's time limit (2 s); Alice,
     whose client answers pings, stays."""
     with (
-        start_chat_server("--ping-interval", "0.5", "--ping-timeout", "0.5") as server,
+        testbed.start("--ping-interval", "0.5", "--ping-timeout", "0.5").process as server,
         TestWebSocket(_url(server), name="Alice") as alice,
     ):
         alice.wait_until("open")
@@ -169,7 +169,7 @@ def test_a_client_held_back_for_not_reading_its_replies_is_dropped_in_the_stated
     leaves her group: Bob can then create it."""
     group = "held back"
     with (
-        start_chat_server("--ping-interval", "0.5", "--ping-timeout", "0.5") as server,
+        testbed.start("--ping-interval", "0.5", "--ping-timeout", "0.5").process as server,
         TestWebSocket(_url(server), name="Bob") as bob,
         raw_websocket(_url(server)) as mallory,
     ):
@@ -205,7 +205,7 @@ def test_silent_sockets_are_closed_after_the_open_timeout_and_do_not_keep_anyone
     silent_count = 2000
     assert raise_open_file_limit() > silent_count + 200, "needs more open files"
     silent: list[socket.socket] = []
-    with start_chat_server("--open-timeout", "1", "--max-connections", "10") as server:
+    with testbed.start("--open-timeout", "1", "--max-connections", "10").process as server:
         url = _url(server)
         host, port = url.removeprefix("ws://").split(":")
         try:

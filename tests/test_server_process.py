@@ -22,7 +22,7 @@ from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests.security_support import close_code, raw_websocket, read_frame
 from tests.support import MS, PROJECT_ROOT, run_python
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
@@ -33,7 +33,7 @@ WATCHING_STDIN = [sys.executable, "-m", "server", "--port", "0", "--stop-on-stdi
 
 @pytest.fixture
 def server() -> Iterator[ServerProcess]:
-    with start_chat_server() as process:
+    with testbed.start().process as process:
         yield process
 
 
@@ -71,7 +71,7 @@ def test_other_plain_http_requests_are_refused(server: ServerProcess) -> None:
 
 def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
     """Graceful shutdown: every client gets 1001 (going away) and the exit status is 0."""
-    process = start_chat_server()
+    process = testbed.start().process
     assert process.url is not None
     url = process.url
     clients = [TestWebSocket(url, name=name) for name in ("Alice", "Bob")]
@@ -87,13 +87,13 @@ def test_sigterm_closes_clients_with_1001_and_exits_0() -> None:
 def test_sigterm_straight_after_the_url_still_exits_0() -> None:
     """The signal handlers are in place before the URL is printed."""
     for _ in range(5):
-        process = start_chat_server()
+        process = testbed.start().process
         assert process.stop() == 0
 
 
 def test_sigint_also_shuts_down_cleanly() -> None:
     """Ctrl-C (SIGINT) is as graceful as SIGTERM."""
-    process = start_chat_server()
+    process = testbed.start().process
     assert process.url is not None
     url = process.url
     with TestWebSocket(url, name="Alice") as alice:
@@ -148,7 +148,7 @@ def test_watching_stdin_needs_a_pipe() -> None:
 
 def test_connections_beyond_the_limit_are_refused_with_503() -> None:
     """--max-connections 2: the third client gets HTTP 503 with a reason."""
-    with start_chat_server("--max-connections", "2") as server:
+    with testbed.start("--max-connections", "2").process as server:
         assert server.url is not None
         first, second = TestWebSocket(server.url, name="A"), TestWebSocket(server.url, name="B")
         first.wait_until("open")
@@ -162,7 +162,7 @@ def test_connections_beyond_the_limit_are_refused_with_503() -> None:
 
 def test_messages_over_the_size_limit_close_with_1009() -> None:
     """--max-message-size: a larger message closes that connection with 1009 only."""
-    with start_chat_server("--max-message-size", "1000") as server:
+    with testbed.start("--max-message-size", "1000").process as server:
         assert server.url is not None
         with (
             TestWebSocket(server.url, name="Bob") as bob,
@@ -207,7 +207,7 @@ def test_a_message_in_more_than_4096_fragments_closes_with_1009(server: ServerPr
 
 def test_invalid_utf8_closes_with_1007() -> None:
     """A text frame that is not UTF-8 closes the connection with 1007."""
-    with start_chat_server() as server:
+    with testbed.start().process as server:
         assert server.url is not None
         mallory = TestWebSocket(server.url, name="Mallory")
         mallory.send(b"\xff\xfe", text=True)
@@ -233,7 +233,7 @@ def test_logs_one_line_per_connection_and_per_rejected_message(server: ServerPro
 
 def test_log_level_warning_hides_connection_lines() -> None:
     """--log-level warning keeps rejected messages but drops open/close lines."""
-    with start_chat_server("--log-level", "warning") as server:
+    with testbed.start("--log-level", "warning").process as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.send("{")
@@ -277,7 +277,7 @@ def test_bad_options_are_refused_by_the_command_line(
 
 def test_the_group_name_limit_is_set_on_the_command_line() -> None:
     """--max-group-name 5: five characters are fine, six are refused with the limit named."""
-    with start_chat_server("--max-group-name", "5") as server:
+    with testbed.start("--max-group-name", "5").process as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.send_json({"type": "CREATE_GROUP", "value": "abcde"})
@@ -353,7 +353,7 @@ class _SilentClient:
 def test_sigterm_stops_accepting_new_connections_at_once() -> None:
     """While shutdown waits for a client that does not answer its close frame, a
     new client is refused: the server stops listening before it closes clients."""
-    process = start_chat_server()
+    process = testbed.start().process
     url = process.url
     assert url is not None
     assert process.pid is not None
@@ -395,7 +395,7 @@ def test_signals_after_the_stop_change_nothing_even_once_the_loop_has_closed() -
 def test_a_second_sigterm_while_stopping_changes_nothing() -> None:
     """While shutdown waits for a client that does not answer its close frame, a
     second SIGTERM neither hurries nor breaks it: the server still exits with 0."""
-    process = start_chat_server()
+    process = testbed.start().process
     assert process.url is not None and process.pid is not None
     with _SilentClient(process.url) as holdout:
         os.kill(process.pid, signal.SIGTERM)
@@ -407,7 +407,7 @@ def test_a_second_sigterm_while_stopping_changes_nothing() -> None:
 def test_a_client_that_ignores_the_close_is_dropped_after_2_s() -> None:
     """Shutdown waits 2 s for a client to answer the close frame, then drops it
     and exits with status 0: one hung client cannot keep the server up."""
-    process = start_chat_server()
+    process = testbed.start().process
     url = process.url
     assert url is not None
     assert process.pid is not None
@@ -433,7 +433,7 @@ def test_a_closed_connection_is_logged_with_its_close_code(server: ServerProcess
 
 def test_log_level_warning_keeps_refused_connections() -> None:
     """--log-level warning still logs a client refused because the server is full."""
-    with start_chat_server("--log-level", "warning", "--max-connections", "1") as server:
+    with testbed.start("--log-level", "warning", "--max-connections", "1").process as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice") as alice:
             alice.wait_until("open")

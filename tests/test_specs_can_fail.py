@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, TIMEOUT_SCALE, behave_duration, run_behave
+from acceptance import testbed
+from tests.support import TIMEOUT_SCALE, behave_duration, run_behave
 from wsharness import ServerProcess
 
 BROKEN_RULES = {
@@ -57,7 +58,7 @@ that states it, and the scenario that must catch it."""
 
 
 def _server(*args: str) -> ServerProcess:
-    return ServerProcess([sys.executable, "-m", *args, "--port", "0"], cwd=str(PROJECT_ROOT))
+    return testbed.start(command=[sys.executable, "-m", *args, "--port", "0"]).process
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from acceptance.servers import start_chat_server
+from acceptance import testbed
 from tests.support import MS, PROJECT_ROOT, RUN_TIMEOUT, behave_duration, run_behave, run_python
 
 REPEATS = 20
@@ -23,7 +23,7 @@ REPEATS = 20
 @pytest.fixture(scope="module")
 def long_lived_server() -> Iterator[str]:
     """One server for several behave runs, as a deployed server would be."""
-    with start_chat_server() as server:
+    with testbed.start().process as server:
         assert server.url is not None
         yield server.url
 

@@ -16,11 +16,11 @@ from hamcrest import contains_string
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Response
 
-from tests.support import MS, PROJECT_ROOT, ControlledServer, controlled_server
+from acceptance import testbed
+from tests.support import MS, ControlledServer, controlled_server
 from wsharness import (
     ConnectionFailed,
     ConnectionLost,
-    ServerProcess,
     TestWebSocket,
     UnexpectedMessage,
     WaitTimeout,
@@ -607,7 +607,7 @@ def test_a_held_message_costs_a_few_hundred_bytes_beyond_its_text() -> None:
     (its record, its line in the transcript, its place in the index of equal
     messages): a client can hold a hundred thousand of them."""
     argv = [sys.executable, "-m", "tests.servers.misbehaving", f"many={HELD}", "--port", "0"]
-    with ServerProcess(argv, cwd=str(PROJECT_ROOT)) as server:
+    with testbed.start(command=argv).process as server:
         assert server.url is not None
         with TestWebSocket(server.url, name="Alice", timeout=60_000 * MS) as alice:
             alice.wait_until("open")

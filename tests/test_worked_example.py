@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from acceptance import testbed
 from tests.support import PROJECT_ROOT
 from tools import package
 from wsharness import ConnectionFailed, ServerProcess, TestWebSocket
@@ -99,7 +100,7 @@ class Installed:
     def server(self, *args: str) -> ServerProcess:
         """The example server from the copied folder, on a free port."""
         command = [str(self.python), "server.py", "--port", "0", "--token", TOKEN, *args]
-        return ServerProcess(command, cwd=str(self.example), env={"PYTHONPATH": ""})
+        return testbed.start(command=command, cwd=self.example, env={"PYTHONPATH": ""}).process
 
 
 def clean_environment() -> dict[str, str]:
@@ -296,7 +297,7 @@ def test_the_token_may_travel_in_the_url() -> None:
     """Browsers cannot set an Authorization header: ?token= works too, and a wrong one
     is refused with HTTP 401."""
     command = [sys.executable, str(EXAMPLE / "server.py"), "--port", "0", "--token", TOKEN]
-    with ServerProcess(command) as server:
+    with testbed.start(command=command).process as server:
         with TestWebSocket(
             f"{server.url}/?token={TOKEN}", name="Alice", subprotocols=[SUBPROTOCOL]
         ) as alice:

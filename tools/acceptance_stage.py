@@ -65,15 +65,11 @@ from typing import NoReturn
 
 from behave.tag_expression import make_tag_expression
 
+from acceptance import testbed
 from acceptance.chat import HEALTH_CHECK
-from acceptance.servers import (
-    CHAT_SETTINGS,
-    ENV_NODES,
-    PROJECT_ROOT,
-    STARTUP_TIMEOUT,
-    started_server,
-)
-from wsharness import settings
+from acceptance.servers import CHAT_SETTINGS, ENV_NODES
+from acceptance.testbed import PROJECT_ROOT, STARTUP_TIMEOUT
+from wsharness import HarnessError, settings
 from wsharness.bdd import registry
 from wsharness.bdd.health import ServerUnavailable, check_target, health_check_for
 from wsharness.bdd.registry import SettingError
@@ -365,11 +361,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ) from None
         else:
             try:
-                server = started_server(
-                    args.server_command, startup_timeout=STARTUP_TIMEOUT * scale
+                server = testbed.start(
+                    command=args.server_command, startup_timeout=STARTUP_TIMEOUT * scale
                 )
-            except ServerUnavailable as exc:
-                raise StageError(NOT_RUN_TARGET, f"NOT RUN: {exc}") from None
+            except HarnessError as exc:
+                raise StageError(
+                    NOT_RUN_TARGET, f"NOT RUN: the server did not start: {exc}"
+                ) from None
             target = replace(target.started(server.urls), started_by=STARTED_BY_THE_STAGE)
             say(f"started the server at {server.url}: {server.processes[0].command}")
             say(target.describe())

@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import best_match
 
-from acceptance.servers import PROJECT_ROOT
+from acceptance.testbed import PROJECT_ROOT
 
 ASYNCAPI_SCHEMA = PROJECT_ROOT / "vendor" / "asyncapi-specs" / "asyncapi-3.0.0.schema.json"
 

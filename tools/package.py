@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from acceptance.servers import PROJECT_ROOT
+from acceptance.testbed import PROJECT_ROOT
 
 LEFTOVERS = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "reports", "__pycache__", ".*_cache",

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from acceptance.servers import PROJECT_ROOT, start_chat_server
+from acceptance import testbed
+from acceptance.testbed import PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bin_dir = Path(sys.executable).parent
     output = Path(tempfile.mkdtemp(prefix="behavex-"))
-    with start_chat_server() as server:
-        assert server.url is not None
+    with testbed.start() as server:
         measured = ways(bin_dir, output, server.url)
         times: dict[str, list[float]] = {way.name: [] for way in measured}
         for _ in range(args.runs):

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from acceptance.servers import PROJECT_ROOT
+from acceptance.testbed import PROJECT_ROOT
 
 WINDOW = (1280, 1200)
 """The screenshots' size in pixels: a laptop's screen, one scenario on it."""

@@ -24,7 +24,7 @@ from behave.parser import parse_file
 from behave.runner_util import load_step_modules
 from behave.step_registry import registry
 
-from acceptance.servers import PROJECT_ROOT
+from acceptance.testbed import PROJECT_ROOT
 
 CATALOG = PROJECT_ROOT / "docs" / "steps.md"
 

@@ -18,6 +18,7 @@ from behave.runner import Context
 import wsharness.bdd.step_types  # noqa: F401  (registers {name:Name})
 from wsharness import settings
 from wsharness.bdd.cast import Participant
+from wsharness.bdd.health import ask_every_node, assert_every_node_healthy
 from wsharness.bdd.setup import current
 from wsharness.client import UNTRUSTED_CERTIFICATE
 
@@ -73,14 +74,9 @@ def step_no_node_untrusted(context: Context, name: str, pronoun: str) -> None:
 @when("a monitor asks the server whether it is healthy")
 def step_monitor_asks_every_node(context: Context) -> None:
     """Ask each server's declared health check, without a token, as a load balancer would."""
-    health_check = current().health_check
-    if health_check is None:
-        raise AssertionError("the project declares no health check: configure(health_check=...)")
-    wait = settings.timing().wait
-    context.health = [
-        (context.target.node_name(index), health_check.ask(url, context.cast.options, timeout=wait))
-        for index, url in enumerate(context.target.urls)
-    ]
+    context.health = ask_every_node(
+        context.target, current().health_check, context.cast.options, timeout=settings.timing().wait
+    )
 
 
 @then("every node answers that it is healthy")
@@ -88,14 +84,7 @@ def step_monitor_asks_every_node(context: Context) -> None:
 @then("the server answers that it is healthy")
 def step_every_node_healthy(context: Context) -> None:
     """Each server's health check answered 200."""
-    unhealthy = [
-        f"{node} answered {answer.status if answer.status is not None else 'nothing'}"
-        + (f" ({answer.text})" if answer.text else "")
-        for node, answer in context.health
-        if not answer.healthy
-    ]
-    if unhealthy:
-        raise AssertionError("not every server is healthy:\n  " + "\n  ".join(unhealthy))
+    assert_every_node_healthy(context.health)
 
 
 def _every_node(context: Context, name: str, promise: str, problem: Problem) -> None:

@@ -127,6 +127,37 @@ def check_target(target: Target, health_check: HealthCheck | None, *, timeout: f
                 raise ServerUnavailable(f"{name} is not healthy: {_told(health_check, answer)}")
 
 
+def ask_every_node(
+    target: Target,
+    health_check: HealthCheck | None,
+    options: ConnectionOptions,
+    *,
+    timeout: float,
+) -> list[tuple[str, HealthAnswer]]:
+    """Each server of ``target`` by name, with what ``health_check`` answered when asked
+    with ``options`` (a monitor's, say, with no token). AssertionError when the project
+    declares no health check: there is nothing to ask."""
+    if health_check is None:
+        raise AssertionError("the project declares no health check: configure(health_check=...)")
+    return [
+        (target.node_name(index), health_check.ask(url, options, timeout=timeout))
+        for index, url in enumerate(target.urls)
+    ]
+
+
+def assert_every_node_healthy(answers: list[tuple[str, HealthAnswer]]) -> None:
+    """AssertionError naming every server whose answer (:func:`ask_every_node`) was not 200,
+    with its status (or "nothing") and what it said."""
+    unhealthy = [
+        f"{node} answered {answer.status if answer.status is not None else 'nothing'}"
+        + (f" ({answer.text})" if answer.text else "")
+        for node, answer in answers
+        if not answer.healthy
+    ]
+    if unhealthy:
+        raise AssertionError("not every server is healthy:\n  " + "\n  ".join(unhealthy))
+
+
 SLOW_GRACE = 5
 """How many times longer than its grace the watch waits for a server that answers
 nothing at all (no refusal, no status) before it counts as gone."""
