@@ -6,7 +6,8 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
 * the HTML report: one line, "Tested: ...", in each feature's header
   (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
-  naming behave, this library, websockets and Python;
+  naming the server as it names itself (its ``Server`` header, "not reported" when it
+  sends none), behave, this library, websockets and Python;
 * behave's JSON report: a ``"target"`` object in every feature.
 
 How the run ended goes into the *run record*, a small JSON file that
@@ -52,16 +53,19 @@ def record_target(context: Context, facts: Mapping[str, str], line: str) -> None
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
             info[HTML_CAPTION] = line
-            info[VERSIONS_CAPTION] = versions()
+            info[VERSIONS_CAPTION] = versions(facts.get("software"))
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, facts))
 
 
-def versions() -> str:
-    """The versions of what tested, in one line: behave, this library, websockets, Python."""
+def versions(server: str | None = None) -> str:
+    """The versions of what was tested and what tested, in one line: the server, as it
+    names itself (``server`` from :meth:`Target.software_line`; left out when it was
+    not asked), then behave, this library, websockets, Python."""
     return ", ".join(
         [
+            *([f"server {server}"] if server else []),
             f"behave {_version('behave')}",
             f"wsharness {_version(DISTRIBUTION)}",
             f"websockets {_version('websockets')}",
