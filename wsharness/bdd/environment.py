@@ -282,7 +282,10 @@ def after_all(context: Context) -> None:
     _run_stopping(context)
     contract.finish(context)
     reports.write_run_record(
-        context.run_state.record, context.target.facts(), context.run_state.stopped
+        context.run_state.record,
+        context.target.facts(),
+        context.run_state.stopped,
+        reports.scenario_counts(context._runner.features),
     )
     if diagnostics.html_formatters(context):
         from wsharness.bdd import html_report
