@@ -147,14 +147,14 @@ def test_a_cluster_conversation_draws_each_persons_arrows_to_their_own_node(
     at: dict[str, str] = {}
     nodes: dict[str, str] = {}
     for head in root.iter(f"{SVG}g"):
-        kind = head.get("class", "")
-        if kind.startswith("cv-lifeline"):
+        css = head.get("class", "")
+        if css.startswith("cv-lifeline"):
             title = head.find(f"{SVG}text/{SVG}title")
             line = head.find(f"{SVG}line")
             assert title is not None and line is not None
             name = (title.tail or "").strip()
             at[line.get("x1", "")] = name
-            if kind.endswith("cv-node"):
+            if css.endswith("cv-node"):
                 nodes[name] = title.text or ""
     assert nodes == {
         "node 1": f"node 1: {tested[1]}",
