@@ -38,6 +38,8 @@ ROUND_TRIP_COST_TARGET = 1.25
 """A ``TestWebSocket`` round trip costs at most this many times a raw client's."""
 FAILING_RATIO_TARGET = 1.5
 """A red run's time at the long timeout ÷ at the short one: at most this."""
+DIAGRAMS_RATIO_TARGET = 1.2
+"""The default suite with every report: wall time with the diagrams ÷ without, at most this."""
 FLOOD_P99_TARGET_MS = 10.0
 """Under a flood, the observer's p99 echo is at most this, and the flooder gets every reply."""
 GROWTH_TARGET_MIB = 32.0
@@ -423,6 +425,34 @@ def suite_lines(plan: Plan, suite: Figure, failing: Figure) -> list[str]:
         "(tests/servers/broken.py --fault bad-reply-format); a failure costs round trips, "
         "not the timeout",
         failing_suite_table(plan, failing),
+        "",
+    ]
+
+
+def diagram_lines(plan: Plan, cost: Figure) -> list[str]:
+    """What drawing every scenario's conversation costs, beside its baseline (the same
+    run with ``-D diagrams=off``) and its target; a line saying why when not measured."""
+    if not plan.diagram_runs:
+        return [
+            "Diagrams: not measured with --quick (each run is the whole suite twice); "
+            "python -m bench --only diagrams",
+            "",
+        ]
+    ratio = cost.ratio("with", "without")
+    rows = [
+        [
+            cost.label,
+            number(cost.median("with")),
+            number(cost.median("without")),
+            f"{ratio:.2f}×",
+            at_most(ratio, DIAGRAMS_RATIO_TARGET),
+        ]
+    ]
+    return [
+        "Diagrams: the default behave features/ with every report (HTML, JSON, JUnit, a "
+        "folder of diagrams), with the diagrams and with -D diagrams=off, back to back "
+        f"(median of {plan.diagram_runs} run(s) each)",
+        table(["diagrams figure", "with", "without (baseline)", "with ÷ without", "target"], rows),
         "",
     ]
 
