@@ -1,49 +1,20 @@
-"""What drawing the conversations costs.
-
-    .venv/bin/python -m bench.measure_diagrams [--runs 5]
-
-The default ``behave features/`` run with every report (HTML, JSON, JUnit, a folder of
-standalone diagrams), once with the diagrams and once with ``-D diagrams=off``, in
-turn, ``--runs`` times each; the median wall times and their ratio, printed beside
-its target: at most :data:`RATIO_TARGET`. (A module of its own, run by hand, not
-yet one of ``python -m bench``'s figures.)
-"""
+"""The diagrams' cost: the default ``behave features/`` run with every report (HTML,
+JSON, JUnit, a folder of standalone diagrams), once with the diagrams and once with
+``-D diagrams=off``, in turn, ``plan.diagram_runs`` times each, unpinned as a user
+runs it. :mod:`bench.report` prints the ratio beside its target."""
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from statistics import median
 
+from bench.figure import Figure
+from bench.plan import Plan
 from bench.processes import ROOT, RUN_TIMEOUT
-
-RATIO_TARGET = 1.2
-"""Wall time with the diagrams ÷ wall time without: at most this."""
-
-
-@dataclass(frozen=True)
-class DiagramCost:
-    """Median wall time of the runs with and without the diagrams."""
-
-    with_s: float
-    without_s: float
-
-    @property
-    def ratio(self) -> float:
-        return self.with_s / self.without_s
-
-    def line(self) -> str:
-        met = "✔" if self.ratio <= RATIO_TARGET else "✘"
-        return (
-            f"default suite with every report: {self.with_s:.2f} s with the diagrams, "
-            f"{self.without_s:.2f} s without: {self.ratio:.2f}x "
-            f"(target ≤ {RATIO_TARGET:g}x {met})"
-        )
 
 
 def run_suite(*, diagrams: bool) -> float:
@@ -63,26 +34,12 @@ def run_suite(*, diagrams: bool) -> float:
         return time.perf_counter() - started
 
 
-def measure(runs: int) -> DiagramCost:
-    """``runs`` runs each way, alternated so that a busy moment weighs on both."""
-    with_diagrams: list[float] = []
-    without: list[float] = []
-    for _ in range(runs):
-        with_diagrams.append(run_suite(diagrams=True))
-        without.append(run_suite(diagrams=False))
-    return DiagramCost(median(with_diagrams), median(without))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="What drawing the conversations costs.")
-    parser.add_argument("--runs", type=int, default=5, help="runs each way (default 5)")
-    args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
-    cost = measure(args.runs)
-    print(cost.line())
-    return 0 if cost.ratio <= RATIO_TARGET else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def measure_diagrams(plan: Plan, log: Callable[[str], None]) -> Figure:
+    """Wall time with the diagrams (side ``with``) and without (side ``without``),
+    back to back in every run, so that a busy moment weighs on both."""
+    cost = Figure("default suite with every report", "s")
+    for number in range(plan.diagram_runs):
+        log(f"diagrams run {number + 1}/{plan.diagram_runs}, with and without")
+        cost.add("with", run_suite(diagrams=True))
+        cost.add("without", run_suite(diagrams=False))
+    return cost

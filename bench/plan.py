@@ -26,6 +26,9 @@ class Plan:
     crowd_sizes: tuple[int, ...] = (100, 1000, 5000)
     growth_posts: int = 50
     suite_runs: int = 3
+    diagram_runs: int = 3
+    """Default suite runs with the diagrams and without, each; none with ``--quick``,
+    since each is two runs of the whole suite."""
     flood_echoes: int = 1000
     flood_within: float = 20.0
     """Seconds the observer of a flood may take: a slow server is measured on fewer echoes."""
@@ -51,6 +54,7 @@ QUICK = Plan(
     crowd_sizes=(100, 1000),
     growth_posts=20,
     suite_runs=1,
+    diagram_runs=0,
     flood_within=5.0,
     hoard_within=8.0,
     compression_echoes=300,

@@ -39,6 +39,8 @@ ROUND_TRIP_COST_TARGET = 1.25
 """A ``TestWebSocket`` round trip costs at most this many times a raw client's."""
 FAILING_RATIO_TARGET = 1.5
 """A red run's time at the long timeout ÷ at the short one: at most this."""
+DIAGRAMS_RATIO_TARGET = 1.2
+"""The default suite with every report: wall time with the diagrams ÷ without, at most this."""
 FLOOD_P99_TARGET_MS = 10.0
 """Under a flood, the observer's p99 echo is at most this, and the flooder gets every reply."""
 GROWTH_TARGET_MIB = 32.0
@@ -480,6 +482,34 @@ def contract_lines(plan: Plan, frames: list[Figure], suite: Figure | None) -> li
             f"({at_most(ratio, CONTRACT_SUITE_TARGET)}; baseline 1.00×, by hand)"
         )
     return [heading, table(headers, rows), "", ratio_line, ""]
+
+
+def diagram_lines(plan: Plan, cost: Figure) -> list[str]:
+    """What drawing every scenario's conversation costs, beside its baseline (the same
+    run with ``-D diagrams=off``) and its target; a line saying why when not measured."""
+    if not plan.diagram_runs:
+        return [
+            "Diagrams: not measured with --quick (each run is the whole suite twice); "
+            "python -m bench --only diagrams",
+            "",
+        ]
+    ratio = cost.ratio("with", "without")
+    rows = [
+        [
+            cost.label,
+            number(cost.median("with")),
+            number(cost.median("without")),
+            f"{ratio:.2f}×",
+            at_most(ratio, DIAGRAMS_RATIO_TARGET),
+        ]
+    ]
+    return [
+        "Diagrams: the default behave features/ with every report (HTML, JSON, JUnit, a "
+        "folder of diagrams), with the diagrams and with -D diagrams=off, back to back "
+        f"(median of {plan.diagram_runs} run(s) each)",
+        table(["diagrams figure", "with", "without (baseline)", "with ÷ without", "target"], rows),
+        "",
+    ]
 
 
 def machine() -> str:

@@ -13,7 +13,8 @@ bounded in count and time.
 
 The parts: :mod:`bench.plan` (how much), :mod:`bench.measure_server`,
 :mod:`bench.measure_harness`, :mod:`bench.hostile`, :mod:`bench.measure_cluster`,
-:mod:`bench.measure_suite` and :mod:`bench.measure_contract` (each takes its figures, every one a
+:mod:`bench.measure_suite`, :mod:`bench.measure_contract` and
+:mod:`bench.measure_diagrams` (each takes its figures, every one a
 :class:`bench.figure.Figure`), :mod:`bench.report` (the tables and their targets);
 this module only runs them in order.
 """
@@ -32,6 +33,7 @@ from typing import Any
 from bench import hostile, report
 from bench.measure_cluster import measure_cluster
 from bench.measure_contract import measure_contract_suite, measure_frames
+from bench.measure_diagrams import measure_diagrams
 from bench.measure_harness import (
     harness_loops,
     measure_crowds,
@@ -43,7 +45,7 @@ from bench.measure_suite import measure_failing_suite, measure_suite
 from bench.plan import QUICK, Plan
 from wsharness.runtime.loops import uvloop_installed
 
-PARTS = ("server", "hostile", "harness", "suite", "cluster", "contract")
+PARTS = ("server", "hostile", "harness", "suite", "cluster", "contract", "diagrams")
 
 
 def log(line: str) -> None:
@@ -54,7 +56,11 @@ def log(line: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short round of everything")
-    parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick: 1)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds per figure (default 5; --quick: 1); runs each way of the diagrams' cost",
+    )
     parser.add_argument(
         "--only", choices=PARTS, action="append", help="measure only this part (repeatable)"
     )
@@ -62,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     if args.rounds:
-        plan = replace(plan, rounds=args.rounds, hostile_rounds=args.rounds)
+        plan = replace(
+            plan, rounds=args.rounds, hostile_rounds=args.rounds, diagram_runs=args.rounds
+        )
     parts = set(args.only or PARTS)
 
     started = time.perf_counter()
@@ -100,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw["contract_frames"] = frames = measure_frames(plan, log)
         raw["contract_suite"] = on_off = measure_contract_suite(plan, log)
         out += report.contract_lines(plan, frames, on_off)
+    if "diagrams" in parts:
+        raw["diagrams"] = diagrams = measure_diagrams(plan, log)
+        out += report.diagram_lines(plan, diagrams)
     out.append(
         f"Measured in {time.perf_counter() - started:.0f} s with: python -m bench"
         + (" --quick" if args.quick else "")

@@ -27,7 +27,7 @@ from server import replies
 from server.access import Gate, redact
 from server.chat import Chat, Delivery
 from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
-from server.http import finish, is_health_check, refuse_version_or_method
+from server.http import SERVER_HEADER, finish, is_health_check, refuse_version_or_method
 from server.limits import Limits
 from server.wire import BadMessage, parse_command
 
@@ -101,6 +101,7 @@ class ChatServer:
             max_size=self.limits.max_message_size,
             process_request=self._check_request,
             process_response=finish,
+            server_header=SERVER_HEADER,
             close_timeout=CLOSE_TIMEOUT,
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive

@@ -27,7 +27,12 @@ from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.streams import StreamReader
 
+from server import __version__
+
 HEALTH_PATH = "/healthz"
+SERVER_HEADER = f"chat-server/{__version__}"
+"""The ``Server`` header of every answer, the handshake's and the health check's too:
+what a report names as the server tested (docs/protocol.md, "Plain HTTP")."""
 HOLD_LIMIT = 64 * 2**10
 """Bytes after a request's head kept while it waits for its answer; beyond, the
 connection stops reading until then (a handshake's answer takes one loop turn)."""
@@ -200,6 +205,7 @@ class HTTPConnection(ServerConnection):
         except Exception as error:
             self._head = None
             response = unparsable(self.respond, head.request_line, error)
+            response.headers["Server"] = SERVER_HEADER
             _finish(response, head.request_line.split(b" ", 1)[0].decode(errors="replace"))
             self.protocol.send_response(response)  # then websockets discards the rest
             self.send_data()

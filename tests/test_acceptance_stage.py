@@ -174,6 +174,29 @@ def test_runs_only_the_selected_tags(tmp_path: Path) -> None:
     assert re.search(r"PASSED: [1-9]\d* scenarios passed, 0 failed", result.stdout)
 
 
+def test_its_counts_are_the_consoles(tmp_path: Path) -> None:
+    """Scenarios the default tags leave out (@load) and those a hook skips (@cluster on
+    one server) are counted as behave's console counts them, not as its JSON report
+    does, which leaves the first out."""
+    result = run_stage(
+        *(f"features/{name}" for name in ("cluster.feature", "load.feature", "bad_input.feature")),
+        *("--reports", str(tmp_path)),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    console = re.search(
+        r"^(\d+) scenarios? passed, (\d+) failed, (\d+) skipped(?:, (\d+) untested)?$",
+        result.stdout,
+        re.M,
+    )
+    stage = re.search(
+        r"PASSED: (\d+) scenarios passed, (\d+) failed, (\d+) skipped, (\d+) not run",
+        result.stdout,
+    )
+    assert console and stage, result.stdout
+    assert int(console[3]) > 0, "the run should skip scenarios"
+    assert stage.groups() == (*console.groups()[:3], console[4] or "0"), result.stdout
+
+
 def test_the_rerun_runs_the_failures_again_on_the_same_server_beside_the_first_reports(
     tmp_path: Path,
 ) -> None:

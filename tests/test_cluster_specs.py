@@ -8,6 +8,8 @@ scenario that states it, the late extra copy sent across nodes included.
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -116,3 +118,57 @@ def test_a_missing_redis_server_stops_the_run_with_one_line(tmp_path: Path) -> N
     lines = [line for line in said.splitlines() if "redis-server" in line]
     assert len(lines) == 1, said
     assert "redis-server is not on PATH: install Debian's redis-server package" in lines[0]
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_a_cluster_conversation_draws_each_persons_arrows_to_their_own_node(
+    reports: Path,
+) -> None:
+    """On three nodes, Alice on the first and Bob on the second: the diagram has a
+    lifeline for each of those two nodes (not the third, which nobody used), named
+    by number with its URL on hover, and every arrow of a person goes to or comes
+    from that person's own node."""
+    conversations = reports / "conversations"
+    run = run_behave(
+        "features/cluster.feature",
+        *("--name", "^People on different nodes chat as if on one$"),
+        *("-D", "nodes=3", "-D", f"conversations={conversations}"),
+        report_dir=reports,
+    )
+    assert run.returncode == 0, run.output
+    tested = re.search(
+        r"^testing 3 nodes.*?: (ws://\S+), (ws://\S+), (ws://\S+);", run.stderr, re.M
+    )
+    assert tested, run.stderr
+    (svg,) = conversations.glob("*people-on-different-nodes-chat-as-if-on-one.svg")
+    root = ElementTree.parse(svg).getroot()
+    at: dict[str, str] = {}
+    nodes: dict[str, str] = {}
+    for head in root.iter(f"{SVG}g"):
+        css = head.get("class", "")
+        if css.startswith("cv-lifeline"):
+            title = head.find(f"{SVG}text/{SVG}title")
+            line = head.find(f"{SVG}line")
+            assert title is not None and line is not None
+            name = (title.tail or "").strip()
+            at[line.get("x1", "")] = name
+            if css.endswith("cv-node"):
+                nodes[name] = title.text or ""
+    assert nodes == {
+        "node 1": f"node 1: {tested[1]}",
+        "node 2": f"node 2: {tested[2]}",
+    }, nodes
+    own = {"Alice": "node 1", "Bob": "node 2"}  # as the scenario's Given steps place them
+    drawn: dict[str, set[str]] = {"Alice": set(), "Bob": set()}
+    for row in root.iter(f"{SVG}g"):
+        kind = row.get("class", "").split()
+        arrow = row.find(f"{SVG}line")
+        if arrow is None or not {"cv-sent", "cv-received"} & set(kind):
+            continue
+        person, node = at[arrow.get("x1", "")], at[arrow.get("x2", "")]
+        if "cv-received" in kind:
+            person, node = node, person
+        drawn[person].add(node)
+    assert drawn == {name: {node} for name, node in own.items()}, drawn

@@ -8,6 +8,7 @@ import json
 import socket
 import ssl
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from websockets.frames import Opcode
 from acceptance import testbed
 from bench.rawws import text_frame
 from tests.security_support import Credentials, read_frame
-from tests.support import MS
+from tests.support import MS, PROJECT_ROOT
 from wsharness import ServerProcess
 from wsharness.runtime.loops import uvloop_installed
 
@@ -304,3 +305,26 @@ def test_a_method_not_allowed_names_the_allowed_ones(server: ServerProcess) -> N
     assert ask(server, b"POST / HTTP/1.1\r\n\r\n").headers["Allow"] == "GET"
     assert ask(server, b"PUT /healthz HTTP/1.1\r\n\r\n").headers["Allow"] == "GET, HEAD"
     assert ask(server, b"HEAD / HTTP/1.1\r\n\r\n", head=True).status == 405
+
+
+def test_every_answer_names_the_server_and_its_version(server: ServerProcess) -> None:
+    """``Server: chat-server/VERSION``, the project's version, on the handshake's 101, the
+    health check, a refusal and an answer to what is not HTTP: what a report names as the
+    server tested."""
+    version = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    expected = f"chat-server/{version['version']}"
+    for request in (
+        HEALTH,
+        HANDSHAKE + b"\r\n",
+        b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n",
+        b"hello\r\n\r\n",
+    ):
+        host, port = _address(server)
+        with socket.create_connection((host, port), timeout=ANSWER_WITHIN) as sock:
+            sock.sendall(request)
+            head = b""
+            deadline = time.monotonic() + ANSWER_WITHIN
+            while b"\r\n\r\n" not in head and (chunk := _recv(sock, deadline)):
+                head += chunk
+        headers = head.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+        assert f"Server: {expected}" in headers, (request[:40], headers)

@@ -8,16 +8,35 @@ fold and unfold), and its failure sections.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import tomllib
 from html import unescape
 from pathlib import Path
 
+import psutil
 import pytest
 
-from tests.support import FAILING_FEATURES, PROJECT_ROOT, behave_duration, run_behave
+from tests.support import (
+    FAILING_FEATURES,
+    MS,
+    PROJECT_ROOT,
+    RUN_TIMEOUT,
+    behave_duration,
+    controlled_server,
+    run_behave,
+)
 from tests.test_html_report import _VisibleText
+from wsharness.bdd.health import check_target
+from wsharness.bdd.reports import versions
+from wsharness.bdd.target import Target
 
 FEATURES = PROJECT_ROOT / "features"
+PROJECT_VERSION = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+    "version"
+]
 
 
 def _text(html: str) -> str:
@@ -84,10 +103,31 @@ def test_step_text_is_shown_as_written(skipping: tuple[str, str, str]) -> None:
 
 
 def test_header_names_target_and_versions(skipping: tuple[str, str, str]) -> None:
-    """Each feature's header says which server was tested and with which versions."""
+    """Each feature's header says which server was tested and with which versions: the
+    server's own, as its handshake named it, first."""
     _, page, _ = skipping
     assert "Tested: 1 server, started by the suite" in page, page
-    assert re.search(r"Versions: behave 1\.3\.\d+, wsharness .+, websockets \d", page), page
+    server = f"chat-server/{PROJECT_VERSION}"
+    assert re.search(
+        rf"Versions: server {re.escape(server)}, behave 1\.3\.\d+, wsharness .+, websockets \d",
+        page,
+    ), page
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [("team-b-chat/2.4.1", "team-b-chat/2.4.1"), (None, "not reported")],
+    ids=["another team's server", "a server that names nothing"],
+)
+def test_any_server_is_named_as_its_handshake_names_it(header: str | None, said: str) -> None:
+    """The harness reads the standard ``Server`` header of the handshake, whoever wrote
+    the server; one that sends none is "not reported"."""
+    with controlled_server(server_header=header) as server:
+        target = Target(urls=(server.url,))
+        software = check_target(target, None, timeout=5_000 * MS)
+    line = target.reported(software).software_line()
+    assert line == said
+    assert versions(line).startswith(f"server {said}, behave ")
 
 
 def test_a_failed_assertion_shows_message_then_conversation(tmp_path: Path) -> None:
@@ -109,3 +149,47 @@ def test_a_failed_assertion_shows_message_then_conversation(tmp_path: Path) -> N
         ("", "What each person sent and received"),
         ("collapse", "Error Traceback"),
     ], captions
+
+
+def test_a_run_stopped_early_counts_the_untested_as_the_console_does(tmp_path: Path) -> None:
+    """The deployment breaks mid-run (the server the suite started is killed while
+    Alice waits): the watch stops the run, and the summary counts the features and
+    scenarios not run as "untested", the console's numbers."""
+    report = tmp_path / "report.html"
+    behave = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "behave", "--no-color", "--no-capture"),
+            *behave_duration("timeout", 60_000),
+            *("-f", "html-pretty", "-o", str(report), "-f", "plain"),
+            str(PROJECT_ROOT / "tests" / "fixtures" / "waits_forever.feature"),
+            str(FEATURES / "echo.feature"),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert behave.stdout is not None
+    try:
+        for line in behave.stdout:  # until Alice waits for what never comes
+            if "Given Alice is connected ... passed" in line:
+                break
+        (server,) = psutil.Process(behave.pid).children()
+        server.kill()
+        console = behave.communicate(timeout=RUN_TIMEOUT)[0]
+    finally:
+        behave.kill()
+        behave.wait()
+    assert "ABORTED: the deployment broke" in console, console
+    page = _text(report.read_text("utf-8"))
+    for kind in ("feature", "scenario"):
+        said = re.search(
+            rf"^(\d+) {kind}s? passed, (\d+) failed, (\d+) skipped, (\d+) untested$", console, re.M
+        )
+        assert said and int(said[4]) > 0, console
+        shown = re.search(
+            rf"{kind.capitalize()}s: (\d+) passed, (\d+) failed, (\d+) skipped\.", page
+        )
+        assert shown and shown.groups() == said.groups()[:3], (said, page[:400])
+        assert f"{said[4]} untested" in page[shown.start() : shown.start() + 200], page[:400]

@@ -61,7 +61,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from behave.tag_expression import make_tag_expression
 
@@ -517,19 +517,12 @@ def verdict(
     behave_status: int, reports: Reports, *, selected: int, stopped_cleanly: bool, rerun: str
 ) -> int:
     """The stage's exit status, said in one line with where the reports are."""
-    stopped = (read_run_record(reports.run_record) or {}).get("stopped") or {}
-    try:
-        counts = scenario_counts(reports.json)
-    except (OSError, ValueError):
-        counts = Counter()
+    record = read_run_record(reports.run_record) or {}
+    stopped = record.get("stopped") or {}
+    counts = _counts(record, reports.json, selected)
     ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
-    passed, skipped = counts["passed"], counts["skipped"]
-    # behave's JSON report leaves out the features an aborted run never reached.
-    untested = max(selected - ran - skipped, counts["untested"])
-    summary = (
-        f"{passed} scenarios passed, {ran - passed} failed, {skipped} skipped, "
-        f"{untested} not run; reports in {reports.folder}/"
-    )
+    passed = counts["passed"]
+    summary = f"{_said(counts)}; reports in {reports.folder}/"
     if stopped.get("why") in STOPPED_EARLY:
         said, status, counted = STOPPED_EARLY[stopped["why"]]
         say(f"{said}: {stopped.get('reason', '')}" + (f"; {summary}" if counted else ""))
@@ -552,6 +545,38 @@ def verdict(
         return FAILED
     say(f"PASSED: {summary}")
     return PASSED
+
+
+def _counts(record: dict[str, Any], report: Path, selected: int) -> Counter[str]:
+    """How many scenarios ended in each status: as behave's console counted them (the
+    run record has them once behave's hooks saw the run end), else, from behave's JSON
+    report, which leaves out the scenarios the tags excluded and those an aborted run
+    never reached (counted then as not run, from the ``selected`` ones)."""
+    counted = record.get("scenarios")
+    if isinstance(counted, dict):
+        return Counter({str(k): int(v) for k, v in counted.items() if isinstance(v, int)})
+    try:
+        counts = scenario_counts(report)
+    except (OSError, ValueError):
+        return Counter()
+    ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
+    counts["untested"] = max(selected - ran - counts["skipped"], counts["untested"])
+    return counts
+
+
+def _said(counts: Counter[str]) -> str:
+    """The counts in the words of behave's summary line ("34 scenarios passed, 0
+    failed, 10 skipped"), any other status (error, ...) after failed, and untested
+    said as "not run"."""
+    others = [
+        f"{count} {status.replace('_', ' ')}, "
+        for status, count in sorted(counts.items())
+        if count and status not in ("passed", "failed", "skipped", "untested")
+    ]
+    return (
+        f"{counts['passed']} scenarios passed, {counts['failed']} failed, {''.join(others)}"
+        f"{counts['skipped']} skipped, {counts['untested']} not run"
+    )
 
 
 STAGE_DECIDES = frozenset({*TARGET_SETTINGS, "started_by", "run_record"})

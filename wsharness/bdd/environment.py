@@ -165,16 +165,16 @@ def before_all(context: Context) -> None:
     if not context.target.configured:
         context.target = context.target.started(context.server.urls)
     print(context.target.describe(), file=sys.__stderr__, flush=True)
-    reports.record_target(
-        context, context.target.facts(), context.target.describe().removeprefix("testing ")
-    )
     wait = settings.timing().wait
     health_check = health_check_for(context.target, setup.health_check)
     try:
-        check_target(context.target, health_check, timeout=wait)
+        software = check_target(context.target, health_check, timeout=wait)
     except ServerUnavailable as exc:
+        _record_target(context)
         _stop_run(context, "unreachable", str(exc))
         return
+    context.target = context.target.reported(software)
+    _record_target(context)
     context.run_state.watch = DeploymentWatch(
         context.target,
         health_check,
@@ -183,6 +183,12 @@ def before_all(context: Context) -> None:
     )
     _break_steps_on(signal.SIGUSR1, context.run_state)
     context.run_state.watch.start()
+
+
+def _record_target(context: Context) -> None:
+    """Put the target, and what its servers said they are, into the reports."""
+    target = context.target
+    reports.record_target(context, target.facts(), target.describe().removeprefix("testing "))
 
 
 def _read_settings(context: Context, userdata: dict[str, str]) -> None:
@@ -276,7 +282,10 @@ def after_all(context: Context) -> None:
     _run_stopping(context)
     contract.finish(context)
     reports.write_run_record(
-        context.run_state.record, context.target.facts(), context.run_state.stopped
+        context.run_state.record,
+        context.target.facts(),
+        context.run_state.stopped,
+        reports.scenario_counts(context._runner.features),
     )
     if diagnostics.html_formatters(context):
         from wsharness.bdd import html_report

@@ -3,7 +3,8 @@
 * :func:`check_target` runs before the first scenario: every server must accept a
   WebSocket connection with the run's options and, where the project declared a
   health check, say it is healthy. The first that does not stops the run with one
-  line naming it and what it answered.
+  line naming it and what it answered. What each says it is (the handshake's
+  ``Server`` header, any team's server may send one) goes into the reports.
 * :class:`HttpHealthCheck` is a health check a project can declare
   (``configure(health_check=HttpHealthCheck("/healthz"))``): a plain HTTP GET on the
   WebSocket port, without a token, that must answer 200. The library requires none;
@@ -101,12 +102,15 @@ def health_check_for(target: Target, declared: HealthCheck | None) -> HealthChec
     return None if "health" in target.skip_checks else declared
 
 
-def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> None:
+def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> str:
     """Open and close one connection with the run's options, so a dead or
-    misconfigured server fails the run once, early, in one line."""
+    misconfigured server fails the run once, early, in one line. Returns what the
+    server says it is: its handshake's ``Server`` header (``chat-server/0.1.0``), or
+    "" when it says nothing."""
     try:
         with TestWebSocket(url, name="the server check", **options.connect_arguments(url)) as probe:
             probe.wait_until("open")
+            return probe.response_headers.get("Server", "")
     except ValueError as exc:
         raise ServerUnavailable(f"cannot test {name or url!r}: {exc}") from None
     except HarnessError as exc:
@@ -115,16 +119,21 @@ def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> 
         raise ServerUnavailable(where + reason) from None
 
 
-def check_target(target: Target, health_check: HealthCheck | None, *, timeout: float) -> None:
+def check_target(
+    target: Target, health_check: HealthCheck | None, *, timeout: float
+) -> tuple[str, ...]:
     """Every server of ``target`` accepts a connection and, with a health check, says
-    it is healthy; otherwise :class:`ServerUnavailable` names the first that does not."""
+    it is healthy; otherwise :class:`ServerUnavailable` names the first that does not.
+    Returns what each server says it is (:func:`check_reachable`), in order."""
+    software = []
     for index, url in enumerate(target.urls):
         name = target.node_name(index)
-        check_reachable(url, target.options, name=name)
+        software.append(check_reachable(url, target.options, name=name))
         if health_check is not None:
             answer = health_check.ask(url, target.options, timeout=timeout)
             if not answer.healthy:
                 raise ServerUnavailable(f"{name} is not healthy: {_told(health_check, answer)}")
+    return tuple(software)
 
 
 def ask_every_node(

@@ -2,7 +2,7 @@
 
 ``behave.ini`` registers the maintained formatter as ``html-pretty``; the library's
 ``before_all`` hook makes each instance an :class:`HtmlReport` (:func:`adopt`),
-which has four corrections, each a place where the report disagreed with the
+which has five corrections, each a place where the report disagreed with the
 console:
 
 * counts: behave hands a formatter neither the features and scenarios the tags
@@ -19,7 +19,10 @@ console:
   end of the step on each side is bold, and a step with any other quote is plain;
 * a failed step shows its error's message first, then the conversation and the
   transcript, then the traceback, which is folded for a failed assertion (kept open
-  for an error, such as a ``KeyError`` in a step).
+  for an error, such as a ``KeyError`` in a step);
+* a run that stopped early (the deployment broke, Ctrl-C) counts the features and
+  scenarios it did not run as "untested", as the console does; the formatter knows
+  only passed, failed, skipped and undefined.
 
 (Adopted rather than registered by module path: ``behave`` loads formatters before
 the project's folder is on ``sys.path``.)
@@ -27,8 +30,9 @@ the project's folder is on ``sys.path``.)
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from behave.model import Feature
@@ -71,7 +75,8 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
         if self.run_features is not None and not self._closed:
             self._whole_run(self.run_features)
             self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
-        super().close()
+        with _counting_untested(self.features):
+            super().close()
 
     def _whole_run(self, features: Sequence[Feature]) -> None:
         """Put every feature and scenario of the run in, with behave's status and, if
@@ -130,6 +135,26 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
                             if embed.caption == "Error Traceback"
                         )
         return folded
+
+
+@contextlib.contextmanager
+def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
+    """While the page is written, count "untested" beside the formatter's four
+    statuses when a run that stopped early left features or scenarios untested (the
+    formatter's summary and filters list only the statuses it expects, by a module
+    constant)."""
+    untested = any(
+        item.status == Status.untested
+        for feature in features
+        for item in (feature, *feature.scenarios)
+    )
+    expected = html_pretty.EXPECTED_STATUSES
+    if untested and Status.untested not in expected:
+        html_pretty.EXPECTED_STATUSES = (*expected, Status.untested)
+    try:
+        yield
+    finally:
+        html_pretty.EXPECTED_STATUSES = expected
 
 
 class _Folding:

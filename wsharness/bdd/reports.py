@@ -6,13 +6,16 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
 * the HTML report: one line, "Tested: ...", in each feature's header
   (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
-  naming behave, this library, websockets and Python;
+  naming the server as it names itself (its ``Server`` header, "not reported" when it
+  sends none), behave, this library, websockets and Python;
 * behave's JSON report: a ``"target"`` object in every feature.
 
 How the run ended goes into the *run record*, a small JSON file that
-``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, and why the run
+``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, why the run
 stopped early, if it did (``setting``, ``unreachable``, ``deployment``,
-``interrupted``). The acceptance stage reads it to choose its exit status.
+``interrupted``), and how many scenarios ended in each status, as behave's console
+counts them. The acceptance stage reads it to choose its exit status and to say the
+console's numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import functools
 import json
 import os
 import platform
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -52,16 +56,19 @@ def record_target(context: Context, facts: Mapping[str, str], line: str) -> None
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
             info[HTML_CAPTION] = line
-            info[VERSIONS_CAPTION] = versions()
+            info[VERSIONS_CAPTION] = versions(facts.get("software"))
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, facts))
 
 
-def versions() -> str:
-    """The versions of what tested, in one line: behave, this library, websockets, Python."""
+def versions(server: str | None = None) -> str:
+    """The versions of what was tested and what tested, in one line: the server, as it
+    names itself (``server`` from :meth:`Target.software_line`; left out when it was
+    not asked), then behave, this library, websockets, Python."""
     return ", ".join(
         [
+            *([f"server {server}"] if server else []),
             f"behave {_version('behave')}",
             f"wsharness {_version(DISTRIBUTION)}",
             f"websockets {_version('websockets')}",
@@ -77,14 +84,35 @@ def _version(distribution: str) -> str:
         return "(from a checkout)"
 
 
-def write_run_record(path: str | None, facts: Mapping[str, str], stopped: Any) -> None:
+def write_run_record(
+    path: str | None,
+    facts: Mapping[str, str],
+    stopped: Any,
+    scenarios: Mapping[str, int] | None = None,
+) -> None:
     """Write the run record, if one was asked for; ``stopped`` is None or
-    ``{"why": ..., "reason": ...}``."""
+    ``{"why": ..., "reason": ...}``; ``scenarios``, once the run is over, how many
+    scenarios ended in each status (:func:`scenario_counts`)."""
     if not path:
         return
-    record = {"target": dict(facts), "stopped": stopped}
+    record: dict[str, Any] = {"target": dict(facts), "stopped": stopped}
+    if scenarios is not None:
+        record["scenarios"] = dict(scenarios)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def scenario_counts(features: Iterable[Feature]) -> dict[str, int]:
+    """How many scenarios of the run ended in each status (``{"passed": 34, "skipped":
+    10}``), counted as behave's console summary counts them: every scenario of every
+    feature, outline rows one each, those the tags left out as skipped, those a run
+    that stopped early never reached as untested. behave's JSON report has neither
+    of the last two."""
+    return dict(
+        Counter(
+            scenario.status.name for feature in features for scenario in feature.walk_scenarios()
+        )
+    )
 
 
 def read_run_record(path: Path) -> dict[str, Any] | None:

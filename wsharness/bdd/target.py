@@ -51,6 +51,10 @@ class Target:
     started_by_the_suite: bool = False
     started_by: str | None = None
     """Who started the servers named, when a tool did (the acceptance stage says so)."""
+    software: tuple[str, ...] = ()
+    """What each server says it is, in the order of ``urls``: its handshake's ``Server``
+    header (``chat-server/0.1.0``), "" for one that says nothing; empty until asked
+    (:meth:`reported`)."""
 
     @classmethod
     def from_settings(
@@ -111,6 +115,22 @@ class Target:
             self, urls=tuple(urls), options=options or self.options, started_by_the_suite=True
         )
 
+    def reported(self, software: tuple[str, ...]) -> Target:
+        """This target, with what its servers said they are."""
+        return replace(self, software=software)
+
+    def software_line(self) -> str:
+        """What the servers said they are, in one line: the one name when all agree,
+        else node by node; "not reported" for servers that said nothing."""
+        if not any(self.software):
+            return "not reported"
+        if len(set(self.software)) == 1:
+            return self.software[0]
+        return ", ".join(
+            f"node {index} {name or 'not reported'}"
+            for index, name in enumerate(self.software, start=1)
+        )
+
     def node_name(self, index: int) -> str:
         """How a message names server ``index``: ``node 2 (ws://...)``, or ``the
         server (ws://...)`` when there is one."""
@@ -150,7 +170,7 @@ class Target:
             "tls": tls,
             "token": f"sent (from {self.token_given_as})" if self.token_given_as else "none",
             "origin": self.options.origin or "none",
-        }
+        } | ({"software": self.software_line()} if self.software else {})
 
     def describe(self) -> str:
         """The target in one line, as the run says it first thing."""
