@@ -201,24 +201,30 @@ class ChatCast(Cast):
         self.connect(names)
         self.join_together(names, group)
 
-    def create_group_once_free(self, name: str, group: str) -> None:
-        """Have ``name`` create ``group`` as soon as the name is free.
+    def create_group_once_free(
+        self, name: str, group: str, *, within: float | None = None, broker_away: bool = False
+    ) -> float:
+        """Have ``name`` create ``group`` as soon as the name is free (within the
+        timeout, or ``within`` seconds); return the seconds it took.
 
         The protocol does not acknowledge a disconnect, so a freed name shows
         only when creating it succeeds: ask again after each "unavailable"
-        reply, until "created" or the timeout. Each try waits for the server's
-        reply; nothing sleeps.
+        reply (and, with ``broker_away``, each "the broker is unavailable"), until
+        "created". Each try waits for the server's reply; nothing sleeps.
         """
         person = self[name]
         wire_name = self.unique_name(group)
-        created, unavailable = chat.group_created(wire_name), chat.group_unavailable(wire_name)
+        created = chat.group_created(wire_name)
+        refusals = [chat.group_unavailable(wire_name)] + [chat.BROKER_UNAVAILABLE] * broker_away
 
         def create() -> bool:
             person.request(chat.create_group(wire_name))
-            return person.take_one_of(created, unavailable) == created
+            return person.take_one_of(created, *refusals) == created
 
-        until_accepted(create, f'{name} was still told the group "{group}" is unavailable')
+        refused = f'{name} was still told the group "{group}" is unavailable'
+        took = until_accepted(create, refused, within=within)
         self.join(name, group)
+        return took
 
     # -- A cluster --------------------------------------------------------------------
 
@@ -393,14 +399,19 @@ class ChatCast(Cast):
         raise AssertionError(f"{name} is in no group in this scenario")
 
 
-def until_accepted(attempt: Callable[[], bool], still_refused: str) -> None:
+def until_accepted(
+    attempt: Callable[[], bool], still_refused: str, *, within: float | None = None
+) -> float:
     """Repeat ``attempt`` (a request and the wait for its answer) until it returns
-    True, failing with ``still_refused`` once the timeout has passed. Each try
-    waits for the server's answer; nothing sleeps."""
-    deadline = time.monotonic() + settings.timing().wait
+    True, failing with ``still_refused`` once ``within`` seconds (the timeout) have
+    passed; return the seconds it took. Each try waits for the server's answer;
+    nothing sleeps."""
+    limit = settings.timing().wait if within is None else within
+    started = time.monotonic()
     while not attempt():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{still_refused} after {settings.timing().wait:g} s")
+        if time.monotonic() - started > limit:
+            raise AssertionError(f"{still_refused} after {limit:g} s")
+    return time.monotonic() - started
 
 
 def _whole(value: str | int | None, default: int, setting: str) -> int:

@@ -195,11 +195,8 @@ def test_told_names_the_scenarios_group_as_receives_does(server: ServerProcess) 
     """ "Bob is told ..." is "Bob receives ..." in the chat's words: a group its reason
     names is the scenario's, so the right reply passes and nothing is left over."""
     assert server.url is not None
-    cast = ChatCast([server.url])
-    try:
+    with ChatCast([server.url]) as cast:
         cast.connect(["Bob"])
         cast.post("Bob", "hello", "book club")
         cast.told("Bob", "you are not a member of book club")
         cast.receive_nothing_else(["Bob"])
-    finally:
-        cast.close_all()

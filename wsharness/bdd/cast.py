@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Protocol, Self, TypeVar
 
 from hamcrest import assert_that, equal_to
 
@@ -425,6 +425,12 @@ class Cast:
         self.frame_notes: dict[tuple[str, float, int], str] = {}
         """Notes to show after a transcript line, by (kind, time, id of the data)."""
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close_all()
+
     def __getitem__(self, name: str) -> Participant:
         try:
             return self._people[name]
@@ -592,7 +598,7 @@ class Cast:
         checked = list(people)
         how = ""
         if self.adapter.has_round_trip:
-            self._settle_everyone()
+            self.settle()
         else:
             window = settings.timing().quiet
             how = f" (watched for {window:g} s: {self.adapter.name} has no round trip)"
@@ -606,7 +612,10 @@ class Cast:
     hear_each = Renamed("take_each")
     hear_exactly = Renamed("take_exactly")
 
-    def _settle_everyone(self) -> None:
+    def settle(self) -> None:
+        """Two rounds of round trips by everyone: afterwards every reply to every
+        request so far, and all they sent anyone, has arrived (on a protocol whose
+        round trip is a barrier)."""
         for _ in range(2):
             self._round_trips(self.people)
 
