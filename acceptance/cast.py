@@ -1,9 +1,10 @@
-"""The chat server's cast: the library's people plus the groups a scenario built.
+"""The chat's driver: one method per sentence of the chat's steps, on the library's cast.
 
-:class:`ChatCast` is :class:`wsharness.bdd.Cast` with what only the chat
-protocol has: who the scenario expects in which group, a crowd joining a group
-at once, and creating a group as soon as its name is free. Group names in
-feature text may name characters nobody can see (:mod:`acceptance.characters`).
+:class:`ChatCast` is :class:`wsharness.bdd.Cast` with what only the chat protocol
+has: groups, who the scenario expects in which, and what it sent that later steps
+check (the one place for a scenario's state). The steps, the pytest tests and the
+benchmarks drive chat people through it. Group names in feature text may name
+characters nobody can see (:mod:`acceptance.characters`).
 """
 
 from __future__ import annotations
