@@ -60,7 +60,10 @@ def group_left(group: str) -> str:
 
 ERROR_PREFIX = "ERROR: "
 
-_REPLY_WITH_GROUP = re.compile(r"^(GROUP_CREATED|GROUP_JOINED|GROUP_UNAVAILABLE|GROUP_LEFT): (.*)$")
+_REPLY_WITH_GROUP = re.compile(
+    r"^(GROUP_CREATED: |GROUP_JOINED: |GROUP_UNAVAILABLE: |GROUP_LEFT: "
+    r"|ERROR: you are not a member of )(.*)$"
+)
 
 
 def rename_groups_in_request(document: Any, rename: Rename) -> Any:
@@ -84,9 +87,10 @@ def rename_groups_in_request(document: Any, rename: Rename) -> Any:
 
 
 def rename_groups_in_reply(text: str, rename: Rename) -> str:
-    """A reply such as ``GROUP_CREATED: book club`` with the group name renamed."""
+    """A reply that names a group (``GROUP_CREATED: book club``, ``ERROR: you are not a
+    member of book club``) with the group name renamed."""
     match = _REPLY_WITH_GROUP.match(text)
-    return f"{match[1]}: {rename(match[2])}" if match else text
+    return f"{match[1]}{rename(match[2])}" if match else text
 
 
 def error(reason: str) -> str:

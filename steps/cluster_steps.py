@@ -17,7 +17,7 @@ from wsharness.bdd.connection_steps import server_number
 @when('{names:Names} create the group "{group}" at the same moment')
 def step_create_at_once(context: Context, names: list[str], group: str) -> None:
     """Everyone named asks for the same new group before anyone hears back."""
-    context.cast.send_create_requests_together(names, group)
+    context.cast.create_at_once(names, group)
 
 
 @then('only one of {names:Names} is told the group "{group}" was created')
@@ -29,12 +29,10 @@ def step_only_one_creator(context: Context, names: list[str], group: str) -> Non
 @when("the {ordinal:w} node goes down")
 def step_node_goes_down(context: Context, ordinal: str) -> None:
     """The node dies without a word (SIGKILL), as if its machine were gone."""
-    context.server.take_node_down(server_number(ordinal))
-    context.cast.node_went_down(server_number(ordinal))
+    context.cast.node_goes_down(context.server, server_number(ordinal))
 
 
 @when("the broker restarts")
 def step_broker_restarts(context: Context) -> None:
     """Redis restarts, empty; the step ends once every node is back with it."""
-    context.server.restart_broker()
-    context.cast.ask_until_every_node_has_its_broker()
+    context.cast.broker_restarts(context.server)

@@ -13,22 +13,8 @@ from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401
 
-DEFAULT_CROWD = 1000
-
 
 @given('a crowd has joined the group "{group}"')
 def step_crowd_joined(context: Context, group: str) -> None:
     """Connect the crowd and have every one of them join the group."""
-    context.cast.gather_crowd(crowd_size(context), group)
-
-
-def crowd_size(context: Context) -> int:
-    """``-D load_clients``, checked: a positive whole number."""
-    text = context.config.userdata.get("load_clients", str(DEFAULT_CROWD))
-    try:
-        size = int(text)
-    except ValueError:
-        size = 0
-    if size <= 0:
-        raise AssertionError(f"-D load_clients must be a positive whole number, not {text!r}")
-    return size
+    context.cast.gather_crowd(context.config.userdata.get("load_clients"), group)

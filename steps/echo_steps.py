@@ -6,16 +6,15 @@ from behave import when
 from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401
-from acceptance import chat
 
 
 @when('{name:Name} asks for an echo of "{text}"')
 def step_asks_for_echo(context: Context, name: str, text: str) -> None:
     """Ask the server to send the words back once."""
-    context.cast[name].request(chat.echo(text))
+    context.cast.ask_for_echo(name, text)
 
 
 @when('{name:Name} asks for a triple echo of "{text}"')
 def step_asks_for_triple_echo(context: Context, name: str, text: str) -> None:
     """Ask the server to send the words back three times."""
-    context.cast[name].request(chat.echo_times_3(text))
+    context.cast.ask_for_echo(name, text, times=3)

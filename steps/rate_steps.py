@@ -11,12 +11,11 @@ import wsharness.bdd.step_types  # noqa: F401
 @when("{name:Name} asks for {count:d} echoes in one burst")
 def step_burst_of_echoes(context: Context, name: str, count: int) -> None:
     """One pipelined burst of echo requests, as a client in a loop sends them."""
-    context.burst = (name, context.cast.burst_of_echoes(name, count))
+    context.cast.burst_of_echoes(name, count)
 
 
 @then('{name:Name} hears the first {allowed:d} echoes, then "{reason}" for most of the rest')
 def step_hears_the_burst_held_back(context: Context, name: str, allowed: int, reason: str) -> None:
     """The first ``allowed`` are answered; the rest, but for the few the allowance
     refilled while the burst arrived, are refused with ``reason``."""
-    sender, texts = context.burst
-    context.cast.hear_held_back(sender, texts, allowed, reason)
+    context.cast.take_held_back(name, allowed, reason)

@@ -30,7 +30,6 @@ from websockets.asyncio.server import ServerConnection, serve
 from acceptance.testbed import PROJECT_ROOT as PROJECT_ROOT  # the one project root, re-exported
 from wsharness import TestWebSocket
 from wsharness.loop import EventLoopThread
-from wsharness.records import Data
 from wsharness.settings import timing
 
 # --- The time unit -------------------------------------------------------------------
@@ -157,18 +156,6 @@ def chromium() -> str:
 # --- Asking a server -------------------------------------------------------------------
 
 
-def first_of(person: TestWebSocket, replies: Sequence[str], *, timeout: float = 3_000 * MS) -> str:
-    """Take the first of ``replies`` that ``person`` has not taken yet (each reply
-    names a group or token used once, so an earlier copy cannot be mistaken for it)."""
-    record = person.take_match(
-        lambda data: data in replies,
-        description=" or ".join(repr(r) for r in replies),
-        timeout=timeout,
-    )
-    assert isinstance(record.data, str)
-    return record.data
-
-
 Ask = tuple[Any, str]
 """A request to send and the reply that means it was accepted."""
 
@@ -180,32 +167,25 @@ def ask_until_accepted(
     *,
     deadline: float,
     failure: str,
-    others_may_arrive: bool = False,
 ) -> None:
     """Send a request until the reply says it was accepted: for what has no
-    acknowledgement (a departure, a broker back, an allowance renewed), each attempt
-    a round trip.
+    acknowledgement (a departure, an allowance renewed), each attempt a round trip.
 
     ``ask`` is the request and its accepted reply, or a function of the attempt
     (0, 1, ...) that gives them. Every reply must be the accepted one or one of
     ``refusals``; the assertion ``failure`` is raised once ``deadline``
     (:func:`time.monotonic`) has passed, and no reply may come after it. The reply
-    is the next message ``person`` receives, and nothing else may come with it,
-    unless ``others_may_arrive``: then other messages (posts from other members)
-    are left for later, and the first of the accepted reply and the refusals is
-    taken.
+    is the next message ``person`` receives, and nothing else may come with it.
+    (People of the chat's driver ask with :func:`acceptance.cast.until_accepted`.)
     """
     for attempt in itertools.count():
         left = deadline - time.monotonic()
         assert left > 0, failure
         request, accepted = ask(attempt) if callable(ask) else ask
         person.send_json(request)
-        if others_may_arrive:
-            reply: Data = first_of(person, (accepted, *refusals), timeout=left)
-        else:
-            (record,) = person.take_messages(1, timeout=left)
-            reply = record.data
-            assert not person.messages, f"{person.name} was told {[reply, *person.messages]!r}"
+        (record,) = person.take_messages(1, timeout=left)
+        reply = record.data
+        assert not person.messages, f"{person.name} was told {[reply, *person.messages]!r}"
         if reply == accepted:
             return
         assert reply in refusals, f"{person.name} was told {reply!r}"

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from acceptance import chat, testbed
+from acceptance.cast import ChatCast
 from acceptance.testbed import Bed, RedisServer, free_port
 from server.cluster.node import detection_bound
 from tests import cluster_checks as checks
-from tests.cluster_checks import fresh, health, people, send_and_ask, settle
-from wsharness import TestWebSocket
+from tests.cluster_checks import health, people
 
 checks.need_redis_server()
 
@@ -69,18 +69,18 @@ def test_joining_leaving_and_disconnecting_on_any_node_count_everywhere(
 
 def test_errors_read_as_on_one_node(cluster: Bed) -> None:
     """Refusals that need no broker are the single server's, word for word."""
-    group = fresh("chess")
-    with people(cluster, ("Alice", 0), ("Mallory", 1)) as (alice, mallory):
-        send_and_ask(alice, chat.create_group(group), chat.group_created(group))
-        not_member = f"ERROR: you are not a member of {group}"
-        send_and_ask(mallory, chat.message_group(group, "psst"), not_member)
-        send_and_ask(mallory, chat.leave_group(), "ERROR: you are not in a group")
-        too_long = "ERROR: group name is longer than 100 characters"
-        send_and_ask(mallory, chat.create_group("x" * 101), too_long)
-        mallory.send("not json")
-        mallory.wait_for_match(lambda m: str(m).startswith("ERROR: message is not valid JSON"))
-        settle(alice, mallory)
-        assert "psst" not in alice.messages
+    with people(cluster, ("Alice", 0), ("Mallory", 1)) as cast:
+        cast.has_created("Alice", "chess")
+        cast.post("Mallory", "psst", "chess")
+        cast.told_not_a_member("Mallory", "chess")
+        cast.leave_group("Mallory")
+        cast.told("Mallory", "you are not in a group")
+        cast["Mallory"].request(chat.create_group("x" * 101))
+        cast.told("Mallory", "group name is longer than 100 characters")
+        cast["Mallory"].send("not json")
+        cast["Mallory"].take_match(lambda m: str(m).startswith("ERROR: message is not valid JSON"))
+        cast.settle()
+        assert "psst" not in cast["Alice"].client.messages
 
 
 def test_a_killed_node_s_members_are_removed_within_the_stated_time(
@@ -132,11 +132,13 @@ def test_a_node_started_before_redis_serves_echo_and_joins_once_redis_is_up() ->
     with testbed.start(*options).process as node:
         assert node.url is not None
         assert health(node.url)[0] == 503
-        group = fresh("early")
-        with TestWebSocket(node.url, name="Alice") as alice:
-            send_and_ask(alice, chat.echo("hello"), "hello")
-            send_and_ask(alice, chat.create_group(group), chat.BROKER_UNAVAILABLE)
+        with ChatCast([node.url]) as cast:
+            cast.connect(["Alice"])
+            cast.ask_for_echo("Alice", "hello")
+            cast["Alice"].take("hello")
+            cast.create_group("Alice", "early")
+            cast["Alice"].take(chat.BROKER_UNAVAILABLE)
             with redis:
-                checks.create_soon(alice, group, within=5)
+                cast.create_group_once_free("Alice", "early", within=5, broker_away=True)
                 assert health(node.url) == (200, "OK\n")
         assert any("unreachable" in line for line in node.log_lines())

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import chat, testbed
+from acceptance import testbed
+from acceptance.cast import ChatCast
 from acceptance.testbed import PROJECT_ROOT
-from tests.cluster_checks import fresh, health, send_and_ask
+from tests.cluster_checks import health
 from tests.support import run_python
-from wsharness import TestWebSocket
 
 
 @pytest.fixture
@@ -33,9 +33,9 @@ def test_without_broker_the_server_needs_no_redis(no_redis_package: dict[str, st
     with testbed.start(env=no_redis_package).process as server:
         assert server.url is not None
         assert health(server.url) == (200, "OK\n")
-        group = fresh("solo")
-        with TestWebSocket(server.url, name="Alice") as alice:
-            send_and_ask(alice, chat.create_group(group), chat.group_created(group))
+        with ChatCast([server.url]) as cast:
+            cast.connect(["Alice"])
+            cast.has_created("Alice", "solo")
         assert not any(" node " in line for line in server.log_lines())
 
 

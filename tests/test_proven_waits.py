@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from acceptance import chat, testbed
+from acceptance.cast import ChatCast
 from tests.support import MS
 from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
 from wsharness.bdd import Cast, Participant, ProtocolAdapter
@@ -49,9 +50,9 @@ def alice_and_bob_in_a_group(cast: Cast) -> tuple[Participant, Participant, str]
     alice, bob = cast.connect(["Alice", "Bob"])
     group = cast.unique_name("book club")
     alice.request(chat.create_group(group))
-    alice.hear(chat.group_created(group))
+    alice.take(chat.group_created(group))
     bob.request(chat.join_group(group))
-    bob.hear(chat.group_joined(group))
+    bob.take(chat.group_joined(group))
     return alice, bob, group
 
 
@@ -66,7 +67,7 @@ def test_a_wrong_reply_fails_at_once_naming_what_arrived(
         (alice,) = cast.connect(["Alice"])
         alice.request(chat.echo("hello"))
         with pytest.raises(NotOnItsWay) as failure:
-            alice.hear("goodbye")
+            alice.take("goodbye")
     finally:
         cast.close_all()
     message = str(failure.value)
@@ -85,10 +86,10 @@ def test_someone_elses_post_is_waited_for_and_a_missing_one_is_proven_missing(
         try:
             alice, bob, group = alice_and_bob_in_a_group(cast)
             alice.request(chat.message_group(group, "Chapter three tonight?"))
-            bob.hear("Chapter three tonight?")
-            alice.hear("Chapter three tonight?")
+            bob.take("Chapter three tonight?")
+            alice.take("Chapter three tonight?")
             with pytest.raises(NotOnItsWay, match=PROVEN):
-                bob.hear("Chapter four?")
+                bob.take("Chapter four?")
         finally:
             cast.close_all()
 
@@ -104,7 +105,7 @@ def test_without_a_barrier_a_wait_runs_to_its_timeout(server: ServerProcess) -> 
         alice.client.timeout = 300 * MS
         alice.request(chat.echo("hello"))
         with pytest.raises(WaitTimeout) as failure:
-            alice.hear_matching(lambda data: data == "goodbye", "'goodbye'")
+            alice.take_match(lambda data: data == "goodbye", "'goodbye'")
     finally:
         cast.close_all()
     assert not isinstance(failure.value, NotOnItsWay)
@@ -124,7 +125,7 @@ def test_someone_who_cannot_answer_a_round_trip_leaves_the_wait_to_its_timeout(
         alice.client.timeout = 300 * MS
         alice.request(chat.echo("hello"))
         with pytest.raises(WaitTimeout) as failure:
-            alice.hear("goodbye")
+            alice.take("goodbye")
     finally:
         cast.close_all()
     assert not isinstance(failure.value, NotOnItsWay)
@@ -142,7 +143,7 @@ def test_the_late_window_catches_a_message_sent_late_from_background_work() -> N
             try:
                 (alice,) = cast.connect(["Alice"])
                 alice.request(chat.echo_times_3("Hip hip hooray"))
-                alice.hear_copies("Hip hip hooray", 4)
+                alice.take_copies("Hip hip hooray", 4)
             finally:
                 cast.close_all()
     finally:
@@ -156,9 +157,9 @@ def test_a_proof_is_traffic_of_its_own_in_the_transcript(server: ServerProcess) 
     try:
         alice, bob = cast.connect(["Alice", "Bob"])
         alice.request(chat.echo("hello"))
-        alice.hear("hello")
+        alice.take("hello")
         with pytest.raises(NotOnItsWay):
-            alice.hear("hello")
+            alice.take("hello")
         cast.assert_nothing_else([alice, bob])
     finally:
         cast.close_all()
@@ -179,11 +180,22 @@ def test_a_proofs_replies_are_never_taken_for_the_message_waited_for(
             for post in ("first", "second"):
                 alice.request(chat.message_group(group, post))
             ROUND_TRIP_TIMES[slow.url] = 0.0  # no grace: Bob's round trips race the posts
-            (first,) = bob.hear_next(1)
-            second = bob.hear_matching(lambda data: True, "any message")
+            (first,) = bob.take_messages(1)
+            second = bob.take_match(lambda data: True, "any message")
             assert (first.data, second.data) == ("first", "second")
-            alice.hear_copies("first", 1)
-            alice.hear_copies("second", 1)
+            alice.take_copies("first", 1)
+            alice.take_copies("second", 1)
             cast.assert_nothing_else([alice, bob])
         finally:
             cast.close_all()
+
+
+def test_told_names_the_scenarios_group_as_receives_does(server: ServerProcess) -> None:
+    """ "Bob is told ..." is "Bob receives ..." in the chat's words: a group its reason
+    names is the scenario's, so the right reply passes and nothing is left over."""
+    assert server.url is not None
+    with ChatCast([server.url]) as cast:
+        cast.connect(["Bob"])
+        cast.post("Bob", "hello", "book club")
+        cast.told("Bob", "you are not a member of book club")
+        cast.receive_nothing_else(["Bob"])

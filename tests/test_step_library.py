@@ -16,7 +16,7 @@ from behave.step_registry import StepRegistry
 from websockets.asyncio.server import ServerConnection
 
 from tests.support import ControlledServer, controlled_server
-from wsharness import UnexpectedMessage, WaitTimeout, json_containing, settings
+from wsharness import ConnectionLost, UnexpectedMessage, WaitTimeout, json_containing, settings
 from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
 from wsharness.bdd.step_types import explain_undefined
 from wsharness.bdd.target import Target
@@ -348,7 +348,7 @@ def test_a_json_message_not_received_lists_how_each_one_differs(
         try:
             [alice] = people.connect(["Alice"])
             with pytest.raises(WaitTimeout) as failure:
-                alice.hear_json(json_containing({"op": "message", "topic": "prices"}))
+                alice.take_json(json_containing({"op": "message", "topic": "prices"}))
         finally:
             people.close_all()
     message = str(failure.value)
@@ -368,3 +368,47 @@ def test_a_token_can_go_in_the_address_and_is_never_shown() -> None:
     assert "additional_headers" not in options.connect_arguments(address)
     assert describe_url(address) == "ws://127.0.0.1:1/chat?room=1&token=***"
     assert ConnectionOptions(auth_token="s3cret").address("ws://h:1/") == "ws://h:1/"
+
+
+# ---------------------------------------------------------------------------
+# What a project's driver needs from the cast, and the old names of taking
+
+
+def test_the_old_names_of_taking_warn_and_still_take(cast: Cast) -> None:
+    """Taking a message has one name, take; code that still says hear works, and warns."""
+    [alice] = cast.connect(["Alice"])
+    alice.send("go")
+    with pytest.warns(
+        DeprecationWarning, match=r"Participant\.hear is deprecated; use Participant\.take"
+    ):
+        record = alice.hear("surprise")
+    assert record.data == "surprise"
+    assert alice.last_taken is record
+    alice.send("go")
+    with pytest.warns(
+        DeprecationWarning, match=r"Cast\.hear_each is deprecated; use Cast\.take_each"
+    ):
+        cast.hear_each(["Alice"], "surprise")
+    assert alice.client.messages == []
+
+
+def test_send_at_once_by_name_notes_when_each_person_sent(cast: Cast) -> None:
+    """Each named person sends in one turn of the loop, and the cast knows they sent
+    (so the late window counts from then)."""
+    alice, bob = cast.connect(["Alice", "Bob"])
+    before = time.monotonic()
+    cast.send_at_once([("Alice", "go"), ("Bob", "go")])
+    cast.take_each(["Alice", "Bob"], "surprise")
+    assert alice.last_sent_at >= before and bob.last_sent_at >= before
+
+
+def test_a_close_expected_is_no_failure_and_one_not_expected_is(cast: Cast) -> None:
+    """A connection closed while nobody expected it fails the next check; after
+    expect_closing() it does not."""
+    alice, bob = cast.connect(["Alice", "Bob"])
+    alice.client.close()
+    with pytest.raises(ConnectionLost, match="no step expected it"):
+        alice.round_trip()
+    bob.expect_closing()
+    bob.client.close()
+    bob.round_trip()

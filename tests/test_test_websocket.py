@@ -25,8 +25,8 @@ from wsharness import (
     UnexpectedMessage,
     WaitTimeout,
     json_containing,
+    send_at_once,
 )
-from wsharness.client import send_at_once
 from wsharness.records import describe_url
 from wsharness.settings import MAX_MESSAGE_SIZE, parse_size
 

@@ -5,7 +5,7 @@ conditions without races; :class:`ServerProcess` starts a server command and
 reads the URL it prints.
 """
 
-from wsharness.client import TestWebSocket
+from wsharness.client import TestWebSocket, send_at_once
 from wsharness.errors import (
     ConnectionFailed,
     ConnectionLost,
@@ -32,4 +32,5 @@ __all__ = [
     "UnexpectedMessage",
     "WaitTimeout",
     "json_containing",
+    "send_at_once",
 ]

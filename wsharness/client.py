@@ -146,17 +146,20 @@ class TestWebSocket:
         self._asides: list[Aside] = []
         self._events: list[Event | Received] = []
         """The transcript; a received message is its own record, to hold it cheaply."""
-        options = {
+        self._run_task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self._loop.loop.call_soon_threadsafe(self._start, self._options(connect_options))
+
+    def _options(self, connect_options: dict[str, Any]) -> dict[str, Any]:
+        """What :func:`websockets.asyncio.client.connect` is given: ours, then the caller's."""
+        return {
             "compression": None,
             "max_size": self.max_message_size,
             "open_timeout": self.timeout,
             "close_timeout": self.timeout,
             "create_connection": functools.partial(RecordingConnection, opening=self._opening),
+            **connect_options,
         }
-        options.update(connect_options)
-        self._run_task: asyncio.Task[None] | None = None
-        self._closing: set[asyncio.Task[None]] = set()
-        self._loop.loop.call_soon_threadsafe(self._start, options)
 
     def __repr__(self) -> str:
         return f"<TestWebSocket {self.name} {self.shown_url} {self.state}>"
@@ -255,7 +258,7 @@ class TestWebSocket:
         """Account for every message received so far: waits no longer see them
         (the transcript keeps them)."""
         with self._cond:
-            self._inbox.account_for_all()
+            self._inbox.take_all()
 
     @property
     def transcript(self) -> list[Event]:
@@ -397,7 +400,7 @@ class TestWebSocket:
                 return None
             taken = self._inbox.oldest(count)
             for record in taken:
-                self._inbox.account_for(record)
+                self._inbox.take(record)
             return taken
 
         return self._wait(oldest, f"receive {_messages(count)}", timeout, proven_by=proven_by)
@@ -484,7 +487,7 @@ class TestWebSocket:
 
     def _found(self, record: Received | None, *, take: bool) -> Received | None:
         if record is not None and take:
-            self._inbox.account_for(record)
+            self._inbox.take(record)
         return record
 
     # -- Sending and closing ---------------------------------------------------------
@@ -763,7 +766,7 @@ class TestWebSocket:
             for aside in self._asides:
                 if aside.test(data):
                     aside.arrived_at = record.at
-                    self._inbox.account_for(record)
+                    self._inbox.take(record)
                     self._asides.remove(aside)
                     break
             self._cond.notify_all()
@@ -798,43 +801,52 @@ class TestWebSocket:
         ``what`` completes "did not ..." in the error; a function is called only
         if the wait fails. With ``proven_by``, do not block: fail at once, saying why.
         """
+        limit = self.timeout if timeout is None else _checked(timeout)
         if proven_by is not None:
             limit = 0.0
-        else:
-            limit = self.timeout if timeout is None else _checked(timeout)
         deadline = time.monotonic() + limit
         with self._cond:
-            while True:
-                result = check()
-                if result is not None:
-                    return result
-                if fail_when_closed and (self._state == "closed" or self._gave_up is not None):
-                    if self._failure is not None:
-                        raise ConnectionFailed(self._failure)
-                    raise ConnectionLost(
-                        f"{self.name} could not {_said(what)}: {self._closed_detail()}; "
-                        f"{self._received_summary()}"
-                    )
-                if proven_by is not None:
-                    raise NotOnItsWay(
-                        f"{self.name} did not {_said(what)}; {proven_by}; "
-                        f"{self._received_summary()}"
-                    )
+            while (result := check()) is None:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 and self._state == "connecting":
-                    # The real cause, whichever ran out first: this wait or the
-                    # attempt to open, which started together.
-                    waited = round(time.monotonic() - self.created_at, 1)
-                    raise WaitTimeout(
-                        f"{self.name} could not connect to {self.shown_url}: "
-                        f"{handshake_stalled(self._opening, waited, url=self.url)}"
-                    )
-                if remaining <= 0:
-                    raise WaitTimeout(
-                        f"{self.name} did not {_said(what)} within {limit:g} s; "
-                        f"{self._received_summary()}"
-                    )
+                failure = self._unmet(what, limit, remaining, fail_when_closed, proven_by)
+                if failure is not None:
+                    raise failure
                 self._cond.wait(remaining)
+            return result
+
+    def _unmet(
+        self,
+        what: str | Callable[[], str],
+        limit: float,
+        remaining: float,
+        fail_when_closed: bool,
+        proven_by: str | None,
+    ) -> Exception | None:
+        """Why a wait not met yet fails now, or None to wait on (under the lock)."""
+        if fail_when_closed and (self._state == "closed" or self._gave_up is not None):
+            if self._failure is not None:
+                return ConnectionFailed(self._failure)
+            return ConnectionLost(
+                f"{self.name} could not {_said(what)}: {self._closed_detail()}; "
+                f"{self._received_summary()}"
+            )
+        if proven_by is not None:
+            return NotOnItsWay(
+                f"{self.name} did not {_said(what)}; {proven_by}; {self._received_summary()}"
+            )
+        if remaining > 0:
+            return None
+        if self._state == "connecting":
+            # The real cause, whichever ran out first: this wait or the attempt to
+            # open, which started together.
+            waited = round(time.monotonic() - self.created_at, 1)
+            return WaitTimeout(
+                f"{self.name} could not connect to {self.shown_url}: "
+                f"{handshake_stalled(self._opening, waited, url=self.url)}"
+            )
+        return WaitTimeout(
+            f"{self.name} did not {_said(what)} within {limit:g} s; {self._received_summary()}"
+        )
 
     def _closed_detail(self) -> str:
         if self._failure is not None:

@@ -1,7 +1,7 @@
 """What a client has received, and which of it a test has accounted for.
 
 Every message is kept, in arrival order. A message is *outstanding* until a test
-accounts for it: taking a message (:meth:`Inbox.account_for`) accounts for that
+accounts for it: taking a message (:meth:`Inbox.take`) accounts for that
 one, clearing accounts for everything received so far. Looking a message up
 costs the same however many messages are held: equal messages are found
 through an index, and a search that waits remembers how far it has looked, so
@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from itertools import islice
 
+from wsharness.deprecated import Renamed
 from wsharness.records import Data, Received
 
 MessageTest = Callable[[Received], bool]
@@ -65,7 +66,7 @@ class Inbox:
             index[data] = record
         elif isinstance(entry, _Copies):
             entry.records.append(record)
-        else:  # a single copy, outstanding (account_for drops one that is not)
+        else:  # a single copy, outstanding (take drops one that is not)
             index[data] = _Copies([entry, record])
         return record
 
@@ -88,7 +89,7 @@ class Inbox:
     def outstanding_count(self) -> int:
         return self._count
 
-    def account_for(self, record: Received) -> None:
+    def take(self, record: Received) -> None:
         """Mark one message as accounted for."""
         if not self.is_outstanding(record):
             return
@@ -98,12 +99,15 @@ class Inbox:
         if index.get(record.data) is record:
             del index[record.data]
 
-    def account_for_all(self) -> None:
+    def take_all(self) -> None:
         """Mark everything received so far as accounted for."""
         self._cleared = self.total
         self._count = 0
         self._texts.clear()
         self._binaries.clear()
+
+    account_for = Renamed("take")
+    account_for_all = Renamed("take_all")
 
     def first_equal(self, data: Data, since: int = 0) -> Received | None:
         """The oldest outstanding message equal to ``data`` (a binary message never

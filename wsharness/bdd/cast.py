@@ -1,9 +1,9 @@
-"""The named people of one scenario ("Alice", "Bob") and what each has heard.
+"""The named people of one scenario ("Alice", "Bob") and what each has received.
 
 Each :class:`Participant` wraps one :class:`~wsharness.TestWebSocket`. A step
-that says someone *hears* (or *receives*) a message takes it from the client,
-so hearing it twice needs two copies, and "nothing else" fails on anything
-that arrived and no step accounted for.
+that says someone *receives* a message takes it from the client (*take* is the
+one name for that, from the client up), so receiving it twice needs two copies,
+and "nothing else" fails on anything that arrived and no step took.
 
 "Nothing else" is proven the way the protocol allows (see
 :mod:`wsharness.bdd.adapter`). With a round trip, :meth:`Cast.assert_nothing_else`
@@ -17,7 +17,7 @@ instead, and a failure says so. With ``-D late_window=SECONDS`` the steps also
 watch that long after the last request, for a server that sends something late
 from background work.
 
-A wait for a message ("Bob hears ...") returns as soon as the message is there.
+A wait for a message ("Bob receives ...") returns as soon as the message is there.
 When it is not, and the protocol's round trip is a barrier
 (:attr:`~wsharness.bdd.ProtocolAdapter.round_trip_is_barrier`), the wait proves
 whether it can still come instead of waiting out its timeout: the waiter makes a
@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Protocol, Self, TypeVar
 
 from hamcrest import assert_that, equal_to
 
@@ -55,6 +55,7 @@ from wsharness import (
     TestWebSocket,
     UnexpectedMessage,
     WaitTimeout,
+    send_at_once,
     settings,
 )
 from wsharness.bdd.adapter import ProtocolAdapter
@@ -62,6 +63,7 @@ from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.values import Notebook, field_of
 from wsharness.client import Aside, FrameObserver, MessageMatcher, close_at_once
 from wsharness.conversation.model import PROOF_PREFIX
+from wsharness.deprecated import Renamed
 from wsharness.matchers import JsonContaining
 from wsharness.records import Data, Received, describe_data
 
@@ -147,7 +149,7 @@ class Participant:
         self.last_sent_at = 0.0
         self.closing_expected = False
         """True once a step closed the connection or expects the server to close it."""
-        self.last_heard: Received | None = None
+        self.last_taken: Received | None = None
         self.prover: Prover | None = None
         """The scenario, when its protocol's round trip can prove a wait unmet."""
 
@@ -167,9 +169,9 @@ class Participant:
         self.client.send_json(document)
         self.last_sent_at = time.monotonic()
 
-    def hear(self, message: Data) -> Received:
+    def take(self, message: Data) -> Received:
         """Wait for one more copy of ``message`` and account for it."""
-        return self._heard(
+        return self._took(
             self._proven(
                 lambda timeout, proven_by: self.client.take_message(
                     message, timeout=timeout, proven_by=proven_by
@@ -177,14 +179,14 @@ class Participant:
             )
         )
 
-    def hear_copies(self, message: Data, count: int) -> None:
+    def take_copies(self, message: Data, count: int) -> None:
         """Wait for ``count`` more copies of ``message`` and account for them."""
         for _ in range(count):
-            self.hear(message)
+            self.take(message)
 
-    def hear_matching(self, matcher: MessageMatcher, description: str | None = None) -> Received:
+    def take_match(self, matcher: MessageMatcher, description: str | None = None) -> Received:
         """Wait for one more message that satisfies ``matcher`` and account for it."""
-        return self._heard(
+        return self._took(
             self._proven(
                 lambda timeout, proven_by: self.client.take_match(
                     matcher, description=description, timeout=timeout, proven_by=proven_by
@@ -192,11 +194,11 @@ class Participant:
             )
         )
 
-    def hear_json(self, matcher: JsonContaining) -> Received:
+    def take_json(self, matcher: JsonContaining) -> Received:
         """Wait for a JSON message that ``matcher`` accepts and account for it; a
         failure says where each outstanding message differs."""
         try:
-            return self.hear_matching(matcher, f"a JSON message containing {matcher.text}")
+            return self.take_match(matcher, f"a JSON message containing {matcher.text}")
         except WaitTimeout as error:
             near = [
                 f"  {describe_data(record.data)}: {matcher.difference(record.data)}"
@@ -206,7 +208,7 @@ class Participant:
                 raise
             raise WaitTimeout(f"{error}\nhow they differ:\n" + "\n".join(near)) from None
 
-    def hear_next(self, count: int) -> list[Received]:
+    def take_messages(self, count: int) -> list[Received]:
         """Wait for the next ``count`` messages and account for them, in order."""
         records = self._proven(
             lambda timeout, proven_by: self.client.take_messages(
@@ -214,19 +216,19 @@ class Participant:
             )
         )
         if records:
-            self._heard(records[-1])
+            self._took(records[-1])
         return records
 
-    def hear_one_of(self, *messages: str) -> str:
-        """Wait for the next copy of any of ``messages``; return the one heard."""
+    def take_one_of(self, *messages: str) -> str:
+        """Wait for the next copy of any of ``messages``; return the one taken."""
         described = " or ".join(map(repr, messages))
-        return str(self.hear_matching(lambda data: data in messages, described).data)
+        return str(self.take_match(lambda data: data in messages, described).data)
 
     def note_field(self, path: str) -> str:
-        """The value at ``path`` in the JSON message this person heard last."""
-        if self.last_heard is None:
+        """The value at ``path`` in the JSON message this person took last."""
+        if self.last_taken is None:
             raise AssertionError(f"{self.name} has not heard a message yet")
-        return field_of(self.last_heard.data, path)
+        return field_of(self.last_taken.data, path)
 
     def _proven(self, take: Callable[[float | None, str | None], T]) -> T:
         """``take(timeout, proven_by)``, a wait, done as the module docstring says: at
@@ -290,7 +292,7 @@ class Participant:
         make one, so every earlier reply has surely arrived."""
         probe = self.send_probe()
         if probe is not None:
-            self.hear_reply(probe)
+            self.wait_for_reply(probe)
 
     def send_probe(self) -> Probe | None:
         """Send the protocol's round-trip request with a unique token, its reply set
@@ -307,8 +309,8 @@ class Participant:
         self.client.send(trip.request)
         return Probe(aside, sent_at)
 
-    def hear_reply(self, probe: Probe, *, timeout: float | None = None) -> None:
-        """Wait for a round trip's reply (set aside: no step hears it)."""
+    def wait_for_reply(self, probe: Probe, *, timeout: float | None = None) -> None:
+        """Wait for a round trip's reply (set aside: no step takes it)."""
         self.client.wait_for_aside(probe.aside, timeout=timeout)
         self._note_time(probe)
 
@@ -364,8 +366,13 @@ class Participant:
         self.client.wait_until("close")
         return self.client.close_code, self.client.close_reason
 
-    def assert_heard_everything(self, *, how: str = "") -> None:
-        """Fail if a message arrived that no step has heard; ``how`` says how
+    def expect_closing(self) -> None:
+        """From now on the connection may close (or be closed by the server) without
+        failing the scenario: its round trips are skipped."""
+        self.closing_expected = True
+
+    def assert_all_taken(self, *, how: str = "") -> None:
+        """Fail if a message arrived that no step has taken; ``how`` says how
         silence was proven, for the failure message."""
         extra = self.client.received
         if extra:
@@ -375,9 +382,19 @@ class Participant:
                 f"no step expected{how}:\n{listed}"
             )
 
-    def _heard(self, record: Received) -> Received:
-        self.last_heard = record
+    def _took(self, record: Received) -> Received:
+        self.last_taken = record
         return record
+
+    hear = Renamed("take")
+    hear_copies = Renamed("take_copies")
+    hear_matching = Renamed("take_match")
+    hear_json = Renamed("take_json")
+    hear_next = Renamed("take_messages")
+    hear_one_of = Renamed("take_one_of")
+    hear_reply = Renamed("wait_for_reply")
+    last_heard = Renamed("last_taken")
+    assert_heard_everything = Renamed("assert_all_taken")
 
 
 class Cast:
@@ -407,6 +424,12 @@ class Cast:
         """Told of every frame of everyone connected from now on (the contract check)."""
         self.frame_notes: dict[tuple[str, float, int], str] = {}
         """Notes to show after a transcript line, by (kind, time, id of the data)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close_all()
 
     def __getitem__(self, name: str) -> Participant:
         try:
@@ -501,17 +524,47 @@ class Cast:
         """Close ``name``'s connection (or cut it, like a crash)."""
         self[name].disconnect(abruptly=abruptly)
 
-    def hear_each(self, names: Iterable[str], *messages: Data) -> None:
-        """Everyone named hears one more copy of each of ``messages``, in turn."""
+    def take_each(self, names: Iterable[str], *messages: Data) -> None:
+        """Everyone named takes one more copy of each of ``messages``, in turn."""
         for name in names:
             for message in messages:
-                self[name].hear(message)
+                self[name].take(message)
 
-    def hear_exactly(self, name: str, expected: list[Data]) -> None:
-        """``name`` hears exactly ``expected``, in order, and then nothing else."""
-        arrived = [record.data for record in self[name].hear_next(len(expected))]
+    def take_exactly(self, name: str, expected: list[Data]) -> None:
+        """``name`` takes exactly ``expected``, in order, and then nothing else."""
+        arrived = [record.data for record in self[name].take_messages(len(expected))]
         assert_that(arrived, equal_to(expected), f"the messages {name} received")
         self.assert_nothing_else([self[name]])
+
+    def receive(self, names: Iterable[str], text: str) -> None:
+        """Everyone named receives one more copy of ``text`` as a feature writes it
+        (see :meth:`expected_text`)."""
+        self.take_each(names, self.expected_text(text))
+
+    def receive_copies(self, name: str, text: str, count: int) -> None:
+        """``name`` receives ``count`` more copies of ``text`` as a feature writes it."""
+        self[name].take_copies(self.expected_text(text), count)
+
+    def receive_exactly(self, name: str, table: Iterable[Mapping[str, str]] | None) -> None:
+        """``name`` receives the ``message`` column of a feature's table, in order, and
+        then nothing else."""
+        if table is None:
+            raise AssertionError("this step needs a table with a 'message' column")
+        self.take_exactly(name, [self.expected_text(row["message"]) for row in table])
+
+    def receive_nothing_else(self, names: Iterable[str] | None = None) -> None:
+        """Once nothing more can be on its way, everyone named (everyone, without
+        names) has received nothing no step took."""
+        people = self.people if names is None else [self[name] for name in names]
+        self.assert_nothing_else(people)
+
+    def send_at_once(self, sends: Iterable[tuple[str, Data]]) -> None:
+        """Each (name, message) sent in one turn of the event loop, as requests racing
+        each other from many users would be (:func:`wsharness.send_at_once`)."""
+        racing = [(self[name], data) for name, data in sends]
+        send_at_once([(person.client, data) for person, data in racing])
+        for person, _ in racing:
+            person.last_sent_at = time.monotonic()
 
     def round_trip_each(self, names: Iterable[str]) -> None:
         """Everyone named is still connected and, if the protocol allows, gets a
@@ -536,7 +589,7 @@ class Cast:
         return self.notebook.fill(text)
 
     def assert_nothing_else(self, people: Iterable[Participant]) -> None:
-        """Prove that ``people`` received nothing that no step has heard.
+        """Prove that ``people`` received nothing that no step has taken.
 
         The one way every "nothing else" step proves it: round trips if the
         protocol has one, else the quiet window (see the module docstring);
@@ -545,7 +598,7 @@ class Cast:
         checked = list(people)
         how = ""
         if self.adapter.has_round_trip:
-            self._settle_everyone()
+            self.settle()
         else:
             window = settings.timing().quiet
             how = f" (watched for {window:g} s: {self.adapter.name} has no round trip)"
@@ -554,9 +607,15 @@ class Cast:
         # something late from background work, which round trips cannot see.
         self._watch(checked, self.last_request_at + settings.timing().late)
         for person in checked:
-            person.assert_heard_everything(how=how)
+            person.assert_all_taken(how=how)
 
-    def _settle_everyone(self) -> None:
+    hear_each = Renamed("take_each")
+    hear_exactly = Renamed("take_exactly")
+
+    def settle(self) -> None:
+        """Two rounds of round trips by everyone: afterwards every reply to every
+        request so far, and all they sent anyone, has arrived (on a protocol whose
+        round trip is a barrier)."""
         for _ in range(2):
             self._round_trips(self.people)
 
@@ -583,7 +642,7 @@ class Cast:
             probes = [(person, person.send_probe()) for person in others if _open(person)]
             for person, probe in probes:
                 if probe is not None:
-                    person.hear_reply(probe, timeout=max(deadline - time.monotonic(), 0.0))
+                    person.wait_for_reply(probe, timeout=max(deadline - time.monotonic(), 0.0))
                 if met():
                     return Proof.MET
             if not self.can_prove():
@@ -599,7 +658,7 @@ class Cast:
         probes = [(person, person.send_probe()) for person in people]
         for person, probe in probes:
             if probe is not None:
-                person.hear_reply(probe)
+                person.wait_for_reply(probe)
 
     @property
     def last_request_at(self) -> float:

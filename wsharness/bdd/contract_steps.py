@@ -56,7 +56,7 @@ def step_receives_contract_message(
 ) -> None:
     """The contract's message arrives with these fields (and those its schema fixes)."""
     document = _document(context, _message(context, message, "received"), fields)
-    context.cast[name].hear_json(json_containing(document))
+    context.cast[name].take_json(json_containing(document))
 
 
 @then("{name:Name} receives these {message}s, in order")
@@ -64,14 +64,14 @@ def step_receives_contract_message(
 def step_receives_contract_messages_in_order(context: Context, name: str, message: str) -> None:
     """The next messages are the table's rows, in order: each the contract's message
     with the row's fields (a column per field)."""
-    _hear_rows(context, name, _message(context, message, "received"))
+    _take_rows(context, name, _message(context, message, "received"))
 
 
-def _hear_rows(context: Context, name: str, kind: Message) -> None:
+def _take_rows(context: Context, name: str, kind: Message) -> None:
     assert context.table, "this step needs a table: a column per field, a row per message"
     rows = [dict(zip(context.table.headings, row.cells, strict=True)) for row in context.table]
     person = context.cast[name]
-    for number, (record, row) in enumerate(zip(person.hear_next(len(rows)), rows, strict=True)):
+    for number, (record, row) in enumerate(zip(person.take_messages(len(rows)), rows, strict=True)):
         expected = json_containing(_document(context, kind, row))
         if not expected.matches(record.data):
             raise AssertionError(

@@ -22,27 +22,27 @@ from wsharness.bdd.sending_steps import json_doc_string
 @then('{names:Names} each receive "{text}"')
 def step_receives(context: Context, names: list[str], text: str) -> None:
     """Each person receives this text (one more copy, if they received it before)."""
-    context.cast.hear_each(names, context.cast.expected_text(text))
+    context.cast.receive(names, text)
 
 
 @then('{name:Name} receives "{text}" {count:d} times')
 def step_receives_times(context: Context, name: str, text: str, count: int) -> None:
     """The person receives this many copies of the text."""
-    context.cast[name].hear_copies(context.cast.expected_text(text), count)
+    context.cast.receive_copies(name, text, count)
 
 
 @then("{name:Name} receives a JSON message containing")
 @then("{name:Name} receives a JSON message containing:")
 def step_receives_json(context: Context, name: str) -> None:
     """A text message arrives whose JSON has the doc-string's keys and values."""
-    context.cast[name].hear_json(json_containing(json_doc_string(context)))
+    context.cast[name].take_json(json_containing(json_doc_string(context)))
 
 
 @then('{name:Name} receives a message matching "{pattern}"')
 def step_receives_matching(context: Context, name: str, pattern: str) -> None:
     """A text message arrives that matches this regular expression, all of it."""
     regex = re.compile(context.cast.fill(pattern))
-    context.cast[name].hear_matching(
+    context.cast[name].take_match(
         lambda data: isinstance(data, str) and regex.fullmatch(data) is not None,
         f"a message matching /{regex.pattern}/",
     )
@@ -52,16 +52,14 @@ def step_receives_matching(context: Context, name: str, pattern: str) -> None:
 @then("{name:Name} receives {count:d} message")
 def step_receives_count(context: Context, name: str, count: int) -> None:
     """The next this-many messages arrive, whatever they say."""
-    context.cast[name].hear_next(count)
+    context.cast[name].take_messages(count)
 
 
 @then("{name:Name} receives exactly these messages, in order")
 @then("{name:Name} receives exactly these messages, in order:")
 def step_receives_exactly(context: Context, name: str) -> None:
     """The table's "message" column, in order, and nothing more."""
-    assert context.table is not None, "this step needs a table with a 'message' column"
-    expected = [context.cast.expected_text(row["message"]) for row in context.table]
-    context.cast.hear_exactly(name, expected)
+    context.cast.receive_exactly(name, context.table)
 
 
 @then("{names:Names} receives nothing")
@@ -70,13 +68,13 @@ def step_receives_exactly(context: Context, name: str) -> None:
 @then("{names:Names} receive nothing else")
 def step_receives_nothing_else(context: Context, names: list[str]) -> None:
     """Once nothing more can be on its way, the people have received nothing no step took."""
-    context.cast.assert_nothing_else(context.cast[name] for name in names)
+    context.cast.receive_nothing_else(names)
 
 
 @then("nobody receives anything else")
 def step_nobody_receives_anything_else(context: Context) -> None:
     """Once nothing more can be on its way, nobody has received anything no step took."""
-    context.cast.assert_nothing_else(context.cast.people)
+    context.cast.receive_nothing_else()
 
 
 @then("{name:Name} notes the `{path}` of that message as {label:w}")

@@ -1,7 +1,7 @@
 """Values a scenario notes from one message and uses in later steps.
 
 "Alice notes the `id` of that message as order" keeps the ``id`` field of the
-JSON message Alice heard last under the name ``order``; a later step argument
+JSON message Alice received last under the name ``order``; a later step argument
 or doc-string says ``{order}`` where the value goes; ``\\{order}`` stays as it is
 written. Only a name in braces is replaced, so JSON, whose keys are quoted,
 passes through unchanged. A name nobody noted fails the step and lists the
