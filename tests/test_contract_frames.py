@@ -165,3 +165,32 @@ def test_coverage_with_everything_exercised_passes(tmp_path: Path) -> None:
         run.counts["sent" if name in CHAT.sent else "received"][name] += 1
     (tmp_path / "all.json").write_text(json.dumps(run.to_json()), encoding="utf-8")
     assert coverage.main([str(tmp_path / "all.json")]) == 0
+
+
+AGREED = [
+    {"type": "ECHO", "value": "hi"},
+    {"type": "ECHO", "value": 3},
+    {"type": "ECHO", "value": 10**100},
+    {"type": "MESSAGE_GROUP", "value": {"groupName": "g", "groupMessage": "hi"}},
+    {"type": "MESSAGE_GROUP", "value": {"groupName": 5}},
+    {"type": "LEAVE_GROUP", "value": [1, {"a": None}]},
+    {"type": "CREATE_GROUP", "value": "x" * 10_000},
+    {"type": "JOIN_GROUP"},
+    "GROUP_CREATED: book club",
+    "ERROR: too many requests: at most 5 per second; this one was not handled",
+    "ERROR: nothing",
+    [1, 2],
+    None,
+]
+
+
+def test_both_validators_of_every_message_agree_on_every_frame() -> None:
+    """jsonschema-rs decides whether a frame matches (:meth:`Message.admits`) and
+    jsonschema explains why not: they must read every schema of the contract alike."""
+    compiled = [m for m in CHAT.messages.values() if m.validator is not None]
+    assert compiled and all(m.quick is not None for m in compiled)
+    for message in compiled:
+        assert message.quick is not None and message.validator is not None
+        for instance in AGREED:
+            fast, slow = message.quick.is_valid(instance), message.validator.is_valid(instance)
+            assert fast == slow, f"{message.name} on {instance!r}: {fast} against {slow}"

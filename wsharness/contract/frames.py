@@ -175,7 +175,7 @@ def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Ver
         if message.name not in plausible or (message.carrier == "json" and unreadable):
             continue
         instance = document if message.carrier == "json" else data
-        if message.validator is None or message.validator.is_valid(instance):
+        if message.admits(instance):
             if not message.catch_all:
                 return Verdict(matched=(message.name,), correlation=_correlation(message, instance))
             matched.append(message)

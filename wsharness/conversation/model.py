@@ -17,6 +17,7 @@ Big conversations stay one screen: runs of like frames become one row with a cou
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from collections import Counter
@@ -70,7 +71,7 @@ class Lifeline:
     """The node's URL (without a token), or who a crowd is."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One line of the diagram: a frame (or a run of like frames), an open or close,
     a folded proof, a message that did not come, or a count of rows left out."""
@@ -176,17 +177,17 @@ def build(
     errors = [_reason(_printable(as_written(timing.error))) for timing in steps if timing.error]
     blamed = _named(errors[0], voices) if errors else None
     starts = [timing.started for timing in steps if timing.started is not None]
-    rows: list[tuple[int, Row]] = []
+    rows: list[tuple[int, float, int, Row]] = []
     for index, voice in enumerate(voices):
         # The message that broke the step: one the person the failure names did not
         # account for (anyone's, when it names no one).
         red = voice.unexpected if blamed in (None, index) else frozenset()
         for row in _rows(voice, red, lifeline_of[index], f"n{voice.node}"):
-            rows.append((_step_of(row.at, starts), row))
-    rows.sort(key=lambda pair: (pair[0], pair[1].at))
-    for step, row in rows:
-        if bands:
-            bands[max(step, 0)].rows.append(row)
+            rows.append((_step_of(row.at, starts), row.at, len(rows), row))
+    rows.sort()  # by step, then time; ties in the order recorded
+    if bands:
+        for step, _, _, row in rows:
+            bands[step].rows.append(row)
     for band, timing in zip(bands, steps, strict=True):
         band.rows = _limited(_runs(_fold_proofs(band.rows)))
         for row in band.rows:
@@ -301,9 +302,15 @@ def shape(row: Row) -> str:
     if isinstance(row.data, bytes):
         text = f"binary {len(row.data)}"
     else:
-        # blurred before it is cut, so "flood 9 xxx" and "flood 10 xxx" stay alike
-        text = _DIGITS.sub("#", (row.data or row.label)[: SHAPE_LENGTH * 2])[:SHAPE_LENGTH]
+        text = _blurred((row.data or row.label)[: SHAPE_LENGTH * 2])
     return f"{row.kind}|{row.person}|{row.node}|{text}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _blurred(head: str) -> str:
+    """A frame's start with its numbers blurred, before it is cut, so "flood 9 xxx" and
+    "flood 10 xxx" stay alike (remembered: a post reaches every member alike)."""
+    return _DIGITS.sub("#", head)[:SHAPE_LENGTH]
 
 
 def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
