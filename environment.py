@@ -29,8 +29,7 @@ from behave.fixture import use_fixture
 from behave.model import Feature, Scenario
 from behave.runner import Context
 
-from acceptance.cast import ChatCast
-from acceptance.chat import HEALTH_CHECK, ChatAdapter
+from acceptance.chat import HEALTH_CHECK, ChatAdapter, ChatCast
 from acceptance.servers import (
     CHAT_SETTINGS,
     chat_servers,

@@ -1,16 +1,37 @@
-"""The chat protocol as the specs see it: requests to send and replies to expect.
+"""The chat as the specs see it, and the driver that speaks it: one module, so a step
+reaches the wire in one hop.
 
-These are written out here, not imported from ``server``, so the specs stay an
-independent statement of the protocol that can judge any implementation.
+The requests to send and the replies to expect are written out here, not imported from
+``server``, so the specs stay an independent statement of the protocol that can judge
+any implementation. :class:`ChatAdapter` tells the step library how to prove silence
+(an echo) and which names to make unique (groups). :class:`ChatCast`, the chat's
+driver, is :class:`wsharness.bdd.Cast` with one method per sentence of the chat's
+steps and what only the chat has: groups, who the scenario expects in which, and what
+it sent that later steps check (the one place for a scenario's state). The steps, the
+pytest tests and the benchmarks drive chat people through it. Group names in feature
+text may name characters nobody can see (:mod:`acceptance.characters`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
-from wsharness.bdd import HttpHealthCheck, ProtocolAdapter, RoundTrip
+from acceptance.characters import spell
+from wsharness import settings
+from wsharness.bdd import (
+    Cast,
+    ConnectionOptions,
+    HttpHealthCheck,
+    Participant,
+    ProtocolAdapter,
+    RoundTrip,
+    UniqueNames,
+)
 from wsharness.bdd.adapter import Rename
 
 HEALTH_CHECK = HttpHealthCheck("/healthz")
@@ -130,3 +151,409 @@ class ChatAdapter(ProtocolAdapter):
 
     def expected(self, text: str, rename: Rename) -> str:
         return rename_groups_in_reply(text, rename)
+
+
+# The driver
+
+MIB = 1024 * 1024
+
+DEFAULT_CROWD = 1000
+"""How many people a crowd has without ``-D load_clients``."""
+
+BURST = 32
+"""How many posts :meth:`ChatCast.post_many` sends before waiting for the readers."""
+
+
+FLOOD_PADDING = 1000
+"""Characters added to each flood request, so that answering one costs the server
+more than writing one costs the flooder, and a backlog builds up as in a real flood."""
+
+
+class GroupNames(UniqueNames):
+    """Group names as the wire gets them: each ``<character name>`` spelled out
+    (``"book<zero-width space>club"``), then made unique to the scenario."""
+
+    def __call__(self, name: str) -> str:
+        return super().__call__(spell(name))
+
+
+class Nodes(Protocol):
+    """What the cluster's steps do to the suite's servers (see :mod:`acceptance.servers`)."""
+
+    def take_node_down(self, index: int) -> None: ...
+
+    def restart_broker(self) -> None: ...
+
+
+class ChatCast(Cast):
+    """Everyone in one chat scenario, the groups they are expected to be in, and what
+    the scenario sent that later steps check: one method per sentence of the chat's
+    steps."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        adapter: ProtocolAdapter | None = None,
+        options: ConnectionOptions | None = None,
+    ) -> None:
+        super().__init__(urls, adapter=adapter or ChatAdapter(), options=options)
+        self.unique_name = GroupNames()
+        self.groups: dict[str, set[str]] = {}
+        """Who the scenario expects in each group (feature-text names)."""
+        self.not_reading: set[str] = set()
+        """Who has stopped reading their socket."""
+        self.sized_group = ""
+        """The wire name of the group made by :meth:`create_sized_group`."""
+        self.sized_text = ""
+        """The text of the echo asked for by :meth:`ask_for_sized_echo`."""
+        self.posts: list[str] = []
+        """What :meth:`post_many` posted, in order."""
+        self.sent: dict[str, list[str]] = {}
+        """Each person's texts of their last flood or burst, in order."""
+
+    # -- Echoes and bad input ---------------------------------------------------------
+
+    def ask_for_echo(self, name: str, text: str, *, times: int = 1) -> None:
+        """``name`` asks the server to send ``text`` back once (or three times)."""
+        self[name].request(echo_times_3(text) if times == 3 else echo(text))
+
+    def ask_for_sized_echo(self, name: str, mib: int) -> None:
+        """``name`` sends an ECHO request whose frame is exactly ``mib`` MiB."""
+        envelope = json.dumps(echo(""), ensure_ascii=False)
+        self.sized_text = "x" * (mib * MIB - len(envelope.encode()))
+        self[name].request(echo(self.sized_text))
+
+    def take_sized_echo(self, name: str) -> None:
+        """``name`` receives the sized echo back, whole."""
+        self[name].take(self.sized_text)
+
+    def send_nested_json(self, name: str, depth: int) -> None:
+        """``name`` sends a JSON list nested ``depth`` levels deep."""
+        self[name].send("[" * depth + "]" * depth)
+
+    def send_oversize(self, name: str, mib: int) -> None:
+        """``name`` sends a text frame one byte over ``mib`` MiB."""
+        self[name].send("x" * (mib * MIB + 1))
+
+    def told(self, name: str, reason: str) -> None:
+        """``name`` receives the error reply giving ``reason`` (group names renamed)."""
+        self.receive([name], error(reason))
+
+    # -- Groups -----------------------------------------------------------------------
+
+    def create_group(self, name: str, group: str) -> None:
+        """``name`` asks to create ``group``."""
+        self[name].request(create_group(self.unique_name(group)))
+
+    def join_group(self, name: str, group: str) -> None:
+        """``name`` asks to join ``group``."""
+        self[name].request(join_group(self.unique_name(group)))
+
+    def post(self, name: str, message: str, group: str) -> None:
+        """``name`` posts ``message`` to ``group``."""
+        self[name].request(message_group(self.unique_name(group), message))
+
+    def leave_group(self, name: str) -> None:
+        """``name`` asks to leave their group."""
+        self[name].request(leave_group())
+
+    def has_created(self, name: str, group: str) -> None:
+        """``name`` creates ``group`` and is told it was created."""
+        self.create_group(name, group)
+        self.told_created(name, group)
+
+    def has_joined(self, name: str, group: str) -> None:
+        """``name`` joins ``group`` and is told so."""
+        self.join_group(name, group)
+        self.told_joined(name, group)
+
+    def has_been_refused(self, name: str, group: str) -> None:
+        """``name`` tries to create ``group``, whose name is taken, and is refused."""
+        self.create_group(name, group)
+        self.told_unavailable(name, group)
+
+    def has_left(self, name: str) -> None:
+        """``name`` leaves their group and is told so."""
+        group = self.group_of(name)
+        self.leave_group(name)
+        self.told_left(name, group)
+
+    def told_created(self, name: str, group: str) -> None:
+        """``name`` is told ``group`` was created; they are in it now."""
+        self.receive([name], group_created(group))
+        self.join(name, group)
+
+    def told_joined(self, name: str, group: str) -> None:
+        """``name`` is told they joined ``group``; they are in it now."""
+        self.receive([name], group_joined(group))
+        self.join(name, group)
+
+    def told_unavailable(self, name: str, group: str) -> None:
+        """``name`` is told ``group`` is unavailable."""
+        self.receive([name], group_unavailable(group))
+
+    def told_left(self, name: str, group: str) -> None:
+        """``name`` is told they left ``group``; they are in no group now."""
+        self.receive([name], group_left(group))
+        self.leave(name)
+
+    def told_not_a_member(self, name: str, group: str) -> None:
+        """``name`` is told they are not a member of ``group``."""
+        self.receive([name], not_a_member(group))
+
+    def members_receive(self, group: str, message: str) -> None:
+        """Everyone the scenario expects in ``group`` receives ``message``."""
+        self.receive(self.member_names(group), message)
+
+    def create_sized_group(self, name: str, length: int) -> None:
+        """``name`` asks to create a group whose (unique) name has ``length`` characters."""
+        self.sized_group = self.unique_name.of_length(length)
+        self[name].request(create_group(self.sized_group))
+
+    def told_sized_group_created(self, name: str) -> None:
+        """``name`` is told the group of :meth:`create_sized_group` was created."""
+        self[name].take(group_created(self.sized_group))
+
+    def join_together(self, names: Iterable[str], group: str) -> None:
+        """Have everyone named join ``group`` and wait until each is told so.
+
+        All requests go out before the first reply is awaited, so a crowd
+        joins in about the time the server needs, not one round trip per person.
+        """
+        wire_name = self.unique_name(group)
+        people = [self[name] for name in names]
+        for person in people:
+            person.request(join_group(wire_name))
+        for person in people:
+            person.take(group_joined(wire_name))
+            self.join(person.name, group)
+
+    def gather_crowd(self, size: str | int | None, group: str) -> None:
+        """Connect ``size`` guests ("Guest 1", ...; ``-D load_clients``, 1,000 if None)
+        and have them all join ``group``."""
+        count = _whole(size, DEFAULT_CROWD, "-D load_clients")
+        names = [f"Guest {number}" for number in range(1, count + 1)]
+        self.connect(names)
+        self.join_together(names, group)
+
+    def create_group_once_free(
+        self, name: str, group: str, *, within: float | None = None, broker_away: bool = False
+    ) -> float:
+        """Have ``name`` create ``group`` as soon as the name is free (within the
+        timeout, or ``within`` seconds); return the seconds it took.
+
+        The protocol does not acknowledge a disconnect, so a freed name shows
+        only when creating it succeeds: ask again after each "unavailable"
+        reply (and, with ``broker_away``, each "the broker is unavailable"), until
+        "created". Each try waits for the server's reply; nothing sleeps.
+        """
+        person = self[name]
+        wire_name = self.unique_name(group)
+        created = group_created(wire_name)
+        refusals = [group_unavailable(wire_name)] + [BROKER_UNAVAILABLE] * broker_away
+
+        def create() -> bool:
+            person.request(create_group(wire_name))
+            return person.take_one_of(created, *refusals) == created
+
+        refused = f'{name} was still told the group "{group}" is unavailable'
+        took = until_accepted(create, refused, within=within)
+        self.join(name, group)
+        return took
+
+    # -- A cluster --------------------------------------------------------------------
+
+    def create_at_once(self, names: Iterable[str], group: str) -> None:
+        """Everyone named asks to create ``group`` at the same moment: the requests
+        leave in one turn of the harness's event loop."""
+        request = json.dumps(create_group(self.unique_name(group)))
+        self.send_at_once((name, request) for name in names)
+
+    def only_one_creator(self, names: Iterable[str], group: str) -> str:
+        """Of the people who raced to create ``group``, exactly one is told it was
+        created and each other one that it is unavailable; return who won."""
+        wire_name = self.unique_name(group)
+        created, unavailable = group_created(wire_name), group_unavailable(wire_name)
+        answers = {name: self[name].take_one_of(created, unavailable) for name in names}
+        winners = [name for name, answer in answers.items() if answer == created]
+        if len(winners) != 1:
+            told = ", ".join(f"{name}: {answer!r}" for name, answer in answers.items())
+            raise AssertionError(f'exactly one creator of "{group}" was expected; {told}')
+        self.join(winners[0], group)
+        return winners[0]
+
+    def node_goes_down(self, nodes: Nodes, node: int) -> None:
+        """Server number ``node`` (from 0) dies; everyone on it lost their connection:
+        nobody expects it to stay open, and they are in no group any more."""
+        nodes.take_node_down(node)
+        for person in self.people:
+            if person.node == node:
+                person.expect_closing()
+                self.leave(person.name)
+
+    def broker_restarts(self, nodes: Nodes) -> None:
+        """The broker restarts, empty; return once every node is back with it.
+
+        Everyone asks to join a group that does not exist, again after each "the
+        broker is unavailable" answer, until their node answers that the group is
+        unavailable, which it can only say once it is back with the broker. The
+        question changes nothing, and each try waits for the node's answer; nothing
+        sleeps."""
+        nodes.restart_broker()
+        for person in self.people:
+            if person.client.state == "closed":
+                continue
+
+            def ask(person: Participant = person) -> bool:
+                nowhere = self.unique_name(f"nowhere {uuid.uuid4().hex[:8]}")
+                person.request(join_group(nowhere))
+                answer = person.take_one_of(group_unavailable(nowhere), BROKER_UNAVAILABLE)
+                return answer != BROKER_UNAVAILABLE
+
+            until_accepted(ask, f"{person.name}'s node still could not reach its broker")
+
+    # -- Strangers: slow readers, floods, bursts --------------------------------------
+
+    def connect_from_site(self, name: str, origin: str | None) -> None:
+        """Connect ``name`` as a page of the site ``origin`` (the target's own)."""
+        if origin is None:
+            raise AssertionError("no origin is declared for the target")
+        self.connect([name], options=self.options.but(origin=origin))
+
+    def stop_reading(self, name: str) -> None:
+        """``name``'s client stops reading its socket, as a hung or overloaded app would."""
+        self[name].client.stop_reading()
+        self.not_reading.add(name)
+
+    def post_many(self, name: str, group: str, count: int, kib: int) -> None:
+        """``name`` posts ``count`` different messages of ``kib`` KiB to ``group``, in
+        bursts of :data:`BURST` at the pace the members who read keep up with (each
+        burst goes out once they have the one before, as a poster in a live group
+        would); :attr:`posts` keeps them, in order."""
+        wire_name = self.unique_name(group)
+        readers = [n for n in self.member_names(group) if n not in self.not_reading]
+        self.posts = [f"{number:06d} " + "x" * (kib * 1024 - 7) for number in range(count)]
+        for start in range(0, count, BURST):
+            burst = self.posts[start : start + BURST]
+            requests = [json.dumps(message_group(wire_name, post)) for post in burst]
+            self[name].send_all(requests)
+            for reader in readers:
+                self[reader].client.wait_for_message(burst[-1])
+
+    def take_every_post(self, names: Iterable[str]) -> None:
+        """Everyone named receives each of :attr:`posts` once."""
+        self.take_each(names, *self.posts)
+
+    def flood(self, name: str, count: int) -> None:
+        """``name`` sends ``count`` triple-echo requests in one burst, as fast as the
+        server takes them."""
+        padding = "x" * FLOOD_PADDING
+        self.sent[name] = [f"flood {number} {padding}" for number in range(count)]
+        self[name].send_all([json.dumps(echo_times_3(text)) for text in self.sent[name]])
+
+    def take_flood_replies(self, name: str) -> None:
+        """``name`` receives all three copies of every request of their flood."""
+        self.take_each([name], *(text for text in self.sent[name] for _ in range(3)))
+
+    def burst_of_echoes(self, name: str, count: int) -> None:
+        """``name`` sends ``count`` echo requests in one burst."""
+        self.sent[name] = [f"burst {number}" for number in range(count)]
+        self[name].send_all([json.dumps(echo(text)) for text in self.sent[name]])
+
+    def take_held_back(self, name: str, allowed: int, reason: str) -> None:
+        """``name`` receives one reply per request of their burst, in order: the echo
+        of each of the first ``allowed``, then the refusal ``reason`` for each of the
+        rest, but for the few the rate's allowance refilled with while the burst
+        arrived (at most one in four), which are echoed."""
+        texts = self.sent[name]
+        refusal = error(reason)
+        replies = [record.data for record in self[name].take_messages(len(texts))]
+        refused = sum(reply == refusal for reply in replies)
+        wrong = [
+            (number, reply)
+            for number, (reply, text) in enumerate(zip(replies, texts, strict=True))
+            if reply != text and (number < allowed or reply != refusal)
+        ]
+        if wrong or refused < (len(texts) - allowed) * 3 // 4:
+            raise AssertionError(
+                f"{name} sent {len(texts)} echo requests at once; expected the first {allowed} "
+                f"echoed and most of the rest refused with {refusal!r}; {refused} were refused, "
+                f"and these replies are neither: {wrong[:5]}"
+            )
+
+    def was_cut_off(self, name: str) -> None:
+        """``name``, who stopped reading, reads again: the server closed the connection
+        before sending every one of :attr:`posts` (with 1013, or by dropping a
+        connection that could not even read the close)."""
+        person = self[name]
+        person.expect_closing()
+        person.client.resume_reading()
+        self.not_reading.discard(name)
+        code, reason = person.expect_close()
+        received = set(person.client.messages)
+        missed = sum(1 for post in self.posts if post not in received)
+        if code not in (1013, 1006) or not missed:
+            raise AssertionError(
+                f"{name} was expected to be cut off for reading too slowly; the connection "
+                f"closed with code {code} ({reason!r}) after {len(self.posts) - missed} of "
+                f"{len(self.posts)} posts"
+            )
+        self.leave(name)
+
+    def disconnect(self, name: str, *, abruptly: bool = False) -> None:
+        """Close ``name``'s connection (or cut it); they leave their group."""
+        super().disconnect(name, abruptly=abruptly)
+        self.leave(name)
+
+    def join(self, name: str, group: str) -> None:
+        """Record that ``name`` is now in ``group`` (and in no other group)."""
+        self.leave(name)
+        self.groups.setdefault(group, set()).add(name)
+
+    def leave(self, name: str) -> None:
+        """Record that ``name`` is in no group."""
+        for members in self.groups.values():
+            members.discard(name)
+
+    def member_names(self, group: str) -> list[str]:
+        """Who the scenario expects in ``group``, in the order they joined the
+        scenario; fails if nobody."""
+        members = self.groups.get(group, set())
+        names = [person.name for person in self.people if person.name in members]
+        if not names:
+            raise AssertionError(f'nobody is in "{group}" in this scenario')
+        return names
+
+    def group_of(self, name: str) -> str:
+        """The group the scenario expects ``name`` to be in; fails if none."""
+        for group, members in self.groups.items():
+            if name in members:
+                return group
+        raise AssertionError(f"{name} is in no group in this scenario")
+
+
+def until_accepted(
+    attempt: Callable[[], bool], still_refused: str, *, within: float | None = None
+) -> float:
+    """Repeat ``attempt`` (a request and the wait for its answer) until it returns
+    True, failing with ``still_refused`` once ``within`` seconds (the timeout) have
+    passed; return the seconds it took. Each try waits for the server's answer;
+    nothing sleeps."""
+    limit = settings.timing().wait if within is None else within
+    started = time.monotonic()
+    while not attempt():
+        if time.monotonic() - started > limit:
+            raise AssertionError(f"{still_refused} after {limit:g} s")
+    return time.monotonic() - started
+
+
+def _whole(value: str | int | None, default: int, setting: str) -> int:
+    """``value`` (``default`` if None) as a positive whole number; fails naming ``setting``."""
+    try:
+        number = default if value is None else int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise AssertionError(f"{setting} must be a positive whole number, not {value!r}")
+    return number

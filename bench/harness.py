@@ -14,7 +14,7 @@ sequential echo round trips awaited with ``wait_for_message``: what a wait
 costs when the client already holds a long scenario's worth of messages.
 
 ``python -m bench.harness crowd URL --clients N`` does what the ``@load``
-feature does, through :class:`acceptance.cast.ChatCast`: open N clients, put them in
+feature does, through :class:`acceptance.chat.ChatCast`: open N clients, put them in
 one group, post once and have every one of them hear it; it reports the time of
 each phase, the memory it took and the threads it used.
 
@@ -34,7 +34,7 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import connect as sync_connect
 
 from acceptance import chat
-from acceptance.cast import ChatCast
+from acceptance.chat import ChatCast
 from bench.processes import rss_kib
 from bench.results import Crowd, Result, RoundTrips, result_line
 from wsharness import TestWebSocket

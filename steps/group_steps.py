@@ -4,7 +4,7 @@
 
 Group names in feature text are made unique to the scenario before they go on
 the wire, and a character named in angle brackets, as in "book<zero-width
-space>club", is spelled out (see :class:`acceptance.cast.GroupNames`).
+space>club", is spelled out (see :class:`acceptance.chat.GroupNames`).
 """
 
 from behave import given, then, when

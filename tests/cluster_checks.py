@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from acceptance import chat
-from acceptance.cast import ChatCast, until_accepted
+from acceptance.chat import ChatCast, until_accepted
 from acceptance.testbed import INSTALL_REDIS, REDIS_SERVER, Bed
 from tests.support import MS, missing
 from wsharness import TestWebSocket

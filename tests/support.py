@@ -176,7 +176,7 @@ def ask_until_accepted(
     ``refusals``; the assertion ``failure`` is raised once ``deadline``
     (:func:`time.monotonic`) has passed, and no reply may come after it. The reply
     is the next message ``person`` receives, and nothing else may come with it.
-    (People of the chat's driver ask with :func:`acceptance.cast.until_accepted`.)
+    (People of the chat's driver ask with :func:`acceptance.chat.until_accepted`.)
     """
     for attempt in itertools.count():
         left = deadline - time.monotonic()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from acceptance import chat, testbed
-from acceptance.cast import ChatCast
+from acceptance.chat import ChatCast
 from acceptance.testbed import Bed, RedisServer, free_port
 from server.cluster.node import detection_bound
 from tests import cluster_checks as checks

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from acceptance import testbed
-from acceptance.cast import ChatCast
+from acceptance.chat import ChatCast
 from acceptance.testbed import PROJECT_ROOT
 from tests.cluster_checks import health
 from tests.support import run_python

@@ -124,7 +124,7 @@ A [link](#set-up), a [broken one](#set-down) and [a missing page](no_such_page.m
 
 | path | what it is |
 |---|---|
-| `acceptance/` | the cast (`cast.py`) and `gone.py` |
+| `acceptance/` | the chat (`chat.py`) and `gone.py` |
 
 ```sh
 .venv/bin/python -m bench.no_such_benchmark

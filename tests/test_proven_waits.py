@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from acceptance import chat, testbed
-from acceptance.cast import ChatCast
+from acceptance.chat import ChatCast
 from tests.support import MS
 from wsharness import NotOnItsWay, ServerProcess, WaitTimeout, settings
 from wsharness.bdd import Cast, Participant, ProtocolAdapter
