@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -37,25 +36,15 @@ from wsharness.contract.correlation import Correlations
 from wsharness.contract.coverage import Coverage, describe
 from wsharness.contract.document import Contract, Direction, load
 from wsharness.contract.frames import check
+from wsharness.conversation.model import PROOF_SEARCH, PROOF_TOKEN
 from wsharness.records import Event, Received, describe_data
 
 BREAKS_CONTRACT = "breaks-contract"
 """The tag of a scenario that sends frames outside the contract on purpose."""
 
 OFF = frozenset({"off", "none", "no"})
-PROOF = re.compile(r"proof [0-9a-f]{32}")
-"""The token of the adapter's round trips (:meth:`wsharness.bdd.cast.Participant.send_probe`)."""
 _SHOWN = 5
 """How many frames outside the contract a failed step names."""
-
-
-@dataclass(frozen=True)
-class _Frame:
-    person: str
-    direction: Direction
-    data: str | bytes
-    text: bool
-    key: tuple[str, float, int]
 
 
 @dataclass
@@ -66,7 +55,8 @@ class ContractRun:
     coverage_path: Path | None
     coverage: Coverage = field(init=False)
     correlations: Correlations = field(init=False)
-    pending: deque[_Frame] = field(default_factory=deque)
+    pending: deque[tuple[str, Event | Received, bool]] = field(default_factory=deque)
+    """Frames not checked yet: who, the transcript's record, whether a text frame."""
     notes: dict[tuple[str, float, int], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,34 +64,29 @@ class ContractRun:
         self.correlations = Correlations(self.contract)
 
     def on_frame(self, client: TestWebSocket, event: Event | Received, text: bool) -> None:
-        """Queue a frame (called on the sender's or the event loop's thread)."""
-        data = event.data
-        if data is None:
-            return
-        kind = "received" if isinstance(event, Received) else event.kind
-        direction: Direction = "received" if kind == "received" else "sent"
-        self.pending.append(_Frame(client.name, direction, data, text, (kind, event.at, id(data))))
+        """Queue a frame (called on the sender's or the event loop's thread, with the
+        client's lock held: the least work here, the rest in :meth:`settle`)."""
+        self.pending.append((client.name, event, text))
 
     def settle(self, *, allowed: bool) -> str | None:
         """Check and count every frame queued; say what broke the contract, unless
         ``allowed``."""
         problems: list[str] = []
         while self.pending:
-            frame = self.pending.popleft()
-            if _is_proof(frame.data):
+            person, event, text = self.pending.popleft()
+            data = event.data
+            if data is None or _is_proof(data):
                 continue
-            verdict = check(self.contract, frame.direction, frame.data, text=frame.text)
-            self.coverage.count(frame.direction, verdict)
-            problem = verdict.problem or self.correlations.observe(
-                frame.person, frame.direction, verdict, frame.data
-            )
+            direction: Direction = "received" if isinstance(event, Received) else "sent"
+            verdict = check(self.contract, direction, data, text=text)
+            self.coverage.count(direction, verdict)
+            problem = verdict.problem or self.correlations.observe(person, direction, verdict, data)
             if problem is None:
                 continue
             mark = "allowed: @breaks-contract" if allowed else "outside the contract"
-            self.notes[frame.key] = f"   ✗ {mark}: {problem}"
-            problems.append(
-                f"{frame.person} {frame.direction} {describe_data(frame.data, 120)}: {problem}"
-            )
+            kind = "received" if isinstance(event, Received) else event.kind
+            self.notes[(kind, event.at, id(data))] = f"   ✗ {mark}: {problem}"
+            problems.append(f"{person} {direction} {describe_data(data, 120)}: {problem}")
         if allowed or not problems:
             return None
         shown = problems[:_SHOWN]
@@ -130,7 +115,9 @@ def _relative(path: Path) -> str:
 
 
 def _is_proof(data: str | bytes) -> bool:
-    return isinstance(data, str) and PROOF.search(data) is not None
+    """Whether the frame is one of the adapter's round trips, whose token
+    (:meth:`wsharness.bdd.cast.Participant.send_probe`) is near its start."""
+    return isinstance(data, str) and PROOF_TOKEN.search(data, 0, PROOF_SEARCH) is not None
 
 
 def start(context: Context, default: Path | None) -> ContractRun | None:

@@ -39,7 +39,9 @@ class Coverage:
         """Count one frame: for each message it is, or as outside the contract."""
         if verdict.problem is not None:
             self.outside[direction] += 1
-        self.counts[direction].update(verdict.matched)
+        counts = self.counts[direction]
+        for name in verdict.matched:
+            counts[name] += 1
 
     def to_json(self) -> dict[str, Any]:
         """The counts as JSON, which :func:`merge` adds up."""

@@ -80,6 +80,13 @@ class _Candidates:
     """JSON messages with a required fixed property: field, value, names."""
     keyed: frozenset[str]
     """The names in ``by_field``, which a JSON document that is not an object may be."""
+    any_text: Verdict | None = None
+    """The verdict on every text frame no index picks out, where it is always the same:
+    each message such a frame may be admits any text (a chat's echoes and posts)."""
+
+    def picked_out(self, data: str) -> bool:
+        """Whether a text message's fixed start (its index) may fit the frame."""
+        return any(data.startswith(start) for start, _ in self.by_first.get(data[:1], ()))
 
     def plausible(self, data: str, document: Any) -> frozenset[str] | set[str]:
         """The names of the messages the frame may be: those no sieve rules out."""
@@ -128,7 +135,17 @@ def _candidates(contract: Contract, direction: Direction) -> _Candidates:
             by_field.setdefault(sieve.field, {}).setdefault(sieve.value, set()).add(message.name)
         else:
             unsieved.add(message.name)  # the schema decides: no index of its own
+    anything = [m for m in textual if m.name in unsieved]
+    any_text = (
+        Verdict(matched=tuple(m.name for m in anything))
+        if anything
+        and not by_field
+        and all(m.carrier == "text" and m.catch_all and m.validator is None for m in anything)
+        and all(m.correlation is None for m in anything)
+        else None
+    )
     return _Candidates(
+        any_text=any_text,
         binary=tuple(m for m in messages if m.carrier == "binary"),
         textual=textual,
         any_json=any(m.carrier == "json" for m in textual),
@@ -168,6 +185,8 @@ def _check(
 
 
 def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Verdict:
+    if candidates.any_text is not None and not candidates.picked_out(data):
+        return candidates.any_text
     matched: list[Message] = []
     document, unreadable = _parsed(data) if candidates.any_json else (None, None)
     plausible = candidates.plausible(data, document)
