@@ -261,13 +261,11 @@ class TestWebSocket:
             self._inbox.take_all()
 
     @property
-    def transcript(self) -> list[Event]:
-        """Everything the client did and saw: open, sent, received, close."""
+    def transcript(self) -> list[Event | Received]:
+        """Everything the client did and saw: open, sent, received, close. A received
+        message is its :class:`Received` record, which reads as an event."""
         with self._cond:
-            return [
-                Event("received", event.at, event.data) if isinstance(event, Received) else event
-                for event in self._events
-            ]
+            return list(self._events)
 
     def wait_for_message(
         self, message: Data, *, include_existing: bool = True, timeout: float | None = None

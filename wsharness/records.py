@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import unquote_plus
 
 Data = str | bytes
@@ -25,6 +25,13 @@ class Received:
     seq: int
     data: Data
     at: float
+    kind: ClassVar[EventKind] = "received"
+    """As an :class:`Event` of a transcript, which holds the record itself."""
+    detail: ClassVar[str] = ""
+
+    def describe(self, since: float) -> str:
+        """The message as one transcript line, timed in ms since ``since``."""
+        return _transcript_line(self.kind, self.at, self.data, self.detail, since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +45,15 @@ class Event:
 
     def describe(self, since: float) -> str:
         """The event as one transcript line, timed in ms since ``since``."""
-        arrow = {"sent": "→", "received": "←"}.get(self.kind, "·")
-        text = describe_data(self.data) if self.data is not None else self.kind
-        if self.detail:
-            text = f"{text} {self.detail}"
-        return f"{(self.at - since) * 1000:9.1f} ms {arrow} {text}"
+        return _transcript_line(self.kind, self.at, self.data, self.detail, since)
+
+
+def _transcript_line(kind: str, at: float, data: Data | None, detail: str, since: float) -> str:
+    arrow = {"sent": "→", "received": "←"}.get(kind, "·")
+    text = describe_data(data) if data is not None else kind
+    if detail:
+        text = f"{text} {detail}"
+    return f"{(at - since) * 1000:9.1f} ms {arrow} {text}"
 
 
 def describe_data(data: Data, limit: int = 200) -> str:

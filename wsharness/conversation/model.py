@@ -21,11 +21,11 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from wsharness.records import Data, Event, describe_url
+from wsharness.records import Data, Event, Received, describe_url
 
 PROOF_PREFIX = "proof "
 """How the unique token of a round trip that proves silence starts; 32 hex digits
@@ -156,7 +156,7 @@ class Voice:
     name: str
     url: str
     node: int
-    events: Sequence[Event]
+    events: Sequence[Event | Received]
     unexpected: frozenset[int] = frozenset()
 
 
@@ -182,8 +182,8 @@ def build(
         # The message that broke the step: one the person the failure names did not
         # account for (anyone's, when it names no one).
         red = voice.unexpected if blamed in (None, index) else frozenset()
-        for row in _rows(voice, red, lifeline_of[index], f"n{voice.node}"):
-            rows.append((_step_of(row.at, starts), row.at, len(rows), row))
+        for step, row in _rows(voice, red, lifeline_of[index], f"n{voice.node}", starts):
+            rows.append((step, row.at, len(rows), row))
     rows.sort()  # by step, then time; ties in the order recorded
     if bands:
         for step, _, _, row in rows:
@@ -243,33 +243,46 @@ def _mark_failure(
     band.rows.append(row)
 
 
-def _rows(voice: Voice, red: frozenset[int], person: str, node: str) -> list[Row]:
-    """A person's transcript as rows; received messages are numbered as they arrived,
-    and those numbered in ``red`` are marked failed."""
-    rows = []
+def _rows(
+    voice: Voice, red: frozenset[int], person: str, node: str, starts: Sequence[float]
+) -> list[tuple[int, Row]]:
+    """A person's transcript as rows, each with the step it belongs to; received
+    messages are numbered as they arrived, and those numbered in ``red`` are marked
+    failed. A frame that repeats the one before it in the same step (the copies of a
+    triple echo) counts on that one's row, as :func:`_runs` would draw it."""
+    rows: list[tuple[int, Row]] = []
     arrived = 0
-    for event in voice.events:
-        if event.kind in ("sent", "received") and event.data is not None:
+    for event, step in zip(voice.events, _steps_of(voice.events, starts), strict=True):
+        data = event.data
+        if event.kind in ("sent", "received") and data is not None:
             failed = event.kind == "received" and arrived in red
             if event.kind == "received":
                 arrived += 1
-            head = event.data[:PROOF_SEARCH]
+            if not failed and _repeats(rows, step, event.kind, data):
+                rows[-1][1].count += 1
+                continue
+            head = data[:PROOF_SEARCH]
             if isinstance(head, str) and PROOF_TOKEN.search(head):
                 # folded later: the label keeps the direction
-                rows.append(Row("proof", person, node, event.kind, at=event.at))
+                rows.append((step, Row("proof", person, node, event.kind, at=event.at)))
                 continue
-            rows.append(
-                Row(event.kind, person, node, "", failed=failed, at=event.at, data=event.data)
-            )
+            row = Row(event.kind, person, node, "", failed=failed, at=event.at, data=data)
         elif event.kind == "open":
-            rows.append(Row("open", person, node, "opens", at=event.at))
+            row = Row("open", person, node, "opens", at=event.at)
         else:
             text = event.detail or event.kind
             label = f"closed, {text}" if event.kind == "close" else text
-            rows.append(
-                Row(event.kind, person, node, shorten(label, LABEL_LENGTH), text, at=event.at)
-            )
+            row = Row(event.kind, person, node, shorten(label, LABEL_LENGTH), text, at=event.at)
+        rows.append((step, row))
     return rows
+
+
+def _repeats(rows: list[tuple[int, Row]], step: int, kind: str, data: Data) -> bool:
+    """Whether a frame is the last row's again, in the same step and direction."""
+    if not rows:
+        return False
+    last_step, last = rows[-1]
+    return last_step == step and not last.failed and last.kind == kind and last.data == data
 
 
 def describe(data: Data, as_written: Callable[[str], str]) -> tuple[str, str]:
@@ -343,6 +356,19 @@ def _step_of(at: float, starts: Sequence[float]) -> int:
     the last one started by then (so what arrives between two steps belongs to the one
     before); the first if none had."""
     return max(bisect.bisect_right(starts, at) - 1, 0)
+
+
+def _steps_of(events: Sequence[Event | Received], starts: Sequence[float]) -> Iterator[int]:
+    """The step of each event, as :func:`_step_of` says, walking the events and the
+    steps together in time order (a transcript is in that order)."""
+    step = 0
+    for event in events:
+        at = event.at
+        if step and at < starts[step]:  # out of order: look it up
+            step = _step_of(at, starts)
+        while step + 1 < len(starts) and starts[step + 1] <= at:
+            step += 1
+        yield step
 
 
 def _fold_proofs(rows: list[Row]) -> list[Row]:
