@@ -17,10 +17,11 @@ from websockets.asyncio.server import ServerConnection
 
 from tests.support import ControlledServer, controlled_server
 from wsharness import ConnectionLost, UnexpectedMessage, WaitTimeout, json_containing, settings
-from wsharness.bdd import Cast, ConnectionOptions, ProtocolAdapter
+from wsharness.bdd import Cast, ConnectionOptions, Participant, ProtocolAdapter
 from wsharness.bdd.step_types import explain_undefined
 from wsharness.bdd.target import Target
 from wsharness.bdd.values import Notebook, field_of
+from wsharness.deprecated import Renamed
 from wsharness.records import describe_url
 
 # ---------------------------------------------------------------------------
@@ -390,6 +391,22 @@ def test_the_old_names_of_taking_warn_and_still_take(cast: Cast) -> None:
     ):
         cast.hear_each(["Alice"], "surprise")
     assert alice.client.messages == []
+
+
+def test_an_old_attribute_name_reads_and_sets_the_new_one_and_warns(cast: Cast) -> None:
+    """``last_heard`` is ``last_taken``: read, set, or looked up on the class, it warns
+    and stands for the new name, never a second attribute beside it."""
+    [alice] = cast.connect(["Alice"])
+    with pytest.warns(DeprecationWarning, match=r"use Participant\.last_taken"):
+        alice.last_heard = None
+    assert alice.last_taken is None and "last_heard" not in vars(alice)
+    alice.send("go")
+    record = alice.take("surprise")
+    with pytest.warns(DeprecationWarning, match=r"use Participant\.last_taken"):
+        assert alice.last_heard is record
+    with pytest.warns(DeprecationWarning, match=r"use Participant\.take"):
+        assert Participant.hear is Participant.take
+    assert isinstance(vars(Participant)["last_heard"], Renamed)
 
 
 def test_send_at_once_by_name_notes_when_each_person_sent(cast: Cast) -> None:
