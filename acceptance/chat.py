@@ -18,7 +18,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from acceptance.characters import spell
@@ -33,6 +33,7 @@ from wsharness.bdd import (
     UniqueNames,
 )
 from wsharness.bdd.adapter import Rename
+from wsharness.bdd.connection_steps import server_number
 
 HEALTH_CHECK = HttpHealthCheck("/healthz")
 """How a monitor asks a chat server whether it is healthy: ``GET /healthz``, no token,
@@ -329,10 +330,10 @@ class ChatCast(Cast):
             person.take(group_joined(wire_name))
             self.join(person.name, group)
 
-    def gather_crowd(self, size: str | int | None, group: str) -> None:
-        """Connect ``size`` guests ("Guest 1", ...; ``-D load_clients``, 1,000 if None)
-        and have them all join ``group``."""
-        count = _whole(size, DEFAULT_CROWD, "-D load_clients")
+    def gather_crowd(self, group: str, userdata: Mapping[str, str]) -> None:
+        """Connect the run's crowd of guests ("Guest 1", ...; ``-D load_clients`` in
+        ``userdata``, 1,000 without it) and have them all join ``group``."""
+        count = _whole(userdata.get("load_clients"), DEFAULT_CROWD, "-D load_clients")
         names = [f"Guest {number}" for number in range(1, count + 1)]
         self.connect(names)
         self.join_together(names, group)
@@ -383,9 +384,10 @@ class ChatCast(Cast):
         self.join(winners[0], group)
         return winners[0]
 
-    def node_goes_down(self, nodes: Nodes, node: int) -> None:
-        """Server number ``node`` (from 0) dies; everyone on it lost their connection:
-        nobody expects it to stay open, and they are in no group any more."""
+    def node_goes_down(self, nodes: Nodes, which: str) -> None:
+        """The ``which`` ("second") of ``nodes`` dies; everyone on it lost their
+        connection: nobody expects it to stay open, and they are in no group any more."""
+        node = server_number(which)
         nodes.take_node_down(node)
         for person in self.people:
             if person.node == node:
@@ -548,7 +550,7 @@ def until_accepted(
     return time.monotonic() - started
 
 
-def _whole(value: str | int | None, default: int, setting: str) -> int:
+def _whole(value: str | None, default: int, setting: str) -> int:
     """``value`` (``default`` if None) as a positive whole number; fails naming ``setting``."""
     try:
         number = default if value is None else int(value)

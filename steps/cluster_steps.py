@@ -11,7 +11,6 @@ from behave import then, when
 from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401
-from wsharness.bdd.connection_steps import server_number
 
 
 @when('{names:Names} create the group "{group}" at the same moment')
@@ -29,7 +28,7 @@ def step_only_one_creator(context: Context, names: list[str], group: str) -> Non
 @when("the {ordinal:w} node goes down")
 def step_node_goes_down(context: Context, ordinal: str) -> None:
     """The node dies without a word (SIGKILL), as if its machine were gone."""
-    context.cast.node_goes_down(context.server, server_number(ordinal))
+    context.cast.node_goes_down(context.server, ordinal)
 
 
 @when("the broker restarts")

@@ -17,4 +17,4 @@ import wsharness.bdd.step_types  # noqa: F401
 @given('a crowd has joined the group "{group}"')
 def step_crowd_joined(context: Context, group: str) -> None:
     """Connect the crowd and have every one of them join the group."""
-    context.cast.gather_crowd(context.config.userdata.get("load_clients"), group)
+    context.cast.gather_crowd(group, context.config.userdata)

@@ -153,6 +153,76 @@ def test_no_step_has_a_branch_a_loop_a_try_or_a_comprehension() -> None:
     assert not fixed, f"these steps have no logic now: take them off STEPS_WITH_LOGIC: {fixed}"
 
 
+def steps_not_one_driver_call(source: str) -> list[str]:
+    """The step functions of a module whose body (after the docstring) is not exactly one
+    call on ``context.cast`` with nothing called in its arguments."""
+    found = []
+    for name, function in functions(ast.parse(source)):
+        if not any(_is_step_decorator(d) for d in function.decorator_list):
+            continue
+        body = [
+            node
+            for node in function.body
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        ]
+        call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+        if not (isinstance(call, ast.Call) and _on_the_driver(call.func)) or any(
+            isinstance(node, ast.Call)
+            for argument in [*call.args, *(keyword.value for keyword in call.keywords)]
+            for node in ast.walk(argument)
+        ):
+            found.append(name)
+    return found
+
+
+def _on_the_driver(func: ast.expr) -> bool:
+    """``context.cast.<method>``."""
+    owner = func.value if isinstance(func, ast.Attribute) else None
+    return (
+        isinstance(owner, ast.Attribute)
+        and owner.attr == "cast"
+        and isinstance(owner.value, ast.Name)
+        and owner.value.id == "context"
+    )
+
+
+def test_every_chat_step_is_one_call_on_the_driver() -> None:
+    """A chat step says its sentence in one call on the chat's driver, ``context.cast``
+    (acceptance/chat.py), with nothing computed in the step: not even a nested call."""
+    found = {
+        f"{path}::{name}"
+        for path, source in _modules()
+        if path.startswith("steps/")
+        for name in steps_not_one_driver_call(source)
+    }
+    assert not found, f"steps that are not one call on context.cast: {sorted(found)}"
+
+
+def test_the_reading_finds_steps_that_are_not_one_driver_call() -> None:
+    source = textwrap.dedent(
+        """
+        @when("{who} posts")
+        def step_posts(context, who):
+            \"\"\"A docstring is allowed.\"\"\"
+            context.cast.post(who)
+
+        @when("{who} leaves")
+        def step_leaves(context, who):
+            context.cast.leave(number(who))
+
+        @when("{who} waits")
+        def step_waits(context, who):
+            context.server.wait(who)
+
+        @when("{who} goes")
+        def step_goes(context, who):
+            context.cast.go(who)
+            context.cast.log(who)
+        """
+    )
+    assert steps_not_one_driver_call(source) == ["step_leaves", "step_waits", "step_goes"]
+
+
 # ---------------------------------------------------------------------------
 # The reading itself, on code written for it
 
