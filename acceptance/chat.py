@@ -124,6 +124,10 @@ BROKER_UNAVAILABLE = error(
 )
 """What a cluster node answers a group request while it cannot reach Redis."""
 
+OVER_THE_RATE = error("too many requests: ")
+"""How the refusal of a request beyond a server's ``--max-rate`` starts; the request
+was not handled, so whoever repeats a request until it is accepted asks again."""
+
 
 def not_a_member(group: str) -> str:
     return error(f"you are not a member of {group}")
@@ -356,7 +360,7 @@ class ChatCast(Cast):
 
         def create() -> bool:
             person.request(create_group(wire_name))
-            return person.take_one_of(created, *refusals) == created
+            return _answer(person, created, *refusals) == created
 
         refused = f'{name} was still told the group "{group}" is unavailable'
         took = until_accepted(create, refused, within=within)
@@ -410,8 +414,8 @@ class ChatCast(Cast):
             def ask(person: Participant = person) -> bool:
                 nowhere = self.unique_name(f"nowhere {uuid.uuid4().hex[:8]}")
                 person.request(join_group(nowhere))
-                answer = person.take_one_of(group_unavailable(nowhere), BROKER_UNAVAILABLE)
-                return answer != BROKER_UNAVAILABLE
+                unavailable = group_unavailable(nowhere)
+                return _answer(person, unavailable, BROKER_UNAVAILABLE) == unavailable
 
             until_accepted(ask, f"{person.name}'s node still could not reach its broker")
 
@@ -548,6 +552,17 @@ def until_accepted(
         if time.monotonic() - started > limit:
             raise AssertionError(f"{still_refused} after {limit:g} s")
     return time.monotonic() - started
+
+
+def _answer(person: Participant, *answers: str) -> str:
+    """The next of ``answers`` that ``person`` receives, or a refusal for going over
+    the server's rate (which :func:`until_accepted` treats as one more "not yet")."""
+    described = " or ".join(map(repr, answers)) + " (or a refusal for the rate)"
+    taken = person.take_match(
+        lambda data: data in answers or (isinstance(data, str) and data.startswith(OVER_THE_RATE)),
+        described,
+    )
+    return str(taken.data)
 
 
 def _whole(value: str | None, default: int, setting: str) -> int:
