@@ -31,6 +31,7 @@ the project's folder is on ``sys.path``.)
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -60,6 +61,9 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
     """Every feature of the run, once it has ended."""
     left_out_by: str = ""
     """The tag expression, as the reason a feature or scenario it excludes was skipped."""
+    feature_info: dict[str, dict[str, str]]
+    """A feature's own "Tested:" and "Versions:" lines, by its location, when a fixture
+    gave it a server of its own (:meth:`wsharness.bdd.reports.TargetRecord.for_feature`)."""
 
     def make_bold_text(self, given_string: str) -> None:
         """The step's words as written, quoted values in bold where they can be told
@@ -75,6 +79,12 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
         if self.run_features is not None and not self._closed:
             self._whole_run(self.run_features)
             self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
+        for wrapper in self.features:
+            own = self.feature_info.get(str(wrapper.location))
+            if own is not None:
+                wrapper.generate_feature = functools.partial(
+                    _with_info, wrapper.generate_feature, own
+                )
         with _counting_untested(self.features):
             super().close()
 
@@ -157,6 +167,16 @@ def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
         html_pretty.EXPECTED_STATUSES = expected
 
 
+def _with_info(generate: Any, info: dict[str, str], formatter: Any) -> None:
+    """Draw a feature with its own "additional info" lines in place of the run's."""
+    run = formatter.additional_info
+    formatter.additional_info = {**run, **info}
+    try:
+        generate(formatter)
+    finally:
+        formatter.additional_info = run
+
+
 class _Folding:
     """The report's stream, folding the embeds with the given ids as it is written."""
 
@@ -184,6 +204,7 @@ def adopt(context: Context) -> None:
     for formatter in getattr(runner, "formatters", None) or []:
         if type(formatter) is html_pretty.PrettyHTMLFormatter:
             formatter.__class__ = HtmlReport
+            formatter.feature_info = {}
 
 
 def account_for(context: Context, features: Sequence[Feature]) -> None:
