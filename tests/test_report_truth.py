@@ -229,3 +229,28 @@ def test_a_feature_with_a_server_of_its_own_names_that_server(tmp_path: Path) ->
         secured
     )
     assert "TLS: yes" in secured and "token: sent" in secured, secured
+
+
+def test_a_one_feature_run_opens_with_the_runs_summary(tmp_path: Path) -> None:
+    """A rerun of one feature: the page still opens with the counts of features,
+    scenarios and steps, the console's, and says the target and versions once, in
+    its header, the library's version read from the checkout when not installed."""
+    report = tmp_path / "report.html"
+    result = run_behave(
+        str(FEATURES / "echo.feature"),
+        *("-f", "html-pretty", "-o", str(report)),
+        report_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.output
+    html = report.read_text("utf-8")
+    page = _text(html)
+    header = _text(html[html.index('id="summary-global"') : html.index('class="feature-title')])
+    for kind in ("feature", "scenario", "step"):
+        said = re.search(rf"(\d+) {kind}s? passed, (\d+) failed, (\d+) skipped", result.stdout)
+        assert said, result.stdout
+        shown = f"{kind.capitalize()}s: {said[1]} passed, {said[2]} failed, {said[3]} skipped"
+        assert shown in header, (shown, header)
+    assert "Tested: 1 server, started by the suite" in header, header
+    assert f"wsharness {PROJECT_VERSION}" in header, header
+    assert page.count("Tested: ") == 1, page
+    assert page.count("Versions: ") == 1, page

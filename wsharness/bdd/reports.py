@@ -4,7 +4,7 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
 
 * the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
-* the HTML report: one line, "Tested: ...", in each feature's header
+* the HTML report: one line, "Tested: ...", in the page's header
   (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
   naming the server as it names itself (its ``Server`` header, "not reported" when it
   sends none), behave, this library, websockets and Python;
@@ -28,6 +28,7 @@ import functools
 import json
 import os
 import platform
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from behave.reporter.junit import JUnitReporter
 from behave.runner import Context
 
 HTML_CAPTION = "Tested"
-"""The caption of the target's one line in the HTML report's feature headers."""
+"""The caption of the target's one line in the HTML report's header."""
 
 VERSIONS_CAPTION = "Versions"
 """The caption of the line naming the versions of the tools that tested."""
@@ -122,10 +123,25 @@ def versions(server: str | None = None) -> str:
 
 
 def _version(distribution: str) -> str:
+    """The installed version; for this library run from a checkout, not installed,
+    the checkout's own (its ``pyproject.toml``)."""
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
+        if distribution == DISTRIBUTION and (version := _checkout_version()):
+            return f"{version} (from a checkout)"
         return "(from a checkout)"
+
+
+def _checkout_version() -> str | None:
+    """The version ``pyproject.toml`` beside this package names, if there is one."""
+    try:
+        text = (Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8")
+        project = tomllib.loads(text).get("project", {})
+    except (OSError, ValueError):
+        return None
+    version = project.get("version") if isinstance(project, dict) else None
+    return version if isinstance(version, str) else None
 
 
 def write_run_record(
