@@ -34,6 +34,7 @@ from wsharness.bdd import (
 )
 from wsharness.bdd.adapter import Rename
 from wsharness.bdd.connection_steps import server_number
+from wsharness.records import Data
 
 HEALTH_CHECK = HttpHealthCheck("/healthz")
 """How a monitor asks a chat server whether it is healthy: ``GET /healthz``, no token,
@@ -156,6 +157,37 @@ class ChatAdapter(ProtocolAdapter):
 
     def expected(self, text: str, rename: Rename) -> str:
         return rename_groups_in_reply(text, rename)
+
+    def describe(self, frame: Data) -> str | None:
+        """A request as a scenario says it: ``JOIN_GROUP book club``, ``MESSAGE_GROUP
+        book club: Chapter three tonight?``, ``ECHO hi``; None (shown as sent) for a
+        reply, which is plain words already, and for a request the server would refuse
+        or one with more in it than the protocol's fields."""
+        if not isinstance(frame, str) or not frame.startswith("{"):
+            return None
+        try:
+            document = json.loads(frame)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(document, dict) or not set(document) <= {"type", "value"}:
+            return None
+        kind, value = document.get("type"), document.get("value")
+        if kind in _NAMED_BY_VALUE and isinstance(value, str):
+            return f"{kind} {value}"
+        if kind == "LEAVE_GROUP" and "value" not in document:
+            return "LEAVE_GROUP"
+        if (
+            kind == "MESSAGE_GROUP"
+            and isinstance(value, dict)
+            and set(value) == {"groupName", "groupMessage"}
+            and all(isinstance(field, str) for field in value.values())
+        ):
+            return f"MESSAGE_GROUP {value['groupName']}: {value['groupMessage']}"
+        return None
+
+
+_NAMED_BY_VALUE = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP")
+"""The requests whose value is all there is to say: ``ECHO hi``."""
 
 
 # The driver

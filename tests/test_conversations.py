@@ -90,14 +90,17 @@ def test_one_diagram_per_scenario_named_after_feature_and_scenario(passing: Path
 
 def test_diagram_speaks_the_features_words(passing: Path) -> None:
     """People in order of appearance, then the server; steps as written; group names
-    without the wire's suffix; compact JSON; proofs folded into one mark."""
+    without the wire's suffix; requests in the scenario's words (the adapter's), the
+    compact JSON they went as on hover; proofs folded into one mark."""
     shown = _visible(passing / "conversation--alice-and-bob-chat-in-the-book-club.svg")
     assert shown.startswith("Given Alice and Bob are connected"), shown
     assert shown.endswith("Alice | Bob | server"), shown  # the lifelines' heads
     assert "GROUP_CREATED: book club |" in shown, shown
-    assert '{"type":"CREATE_GROUP","value":"book club"}' in shown, shown
+    assert "CREATE_GROUP book club | GROUP_CREATED" in shown, shown
+    assert "MESSAGE_GROUP book club: hello |" in shown, shown
     assert "And nobody hears anything else | ✓ proved: nothing else" in shown, shown
     whole = (passing / "conversation--alice-and-bob-chat-in-the-book-club.svg").read_text()
+    assert '<title>CREATE_GROUP book club\n{"type":"CREATE_GROUP","value":"book club"}' in whole
     assert "[" not in whole.replace("[data", ""), "a unique suffix is left"
     assert not re.search(r"proof [0-9a-f]{8}", whole), "a round trip of a proof is drawn"
 
@@ -113,6 +116,16 @@ def test_big_conversation_stays_one_screen(passing: Path) -> None:
     assert svg.stat().st_size < 20_000, svg.stat().st_size
     height = int(ElementTree.parse(svg).getroot().get("height", "0"))
     assert height < 900, height
+
+
+def test_a_label_uses_the_width_the_diagram_has(passing: Path) -> None:
+    """A post of 1 KB is shortened to what the diagram has room for beside its arrow,
+    well past the arrow's own length, and a short post is whole."""
+    posts = _visible(passing / "conversation--many-posts-stay-one-screen.svg").split(" | ")
+    label = next(text for text in posts if text.startswith("MESSAGE_GROUP book club: "))
+    assert len(label) >= 100, label
+    crowd = _visible(passing / "conversation--a-crowd-is-one-lifeline.svg")
+    assert "MESSAGE_GROUP town hall: Doors open in five minutes |" in crowd, crowd
 
 
 def test_a_crowd_is_one_lifeline(passing: Path) -> None:
@@ -146,7 +159,7 @@ def test_failed_junit_case_tells_the_conversation(failing: tuple[Path, Path]) ->
     }
     out = cases["Bob waits for a word nobody said"].findtext("system-out") or ""
     conversation = out[out.index("Conversation:") :].split("\n\n")[0]
-    assert 'Alice → server: {"type":"CREATE_GROUP","value":"book club"}' in conversation
+    assert "Alice → server: CREATE_GROUP book club\n" in conversation, conversation
     assert "    Bob ← server: hello   <-- unexpected" in conversation, conversation
     assert "    Alice ← server: hello\n" in conversation, conversation
     assert '✗ Then Bob hears "goodbye"   <-- FAILED' in conversation, conversation
@@ -179,7 +192,9 @@ def test_the_suites_biggest_conversations_stay_one_screen(tmp_path: Path) -> Non
     )
     shown = _visible(flood)
     assert "×10,000" in shown, shown  # every request of the flood, one row
-    replies = [int(n.replace(",", "")) for n in re.findall(r"flood … x+… ×([\d,]+)", shown)]
+    replies = [
+        int(n) for n in re.findall(r"(?:^|\| )flood … x+… ×([\d,]+)", shown.replace(",", ""))
+    ]
     assert sum(replies) == 30_000 and len(replies) <= 4, shown
     height = int(ElementTree.parse(flood).getroot().get("height", "0"))
     assert height < 900, height

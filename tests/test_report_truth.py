@@ -8,6 +8,7 @@ fold and unfold), and its failure sections.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -193,3 +194,63 @@ def test_a_run_stopped_early_counts_the_untested_as_the_console_does(tmp_path: P
         )
         assert shown and shown.groups() == said.groups()[:3], (said, page[:400])
         assert f"{said[4]} untested" in page[shown.start() : shown.start() + 200], page[:400]
+
+
+def test_a_feature_with_a_server_of_its_own_names_that_server(tmp_path: Path) -> None:
+    """The secured feature runs against the wss:// server its fixture starts, with a
+    token: its HTML box, its JSON target and its JUnit properties say so, while the
+    feature run against the run's plain server says ws://."""
+    report = tmp_path / "report.html"
+    junit = tmp_path / "junit"
+    result = run_behave(
+        str(FEATURES / "security.feature"),
+        str(FEATURES / "echo.feature"),
+        *("-f", "html-pretty", "-o", str(report), "--junit", "--junit-directory", str(junit)),
+        report_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.output
+    (json_report,) = tmp_path.glob("behave-*.json")
+    targets = {
+        Path(feature["location"]).stem.split(".")[0]: feature["target"]
+        for feature in json.loads(json_report.read_text("utf-8"))
+    }
+    assert targets["security"]["tls"].startswith("yes"), targets
+    assert targets["security"]["token"].startswith("sent"), targets
+    assert targets["security"]["servers"].startswith("wss://"), targets
+    assert targets["echo"]["tls"] == "no (ws://)", targets
+    assert targets["security"]["software"] == f"chat-server/{PROJECT_VERSION}", targets
+    for name, tls in (("security", "yes"), ("echo", "no")):
+        (xml,) = junit.glob(f"TESTS-*{name}.xml")
+        assert re.search(rf'name="target.tls" value="{tls}', xml.read_text("utf-8")), name
+    page = _text(report.read_text("utf-8"))
+    secured = page[page.index("Feature: A chat that strangers can reach") :]
+    secured = secured[: secured.index("Scenario:")]
+    assert re.search(r"Tested: 1 server, started by the suite, for this run: wss://", secured), (
+        secured
+    )
+    assert "TLS: yes" in secured and "token: sent" in secured, secured
+
+
+def test_a_one_feature_run_opens_with_the_runs_summary(tmp_path: Path) -> None:
+    """A rerun of one feature: the page still opens with the counts of features,
+    scenarios and steps, the console's, and says the target and versions once, in
+    its header, the library's version read from the checkout when not installed."""
+    report = tmp_path / "report.html"
+    result = run_behave(
+        str(FEATURES / "echo.feature"),
+        *("-f", "html-pretty", "-o", str(report)),
+        report_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.output
+    html = report.read_text("utf-8")
+    page = _text(html)
+    header = _text(html[html.index('id="summary-global"') : html.index('class="feature-title')])
+    for kind in ("feature", "scenario", "step"):
+        said = re.search(rf"(\d+) {kind}s? passed, (\d+) failed, (\d+) skipped", result.stdout)
+        assert said, result.stdout
+        shown = f"{kind.capitalize()}s: {said[1]} passed, {said[2]} failed, {said[3]} skipped"
+        assert shown in header, (shown, header)
+    assert "Tested: 1 server, started by the suite" in header, header
+    assert f"wsharness {PROJECT_VERSION}" in header, header
+    assert page.count("Tested: ") == 1, page
+    assert page.count("Versions: ") == 1, page

@@ -447,6 +447,25 @@ def test_a_timeout_lists_only_what_is_still_outstanding() -> None:
         assert "2. 'left'" in text and "'taken'" not in text
 
 
+def test_a_failure_counts_and_numbers_only_what_was_not_set_aside() -> None:
+    """Replies set aside (a round trip's that proves silence) are the harness's, not
+    the scenario's: a failure neither counts them nor numbers the others after them."""
+    with controlled_server(_echo) as server, TestWebSocket(server.url, name="Alice") as alice:
+        for word in ("taken", "left"):
+            aside = alice.expect_aside(f"proof {word}")
+            alice.send(f"proof {word}")
+            alice.wait_for_aside(aside)
+            alice.send(word)
+            alice.wait_for_message(word)
+            if word == "taken":
+                alice.take_message(word)
+        with pytest.raises(WaitTimeout) as failure:
+            alice.wait_for_message("never", timeout=0)
+        text = str(failure.value)
+        assert "it received 2 messages, 1 of them accounted for before; the others:" in text
+        assert "\n  2. 'left'" in text and "proof" not in text, text
+
+
 def test_a_waiting_match_looks_at_each_new_message_once() -> None:
     """A wait that wakes for every arrival examines only what is new, so its cost
     does not grow with the messages the client already holds."""

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from acceptance.testbed import PROJECT_ROOT
 
-WINDOW = (1280, 1200)
-"""The screenshots' size in pixels: a laptop's screen, one scenario on it."""
+WINDOW = (1280, 1500)
+"""The screenshots' size in pixels: a laptop's screen and a little more, one scenario
+on it below the run's summary."""
 
 BROWSER_TIMEOUT = 120.0
 """Seconds a run of behave or of the browser may take."""

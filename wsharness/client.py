@@ -28,6 +28,7 @@ a close never answered (which :meth:`TestWebSocket.close` drops after its timeou
 from __future__ import annotations
 
 import asyncio
+import bisect
 import concurrent.futures
 import functools
 import json
@@ -144,6 +145,9 @@ class TestWebSocket:
         self._close_reason: str | None = None
         self._inbox = Inbox()
         self._asides: list[Aside] = []
+        self._set_aside: list[int] = []
+        """The ``seq`` of each message set aside, in order: the harness's, not the
+        scenario's, so a failure neither counts nor numbers them."""
         self._events: list[Event | Received] = []
         """The transcript; a received message is its own record, to hold it cheaply."""
         self._run_task: asyncio.Task[None] | None = None
@@ -765,6 +769,7 @@ class TestWebSocket:
                 if aside.test(data):
                     aside.arrived_at = record.at
                     self._inbox.take(record)
+                    self._set_aside.append(record.seq)
                     self._asides.remove(aside)
                     break
             self._cond.notify_all()
@@ -857,8 +862,9 @@ class TestWebSocket:
         return detail + ")"
 
     def _received_summary(self) -> str:
-        """What arrived, for an error: the outstanding messages, numbered by arrival."""
-        total = self._inbox.total
+        """What arrived, for an error: the outstanding messages, numbered by arrival;
+        the messages set aside (round trips' replies) neither counted nor numbered."""
+        total = self._inbox.total - len(self._set_aside)
         records = self._inbox.outstanding()
         accounted = total - len(records)
         if not records:
@@ -871,7 +877,11 @@ class TestWebSocket:
         shown = records[-_SHOWN_IN_ERRORS:]
         if len(shown) < len(records):
             header += f" (the last {len(shown)} shown)"
-        lines = [f"  {record.seq + 1}. {describe_data(record.data)}" for record in shown]
+        lines = [
+            f"  {record.seq + 1 - bisect.bisect_left(self._set_aside, record.seq)}. "
+            f"{describe_data(record.data)}"
+            for record in shown
+        ]
         return header + ":\n" + "\n".join(lines)
 
 

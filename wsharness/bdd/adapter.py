@@ -15,7 +15,10 @@ teaches it what it cannot know by itself:
   out its timeout;
 * which names in messages to make unique to each scenario run, so scenarios can
   run again and side by side against one server (:meth:`~ProtocolAdapter.outgoing`
-  and :meth:`~ProtocolAdapter.expected`).
+  and :meth:`~ProtocolAdapter.expected`);
+* optionally, how a frame reads in the scenario's words in the conversation
+  diagrams (:meth:`~ProtocolAdapter.describe`): ``JOIN_GROUP book club`` rather than
+  ``{"type":"JOIN_GROUP","value":"book club"}``.
 
 A ping-like request is enough::
 
@@ -82,3 +85,9 @@ class ProtocolAdapter:
     def expected(self, text: str, rename: Rename) -> str:
         """A message expected in a feature, as it comes off the wire."""
         return text
+
+    def describe(self, frame: Data) -> str | None:
+        """A frame as the conversation diagram labels it, in the scenario's words
+        (unique names are put back as written afterwards); None, the default, shows it
+        as it is, JSON compacted. Called once per row drawn, not per frame."""
+        return None

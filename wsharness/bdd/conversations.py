@@ -83,7 +83,15 @@ def conversation(context: Context, scenario: Scenario) -> Conversation | None:
     ]
     status = "failed" if failed else scenario.status.name
     title = f"{scenario.feature.name}: {scenario.name}"
-    return build(title, status, voices, cast.urls, steps, as_written=cast.unique_name.as_written)
+    return build(
+        title,
+        status,
+        voices,
+        cast.urls,
+        steps,
+        as_written=cast.unique_name.as_written,
+        words_for=cast.adapter.describe,
+    )
 
 
 def as_text(context: Context) -> str:

@@ -114,6 +114,12 @@ class RunState:
     """Whether a step is running, so that a broken deployment may end it at once."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Guards ``stopped``: the watch's thread may stop the run while the main thread does."""
+    targets: reports.TargetRecord | None = None
+    """The targets the reports record: the run's, and features' own."""
+    run_target: Target | None = None
+    """The run's target, as recorded."""
+    feature_target: Target | None = None
+    """The last target of a feature's own that was recorded."""
 
 
 def _outline_status(outline: ScenarioOutline) -> Status:
@@ -188,7 +194,27 @@ def before_all(context: Context) -> None:
 def _record_target(context: Context) -> None:
     """Put the target, and what its servers said they are, into the reports."""
     target = context.target
-    reports.record_target(context, target.facts(), target.describe().removeprefix("testing "))
+    context.run_state.run_target = target
+    context.run_state.targets = reports.record_target(
+        context, target.facts(), target.describe().removeprefix("testing ")
+    )
+
+
+def _record_feature_target(context: Context, feature: Feature) -> None:
+    """A feature whose fixture gave it a server of its own (``context.target``
+    replaced in ``before_feature``) is recorded with that server, and what it says it
+    is, once, at its first scenario."""
+    state = context.run_state
+    target = context.target
+    if state.targets is None or target in (state.run_target, state.feature_target):
+        return
+    state.feature_target = target
+    try:
+        software = check_target(target, None, timeout=settings.timing().wait)
+    except ServerUnavailable:
+        software = ()  # the feature's scenarios will say so
+    target = target.reported(software)
+    state.targets.for_feature(feature, target.facts(), target.describe().removeprefix("testing "))
 
 
 def _read_settings(context: Context, userdata: dict[str, str]) -> None:
@@ -231,6 +257,7 @@ def cast_for_the_scenario(context: Context) -> Iterator[Cast]:
 def before_scenario(context: Context, scenario: Scenario) -> None:
     if _run_stopping(context):
         return  # behave reports the scenario untested
+    _record_feature_target(context, scenario.feature)
     tags = set(scenario.effective_tags)
     unchecked = _promise_not_declared(context.target, tags)
     if unchecked is not None:

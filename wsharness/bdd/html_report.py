@@ -2,7 +2,7 @@
 
 ``behave.ini`` registers the maintained formatter as ``html-pretty``; the library's
 ``before_all`` hook makes each instance an :class:`HtmlReport` (:func:`adopt`),
-which has five corrections, each a place where the report disagreed with the
+which has six corrections, each a place where the report disagreed with the
 console:
 
 * counts: behave hands a formatter neither the features and scenarios the tags
@@ -22,7 +22,11 @@ console:
   for an error, such as a ``KeyError`` in a step);
 * a run that stopped early (the deployment broke, Ctrl-C) counts the features and
   scenarios it did not run as "untested", as the console does; the formatter knows
-  only passed, failed, skipped and undefined.
+  only passed, failed, skipped and undefined;
+* the page always opens with the run's summary, a run of one feature too (the
+  formatter's ``global_summary = auto`` leaves it out then), with the steps counted
+  beside the features and scenarios, and the target and versions said once there;
+  a feature's header repeats them only when it was tested against a server of its own.
 
 (Adopted rather than registered by module path: ``behave`` loads formatters before
 the project's folder is on ``sys.path``.)
@@ -31,7 +35,9 @@ the project's folder is on ``sys.path``.)
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -39,7 +45,8 @@ from behave.model import Feature
 from behave.model_core import Status
 from behave.runner import Context
 from behave_html_pretty_formatter import html_pretty  # type: ignore[import-untyped]
-from dominate.tags import b, span  # type: ignore[import-untyped]
+from dominate.tags import b, div, span  # type: ignore[import-untyped]
+from dominate.util import container  # type: ignore[import-untyped]
 
 SKIPPED_CAPTION = "Why it was skipped"
 """The caption of a skipped scenario's reason."""
@@ -60,6 +67,9 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
     """Every feature of the run, once it has ended."""
     left_out_by: str = ""
     """The tag expression, as the reason a feature or scenario it excludes was skipped."""
+    feature_info: dict[str, dict[str, str]]
+    """A feature's own "Tested:" and "Versions:" lines, by its location, when a fixture
+    gave it a server of its own (:meth:`wsharness.bdd.reports.TargetRecord.for_feature`)."""
 
     def make_bold_text(self, given_string: str) -> None:
         """The step's words as written, quoted values in bold where they can be told
@@ -75,8 +85,47 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
         if self.run_features is not None and not self._closed:
             self._whole_run(self.run_features)
             self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
+        for wrapper in self.features:  # the run's lines are in the page's header
+            own = self.feature_info.get(str(wrapper.location), {})
+            wrapper.generate_feature = functools.partial(_with_info, wrapper.generate_feature, own)
         with _counting_untested(self.features):
             super().close()
+
+    def _generate_global_summary(self) -> bool:
+        """The run's summary, always (the formatter leaves it out of a one-feature run
+        by default), with the steps counted and the run's "additional info" (the
+        target and versions) said once."""
+        self.global_summary = True
+        with container() as written:
+            super()._generate_global_summary()
+        (summary,) = written.get(id="summary-global")
+        with summary.children[0]:  # its counts
+            div(f"Steps: {_step_counts(self._steps())}", cls="feature-summary-row")
+        if self.additional_info:
+            with (
+                summary,
+                div(cls="feature-additional-info-container", id="additional-info"),
+                div(cls="feature-additional-info"),
+            ):
+                for key, item in self.additional_info.items():
+                    div(f"{key}: {item}", cls=f"feature-additional-info-row {key.lower()}")
+        return True
+
+    def _steps(self) -> list[Status]:
+        """The status of every step of the run, as behave's console counts them."""
+        if self.run_features is not None:
+            return [
+                step.status
+                for feature in self.run_features
+                for scenario in feature.walk_scenarios()
+                for step in scenario
+            ]
+        return [
+            step.status
+            for feature in self.features
+            for scenario in feature.scenarios
+            for step in scenario.steps
+        ]
 
     def _whole_run(self, features: Sequence[Feature]) -> None:
         """Put every feature and scenario of the run in, with behave's status and, if
@@ -157,6 +206,26 @@ def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
         html_pretty.EXPECTED_STATUSES = expected
 
 
+def _step_counts(statuses: Sequence[Status]) -> str:
+    """Steps counted as behave's console counts them: "56 passed, 0 failed, 2
+    skipped.", then any other status there is ("1 undefined")."""
+    counts = Counter(status.name for status in statuses)
+    always = ("passed", "failed", "skipped")
+    others = [f"{count} {name}" for name, count in counts.items() if name not in always]
+    return ", ".join([*(f"{counts[name]} {name}" for name in always), *others]) + "."
+
+
+def _with_info(generate: Any, info: dict[str, str], formatter: Any) -> None:
+    """Draw a feature with its own "additional info" lines (none: the run's are in the
+    page's header) in place of the run's."""
+    run = formatter.additional_info
+    formatter.additional_info = info
+    try:
+        generate(formatter)
+    finally:
+        formatter.additional_info = run
+
+
 class _Folding:
     """The report's stream, folding the embeds with the given ids as it is written."""
 
@@ -184,6 +253,7 @@ def adopt(context: Context) -> None:
     for formatter in getattr(runner, "formatters", None) or []:
         if type(formatter) is html_pretty.PrettyHTMLFormatter:
             formatter.__class__ = HtmlReport
+            formatter.feature_info = {}
 
 
 def account_for(context: Context, features: Sequence[Feature]) -> None:

@@ -4,11 +4,15 @@ The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
 
 * the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
   ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
-* the HTML report: one line, "Tested: ...", in each feature's header
+* the HTML report: one line, "Tested: ...", in the page's header
   (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
   naming the server as it names itself (its ``Server`` header, "not reported" when it
   sends none), behave, this library, websockets and Python;
 * behave's JSON report: a ``"target"`` object in every feature.
+
+A feature whose fixture gives it a server of its own (replacing ``context.target``
+in ``before_feature``, as the chat's secured and rate-limited features do) is
+recorded with that server (:meth:`TargetRecord.for_feature`), not the run's.
 
 How the run ended goes into the *run record*, a small JSON file that
 ``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, why the run
@@ -24,8 +28,10 @@ import functools
 import json
 import os
 import platform
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,7 @@ from behave.reporter.junit import JUnitReporter
 from behave.runner import Context
 
 HTML_CAPTION = "Tested"
-"""The caption of the target's one line in the HTML report's feature headers."""
+"""The caption of the target's one line in the HTML report's header."""
 
 VERSIONS_CAPTION = "Versions"
 """The caption of the line naming the versions of the tools that tested."""
@@ -46,20 +52,59 @@ DISTRIBUTION = "websocket-acceptance"
 """The name this library is installed under."""
 
 
-def record_target(context: Context, facts: Mapping[str, str], line: str) -> None:
+@dataclass
+class TargetRecord:
+    """Which target each feature of the run was tested against, as the reports record it."""
+
+    facts: Mapping[str, str]
+    """The run's target."""
+    html: list[Any] = field(default_factory=list)
+    """The HTML reports (formatters with "additional info")."""
+    json: list[JSONFormatter] = field(default_factory=list)
+    features: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    """A feature's own target, by the feature's location."""
+
+    def for_feature(self, feature: Feature, facts: Mapping[str, str], line: str) -> None:
+        """Record that ``feature`` (the one running) was tested against a target of its
+        own, instead of the run's."""
+        self.features[str(feature.location)] = facts
+        for formatter in self.json:
+            data = getattr(formatter, "current_feature_data", None)
+            if isinstance(data, dict) and data.get("location") == str(feature.location):
+                data["target"] = dict(facts)
+        for formatter in self.html:
+            own = getattr(formatter, "feature_info", None)
+            if isinstance(own, dict):
+                own[str(feature.location)] = _html_info(facts, line)
+
+    def facts_of(self, feature: Feature) -> Mapping[str, str]:
+        """The target ``feature`` was tested against."""
+        return self.features.get(str(feature.location), self.facts)
+
+
+def record_target(context: Context, facts: Mapping[str, str], line: str) -> TargetRecord:
     """Put the target's facts into every report of this run that has room for them; the
-    HTML report, where people read it, gets them as one ``line``."""
+    HTML report, where people read it, gets them as one ``line``. Returns the record,
+    to which a feature with a target of its own is added."""
+    record = TargetRecord(facts)
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, JSONFormatter):
-            _after_feature(formatter, functools.partial(_json, formatter, facts))
+            record.json.append(formatter)
+            _after_feature(formatter, functools.partial(_json, formatter, record))
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
-            info[HTML_CAPTION] = line
-            info[VERSIONS_CAPTION] = versions(facts.get("software"))
+            record.html.append(formatter)
+            info.update(_html_info(facts, line))
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
-            _after_feature(reporter, functools.partial(_junit, reporter, facts))
+            _after_feature(reporter, functools.partial(_junit, reporter, record))
+    return record
+
+
+def _html_info(facts: Mapping[str, str], line: str) -> dict[str, str]:
+    """The HTML report's lines for a target."""
+    return {HTML_CAPTION: line, VERSIONS_CAPTION: versions(facts.get("software"))}
 
 
 def versions(server: str | None = None) -> str:
@@ -78,10 +123,25 @@ def versions(server: str | None = None) -> str:
 
 
 def _version(distribution: str) -> str:
+    """The installed version; for this library run from a checkout, not installed,
+    the checkout's own (its ``pyproject.toml``)."""
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
+        if distribution == DISTRIBUTION and (version := _checkout_version()):
+            return f"{version} (from a checkout)"
         return "(from a checkout)"
+
+
+def _checkout_version() -> str | None:
+    """The version ``pyproject.toml`` beside this package names, if there is one."""
+    try:
+        text = (Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8")
+        project = tomllib.loads(text).get("project", {})
+    except (OSError, ValueError):
+        return None
+    version = project.get("version") if isinstance(project, dict) else None
+    return version if isinstance(version, str) else None
 
 
 def write_run_record(
@@ -136,15 +196,16 @@ def _after_feature(owner: Any, then: Callable[[Feature], None]) -> None:
     owner.feature = feature_then
 
 
-def _json(formatter: JSONFormatter, facts: Mapping[str, str], _feature: Feature) -> None:
+def _json(formatter: JSONFormatter, record: TargetRecord, feature: Feature) -> None:
     data = getattr(formatter, "current_feature_data", None)
     if isinstance(data, dict):
-        data["target"] = dict(facts)
+        data["target"] = dict(record.facts_of(feature))
 
 
-def _junit(reporter: JUnitReporter, facts: Mapping[str, str], feature: Feature) -> None:
+def _junit(reporter: JUnitReporter, record: TargetRecord, feature: Feature) -> None:
     """Add ``<properties>`` to the feature's JUnit file, which the reporter has just
     written (none is written for a skipped feature when skipped ones are hidden)."""
+    facts = record.facts_of(feature)
     name = f"TESTS-{reporter.make_feature_filename(feature)}.xml"
     path = Path(os.path.join(reporter.config.junit_directory, name))
     if not path.exists():

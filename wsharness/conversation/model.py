@@ -33,8 +33,9 @@ follow (``Participant.send_probe`` makes them)."""
 
 PROOF_TOKEN = re.compile(re.escape(PROOF_PREFIX) + r"[0-9a-f]{32}")
 
-LABEL_LENGTH = 72
-"""How many characters of a message a row shows; the rest is on hover."""
+LABEL_LENGTH = 120
+"""How many characters of a message a row shows at most (fewer where the diagram has
+no room); the rest is on hover."""
 
 HOVER_LENGTH = 4096
 """How many characters of a message the hover text keeps."""
@@ -168,9 +169,12 @@ def build(
     steps: Sequence[StepTiming],
     *,
     as_written: Callable[[str], str] = lambda text: text,
+    words_for: Callable[[Data], str | None] = lambda frame: None,
 ) -> Conversation:
     """The conversation of one scenario; ``as_written`` turns a name on the wire back
-    into the feature's words (the step library's unique names, reversed)."""
+    into the feature's words (the step library's unique names, reversed);
+    ``words_for`` says a frame in the scenario's words, or None to show it as it is
+    (the protocol adapter's :meth:`~wsharness.bdd.adapter.ProtocolAdapter.describe`)."""
     lifeline_of = _lifelines(voices)
     people, nodes = _people(voices, lifeline_of), _nodes(voices, node_urls)
     bands = [Step(timing.keyword, as_written(timing.text), timing.status) for timing in steps]
@@ -191,7 +195,7 @@ def build(
     for band, timing in zip(bands, steps, strict=True):
         band.rows = _limited(_runs(_fold_proofs(band.rows)))
         for row in band.rows:
-            _describe_row(row, as_written)
+            _describe_row(row, as_written, words_for)
         if band.failed and timing.error:
             _mark_failure(band, _reason(_printable(as_written(timing.error))), voices, lifeline_of)
     return Conversation(title, status, people, nodes, bands)
@@ -285,13 +289,24 @@ def _repeats(rows: list[tuple[int, Row]], step: int, kind: str, data: Data) -> b
     return last_step == step and not last.failed and last.kind == kind and last.data == data
 
 
-def describe(data: Data, as_written: Callable[[str], str]) -> tuple[str, str]:
-    """A message as a row shows it (compact JSON, shortened) and as hover shows it."""
+def describe(
+    data: Data,
+    as_written: Callable[[str], str],
+    words_for: Callable[[Data], str | None] = lambda frame: None,
+) -> tuple[str, str]:
+    """A message as a row shows it (in the scenario's words, ``words_for``'s, else
+    compact JSON; shortened) and as hover shows it (the words, then the frame)."""
     if isinstance(data, bytes):
         full = f"binary, {len(data):,} bytes: {data[:64].hex(' ')}"
         return f"binary, {len(data):,} bytes", full
     text = as_written(_printable(_compact(data[: HOVER_LENGTH * 4])))
+    words = words_for(data)
+    if words is not None:
+        words = as_written(_printable(words[: HOVER_LENGTH * 4]))
+        text = f"{words}\n{text}" if words != text else text
     full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
+    if words is not None:
+        text = words
     if len(data) > HOVER_LENGTH * 4:
         full += f" ({len(data):,} characters)"
     return shorten(text, LABEL_LENGTH), full
@@ -326,11 +341,13 @@ def _blurred(head: str) -> str:
     return _DIGITS.sub("#", head)[:SHAPE_LENGTH]
 
 
-def _describe_row(row: Row, as_written: Callable[[str], str]) -> None:
+def _describe_row(
+    row: Row, as_written: Callable[[str], str], words_for: Callable[[Data], str | None]
+) -> None:
     """Give a frame's row its label and hover text (a varied run's numbers blurred)."""
     if row.data is None:
         return
-    row.label, row.full = describe(row.data, as_written)
+    row.label, row.full = describe(row.data, as_written, words_for)
     if len(row.data) > HOVER_LENGTH * 4:
         unit = "bytes" if isinstance(row.data, bytes) else "characters"
         row.size = f" ({len(row.data):,} {unit})"

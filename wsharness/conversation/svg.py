@@ -15,7 +15,10 @@ from xml.sax.saxutils import escape, quoteattr
 from wsharness.conversation.model import Conversation, Lifeline, Row, shorten
 
 COLUMN = 200
-"""Pixels between two lifelines."""
+"""Pixels between two lifelines, at least."""
+WIDTH = 1000
+"""Pixels a diagram spreads its lifelines across, at least: a report has room for it,
+and a row's label may use the width on either side of its arrow."""
 MARGIN = 16
 ROW = 22
 HEADER = 56
@@ -61,8 +64,9 @@ def _defs(suffix: str) -> str:
 def render(conversation: Conversation) -> str:
     """The diagram as one ``<svg>`` element (valid inline in HTML and as a file)."""
     lines = conversation.lifelines
-    x = {line.key: MARGIN + COLUMN // 2 + index * COLUMN for index, line in enumerate(lines)}
-    width = max(MARGIN * 2 + COLUMN * len(lines), 640)
+    column = max(COLUMN, (WIDTH - MARGIN * 2) // max(len(lines), 1))
+    x = {line.key: MARGIN + column // 2 + index * column for index, line in enumerate(lines)}
+    width = MARGIN * 2 + column * len(lines)
     suffix = f"{zlib.crc32(conversation.title.encode('utf-8', 'replace')):08x}"
     body: list[str] = []
     y = HEADER + 8
@@ -122,7 +126,10 @@ def _row(row: Row, x: dict[str, int], y: int, width: int, suffix: str) -> str:
         if row.kind != "sent":
             start, end = end, start
         times = f"{row.size} ×{row.count:,}" if row.count > 1 else row.size
-        fits = max(int(abs(end - start) / CHAR) - 2 - len(times), 16)
+        # Centred on its arrow, the label may run past the arrow's ends (a row has
+        # one arrow), as far as the nearer edge of the diagram.
+        room = 2 * min((start + end) // 2, width - (start + end) // 2) - 16
+        fits = max(int(room / CHAR) - 2 - len(times), 16)
         label = escape(shorten(row.label, fits) + times)
         return (
             f'<g class="{css}">{hover}<line class="cv-arrow" x1="{start}" y1="{y + 12}" '
