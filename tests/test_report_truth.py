@@ -79,7 +79,7 @@ def test_every_skipped_feature_and_scenario_says_why(skipping: tuple[str, str, s
     """A feature the tags leave out, a feature whose scenarios a hook skips, and each of
     those scenarios carry their reason."""
     _, page, _ = skipping
-    assert "Skipped: not selected by the tags (not ( load ))" in page, page
+    assert "Skipped: not selected by the tags (not @load)" in page, page
     cluster = page[page.index("Feature: One chat across many nodes") :]
     cluster = cluster[: cluster.index("Feature: ", 1)]
     header, scenarios = cluster.split("Passed:", 1)

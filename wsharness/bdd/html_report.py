@@ -260,8 +260,10 @@ def account_for(context: Context, features: Sequence[Feature]) -> None:
     """Hand the whole run to the HTML reports of this run (from ``after_all``)."""
     runner = getattr(context, "_runner", None)
     expression = getattr(context.config, "tag_expression", None)
+    tags = getattr(context.config, "tags", None)  # as written: "not @load", not "not ( load )"
+    written = " and ".join(map(str, tags)) if isinstance(tags, list) and tags else expression
     names = getattr(context.config, "name", None)
-    selections = [f"the tags ({expression})"] if expression else []
+    selections = [f"the tags ({written})"] if expression else []
     if names:
         selections.append(f"the names asked for ({', '.join(map(str, names))})")
     left_out = "not selected by " + " and ".join(selections) if selections else "not selected"
