@@ -204,15 +204,34 @@ def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Ver
             matched=tuple(m.name for m in matched), correlation=next(filter(None, ids), None)
         )
     failures = [
-        (m, list(m.validator.iter_errors(document if m.carrier == "json" else data)))
+        (m, _errors(m, document if m.carrier == "json" else data))
         for m in candidates.textual
         if m.validator is not None and not (m.carrier == "json" and unreadable)
     ]
+    failures = [(m, errors) for m, errors in failures if errors]
     if not failures:
         return Verdict(
             problem=f"{unreadable}, and every message a client may {_verb(direction)} is JSON"
         )
     return Verdict(problem=_closest(failures, direction))
+
+
+def _errors(message: Message, instance: Any) -> list[ValidationError]:
+    """Why ``instance`` is not ``message``: in jsonschema's words, or where jsonschema
+    finds nothing wrong (a pattern it reads as Python's ``re``, not ECMA-262), in
+    those of jsonschema-rs, which refused it."""
+    errors = [] if message.validator is None else list(message.validator.iter_errors(instance))
+    if errors or message.quick is None:
+        return errors
+    return [
+        ValidationError(
+            error.message,
+            validator=str(error.schema_path[-1]) if error.schema_path else "",
+            path=error.instance_path,
+            schema_path=error.schema_path,
+        )
+        for error in message.quick.iter_errors(instance)
+    ]
 
 
 def _correlation(message: Message, instance: Any) -> str | None:
