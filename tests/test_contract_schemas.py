@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wsharness.contract.document import Contract, load
+from wsharness.contract.document import Contract, ContractError, load
 from wsharness.contract.frames import check
 
 
@@ -57,4 +57,61 @@ def test_a_pattern_is_read_as_ecma_262(tmp_path: Path, value: str) -> None:
 def test_a_pattern_admits_ascii_digits(tmp_path: Path) -> None:
     assert check(contract(tmp_path, DIGITS), "sent", '{"n": "123"}', text=True).matched == (
         "count",
+    )
+
+
+PAIR = """\
+  pair:
+    payload:
+      schemaFormat: {format}
+      schema:
+        type: array
+        prefixItems: [{{type: string}}, {{type: integer}}]
+        items: false
+"""
+
+
+@pytest.mark.parametrize(
+    "schema_format",
+    ["application/schema+json;version=2020-12", "application/schema+yaml;version=2020-12"],
+)
+def test_a_schema_is_read_in_the_dialect_its_format_names(
+    tmp_path: Path, schema_format: str
+) -> None:
+    """A 2020-12 schema's ``prefixItems`` and ``items: false`` hold (draft 7 would ignore
+    the first and refuse every non-empty array for the second)."""
+    pair = contract(tmp_path, PAIR.format(format=schema_format))
+    assert check(pair, "sent", '["a", 1]', text=True).matched == ("pair",)
+    refused = check(pair, "sent", '["a", "b"]', text=True)
+    assert refused.problem is not None and refused.problem.startswith("not a valid pair: at 1: ")
+    assert check(pair, "sent", '["a", 1, 2]', text=True).matched == ()
+
+
+@pytest.mark.parametrize(
+    "schema_format",
+    [
+        "application/vnd.aai.asyncapi+json;version=3.0.0",
+        "application/schema+yaml;version=draft-07",
+    ],
+)
+def test_asyncapi_and_draft_7_schemas_are_draft_7(tmp_path: Path, schema_format: str) -> None:
+    """AsyncAPI's own schema format is draft 7's: ``prefixItems`` means nothing there."""
+    pair = contract(tmp_path, PAIR.format(format=schema_format).replace("items: false", ""))
+    assert check(pair, "sent", '["a", "b"]', text=True).matched == ("pair",)
+
+
+def test_a_schema_format_the_library_cannot_read_is_refused_at_load(tmp_path: Path) -> None:
+    """An Avro payload is not a JSON Schema: one line naming the message and the format."""
+    avro = """\
+  tick:
+    payload:
+      schemaFormat: application/vnd.apache.avro;version=1.9.0
+      schema: {type: record, name: Tick, fields: [{name: price, type: double}]}
+"""
+    with pytest.raises(ContractError) as raised:
+        contract(tmp_path, avro)
+    assert str(raised.value) == (
+        f"the contract {tmp_path / 'c.yaml'}: message tick's payload is in "
+        "application/vnd.apache.avro;version=1.9.0, which the library cannot check "
+        "(it reads JSON Schema: AsyncAPI's schema format, draft-04 to 2020-12)"
     )
