@@ -115,3 +115,33 @@ def test_a_schema_format_the_library_cannot_read_is_refused_at_load(tmp_path: Pa
         "application/vnd.apache.avro;version=1.9.0, which the library cannot check "
         "(it reads JSON Schema: AsyncAPI's schema format, draft-04 to 2020-12)"
     )
+
+
+LIST_OR_TEXT = """\
+  numbers:
+    payload:
+      type: object
+      required: [kind, items]
+      properties:
+        kind: {const: numbers}
+        items: {type: array, items: {type: integer}}
+  ready:
+    contentType: text/plain
+    payload: {type: string, pattern: '^READY '}
+"""
+
+
+def test_a_json_frame_is_told_by_the_json_message_it_is_closest_to(tmp_path: Path) -> None:
+    """A JSON document with two bad items is a bad ``numbers``, not a bad text
+    ``ready`` (which it breaks by one rule only)."""
+    frame = json.dumps({"kind": "numbers", "items": ["a", "b"]})
+    verdict = check(contract(tmp_path, LIST_OR_TEXT), "sent", frame, text=True)
+    assert verdict.problem is not None
+    assert verdict.problem.startswith("not a valid numbers: at items."), verdict.problem
+
+
+def test_a_text_frame_is_told_by_the_text_message_it_is_closest_to(tmp_path: Path) -> None:
+    """Text that is not JSON is told by the text message."""
+    verdict = check(contract(tmp_path, LIST_OR_TEXT), "sent", "READY", text=True)
+    assert verdict.problem is not None
+    assert verdict.problem.startswith("not a valid ready: "), verdict.problem
