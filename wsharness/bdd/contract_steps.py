@@ -11,8 +11,10 @@
 A message is named by its key in the contract's channel or by its ``title``, in any
 case. Sending fills in the fields the message's schema fixes (its ``op`` or ``type``)
 and the ones the step names; receiving waits for the message with those fields (the
-contract check validates the rest of it). Values are text; ``{name}`` in one is a
-value noted earlier. They need a contract (``configure(contract=...)`` or
+contract check validates the rest of it). A value is read as the type the message's
+schema declares for its field (``amount "2"`` is the integer 2 where ``amount`` is an
+integer; ``true``, ``false`` and ``null`` likewise), else it is text; ``{name}`` in one
+is a value noted earlier. They need a contract (``configure(contract=...)`` or
 ``-D contract=FILE``).
 """
 
@@ -99,4 +101,37 @@ def _message(context: Context, name: str, direction: str) -> Message:
 
 
 def _document(context: Context, message: Message, fields: dict[str, str]) -> dict[str, Any]:
-    return {**message.fixed, **{key: context.cast.fill(value) for key, value in fields.items()}}
+    """The message's fixed fields and the step's, each step value read as the type the
+    schema declares for its field (sent so, and compared so)."""
+    return {
+        **message.fixed,
+        **{
+            key: typed(context.cast.fill(value), message.field_types.get(key, ()))
+            for key, value in fields.items()
+        },
+    }
+
+
+_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)", re.ASCII)
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?", re.ASCII)
+_WORDS: dict[str, tuple[str, Any]] = {
+    "true": ("boolean", True),
+    "false": ("boolean", False),
+    "null": ("null", None),
+}
+
+
+def typed(text: str, types: tuple[str, ...]) -> Any:
+    """``text`` as the first of ``types`` (a field's JSON types) it can be written as:
+    ``"2"`` an integer 2 where the field is an integer, ``"true"`` a boolean. Text where
+    the field may be a string, or is none of them: the contract check then names it."""
+    if "string" in types or not types:
+        return text
+    if "integer" in types and _INTEGER.fullmatch(text):
+        return int(text)
+    if "number" in types and _NUMBER.fullmatch(text):
+        return int(text) if _INTEGER.fullmatch(text) else float(text)
+    word = _WORDS.get(text)
+    if word is not None and word[0] in types:
+        return word[1]
+    return text

@@ -74,6 +74,9 @@ class Message:
     correlation: str | None = None
     """Where its ``correlationId`` is: a JSON pointer into the payload (``/ref`` for
     ``$message.payload#/ref``); None if the message declares none."""
+    field_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The JSON types its schema declares for each property of a JSON message (``amount``:
+    ``("integer",)``): what a step's text for that field is read as."""
     quick: jsonschema_rs.Validator | None = field(default=None, compare=False)
     """The same schema compiled by jsonschema-rs, which decides (:meth:`admits`)."""
 
@@ -227,7 +230,26 @@ def _message(
     sieve = _sieve(payload) if isinstance(payload, dict) else None
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
     correlation = _correlation(name, message.get("correlationId"), document, path)
-    return Message(name, title, carrier, validator, catch_all, sieve, fixed, correlation, quick)
+    types = _field_types(document, payload) if carrier == "json" else {}
+    return Message(
+        name, title, carrier, validator, catch_all, sieve, fixed, correlation, types, quick
+    )
+
+
+def _field_types(document: dict[str, Any], schema: Any) -> dict[str, tuple[str, ...]]:
+    """Each property's declared ``type`` (a name or a list of names), its local
+    ``$ref`` followed; properties without one are left out."""
+    schema = _resolve(document, schema, "")[0]
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    types: dict[str, tuple[str, ...]] = {}
+    for key, rule in (properties if isinstance(properties, dict) else {}).items():
+        declared = _resolve(document, rule, "")[0]
+        kind = declared.get("type") if isinstance(declared, dict) else None
+        if isinstance(kind, str):
+            types[key] = (kind,)
+        elif isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+            types[key] = tuple(kind)
+    return types
 
 
 _DIALECTS: Mapping[int | str, tuple[type[Validator], type[jsonschema_rs.Validator]]] = {

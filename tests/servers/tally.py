@@ -1,0 +1,84 @@
+"""A small JSON server with numbers and truths in its messages, and faults that break
+its contract (tests/fixtures/tally/asyncapi.yaml) where only the contract check sees it.
+
+``python -m tests.servers.tally --port 0 [--fault NAME]`` prints its URL and serves
+until SIGTERM. Every message is a JSON object with an ``op``:
+
+* ``{"op": "add", "amount": N, "loud": B}`` is answered ``{"op": "added", "amount": N,
+  "loud": B, "total": T}``, ``T`` the connection's running total;
+* ``{"op": "ping", "ref": R}`` is answered ``{"op": "pong", "ref": R}``;
+* anything else is answered ``{"op": "error", "reason": "..."}``.
+
+Faults (:data:`FAULTS`) send frames the contract does not have.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+
+from wsharness.runtime.signals import watch_for_stop
+
+FAULTS = {
+    "trailing": "each addition's answer is followed at once by an answer with a text amount",
+    "proof-echo": "the answer after a ping carries the ping's ref in a field of its own",
+}
+
+
+class Tally:
+    """One connection's total, and the answers to its messages."""
+
+    def __init__(self, fault: str | None) -> None:
+        self.fault = fault
+        self.total = 0
+        self.last_ref: str | None = None
+
+    def answer(self, text: str) -> list[dict[str, Any]]:
+        try:
+            request = json.loads(text)
+        except ValueError:
+            return [{"op": "error", "reason": "not JSON"}]
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "ping":
+            self.last_ref = request.get("ref")
+            return [{"op": "pong", "ref": request.get("ref")}]
+        if op != "add":
+            return [{"op": "error", "reason": f"unknown op {op!r}"}]
+        amount = request.get("amount")
+        self.total += amount if isinstance(amount, int) else 0
+        added: dict[str, Any] = {"op": "added", "amount": amount, "loud": request.get("loud")}
+        if self.fault == "proof-echo" and self.last_ref is not None:
+            added = {"note": self.last_ref, **added}
+        answers = [{**added, "total": self.total}]
+        if self.fault == "trailing":
+            answers.append({"op": "added", "amount": "lots", "loud": False, "total": 0})
+        return answers
+
+
+async def run(port: int, fault: str | None) -> None:
+    async def handler(connection: ServerConnection) -> None:
+        tally = Tally(fault)
+        async for text in connection:
+            for answer in tally.answer(str(text)):
+                await connection.send(json.dumps(answer))
+
+    async with serve(handler, "127.0.0.1", port) as server:
+        stopped = watch_for_stop()
+        print(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+        await stopped
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.servers.tally")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fault", choices=sorted(FAULTS))
+    args = parser.parse_args()
+    asyncio.run(run(args.port, args.fault))
+
+
+if __name__ == "__main__":
+    main()

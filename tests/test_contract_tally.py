@@ -1,0 +1,54 @@
+"""The contract check in a team's own suite (tests/fixtures/tally, against
+tests/servers/tally.py): fields typed as the contract types them, a frame outside the
+contract after the last step, and a proof token in a frame that is not the proof."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from acceptance import testbed
+from tests.support import PROJECT_ROOT, BehaveRun, run_behave
+from wsharness.bdd.contract_steps import typed
+
+FEATURES = str(PROJECT_ROOT / "tests" / "fixtures" / "tally")
+TYPED = "An addition is answered with the running total"
+LAST = "The answer is the last thing awaited"
+PROOF_FIRST = "A proof of silence comes first"
+
+
+@contextmanager
+def tally(*options: str) -> Iterator[str]:
+    """The tally server's URL, with ``options`` (a ``--fault``)."""
+    command = [sys.executable, "-m", "tests.servers.tally", "--port", "0", *options]
+    with testbed.start(command=command) as bed:
+        yield bed.urls[0]
+
+
+def run(url: str, scenario: str, tmp_path: Path) -> BehaveRun:
+    return run_behave(FEATURES, "-n", scenario, "-D", f"server_url={url}", report_dir=tmp_path)
+
+
+def test_integers_and_booleans_are_sent_and_compared_as_the_contract_types_them(
+    tmp_path: Path,
+) -> None:
+    """``amount "2"`` and ``loud "true"`` go out as 2 and true, and the answer's 2, true
+    and total 2 match the step's text."""
+    with tally() as url:
+        result = run(url, TYPED, tmp_path)
+    assert result.statuses == {TYPED: "passed"}, result.output
+
+
+def test_a_value_is_read_as_its_fields_type_or_left_as_written() -> None:
+    """Only what the type can be written as converts; the rest stays text, for the
+    contract check to name."""
+    assert typed("2", ("integer",)) == 2
+    assert typed("-1.5", ("number",)) == -1.5
+    assert typed("true", ("boolean",)) is True
+    assert typed("null", ("integer", "null")) is None
+    assert typed("2", ("string", "integer")) == "2"
+    assert typed("two", ("integer",)) == "two"
+    assert typed("١٢", ("integer",)) == "١٢"
+    assert typed("2", ()) == "2"
