@@ -52,3 +52,15 @@ def test_a_value_is_read_as_its_fields_type_or_left_as_written() -> None:
     assert typed("two", ("integer",)) == "two"
     assert typed("١٢", ("integer",)) == "١٢"
     assert typed("2", ()) == "2"
+
+
+def test_a_frame_that_carries_a_proof_token_but_is_not_the_proof_is_checked(
+    tmp_path: Path,
+) -> None:
+    """Only the adapter's own round trip, frame for frame, is exempt: an answer that
+    carries a ping's token in a field the contract does not have fails its step."""
+    with tally("--fault", "proof-echo") as url:
+        result = run(url, PROOF_FIRST, tmp_path)
+    assert result.statuses == {PROOF_FIRST: "failed"}, result.output
+    assert "a frame outside the contract" in result.stdout, result.output
+    assert "('note' was unexpected)" in result.stdout, result.output

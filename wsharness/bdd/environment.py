@@ -154,7 +154,9 @@ def before_all(context: Context) -> None:
         _read_settings(context, userdata)
         context.target = Target.from_settings(userdata)
         setup = current()
-        context.contract_run = contract.start(context, setup.contract)  # checks every frame
+        context.contract_run = contract.start(
+            context, setup.contract, setup.adapter
+        )  # checks every frame
         context.server = use_fixture(setup.servers, context)
     except ValueError as exc:
         _stop_run(context, "setting", f"bad setting: {exc}")
