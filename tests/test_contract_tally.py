@@ -4,6 +4,7 @@ contract after the last step, and a proof token in a frame that is not the proof
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ FEATURES = str(PROJECT_ROOT / "tests" / "fixtures" / "tally")
 TYPED = "An addition is answered with the running total"
 LAST = "The answer is the last thing awaited"
 PROOF_FIRST = "A proof of silence comes first"
+ON_PURPOSE = "The answer is the last thing awaited on purpose"
 
 
 @contextmanager
@@ -28,7 +30,8 @@ def tally(*options: str) -> Iterator[str]:
 
 
 def run(url: str, scenario: str, tmp_path: Path) -> BehaveRun:
-    return run_behave(FEATURES, "-n", scenario, "-D", f"server_url={url}", report_dir=tmp_path)
+    name = f"^{re.escape(scenario)}$"
+    return run_behave(FEATURES, "-n", name, "-D", f"server_url={url}", report_dir=tmp_path)
 
 
 def test_integers_and_booleans_are_sent_and_compared_as_the_contract_types_them(
@@ -64,3 +67,28 @@ def test_a_frame_that_carries_a_proof_token_but_is_not_the_proof_is_checked(
     assert result.statuses == {PROOF_FIRST: "failed"}, result.output
     assert "a frame outside the contract" in result.stdout, result.output
     assert "('note' was unexpected)" in result.stdout, result.output
+
+
+def test_a_frame_outside_the_contract_after_the_last_step_fails_the_scenario(
+    tmp_path: Path,
+) -> None:
+    """The server sends a bad answer after the last step (between the client's close
+    and its own): the scenario fails when it ends, naming the frame and the field."""
+    with tally("--fault", "late-on-close") as url:
+        result = run(url, LAST, tmp_path)
+    assert result.statuses[LAST] != "passed", result.output
+    assert result.returncode != 0
+    assert "after the scenario's last step, a frame outside the contract" in result.stdout, (
+        result.output
+    )
+    assert 'Alice received \'{"op": "added", "amount": "lots"' in result.stdout
+    assert "at amount: 'lots' is not of type 'integer'" in result.stdout, result.output
+
+
+def test_a_scenario_that_breaks_the_contract_on_purpose_may_end_on_such_a_frame(
+    tmp_path: Path,
+) -> None:
+    """With @breaks-contract, the late frame is marked and counted, not failed."""
+    with tally("--fault", "late-on-close") as url:
+        result = run(url, ON_PURPOSE, tmp_path)
+    assert result.statuses == {ON_PURPOSE: "passed"}, result.output

@@ -4,9 +4,10 @@ With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default
 :func:`wsharness.bdd.configure`; ``-D contract=off`` for none), every frame a person of the
 cast sends or receives is checked against the AsyncAPI 3 document
 (:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
-during which it was sent or arrived, in the schema's words, and is marked ``✗`` in the
-person's transcript; so does a reply that a correlation id ties to a request it does
-not answer (:mod:`wsharness.contract.correlation`). Only in a scenario tagged
+during which it was sent or arrived (one after the last step: the scenario, when it
+ends), in the schema's words, and is marked ``✗`` in the person's transcript; so does a
+reply that a correlation id ties to a request it does not answer
+(:mod:`wsharness.contract.correlation`). Only in a scenario tagged
 ``@breaks-contract`` are frames outside the contract allowed (and counted apart). The
 round trips the adapter makes to prove silence (a frame that is exactly the request it
 builds for a ``proof`` token, or exactly its reply) are not the scenario's, and are
@@ -166,10 +167,25 @@ def watch(context: Context, run: ContractRun | None) -> None:
     """Have the scenario's cast report its frames to ``run``."""
     if run is None:
         return
-    run.settle(allowed=True)  # anything left from the scenario before: counted, not failed
+    run.settle(allowed=True)  # anything after the scenario before's close: counted only
     run.correlations.forget()
     run.notes = context.cast.frame_notes
     context.cast.on_frame = run.on_frame
+
+
+def scenario_ended(context: Context, *, close: bool = False) -> str | None:
+    """Check the frames that came after the scenario's last step, with the scenario's
+    own ``@breaks-contract``; with ``close``, first close every connection of its cast,
+    so that whatever a server sent before answering the close is among them. What broke
+    the contract, said as a step would say it; None if nothing did."""
+    run: ContractRun | None = getattr(context, "contract_run", None)
+    cast = getattr(context, "cast", None)
+    if run is None or cast is None:
+        return None
+    if close:
+        cast.close_all()
+    problem = run.settle(allowed=_allowed(context))
+    return None if problem is None else f"after the scenario's last step, {problem}"
 
 
 def finish(context: Context) -> None:

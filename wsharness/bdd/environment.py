@@ -271,8 +271,15 @@ def after_step(context: Context, step: Step) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """Draw the scenario's conversation into the reports (one that ran: not skipped)."""
+    """Check the frames that came after the last step against the contract (those
+    already here, so that their marks are drawn; then, once every connection is
+    closed, the rest), and draw the scenario's conversation into the reports (one that
+    ran: not skipped). A frame outside the contract fails a scenario that had passed."""
+    problem = contract.scenario_ended(context)
     conversations.publish(context, scenario)
+    problem = contract.scenario_ended(context, close=True) or problem
+    if problem is not None and not any(step.status.has_failed() for step in scenario.all_steps):
+        raise AssertionError(problem)
 
 
 def after_all(context: Context) -> None:
