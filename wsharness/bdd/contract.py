@@ -167,7 +167,7 @@ def watch(context: Context, run: ContractRun | None) -> None:
     """Have the scenario's cast report its frames to ``run``."""
     if run is None:
         return
-    run.settle(allowed=True)  # anything after the scenario before's close: counted only
+    run.settle(allowed=True)  # after the last scenario's connections closed: counted only
     run.correlations.forget()
     run.notes = context.cast.frame_notes
     context.cast.on_frame = run.on_frame
