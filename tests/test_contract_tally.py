@@ -12,7 +12,7 @@ from pathlib import Path
 
 from acceptance import testbed
 from tests.support import PROJECT_ROOT, BehaveRun, run_behave
-from wsharness.bdd.contract_steps import typed
+from wsharness.contract.fields import typed
 
 FEATURES = str(PROJECT_ROOT / "tests" / "fixtures" / "tally")
 TYPED = "An addition is answered with the running total"

@@ -27,6 +27,7 @@ from behave.runner import Context
 import wsharness.bdd.step_types  # noqa: F401
 from wsharness import json_containing
 from wsharness.contract.document import Contract, Message
+from wsharness.contract.fields import typed
 
 _FIELD = re.compile(r'([\w.-]+) "([^"]*)"')
 
@@ -110,28 +111,3 @@ def _document(context: Context, message: Message, fields: dict[str, str]) -> dic
             for key, value in fields.items()
         },
     }
-
-
-_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)", re.ASCII)
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?", re.ASCII)
-_WORDS: dict[str, tuple[str, Any]] = {
-    "true": ("boolean", True),
-    "false": ("boolean", False),
-    "null": ("null", None),
-}
-
-
-def typed(text: str, types: tuple[str, ...]) -> Any:
-    """``text`` as the first of ``types`` (a field's JSON types) it can be written as:
-    ``"2"`` an integer 2 where the field is an integer, ``"true"`` a boolean. Text where
-    the field may be a string, or is none of them: the contract check then names it."""
-    if "string" in types or not types:
-        return text
-    if "integer" in types and _INTEGER.fullmatch(text):
-        return int(text)
-    if "number" in types and _NUMBER.fullmatch(text):
-        return int(text) if _INTEGER.fullmatch(text) else float(text)
-    word = _WORDS.get(text)
-    if word is not None and word[0] in types:
-        return word[1]
-    return text
