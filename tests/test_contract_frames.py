@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,7 +168,7 @@ def test_coverage_with_everything_exercised_passes(tmp_path: Path) -> None:
     assert coverage.main([str(tmp_path / "all.json")]) == 0
 
 
-AGREED = [
+AGREED: list[Any] = [
     {"type": "ECHO", "value": "hi"},
     {"type": "ECHO", "value": 3},
     {"type": "ECHO", "value": 10**100},

@@ -4,12 +4,14 @@ With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default
 :func:`wsharness.bdd.configure`; ``-D contract=off`` for none), every frame a person of the
 cast sends or receives is checked against the AsyncAPI 3 document
 (:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
-during which it was sent or arrived, in the schema's words, and is marked ``✗`` in the
-person's transcript; so does a reply that a correlation id ties to a request it does
-not answer (:mod:`wsharness.contract.correlation`). Only in a scenario tagged
+during which it was sent or arrived (one after the last step: the scenario, when it
+ends), in the schema's words, and is marked ``✗`` in the person's transcript; so does a
+reply that a correlation id ties to a request it does not answer
+(:mod:`wsharness.contract.correlation`). Only in a scenario tagged
 ``@breaks-contract`` are frames outside the contract allowed (and counted apart). The
-round trips the adapter makes to prove silence (their token starts with ``proof``) are
-not the scenario's, and are neither checked nor counted.
+round trips the adapter makes to prove silence (a frame that is exactly the request it
+builds for a ``proof`` token, or exactly its reply) are not the scenario's, and are
+neither checked nor counted.
 
 At the end of the run the coverage (each message and operation, how often sent and
 received, and those never exercised) is printed, and written as JSON to ``-D
@@ -31,7 +33,8 @@ from typing import Any
 from behave.runner import Context
 
 from wsharness.bdd import registry
-from wsharness.client import TestWebSocket
+from wsharness.bdd.adapter import ProtocolAdapter
+from wsharness.client import TestWebSocket, message_test
 from wsharness.contract.correlation import Correlations
 from wsharness.contract.coverage import Coverage, describe
 from wsharness.contract.document import Contract, Direction, load
@@ -53,6 +56,9 @@ class ContractRun:
 
     contract: Contract
     coverage_path: Path | None
+    adapter: ProtocolAdapter = field(default_factory=ProtocolAdapter)
+    """Whose round trips prove silence: frames that are exactly one of them are not
+    the scenario's."""
     coverage: Coverage = field(init=False)
     correlations: Correlations = field(init=False)
     pending: deque[tuple[str, Event | Received, bool]] = field(default_factory=deque)
@@ -75,9 +81,11 @@ class ContractRun:
         while self.pending:
             person, event, text = self.pending.popleft()
             data = event.data
-            if data is None or _is_proof(data):
+            if data is None:
                 continue
             direction: Direction = "received" if isinstance(event, Received) else "sent"
+            if self._is_proof(direction, data):
+                continue
             verdict = check(self.contract, direction, data, text=text)
             self.coverage.count(direction, verdict)
             problem = verdict.problem or self.correlations.observe(person, direction, verdict, data)
@@ -95,6 +103,23 @@ class ContractRun:
             f"a frame outside the contract {_relative(self.contract.path)} (a scenario that breaks "
             f"it on purpose is tagged @{BREAKS_CONTRACT}):\n  " + "\n  ".join(shown) + more
         )
+
+    def _is_proof(self, direction: Direction, data: str | bytes) -> bool:
+        """Whether the frame is one of the adapter's round trips
+        (:meth:`wsharness.bdd.cast.Participant.send_probe`): exactly the request it
+        makes for the token near the frame's start, or exactly its reply. A frame that
+        merely carries a token (a server echoing it in something else) is checked."""
+        if not isinstance(data, str):
+            return False
+        token = PROOF_TOKEN.search(data, 0, PROOF_SEARCH)
+        trip = None if token is None else self.adapter.round_trip(token.group())
+        if trip is None:
+            return False
+        if direction == "sent":
+            return type(data) is type(trip.request) and data == trip.request
+        if isinstance(trip.reply, str | bytes):
+            return type(data) is type(trip.reply) and data == trip.reply
+        return message_test(trip.reply)[0](data)
 
     def finish(self) -> None:
         """Print the coverage, and write it where asked."""
@@ -114,15 +139,10 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _is_proof(data: str | bytes) -> bool:
-    """Whether the frame is one of the adapter's round trips, whose token
-    (:meth:`wsharness.bdd.cast.Participant.send_probe`) is near its start."""
-    return isinstance(data, str) and PROOF_TOKEN.search(data, 0, PROOF_SEARCH) is not None
-
-
-def start(context: Context, default: Path | None) -> ContractRun | None:
+def start(context: Context, default: Path | None, adapter: ProtocolAdapter) -> ContractRun | None:
     """The run's contract: the file ``-D contract`` names (or the project's ``default``),
-    none for ``off``; steps are wrapped so each ends with the check of its frames. Raises
+    none for ``off``; steps are wrapped so each ends with the check of its frames, and
+    ``adapter``'s round trips are told apart from the scenario's frames. Raises
     :class:`~wsharness.contract.document.ContractError` for a contract that cannot be used."""
     userdata = context.config.userdata
     text = registry.value("contract", userdata, os.environ)
@@ -138,7 +158,7 @@ def start(context: Context, default: Path | None) -> ContractRun | None:
             coverage_path = coverage_path.with_name(
                 f"{coverage_path.stem}.{worker}{coverage_path.suffix}"
             )
-    run = ContractRun(load(path), coverage_path)
+    run = ContractRun(load(path), coverage_path, adapter)
     _check_after_each_step(context, run)
     return run
 
@@ -147,10 +167,25 @@ def watch(context: Context, run: ContractRun | None) -> None:
     """Have the scenario's cast report its frames to ``run``."""
     if run is None:
         return
-    run.settle(allowed=True)  # anything left from the scenario before: counted, not failed
+    run.settle(allowed=True)  # after the last scenario's connections closed: counted only
     run.correlations.forget()
     run.notes = context.cast.frame_notes
     context.cast.on_frame = run.on_frame
+
+
+def scenario_ended(context: Context, *, close: bool = False) -> str | None:
+    """Check the frames that came after the scenario's last step, with the scenario's
+    own ``@breaks-contract``; with ``close``, first close every connection of its cast,
+    so that whatever a server sent before answering the close is among them. What broke
+    the contract, said as a step would say it; None if nothing did."""
+    run: ContractRun | None = getattr(context, "contract_run", None)
+    cast = getattr(context, "cast", None)
+    if run is None or cast is None:
+        return None
+    if close:
+        cast.close_all()
+    problem = run.settle(allowed=_allowed(context))
+    return None if problem is None else f"after the scenario's last step, {problem}"
 
 
 def finish(context: Context) -> None:

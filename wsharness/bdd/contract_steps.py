@@ -11,8 +11,10 @@
 A message is named by its key in the contract's channel or by its ``title``, in any
 case. Sending fills in the fields the message's schema fixes (its ``op`` or ``type``)
 and the ones the step names; receiving waits for the message with those fields (the
-contract check validates the rest of it). Values are text; ``{name}`` in one is a
-value noted earlier. They need a contract (``configure(contract=...)`` or
+contract check validates the rest of it). A value is read as the type the message's
+schema declares for its field (``amount "2"`` is the integer 2 where ``amount`` is an
+integer; ``true``, ``false`` and ``null`` likewise), else it is text; ``{name}`` in one
+is a value noted earlier. They need a contract (``configure(contract=...)`` or
 ``-D contract=FILE``).
 """
 
@@ -25,6 +27,7 @@ from behave.runner import Context
 import wsharness.bdd.step_types  # noqa: F401
 from wsharness import json_containing
 from wsharness.contract.document import Contract, Message
+from wsharness.contract.fields import typed
 
 _FIELD = re.compile(r'([\w.-]+) "([^"]*)"')
 
@@ -99,4 +102,12 @@ def _message(context: Context, name: str, direction: str) -> Message:
 
 
 def _document(context: Context, message: Message, fields: dict[str, str]) -> dict[str, Any]:
-    return {**message.fixed, **{key: context.cast.fill(value) for key, value in fields.items()}}
+    """The message's fixed fields and the step's, each step value read as the type the
+    schema declares for its field (sent so, and compared so)."""
+    return {
+        **message.fixed,
+        **{
+            key: typed(context.cast.fill(value), message.field_types.get(key, ()))
+            for key, value in fields.items()
+        },
+    }

@@ -160,7 +160,8 @@ def before_all(context: Context) -> None:
         _read_settings(context, userdata)
         context.target = Target.from_settings(userdata)
         setup = current()
-        context.contract_run = contract.start(context, setup.contract)  # checks every frame
+        # Checks every frame, the adapter's round trips apart.
+        context.contract_run = contract.start(context, setup.contract, setup.adapter)
         context.server = use_fixture(setup.servers, context)
     except ValueError as exc:
         _stop_run(context, "setting", f"bad setting: {exc}")
@@ -296,8 +297,16 @@ def after_step(context: Context, step: Step) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """Draw the scenario's conversation into the reports (one that ran: not skipped)."""
+    """Check the frames that came after the last step against the contract (those
+    already here, so that their marks are drawn; then, once every connection is
+    closed, the rest), and draw the scenario's conversation into the reports (one that
+    ran: not skipped). A frame outside the contract fails a scenario that had passed."""
+    early = contract.scenario_ended(context)
     conversations.publish(context, scenario)
+    late = contract.scenario_ended(context, close=True)
+    problems = [problem for problem in (early, late) if problem is not None]
+    if problems and not any(step.status.has_failed() for step in scenario.all_steps):
+        raise AssertionError("\n".join(problems))
 
 
 def after_all(context: Context) -> None:

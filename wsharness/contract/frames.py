@@ -4,10 +4,10 @@ A frame is decoded as the messages of its direction say it is carried (JSON and 
 text frames, the rest in binary frames) and validated against each candidate's compiled
 schema. What cannot be read (binary where text is due, bytes that are not UTF-8, JSON too
 deeply nested to parse) is said as such; nothing a frame holds makes the check raise.
-A frame that fits no message is told by the candidate it came closest to: the one whose
-fixed fields (``const``, ``enum``: the ``type`` of a request) it matches, in the
-schema's own words, with the place of the field (``at value.groupName: 5 is not of type
-'string'``).
+A frame that fits no message is told by the candidate it came closest to: one of its own
+carrier (a JSON document, a JSON message), and of those the one whose fixed fields
+(``const``, ``enum``: the ``type`` of a request) it matches, in the schema's own words,
+with the place of the field (``at value.groupName: 5 is not of type 'string'``).
 """
 
 from __future__ import annotations
@@ -204,15 +204,35 @@ def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Ver
             matched=tuple(m.name for m in matched), correlation=next(filter(None, ids), None)
         )
     failures = [
-        (m, list(m.validator.iter_errors(document if m.carrier == "json" else data)))
+        (m, _errors(m, document if m.carrier == "json" else data))
         for m in candidates.textual
         if m.validator is not None and not (m.carrier == "json" and unreadable)
     ]
+    failures = [(m, errors) for m, errors in failures if errors]
     if not failures:
         return Verdict(
             problem=f"{unreadable}, and every message a client may {_verb(direction)} is JSON"
         )
-    return Verdict(problem=_closest(failures, direction))
+    json_frame = candidates.any_json and unreadable is None
+    return Verdict(problem=_closest(failures, direction, json_frame=json_frame))
+
+
+def _errors(message: Message, instance: Any) -> list[ValidationError]:
+    """Why ``instance`` is not ``message``: in jsonschema's words, or where jsonschema
+    finds nothing wrong (a pattern it reads as Python's ``re``, not ECMA-262), in
+    those of jsonschema-rs, which refused it."""
+    errors = [] if message.validator is None else list(message.validator.iter_errors(instance))
+    if errors or message.quick is None:
+        return errors
+    return [
+        ValidationError(
+            error.message,
+            validator=str(error.schema_path[-1]) if error.schema_path else "",
+            path=error.instance_path,
+            schema_path=error.schema_path,
+        )
+        for error in message.quick.iter_errors(instance)
+    ]
 
 
 def _correlation(message: Message, instance: Any) -> str | None:
@@ -240,18 +260,24 @@ def _parsed(data: str) -> tuple[Any, str | None]:
         return None, f"not JSON ({exc})"
 
 
-def _closest(failures: list[tuple[Message, list[ValidationError]]], direction: Direction) -> str:
-    """The mismatch with the candidate the frame came closest to, in the schema's words."""
+def _closest(
+    failures: list[tuple[Message, list[ValidationError]]], direction: Direction, *, json_frame: bool
+) -> str:
+    """The mismatch with the candidate the frame came closest to, in the schema's words:
+    one of the frame's own carrier (a JSON document is told by a JSON message, other text
+    by a text message), then the one whose fixed fields it matches, then the one it
+    breaks by fewest rules."""
 
-    def distance(failure: tuple[Message, list[ValidationError]]) -> tuple[int, int]:
-        errors = failure[1]
-        return sum(e.validator in _FIXED for e in errors), len(errors)
+    def distance(failure: tuple[Message, list[ValidationError]]) -> tuple[int, int, int]:
+        message, errors = failure
+        other_carrier = (message.carrier == "json") != json_frame
+        return other_carrier, sum(e.validator in _FIXED for e in errors), len(errors)
 
     message, errors = min(failures, key=distance)
     error = best_match(errors)
     where = _where(error)
     reason = f"{where}{_shorten(error.message)}"
-    if distance((message, errors))[0] == 0:
+    if distance((message, errors))[1] == 0:
         return f"not a valid {message.label}: {reason}"
     kinds = ", ".join(m.title for m, _ in failures)
     return (
