@@ -33,7 +33,7 @@ from wsharness.bdd import (
     UniqueNames,
 )
 from wsharness.bdd.adapter import Rename
-from wsharness.bdd.connection_steps import server_number
+from wsharness.bdd.step_types import server_number
 from wsharness.records import Data
 
 HEALTH_CHECK = HttpHealthCheck("/healthz")

@@ -55,6 +55,8 @@ class StepFunction:
 
     where: str
     """Its file, relative to the project root."""
+    line: int
+    """Where it starts in that file."""
     doc: str
     phrasings: list[str] = field(default_factory=list)
     """``Given ...``, ``When ...``: every pattern registered for it, by step type."""
@@ -64,8 +66,12 @@ class StepFunction:
 
 def step_functions(root: Path = PROJECT_ROOT) -> list[StepFunction]:
     """The step functions of ``root/steps``, each with the features in
-    ``root/features`` that use it, in the order behave registered them."""
+    ``root/features`` that use it, by their first step type, then file and line (not in
+    the order they were registered, which depends on what the process imported before)."""
     registry.clear()  # only what root/steps defines, even when called twice
+    for name in [name for name in sys.modules if name.startswith("wsharness.bdd.")]:
+        if name.endswith("steps"):  # imported before: import again, to register again
+            del sys.modules[name]
     load_step_modules([str(root / "steps")])
     functions: dict[Callable[..., Any], StepFunction] = {}
     for step_type in STEP_TYPES:
@@ -74,7 +80,8 @@ def step_functions(root: Path = PROJECT_ROOT) -> list[StepFunction]:
             if function is None:
                 doc = " ".join((inspect.getdoc(matcher.func) or "(no docstring)").split())
                 where = _relative(matcher.location.filename, root)
-                function = functions[matcher.func] = StepFunction(where=where, doc=doc)
+                line = matcher.location.line
+                function = functions[matcher.func] = StepFunction(where=where, line=line, doc=doc)
             function.phrasings.append(f"{step_type.title()} {matcher.pattern}")
     for path in sorted((root / "features").rglob("*.feature")):
         feature = parse_file(str(path))
@@ -83,7 +90,12 @@ def step_functions(root: Path = PROJECT_ROOT) -> list[StepFunction]:
                 matcher = registry.find_step_definition(step)
                 if matcher is not None:
                     functions[matcher.func].features.add(_relative(str(path), root))
-    return list(functions.values())
+    return sorted(functions.values(), key=_place)
+
+
+def _place(function: StepFunction) -> tuple[int, str, int]:
+    first_type = function.phrasings[0].split(" ", 1)[0].lower()
+    return STEP_TYPES.index(first_type), function.where, function.line
 
 
 def _relative(filename: str, root: Path) -> str:

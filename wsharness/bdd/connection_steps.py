@@ -11,9 +11,7 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to
 
-import wsharness.bdd.step_types  # noqa: F401  (registers {name:Name} and {names:Names})
-
-ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+from wsharness.bdd.step_types import server_number  # registers {name:Name} and {names:Names} too
 
 
 @given("{names:Names} is connected")
@@ -158,10 +156,3 @@ def step_closed_with_code_and_reason(context: Context, name: str, code: int, rea
     """The server closes the person's connection with this code and reason."""
     closed = context.cast[name].expect_close()
     assert_that(closed, equal_to((code, reason)), f"the close code and reason {name} received")
-
-
-def server_number(word: str) -> int:
-    """Which of the suite's servers a step names, from 0: "first" is 0."""
-    if word not in ORDINALS:
-        raise AssertionError(f"say which server as {', '.join(ORDINALS)}, not {word!r}")
-    return ORDINALS[word]

@@ -35,6 +35,16 @@ parse_names.pattern = NAMES_PATTERN  # type: ignore[attr-defined]
 
 register_type(Name=parse_name, Names=parse_names)
 
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+
+
+def server_number(word: str) -> int:
+    """Which of the suite's servers a step names, from 0: "first" is 0."""
+    if word not in ORDINALS:
+        raise AssertionError(f"say which server as {', '.join(ORDINALS)}, not {word!r}")
+    return ORDINALS[word]
+
+
 _QUOTED = re.compile(r'"[^"]*"')
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 SIMILAR_ENOUGH = 0.75
