@@ -83,7 +83,7 @@ class ContractRun:
             data = event.data
             if data is None:
                 continue
-            direction: Direction = "received" if isinstance(event, Received) else "sent"
+            direction: Direction = "received" if event.kind == "received" else "sent"
             if self._is_proof(direction, data):
                 continue
             verdict = check(self.contract, direction, data, text=text)
@@ -92,8 +92,8 @@ class ContractRun:
             if problem is None:
                 continue
             mark = "allowed: @breaks-contract" if allowed else "outside the contract"
-            kind = "received" if isinstance(event, Received) else event.kind
-            self.notes[(kind, event.at, id(data))] = f"   ✗ {mark}: {problem}"
+            # keyed as the transcript reads it (Participant's transcript lines)
+            self.notes[(event.kind, event.at, id(data))] = f"   ✗ {mark}: {problem}"
             problems.append(f"{person} {direction} {describe_data(data, 120)}: {problem}")
         if allowed or not problems:
             return None
