@@ -9,41 +9,16 @@ Usage (``scripts/acceptance-stage`` runs this module with the project's venv)::
                              [--tags EXPR]... [--reports DIR] [--timeout-scale N]
                              [--server-command CMD] [PATH ...] [-- BEHAVE_OPTION ...]
 
-The target is described once (:class:`wsharness.bdd.target.Target`): each flag, or
-else its ``WS_*`` environment variable (``WS_SERVER_URLS``, ``WS_CA_FILE``,
-``WS_AUTH_TOKEN`` or ``WS_AUTH_TOKEN_FILE``, ``WS_ORIGIN``, ...). behave gets the same
-target through the same variables, so the server check, every person, the reports
-and the rerun all see one description.
+It checks the arguments, the target (each flag, or else its ``WS_*`` variable, one
+:class:`wsharness.bdd.target.Target` that behave gets too) and the selection before
+anything starts; checks a named target's health, or else starts the chat server (or
+``--server-command``) for the run; runs behave with every report in ``--reports``; and
+prints how to run the failures again. docs/reports-and-ci.md says each step.
 
-What a pipeline does, in one command:
-
-1. check the arguments and the target's settings, and that the selection (paths and
-   tags) selects a scenario, before anything starts;
-2. with a target: start nothing, ever, and check that every node accepts a
-   connection and says it is healthy (the chat's ``GET /healthz``). Without one:
-   start the chat server (or ``--server-command``) on a free port. A server started
-   here goes away with the stage, however the stage ends
-   (:mod:`wsharness.runtime.children`);
-3. run behave on the features (``PATH``, default: ``paths`` in behave.ini), writing
-   into the reports folder (default ``reports/``): ``junit/*.xml``,
-   ``html/index.html``, ``conversations/*.svg`` (each scenario's sequence diagram),
-   ``behave.json``, ``rerun.txt``, ``run.json`` (the run record: the target, and why
-   the run stopped early if it did) and ``contract-coverage.json`` (how often each
-   message of the contract was exercised);
-4. stop the server it started, with SIGTERM, and keep its log in ``server.log``;
-5. exit with one of the statuses below, said in one line.
-
-After a failure it prints the command that runs the failures again against the same
-target (the token by reference, never written out), with reports beside this run's
-(``reports/rerun-1/``) instead of over them.
-
-Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly;
-2 not run, the arguments or settings are wrong, or the selection selects no
-scenario (one line, before anything starts); 3 not run, the target cannot be
-reached or is not healthy (or the server the stage starts did not start);
-4 stopped, the deployment broke during the run (a node or its broker stopped
-answering), and the scenarios not yet run are untested; 130 aborted (Ctrl-C or
-SIGTERM), after stopping behave and the server.
+Exit status: 0 passed; 1 a scenario failed, or the server did not stop cleanly; 2 not
+run, a setting is wrong or the selection is empty; 3 not run, the target does not work
+(or the server did not start); 4 stopped, the deployment broke during the run; 130
+aborted (Ctrl-C or SIGTERM), after stopping behave and the server.
 """
 
 from __future__ import annotations
@@ -59,7 +34,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -97,18 +72,24 @@ NOT_RUN = frozenset({"skipped", "untested"})
 STARTED_BY_THE_STAGE = "the acceptance stage, for this run"
 
 TARGET_FLAGS = {
-    "server_url": "--server-url",
-    "server_urls": "--server-urls",
-    "ca_file": "--ca-file",
-    "auth_token_file": "--auth-token-file",
-    "origin": "--origin",
-    "subprotocols": "--subprotocols",
-    "headers": "--headers",
-    "skip_checks": "--skip-checks",
+    "server_url": ("URL", "test this server ($WS_SERVER_URL)"),
+    "server_urls": ("URL,URL", "test these servers, such as a cluster's nodes ($WS_SERVER_URLS)"),
+    "ca_file": ("PEM", "trust this CA for wss:// ($WS_CA_FILE)"),
+    "auth_token_file": (
+        "FILE",
+        "send the first token in FILE (blank lines and # comments skipped) as a bearer "
+        "token ($WS_AUTH_TOKEN_FILE; or the token itself in $WS_AUTH_TOKEN)",
+    ),
+    "origin": ("ORIGIN", "send this Origin, as a page of that site ($WS_ORIGIN)"),
+    "subprotocols": ("A,B", "offer these subprotocols ($WS_SUBPROTOCOLS)"),
+    "headers": ("'N: v; N: v'", "more handshake headers ($WS_HEADERS)"),
+    "skip_checks": (
+        "CHECKS",
+        f"promises not to check, of {','.join(PROMISES)} ($WS_SKIP_CHECKS)",
+    ),
 }
-"""Each target setting the stage takes as a flag. The token itself has none: on a
-command line every process on the machine can read it; give it as a file or as
-``WS_AUTH_TOKEN``."""
+"""Each target setting the stage takes as a flag (``--server-url``): its metavar and
+help. The token itself has none: on a command line every process can read it."""
 
 
 class StageError(Exception):
@@ -119,48 +100,24 @@ class StageError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
 class Reports:
     """Where one run writes its reports, all under one folder."""
 
-    folder: Path
-
-    @property
-    def junit(self) -> Path:
-        return self.folder / "junit"
-
-    @property
-    def html(self) -> Path:
-        return self.folder / "html" / "index.html"
-
-    @property
-    def json(self) -> Path:
-        return self.folder / "behave.json"
-
-    @property
-    def rerun(self) -> Path:
-        return self.folder / "rerun.txt"
-
-    @property
-    def run_record(self) -> Path:
-        return self.folder / "run.json"
-
-    @property
-    def conversations(self) -> Path:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.junit = folder / "junit"
+        self.html = folder / "html" / "index.html"
+        self.json = folder / "behave.json"
+        self.rerun = folder / "rerun.txt"
+        self.run_record = folder / "run.json"
+        self.conversations = folder / "conversations"
         """One SVG sequence diagram per scenario that ran."""
-        return self.folder / "conversations"
-
-    @property
-    def server_log(self) -> Path:
-        return self.folder / "server.log"
-
-    @property
-    def contract_coverage(self) -> Path:
-        return self.folder / "contract-coverage.json"
+        self.server_log = folder / "server.log"
+        self.contract_coverage = folder / "contract-coverage.json"
 
     def prepare(self) -> None:
-        """Create the folders and remove this stage's reports of an earlier run, and
-        the reruns of that run, so that nothing stale is read as a result of this one."""
+        """Create the folders; remove an earlier run's reports and reruns, so that nothing
+        stale is read as this run's."""
         self.junit.mkdir(parents=True, exist_ok=True)
         self.html.parent.mkdir(parents=True, exist_ok=True)
         old = [self.html, self.json, self.rerun, self.run_record, self.server_log]
@@ -179,8 +136,7 @@ class Reports:
                 folder.rmdir()
 
     def next_rerun(self) -> Reports:
-        """Where a rerun of this run's failures writes: ``reports/rerun-1`` beside a
-        first run in ``reports``, ``reports/rerun-2`` beside ``reports/rerun-1``."""
+        """Where a rerun of this run's failures writes: ``reports/rerun-1``, then ``-2``..."""
         match = re.fullmatch(r"rerun-(\d+)", self.folder.name)
         parent, number = (self.folder.parent, int(match[1]) + 1) if match else (self.folder, 1)
         while (parent / f"rerun-{number}").exists():
@@ -209,33 +165,8 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         "@reports/rerun.txt to run the last run's failures again (default: paths in behave.ini)",
     )
     target = parser.add_argument_group("the target (each flag wins over its environment variable)")
-    target.add_argument("--server-url", metavar="URL", help="test this server ($WS_SERVER_URL)")
-    target.add_argument(
-        "--server-urls",
-        metavar="URL,URL",
-        help="test these servers, such as a cluster's nodes ($WS_SERVER_URLS)",
-    )
-    target.add_argument("--ca-file", metavar="PEM", help="trust this CA for wss:// ($WS_CA_FILE)")
-    target.add_argument(
-        "--auth-token-file",
-        metavar="FILE",
-        help="send the first token in FILE (blank lines and # comments skipped) as a bearer "
-        "token ($WS_AUTH_TOKEN_FILE; or the token itself in $WS_AUTH_TOKEN)",
-    )
-    target.add_argument(
-        "--origin", metavar="ORIGIN", help="send this Origin, as a page of that site ($WS_ORIGIN)"
-    )
-    target.add_argument(
-        "--subprotocols", metavar="A,B", help="offer these subprotocols ($WS_SUBPROTOCOLS)"
-    )
-    target.add_argument(
-        "--headers", metavar="'N: v; N: v'", help="more handshake headers ($WS_HEADERS)"
-    )
-    target.add_argument(
-        "--skip-checks",
-        metavar="CHECKS",
-        help=f"promises not to check, of {','.join(PROMISES)} ($WS_SKIP_CHECKS)",
-    )
+    for name, (metavar, text) in TARGET_FLAGS.items():
+        target.add_argument(_flag(name), metavar=metavar, help=text)
     parser.add_argument(
         "--server-command",
         type=_command,
@@ -267,24 +198,18 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     for option in [name for name in _defines(behave_options) if name in STAGE_DECIDES]:
         parser.error(
             f"-D {option} after -- would change the target behind the stage's back; "
-            f"give it as {TARGET_FLAGS.get(option, '--' + option.replace('_', '-'))}"
+            f"give it as {_flag(option)}"
         )
     return args, behave_options
 
 
 def expand_rerun_files(paths: list[str]) -> list[str]:
-    """Paths with each ``@FILE`` (the rerun formatter's list) replaced by its locations.
-
-    Read here, before :meth:`Reports.prepare` removes the old ``rerun.txt``. Paths
-    given are the caller's (made absolute for behave, which runs in the project's
-    folder); the locations in a rerun list are behave's own, relative to that folder.
-    Raises ValueError for a list with no location, since behave would then run
-    every feature instead of none.
-    """
+    """Paths made absolute (behave runs in the project's folder), each ``@FILE`` replaced
+    by its locations, read before :meth:`Reports.prepare` removes the old list; ValueError
+    for a list of none, since behave would then run every feature."""
     expanded: list[str] = []
     for path in paths:
         if not path.startswith("@"):
-            # behave runs in the project's folder; a path is the caller's.
             where, colon, line = path.partition(":")
             expanded.append(f"{os.path.abspath(where)}{colon}{line}")
             continue
@@ -303,9 +228,8 @@ def expand_rerun_files(paths: list[str]) -> list[str]:
 def target_of(
     args: argparse.Namespace, behave_options: list[str], environ: Mapping[str, str]
 ) -> Target:
-    """The target the flags describe, each flag winning over its environment variable;
-    :class:`SettingError`, in one line, for anything that would make behave stop
-    later, after a server was started for nothing."""
+    """The target the flags describe (each winning over its variable); SettingError now
+    for anything that would make behave stop later, after a server started for nothing."""
     registry.check_environment(environ)
     registry.check_userdata(_defines(behave_options))
     # A flag given empty counts: an unset CI variable must not mean "start a server here".
@@ -395,8 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check_selection(args: argparse.Namespace, behave_options: list[str]) -> int:
-    """How many scenarios the paths and tags select, asked of behave itself in a dry run
-    that starts nothing; ValueError, in one line, if none."""
+    """How many scenarios the paths and tags select, by behave's dry run; ValueError if none."""
     with tempfile.TemporaryDirectory(prefix="selection-") as folder:
         listing = Path(folder) / "selected.json"
         command = [
@@ -472,8 +395,7 @@ def rerun_command(
     args: argparse.Namespace, behave_options: list[str], target: Target, reports: Reports
 ) -> str:
     """The command that runs this run's failures again against the same target, with
-    reports beside this run's; the token by reference, never written out. When the
-    token came from ``WS_AUTH_TOKEN``, a note before the colon says it must be set."""
+    reports beside this run's; the token by reference (a file, or ``WS_AUTH_TOKEN``)."""
     words = ["scripts/acceptance-stage"]
     if not target.started_by_the_suite:
         words += ["--server-urls", ",".join(target.urls)]
@@ -548,10 +470,8 @@ def verdict(
 
 
 def _counts(record: dict[str, Any], report: Path, selected: int) -> Counter[str]:
-    """How many scenarios ended in each status: as behave's console counted them (the
-    run record has them once behave's hooks saw the run end), else, from behave's JSON
-    report, which leaves out the scenarios the tags excluded and those an aborted run
-    never reached (counted then as not run, from the ``selected`` ones)."""
+    """How many scenarios ended in each status, as behave's console counted them (in the
+    run record), else from its JSON report, which leaves out the ones never reached."""
     counted = record.get("scenarios")
     if isinstance(counted, dict):
         return Counter({str(k): int(v) for k, v in counted.items() if isinstance(v, int)})
@@ -565,9 +485,7 @@ def _counts(record: dict[str, Any], report: Path, selected: int) -> Counter[str]
 
 
 def _said(counts: Counter[str]) -> str:
-    """The counts in the words of behave's summary line ("34 scenarios passed, 0
-    failed, 10 skipped"), any other status (error, ...) after failed, and untested
-    said as "not run"."""
+    """The counts in the words of behave's summary line, untested said as "not run"."""
     others = [
         f"{count} {status.replace('_', ' ')}, "
         for status, count in sorted(counts.items())
@@ -581,6 +499,11 @@ def _said(counts: Counter[str]) -> str:
 
 STAGE_DECIDES = frozenset({*TARGET_SETTINGS, "started_by", "run_record"})
 """What no ``-D`` after ``--`` may set: the stage decides them."""
+
+
+def _flag(name: str) -> str:
+    """The stage's flag for a setting: ``--server-url`` for ``server_url``."""
+    return "--" + name.replace("_", "-")
 
 
 def _defines(behave_options: list[str]) -> dict[str, str]:
