@@ -1,6 +1,5 @@
 """Glue between the behave steps and the harness, for the chat protocol.
 
-:mod:`acceptance.chat` knows the chat wire format, :mod:`acceptance.chat` keeps
-the named people of a scenario, :mod:`acceptance.servers` decides which server
-the suite talks to. The steps in ``steps/`` only call these.
+:mod:`acceptance.chat` knows the chat wire format and drives a scenario's people,
+:mod:`acceptance.testbed` starts the servers. The steps in ``steps/`` only call these.
 """

@@ -1,15 +1,11 @@
 """The chat as the specs see it, and the driver that speaks it: one module, so a step
 reaches the wire in one hop.
 
-The requests to send and the replies to expect are written out here, not imported from
-``server``, so the specs stay an independent statement of the protocol that can judge
-any implementation. :class:`ChatAdapter` tells the step library how to prove silence
-(an echo) and which names to make unique (groups). :class:`ChatCast`, the chat's
-driver, is :class:`wsharness.bdd.Cast` with one method per sentence of the chat's
-steps and what only the chat has: groups, who the scenario expects in which, and what
-it sent that later steps check (the one place for a scenario's state). The steps, the
-pytest tests and the benchmarks drive chat people through it. Group names in feature
-text may name characters nobody can see (:mod:`acceptance.characters`).
+The requests and replies are written out here, not imported from ``server``, so the
+specs stay an independent statement of the protocol that can judge any implementation.
+:class:`ChatAdapter` tells the step library how to prove silence and which names to make
+unique; :class:`ChatCast`, the driver of the steps, tests and benchmarks, has one method
+per sentence of the chat's steps and keeps a scenario's state (groups, what it sent).
 """
 
 from __future__ import annotations
@@ -33,6 +29,7 @@ from wsharness.bdd import (
     UniqueNames,
 )
 from wsharness.bdd.adapter import Rename
+from wsharness.bdd.registry import Setting
 from wsharness.bdd.step_types import server_number
 from wsharness.records import Data
 
@@ -41,20 +38,22 @@ HEALTH_CHECK = HttpHealthCheck("/healthz")
 200 when it can serve (503 with the reason, such as its broker being away)."""
 
 
-def echo(text: str) -> dict[str, Any]:
-    return {"type": "ECHO", "value": text}
+def _request(kind: str) -> Callable[[str], dict[str, Any]]:
+    """The builder of a request whose value is a text: ``{"type": kind, "value": text}``."""
+    return lambda text: {"type": kind, "value": text}
 
 
-def echo_times_3(text: str) -> dict[str, Any]:
-    return {"type": "ECHO_TIMES_3", "value": text}
+def _reply(prefix: str) -> Callable[[str], str]:
+    """The builder of a reply that names a group after ``prefix``."""
+    return lambda group: f"{prefix}{group}"
 
 
-def create_group(group: str) -> dict[str, Any]:
-    return {"type": "CREATE_GROUP", "value": group}
-
-
-def join_group(group: str) -> dict[str, Any]:
-    return {"type": "JOIN_GROUP", "value": group}
+echo = _request("ECHO")
+echo_times_3 = _request("ECHO_TIMES_3")
+create_group = _request("CREATE_GROUP")
+join_group = _request("JOIN_GROUP")
+_NAMED_BY_VALUE = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP")
+"""The requests whose value is all there is to say: ``ECHO hi``."""
 
 
 def leave_group() -> dict[str, Any]:
@@ -65,60 +64,19 @@ def message_group(group: str, message: str) -> dict[str, Any]:
     return {"type": "MESSAGE_GROUP", "value": {"groupName": group, "groupMessage": message}}
 
 
-def group_created(group: str) -> str:
-    return f"GROUP_CREATED: {group}"
+def error(reason: str) -> str:
+    return f"ERROR: {reason}"
 
 
-def group_joined(group: str) -> str:
-    return f"GROUP_JOINED: {group}"
-
-
-def group_unavailable(group: str) -> str:
-    return f"GROUP_UNAVAILABLE: {group}"
-
-
-def group_left(group: str) -> str:
-    return f"GROUP_LEFT: {group}"
-
-
-ERROR_PREFIX = "ERROR: "
-
+group_created = _reply("GROUP_CREATED: ")
+group_joined = _reply("GROUP_JOINED: ")
+group_unavailable = _reply("GROUP_UNAVAILABLE: ")
+group_left = _reply("GROUP_LEFT: ")
+not_a_member = _reply(error("you are not a member of "))
 _REPLY_WITH_GROUP = re.compile(
     r"^(GROUP_CREATED: |GROUP_JOINED: |GROUP_UNAVAILABLE: |GROUP_LEFT: "
     r"|ERROR: you are not a member of )(.*)$"
 )
-
-
-def rename_groups_in_request(document: Any, rename: Rename) -> Any:
-    """``document`` with every group name in it passed through ``rename``.
-
-    Used by the low-level steps so that even raw JSON in a feature file gets
-    the scenario's unique group names.
-    """
-    if not isinstance(document, dict):
-        return document
-    kind, value = document.get("type"), document.get("value")
-    if kind in ("CREATE_GROUP", "JOIN_GROUP") and isinstance(value, str):
-        return {**document, "value": rename(value)}
-    if (
-        kind == "MESSAGE_GROUP"
-        and isinstance(value, dict)
-        and isinstance(value.get("groupName"), str)
-    ):
-        return {**document, "value": {**value, "groupName": rename(value["groupName"])}}
-    return document
-
-
-def rename_groups_in_reply(text: str, rename: Rename) -> str:
-    """A reply that names a group (``GROUP_CREATED: book club``, ``ERROR: you are not a
-    member of book club``) with the group name renamed."""
-    match = _REPLY_WITH_GROUP.match(text)
-    return f"{match[1]}{rename(match[2])}" if match else text
-
-
-def error(reason: str) -> str:
-    return f"{ERROR_PREFIX}{reason}"
-
 
 BROKER_UNAVAILABLE = error(
     "groups are unavailable for now: this server cannot reach its broker; try again"
@@ -129,22 +87,21 @@ OVER_THE_RATE = error("too many requests: ")
 """How the refusal of a request beyond a server's ``--max-rate`` starts; the request
 was not handled, so whoever repeats a request until it is accepted asks again."""
 
+ENV_NODES = "WS_NODES"
 
-def not_a_member(group: str) -> str:
-    return error(f"you are not a member of {group}")
+CHAT_SETTINGS = (
+    Setting("nodes", ENV_NODES, "start a cluster of this many nodes on a Redis of its own"),
+    Setting("node_module", None, "run the cluster's nodes from this module (tests' broken nodes)"),
+    Setting("node_options", None, "more command-line options for the cluster's nodes"),
+    Setting("load_clients", None, "how many people the @load feature connects"),
+)
+"""The chat suite's own settings, besides the library's (see :mod:`wsharness.bdd.registry`)."""
 
 
 class ChatAdapter(ProtocolAdapter):
-    """The chat protocol, for the step library.
-
-    Its round trip is an ECHO: the server answers one connection's requests in
-    order, so the echo of a unique token comes back only after everything the
-    earlier requests sent to that connection. It is a barrier
-    (docs/protocol.md, "What a round trip proves"): every request the server
-    handled before the echo has delivered what it sends, to any connection, on a
-    cluster through the node's echo barrier. Group names in requests and replies
-    are made unique to the scenario.
-    """
+    """The chat protocol, for the step library: its round trip is an ECHO, a barrier
+    (docs/protocol.md, "What a round trip proves"), and group names in requests and
+    replies, raw JSON included, are made unique to the scenario."""
 
     name = "the chat protocol"
     round_trip_is_barrier = True
@@ -153,16 +110,26 @@ class ChatAdapter(ProtocolAdapter):
         return RoundTrip(request=json.dumps(echo(token)), reply=token)
 
     def outgoing(self, document: Any, rename: Rename) -> Any:
-        return rename_groups_in_request(document, rename)
+        if not isinstance(document, dict):
+            return document
+        kind, value = document.get("type"), document.get("value")
+        if kind in ("CREATE_GROUP", "JOIN_GROUP") and isinstance(value, str):
+            return {**document, "value": rename(value)}
+        if (
+            kind == "MESSAGE_GROUP"
+            and isinstance(value, dict)
+            and isinstance(value.get("groupName"), str)
+        ):
+            return {**document, "value": {**value, "groupName": rename(value["groupName"])}}
+        return document
 
     def expected(self, text: str, rename: Rename) -> str:
-        return rename_groups_in_reply(text, rename)
+        match = _REPLY_WITH_GROUP.match(text)
+        return f"{match[1]}{rename(match[2])}" if match else text
 
     def describe(self, frame: Data) -> str | None:
-        """A request as a scenario says it: ``JOIN_GROUP book club``, ``MESSAGE_GROUP
-        book club: Chapter three tonight?``, ``ECHO hi``; None (shown as sent) for a
-        reply, which is plain words already, and for a request the server would refuse
-        or one with more in it than the protocol's fields."""
+        """A request as a scenario says it (``MESSAGE_GROUP book club: hi``); None, shown
+        as sent, for a reply (plain words already) and for a request that is not well-formed."""
         if not isinstance(frame, str) or not frame.startswith("{"):
             return None
         try:
@@ -186,10 +153,6 @@ class ChatAdapter(ProtocolAdapter):
         return None
 
 
-_NAMED_BY_VALUE = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP")
-"""The requests whose value is all there is to say: ``ECHO hi``."""
-
-
 # The driver
 
 MIB = 1024 * 1024
@@ -199,7 +162,6 @@ DEFAULT_CROWD = 1000
 
 BURST = 32
 """How many posts :meth:`ChatCast.post_many` sends before waiting for the readers."""
-
 
 FLOOD_PADDING = 1000
 """Characters added to each flood request, so that answering one costs the server
@@ -215,7 +177,7 @@ class GroupNames(UniqueNames):
 
 
 class Nodes(Protocol):
-    """What the cluster's steps do to the suite's servers (see :mod:`acceptance.servers`)."""
+    """What the cluster's steps do to the suite's servers (a :class:`acceptance.testbed.Bed`)."""
 
     def take_node_down(self, index: int) -> None: ...
 
@@ -224,8 +186,7 @@ class Nodes(Protocol):
 
 class ChatCast(Cast):
     """Everyone in one chat scenario, the groups they are expected to be in, and what
-    the scenario sent that later steps check: one method per sentence of the chat's
-    steps."""
+    the scenario sent that later steps check: one method per sentence of the steps."""
 
     def __init__(
         self,
@@ -353,11 +314,8 @@ class ChatCast(Cast):
         self[name].take(group_created(self.sized_group))
 
     def join_together(self, names: Iterable[str], group: str) -> None:
-        """Have everyone named join ``group`` and wait until each is told so.
-
-        All requests go out before the first reply is awaited, so a crowd
-        joins in about the time the server needs, not one round trip per person.
-        """
+        """Everyone named joins ``group``: every request goes out before the first reply
+        is awaited, so a crowd joins in the server's time, not a round trip per person."""
         wire_name = self.unique_name(group)
         people = [self[name] for name in names]
         for person in people:
@@ -367,8 +325,7 @@ class ChatCast(Cast):
             self.join(person.name, group)
 
     def gather_crowd(self, group: str, userdata: Mapping[str, str]) -> None:
-        """Connect the run's crowd of guests ("Guest 1", ...; ``-D load_clients`` in
-        ``userdata``, 1,000 without it) and have them all join ``group``."""
+        """The run's crowd ("Guest 1", ...; ``-D load_clients``, else 1,000) joins ``group``."""
         count = _whole(userdata.get("load_clients"), DEFAULT_CROWD, "-D load_clients")
         names = [f"Guest {number}" for number in range(1, count + 1)]
         self.connect(names)
@@ -377,14 +334,9 @@ class ChatCast(Cast):
     def create_group_once_free(
         self, name: str, group: str, *, within: float | None = None, broker_away: bool = False
     ) -> float:
-        """Have ``name`` create ``group`` as soon as the name is free (within the
-        timeout, or ``within`` seconds); return the seconds it took.
-
-        The protocol does not acknowledge a disconnect, so a freed name shows
-        only when creating it succeeds: ask again after each "unavailable"
-        reply (and, with ``broker_away``, each "the broker is unavailable"), until
-        "created". Each try waits for the server's reply; nothing sleeps.
-        """
+        """``name`` creates ``group`` as soon as the name is free (within the timeout, or
+        ``within`` seconds), asking again after each refusal (or ``broker_away``), since
+        nothing acknowledges a disconnect; returns the seconds it took."""
         person = self[name]
         wire_name = self.unique_name(group)
         created = group_created(wire_name)
@@ -402,14 +354,13 @@ class ChatCast(Cast):
     # -- A cluster --------------------------------------------------------------------
 
     def create_at_once(self, names: Iterable[str], group: str) -> None:
-        """Everyone named asks to create ``group`` at the same moment: the requests
-        leave in one turn of the harness's event loop."""
+        """Everyone named asks to create ``group`` in one turn of the harness's event loop."""
         request = json.dumps(create_group(self.unique_name(group)))
         self.send_at_once((name, request) for name in names)
 
     def only_one_creator(self, names: Iterable[str], group: str) -> str:
-        """Of the people who raced to create ``group``, exactly one is told it was
-        created and each other one that it is unavailable; return who won."""
+        """Of those who raced to create ``group``, exactly one is told it was created and
+        the others that it is unavailable; returns who won."""
         wire_name = self.unique_name(group)
         created, unavailable = group_created(wire_name), group_unavailable(wire_name)
         answers = {name: self[name].take_one_of(created, unavailable) for name in names}
@@ -421,8 +372,8 @@ class ChatCast(Cast):
         return winners[0]
 
     def node_goes_down(self, nodes: Nodes, which: str) -> None:
-        """The ``which`` ("second") of ``nodes`` dies; everyone on it lost their
-        connection: nobody expects it to stay open, and they are in no group any more."""
+        """The ``which`` ("second") of ``nodes`` dies; everyone on it loses their connection
+        and group."""
         node = server_number(which)
         nodes.take_node_down(node)
         for person in self.people:
@@ -431,13 +382,8 @@ class ChatCast(Cast):
                 self.leave(person.name)
 
     def broker_restarts(self, nodes: Nodes) -> None:
-        """The broker restarts, empty; return once every node is back with it.
-
-        Everyone asks to join a group that does not exist, again after each "the
-        broker is unavailable" answer, until their node answers that the group is
-        unavailable, which it can only say once it is back with the broker. The
-        question changes nothing, and each try waits for the node's answer; nothing
-        sleeps."""
+        """The broker restarts, empty; returns once each person's node says a group that
+        does not exist is unavailable, which it can only say once it is back with it."""
         nodes.restart_broker()
         for person in self.people:
             if person.client.state == "closed":
@@ -465,10 +411,8 @@ class ChatCast(Cast):
         self.not_reading.add(name)
 
     def post_many(self, name: str, group: str, count: int, kib: int) -> None:
-        """``name`` posts ``count`` different messages of ``kib`` KiB to ``group``, in
-        bursts of :data:`BURST` at the pace the members who read keep up with (each
-        burst goes out once they have the one before, as a poster in a live group
-        would); :attr:`posts` keeps them, in order."""
+        """``name`` posts ``count`` messages of ``kib`` KiB to ``group`` (:attr:`posts`), in
+        bursts of :data:`BURST`, each once the members who read have the one before."""
         wire_name = self.unique_name(group)
         readers = [n for n in self.member_names(group) if n not in self.not_reading]
         self.posts = [f"{number:06d} " + "x" * (kib * 1024 - 7) for number in range(count)]
@@ -484,8 +428,7 @@ class ChatCast(Cast):
         self.take_each(names, *self.posts)
 
     def flood(self, name: str, count: int) -> None:
-        """``name`` sends ``count`` triple-echo requests in one burst, as fast as the
-        server takes them."""
+        """``name`` sends ``count`` triple-echo requests in one burst."""
         padding = "x" * FLOOD_PADDING
         self.sent[name] = [f"flood {number} {padding}" for number in range(count)]
         self[name].send_all([json.dumps(echo_times_3(text)) for text in self.sent[name]])
@@ -500,10 +443,8 @@ class ChatCast(Cast):
         self[name].send_all([json.dumps(echo(text)) for text in self.sent[name]])
 
     def take_held_back(self, name: str, allowed: int, reason: str) -> None:
-        """``name`` receives one reply per request of their burst, in order: the echo
-        of each of the first ``allowed``, then the refusal ``reason`` for each of the
-        rest, but for the few the rate's allowance refilled with while the burst
-        arrived (at most one in four), which are echoed."""
+        """``name`` hears the first ``allowed`` of their burst echoed, then ``reason`` for the
+        rest but the few (at most one in four) the rate's allowance refilled for."""
         texts = self.sent[name]
         refusal = error(reason)
         replies = [record.data for record in self[name].take_messages(len(texts))]
@@ -521,9 +462,8 @@ class ChatCast(Cast):
             )
 
     def was_cut_off(self, name: str) -> None:
-        """``name``, who stopped reading, reads again: the server closed the connection
-        before sending every one of :attr:`posts` (with 1013, or by dropping a
-        connection that could not even read the close)."""
+        """``name`` reads again and finds the connection closed (1013, or dropped) before
+        all of :attr:`posts` arrived."""
         person = self[name]
         person.expect_closing()
         person.client.resume_reading()
@@ -555,8 +495,7 @@ class ChatCast(Cast):
             members.discard(name)
 
     def member_names(self, group: str) -> list[str]:
-        """Who the scenario expects in ``group``, in the order they joined the
-        scenario; fails if nobody."""
+        """Who the scenario expects in ``group``, in the scenario's order; fails if nobody."""
         members = self.groups.get(group, set())
         names = [person.name for person in self.people if person.name in members]
         if not names:
@@ -574,10 +513,8 @@ class ChatCast(Cast):
 def until_accepted(
     attempt: Callable[[], bool], still_refused: str, *, within: float | None = None
 ) -> float:
-    """Repeat ``attempt`` (a request and the wait for its answer) until it returns
-    True, failing with ``still_refused`` once ``within`` seconds (the timeout) have
-    passed; return the seconds it took. Each try waits for the server's answer;
-    nothing sleeps."""
+    """Repeat ``attempt`` (a request and the wait for its answer, so nothing sleeps) until
+    True, failing with ``still_refused`` after ``within`` seconds; return the seconds taken."""
     limit = settings.timing().wait if within is None else within
     started = time.monotonic()
     while not attempt():
@@ -587,8 +524,7 @@ def until_accepted(
 
 
 def _answer(person: Participant, *answers: str) -> str:
-    """The next of ``answers`` that ``person`` receives, or a refusal for going over
-    the server's rate (which :func:`until_accepted` treats as one more "not yet")."""
+    """The next of ``answers`` ``person`` receives, or a refusal for the rate (a "not yet")."""
     described = " or ".join(map(repr, answers)) + " (or a refusal for the rate)"
     taken = person.take_match(
         lambda data: data in answers or (isinstance(data, str) and data.startswith(OVER_THE_RATE)),

@@ -18,7 +18,7 @@ not share one GIL), logs on stderr, stops cleanly on SIGTERM, and stops at the e
 its stdin, a pipe this process holds, so it never outlives the run that started it.
 ``module=`` runs another server that takes the chat server's options, such as a
 deliberately broken node of the tests; ``command=`` runs any command that prints its
-``ws://`` URL first. Behave's hooks (:mod:`acceptance.servers`), the acceptance stage,
+``ws://`` URL first. Behave's hooks (``environment.py``), the acceptance stage,
 the tests and the benchmarks start every server here.
 """
 

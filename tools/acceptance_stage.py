@@ -41,8 +41,7 @@ from typing import Any, NoReturn
 from behave.tag_expression import make_tag_expression
 
 from acceptance import testbed
-from acceptance.chat import HEALTH_CHECK
-from acceptance.servers import CHAT_SETTINGS, ENV_NODES
+from acceptance.chat import CHAT_SETTINGS, ENV_NODES, HEALTH_CHECK
 from acceptance.testbed import PROJECT_ROOT, STARTUP_TIMEOUT
 from wsharness import HarnessError, settings
 from wsharness.bdd import registry
