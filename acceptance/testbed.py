@@ -1,25 +1,18 @@
 """The one way to start what a run or a test needs: :func:`start`.
 
-``start()`` starts the chat server, ``python -m server``, as a child process on a free
-loopback port; ``start(nodes=3)`` starts a cluster instead, a ``redis-server`` of its
-own and three nodes sharing it; ``start(secured=True)`` serves ``wss://`` with a
-throwaway certificate and requires a token. It returns a :class:`Bed`, a context
-manager that stops everything it started, however the caller ends::
-
-    with testbed.start("--max-rate", "10") as bed:
-        alice = TestWebSocket(bed.url, name="Alice")
+``start()`` starts the chat server on a free loopback port, ``start(nodes=3)`` a
+``redis-server`` of its own and three nodes sharing it, ``start(secured=True)`` a server
+of ``wss://`` with a throwaway certificate and a token. The :class:`Bed` it returns
+stops everything it started, however the caller ends::
 
     with testbed.start(nodes=3, node_timeout=1) as bed:
         bed.take_node_down(1)    # SIGKILL, as if the machine were gone
         bed.restart_broker()     # an empty Redis on the same port
 
-Each process has its own interpreter (so thousands of test clients and the server do
-not share one GIL), logs on stderr, stops cleanly on SIGTERM, and stops at the end of
-its stdin, a pipe this process holds, so it never outlives the run that started it.
-``module=`` runs another server that takes the chat server's options, such as a
-deliberately broken node of the tests; ``command=`` runs any command that prints its
-``ws://`` URL first. Behave's hooks (``environment.py``), the acceptance stage,
-the tests and the benchmarks start every server here.
+Each server is a process of its own (thousands of test clients and the server do not
+share one GIL) that stops at the end of its stdin, a pipe this process holds, so it
+never outlives the run. Behave's hooks (``environment.py``), the acceptance stage, the
+tests and the benchmarks start every server here.
 """
 
 from __future__ import annotations
@@ -80,18 +73,12 @@ def start(
     node_timeout: float | None = None,
     startup_timeout: float = STARTUP_TIMEOUT,
 ) -> Bed:
-    """Start the chat server (``options`` after ``--host 127.0.0.1 --port 0``, so they
-    can override them), or with ``nodes``, a Redis and that many nodes on it; return
-    the :class:`Bed` once every server has printed its URL.
-
-    ``secured`` makes :class:`Credentials` and serves ``wss://`` with them, requiring
-    their token. ``module`` runs another module with the same options; ``command``
-    runs that command as it is instead (one server). ``command_prefix`` runs every
-    process through another command, such as ``taskset -c 0``. Raises
-    :class:`wsharness.ServerStartFailed`, or for a cluster :class:`ClusterStartFailed`,
-    in one line, having stopped whatever it started; RuntimeError, in one line, for
-    ``secured`` without trustme.
-    """
+    """Start the chat server with ``options`` (with ``nodes``, a Redis and that many nodes
+    on it), or ``module`` with the same options, or ``command`` (which prints its URL
+    first), through ``command_prefix`` (such as ``taskset -c 0``); return the :class:`Bed`
+    once every server has printed its URL. Raises ServerStartFailed (ClusterStartFailed for a
+    cluster), or RuntimeError for ``secured`` without trustme, in one line, having
+    stopped whatever it started."""
     bed = Bed([], env=env, cwd=str(cwd), startup_timeout=startup_timeout)
     try:
         if secured:
@@ -118,18 +105,16 @@ def start(
 
 
 def chat_server_command(*options: str, module: str = "server") -> list[str]:
-    """``python -m server --host 127.0.0.1 --port 0 --stop-on-stdin-eof`` and then
-    ``options`` (later options override earlier ones); ``module`` runs a server that
-    takes the same options instead, such as a deliberately broken one."""
+    """``python -m server --host 127.0.0.1 --port 0 --stop-on-stdin-eof``, then ``options``,
+    which override those; ``module`` runs another server that takes the same options."""
     argv = [sys.executable, "-m", module, "--host", "127.0.0.1"]
     return [*argv, "--port", "0", "--stop-on-stdin-eof", *options]
 
 
 @dataclass
 class Bed(SuiteServer):
-    """What :func:`start` started: its servers (``urls``, ``processes``), and for a
-    cluster its ``redis``, for a secured bed its ``credentials``. A context manager
-    that stops them all."""
+    """What :func:`start` started: its servers (``urls``, ``processes``), a cluster's
+    ``redis``, a secured bed's ``credentials``; a context manager that stops them all."""
 
     redis: RedisServer | None = None
     credentials: Credentials | None = None
@@ -148,9 +133,8 @@ class Bed(SuiteServer):
 
     @property
     def process(self) -> ServerProcess:
-        """The first server's process: a single server's own. A bed of one server that
-        is not secured holds nothing else, so ``with start().process as server:`` stops
-        all it started."""
+        """The first server's process; ``with start().process as server:`` stops all a
+        bed of one server, not secured, started."""
         return self.processes[0]
 
     def stop(self) -> list[int | None]:
@@ -177,9 +161,8 @@ class Bed(SuiteServer):
         self.nodes_down.clear()
 
     def restart_node(self, index: int) -> str:
-        """Start node ``index`` again on the port it had (stopping it first if it still
-        runs), so its URL stays valid, and in :attr:`processes`' same place, so the
-        logs a failing scenario shows are the running node's; return the URL."""
+        """Start node ``index`` again (stopping it first) on its port and in its place in
+        :attr:`processes`, so its URL and its logs stay the running node's; return the URL."""
         old = self.processes[index]
         old.stop()
         node = self.new_process([*self.argv, "--port", self.urls[index].rsplit(":", 1)[1]])
@@ -195,8 +178,7 @@ class Bed(SuiteServer):
         self.redis.restart()
 
     def connection_options(self, *, origin: str | None = None) -> ConnectionOptions:
-        """How a client connects: trusting the bed's CA and presenting its token when
-        it is secured, sending ``origin`` when given."""
+        """How a client connects: with a secured bed's CA and token, and ``origin``."""
         credentials = self.credentials
         if credentials is None:
             return ConnectionOptions(origin=origin)
@@ -211,8 +193,7 @@ class Bed(SuiteServer):
 
 def _start_all(processes: list[ServerProcess]) -> list[HarnessError | None]:
     """Start the processes, several at once; one alone in this thread, since Linux's
-    parent-death signal, which stops a server that does not watch its stdin with the
-    run (a ``command=``), is only given from the main thread (wsharness.runtime.children)."""
+    parent-death signal is only given from the main thread (wsharness.runtime.children)."""
     if len(processes) == 1:
         return [_try_start(processes[0])]
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:
@@ -229,9 +210,8 @@ def _try_start(process: ServerProcess) -> HarnessError | None:
 
 @dataclass
 class Credentials:
-    """Throwaway credentials for a secured server, files in one folder: a CA
-    (``ca.pem``), a certificate it signed for 127.0.0.1 (``server.pem``,
-    ``server.key``) and a token file (``tokens``)."""
+    """Throwaway credentials for a secured server, in one folder: a CA (``ca.pem``), a
+    certificate it signed for 127.0.0.1 (``server.pem``, ``server.key``), a token file."""
 
     ca: Any
     """The trustme CA."""
@@ -243,8 +223,7 @@ class Credentials:
 
     @classmethod
     def create(cls, directory: Path, *, token: str | None = None) -> Credentials:
-        """Make a CA and a certificate for 127.0.0.1, and a token file with ``token``
-        (a random one by default). Raises RuntimeError, in one line, without trustme."""
+        """Make them, with ``token`` (a random one by default); RuntimeError without trustme."""
         try:
             import trustme
         except ImportError:
@@ -277,15 +256,11 @@ class Credentials:
 
 
 class RedisServer:
-    """A ``redis-server`` child process on 127.0.0.1 with nothing saved to disk.
-    ``redis-server`` must be on PATH; if it is not, :class:`RedisUnavailable` says so."""
+    """A ``redis-server`` child process on 127.0.0.1 with nothing saved to disk."""
 
-    def __init__(
-        self, port: int = 0, *, startup_timeout: float = 10.0, command_prefix: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, port: int = 0, *, command_prefix: Sequence[str] = ()) -> None:
         self.port = port
         """The port; 0 until :meth:`start` picks a free one."""
-        self.startup_timeout = startup_timeout
         self.command_prefix = tuple(command_prefix)
         """Runs Redis through another command, such as ``taskset -c 0``."""
         self._process: subprocess.Popen[str] | None = None
@@ -308,8 +283,7 @@ class RedisServer:
         return None if self._process is None else self._process.pid
 
     def start(self) -> str:
-        """Start Redis (on a free port unless one was given) and return its URL
-        once it accepts connections; raise :class:`RedisUnavailable`."""
+        """Start Redis (on a free port unless one was given); its URL once it is ready."""
         executable = shutil.which(REDIS_SERVER)
         if executable is None:
             raise RedisUnavailable(f"{REDIS_SERVER} is not on PATH: {INSTALL_REDIS}")
@@ -325,8 +299,7 @@ class RedisServer:
         raise RedisUnavailable(f"{REDIS_SERVER} did not start on port {self.port}: {problem}")
 
     def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
-        """Send ``signum`` (SIGTERM unless told otherwise), wait up to ``timeout``
-        seconds, then SIGKILL; return the exit code."""
+        """Send ``signum``, wait up to ``timeout`` seconds, then SIGKILL; the exit code."""
         process = self._process
         if process is None:
             return None
@@ -370,9 +343,9 @@ class RedisServer:
         )
         self._reader.start()
         try:
-            problem = ready.get(timeout=self.startup_timeout)
+            problem = ready.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
-            problem = f"not ready within {self.startup_timeout:g} s"
+            problem = f"not ready within {STARTUP_TIMEOUT:g} s"
         if problem is not None:
             self.kill()
         return problem
