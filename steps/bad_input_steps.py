@@ -1,10 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps for what the chat server does with bad input and at its limits.
-
-Sending raw text, JSON and binary frames, and checking close codes, are the
-library's steps (``steps/library_steps.py``); these are the chat server's own.
-"""
+"""Steps for what the chat server does with bad input and at its limits (raw frames
+and close codes are the library's steps, ``steps/library_steps.py``)."""
 
 from behave import then, when
 from behave.runner import Context

@@ -1,11 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps about a chat that runs on several nodes, for ``features/cluster.feature``.
-
-Putting a person on a node is the library's step ("Bob is connected to the
-second node"); these take nodes and the broker down, and race across nodes.
-Nodes appear in feature text nowhere else.
-"""
+"""Steps about a chat that runs on several nodes, for ``features/cluster.feature``: taking
+nodes and the broker down, and racing across nodes (a person's node is the library's step)."""
 
 from behave import then, when
 from behave.runner import Context

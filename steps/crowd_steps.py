@@ -2,10 +2,8 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps for crowds: many people at once, for the ``@load`` feature.
 
-The crowd's size comes from ``-D load_clients=N`` (default 1,000), so one
-feature text serves the everyday CI check and a bigger run by hand. Every
-person is a full participant of the scenario, so the ordinary steps ("everyone
-in ... hears", "nobody hears anything else") check each of them.
+The crowd's size comes from ``-D load_clients=N`` (default 1,000), so one feature text
+serves the everyday CI check and a bigger run by hand; the ordinary steps check each person.
 """
 
 from behave import given

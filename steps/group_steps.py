@@ -1,11 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps for group chat: creating, joining and posting to groups.
-
-Group names in feature text are made unique to the scenario before they go on
-the wire, and a character named in angle brackets, as in "book<zero-width
-space>club", is spelled out (see :class:`acceptance.chat.GroupNames`).
-"""
+"""Steps for group chat: creating, joining and posting to groups (whose names the
+driver makes unique and spells out: :class:`acceptance.chat.GroupNames`)."""
 
 from behave import given, then, when
 from behave.runner import Context

@@ -2,12 +2,9 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps about what people hear, including hearing nothing more.
 
-"Hears" is the chat's word for the library's "receives": each step here is one
-call into what the library's receiving steps call (:class:`wsharness.bdd.Cast`),
-so a message is checked the same way whichever word a feature uses, its group
-names made the scenario's and its noted values filled in. The "nothing" steps
-prove that nothing more is on its way (see :mod:`wsharness.bdd.cast`) and then
-fail on any message that no step took.
+"Hears" is the chat's word for the library's "receives": each step calls what the
+library's receiving steps call (:class:`wsharness.bdd.Cast`), so a message is checked
+the same way whichever word a feature uses.
 """
 
 from behave import then

@@ -1,11 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps for a server that strangers can reach: its own site, slow readers and floods.
-
-Tokens, origins, TLS and health on every node are the library's steps ("Mallory
-tries to connect to every node without a token", "every node turns Mallory away
-with HTTP 401"; :mod:`wsharness.bdd.deployment_steps`).
-"""
+"""Steps for a server that strangers can reach: its own site, slow readers and floods
+(tokens, origins, TLS and health are :mod:`wsharness.bdd.deployment_steps`)."""
 
 from behave import given, then, when
 from behave.runner import Context

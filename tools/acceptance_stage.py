@@ -169,7 +169,6 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--server-command",
         type=_command,
-        default=None,
         metavar="COMMAND",
         help="without a target: the command that starts the server and prints its ws:// URL "
         "as its first line (default: the project's chat server on a free port)",
@@ -189,7 +188,6 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--timeout-scale",
         type=_positive_float,
-        default=None,
         metavar="N",
         help="multiply every wait, and the server's startup time, by N on slow machines",
     )

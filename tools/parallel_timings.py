@@ -1,10 +1,8 @@
 """Measure the suite's wall time with behave alone and with behavex in parallel.
 
-Run through ``scripts/measure-parallel [--runs N]``: each way of running the
-features runs ``N`` times in turn, interleaved so that a busy moment of the
-machine spreads over all of them, and the median wall time of each is printed
-as a Markdown table for docs/reports-and-ci.md. Every run must pass; a failed
-run stops the measurement, since the time of a failing run says nothing.
+Run through ``scripts/measure-parallel [--runs N]``: each way runs ``N`` times,
+interleaved so that a busy moment spreads over all of them, and the medians are printed
+as a Markdown table for docs/reports-and-ci.md. A failed run stops the measurement.
 """
 
 from __future__ import annotations
@@ -37,25 +35,15 @@ def ways(bin_dir: Path, output: Path, server_url: str) -> list[Way]:
     # behavex does not read behave.ini's default_tags: leave @load out as behave does.
     behavex = [str(bin_dir / "behavex"), "--no-color", "-o", str(output), "-t", "not @load"]
     external = ["-D", f"server_url={server_url}"]
+    two = [*behavex, "--parallel-processes", "2", "--parallel-scheme"]
     return [
         Way("behave, 1 process, own server", behave),
         Way("behave, 1 process, one external server", behave + external),
         Way("behavex, 1 process, per feature", [*behavex, "--parallel-processes", "1"]),
-        Way(
-            "behavex, 2 processes, per feature",
-            [*behavex, "--parallel-processes", "2", "--parallel-scheme", "feature"],
-        ),
-        Way(
-            "behavex, 2 processes, per scenario",
-            [*behavex, "--parallel-processes", "2", "--parallel-scheme", "scenario"],
-        ),
-        Way(
-            "behavex, 2 processes, per feature, one external server",
-            [*behavex, "--parallel-processes", "2", "--parallel-scheme", "feature", *external],
-        ),
-        Way(
-            "behavex, 2 processes, per scenario, one external server",
-            [*behavex, "--parallel-processes", "2", "--parallel-scheme", "scenario", *external],
+        *(
+            Way(f"behavex, 2 processes, per {scheme}{server}", [*two, scheme, *options])
+            for server, options in (("", []), (", one external server", external))
+            for scheme in ("feature", "scenario")
         ),
     ]
 

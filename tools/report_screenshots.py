@@ -2,11 +2,9 @@
 
     .venv/bin/python -m tools.report_screenshots [--out docs/images]
 
-behave runs one scenario of each kind against the project's own server (the fixtures
-in ``tests/fixtures/conversation/`` and ``tests/fixtures/failing/``), writing the
-HTML report as CI does; headless Chromium (Debian's ``chromium``) renders each
-report and takes a screenshot. ``docs/reports-and-ci.md`` shows the two PNGs; the
-project's tests take the same screenshots and check what they show.
+behave writes the HTML report of one scenario of each kind (``tests/fixtures/``) as CI
+does, and headless Chromium takes a screenshot of each for ``docs/reports-and-ci.md``;
+tests/test_report_diagrams.py takes the same ones and checks what they show.
 """
 
 from __future__ import annotations

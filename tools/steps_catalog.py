@@ -1,12 +1,8 @@
-"""The step vocabulary as a Markdown page, built from behave's step registry.
+"""The step vocabulary as a Markdown page, ``docs/steps.md``, for people writing scenarios.
 
-People writing a new scenario look up the sentences the suite understands in
-``docs/steps.md``. This module loads the step modules in ``steps/`` the way
-behave does (:func:`behave.runner_util.load_step_modules`), reads every step
-definition from behave's registry, and writes one entry per step function: its
-phrasings, its docstring, its file, and the feature files whose steps it runs.
-Run it through ``scripts/steps-catalog``; ``--check`` exits 1 when the committed
-page is stale, as tests/test_steps_catalog.py does.
+It loads ``steps/`` the way behave does and writes one entry per step function from
+behave's registry: its phrasings, docstring, file, and the features that use it. Run it
+through ``scripts/steps-catalog``; ``--check`` exits 1 when the committed page is stale.
 """
 
 from __future__ import annotations
@@ -65,9 +61,8 @@ class StepFunction:
 
 
 def step_functions(root: Path = PROJECT_ROOT) -> list[StepFunction]:
-    """The step functions of ``root/steps``, each with the features in
-    ``root/features`` that use it, by their first step type, then file and line (not in
-    the order they were registered, which depends on what the process imported before)."""
+    """The step functions of ``root/steps`` with the features in ``root/features`` that
+    use each, by first step type, file and line (not the order imports registered them)."""
     registry.clear()  # only what root/steps defines, even when called twice
     for name in [name for name in sys.modules if name.startswith("wsharness.bdd.")]:
         if name.endswith("steps"):  # imported before: import again, to register again
