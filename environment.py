@@ -56,16 +56,9 @@ counting within 1.33 s, well inside a step's wait."""
 SECURED_ORIGIN = "https://chat.example"
 """The one site whose pages the secured server lets in (features/security.feature)."""
 
-SECURED_OPTIONS = (
-    "--allowed-origin",
-    SECURED_ORIGIN,
-    "--max-message-size",
-    "16384",
-    "--max-queued-bytes",
-    "1048576",
-)
-"""Besides TLS and tokens: a small outgoing queue, so that a member who stops reading
-is cut off after little data."""
+SECURED_LIMITS = ("--max-message-size", "16384", "--max-queued-bytes", "1048576")
+"""The secured server's limits: a small outgoing queue, so that a member who stops
+reading is cut off after little data."""
 
 MAX_RATE = 20
 """Requests a second the ``@rate-limited`` feature's server answers from one connection."""
@@ -124,10 +117,10 @@ def chat_servers(context: Context) -> Iterator[SuiteServer]:
 
 @fixture
 def secured_chat_server(context: Context) -> Iterator[SuiteServer]:
-    """The ``@secured`` feature's server (:data:`SECURED_OPTIONS`, wss://, a token file)
+    """The ``@secured`` feature's server (wss://, a token file, one site, small limits)
     and its target: everyone trusts its CA, presents its token and comes from its site."""
     try:
-        server = testbed.start(*SECURED_OPTIONS, secured=True)
+        server = testbed.start("--allowed-origin", SECURED_ORIGIN, *SECURED_LIMITS, secured=True)
     except RuntimeError as exc:  # no trustme
         raise ServerUnavailable(str(exc)) from None
     target = Target(
