@@ -33,16 +33,12 @@ def step_everyone_in_group_hears(context: Context, group: str, message: str) -> 
     context.cast.members_receive(group, message)
 
 
+@then("nobody hears anything else")
 @then("{names:Names} hear nothing else")
 @then("{names:Names} hears nothing else")
 @then("{names:Names} hear nothing")
 @then("{names:Names} hears nothing")
-def step_hears_nothing_else(context: Context, names: list[str]) -> None:
-    """Once nothing more can be on its way, the people have heard nothing no step took."""
+def step_hears_nothing_else(context: Context, names: list[str] | None = None) -> None:
+    """Once nothing more can be on its way, the people named (or everyone, "nobody") have
+    heard nothing no step took."""
     context.cast.receive_nothing_else(names)
-
-
-@then("nobody hears anything else")
-def step_nobody_hears_anything_else(context: Context) -> None:
-    """Once nothing more can be on its way, nobody has heard anything no step took."""
-    context.cast.receive_nothing_else()
