@@ -395,18 +395,12 @@ def rerun_command(
     reports beside this run's; the token by reference (a file, or ``WS_AUTH_TOKEN``)."""
     words = ["scripts/acceptance-stage"]
     if not target.started_by_the_suite:
-        words += ["--server-urls", ",".join(target.urls)]
-        options = target.options
-        for flag, value in (
-            ("--ca-file", options.ca_file),
-            ("--auth-token-file", target.token_file),
-            ("--origin", options.origin),
-            ("--subprotocols", ",".join(options.subprotocols)),
-            ("--headers", "; ".join(f"{n}: {v}" for n, v in options.headers)),
-            ("--skip-checks", ",".join(sorted(target.skip_checks))),
-        ):
+        # The variables that describe the target to behave, each given back as its flag.
+        variables, known = target.environment(), registry.known()
+        for name in TARGET_FLAGS:
+            value = variables.get(known[name].variable or "")
             if value:
-                words += [flag, value]
+                words += [_flag(name), value]
     elif args.server_command is not None:
         words += ["--server-command", shlex.join(args.server_command)]
     if args.timeout_scale is not None:
