@@ -1,7 +1,8 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps for group chat: creating, joining and posting to groups (whose names the
-driver makes unique and spells out: :class:`acceptance.chat.GroupNames`)."""
+driver makes unique and spells out: :class:`acceptance.chat.GroupNames`), and the
+``@load`` feature's crowd, as many people as ``-D load_clients=N`` says (default 1,000)."""
 
 from behave import given, then, when
 from behave.runner import Context
@@ -106,3 +107,9 @@ def step_creates_long_named_group(context: Context, name: str, length: int) -> N
 def step_told_sized_group_created(context: Context, name: str) -> None:
     """The server confirms the group made by the step before."""
     context.cast.told_sized_group_created(name)
+
+
+@given('a crowd has joined the group "{group}"')
+def step_crowd_joined(context: Context, group: str) -> None:
+    """Connect the crowd and have every one of them join the group."""
+    context.cast.gather_crowd(group, context.config.userdata)
