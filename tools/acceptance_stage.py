@@ -1,16 +1,8 @@
 """The CI acceptance stage: the features against the target it is given, with reports.
 
-Usage (``scripts/acceptance-stage`` runs this module with the project's venv)::
-
-    scripts/acceptance-stage [--server-url URL | --server-urls URL,URL,...]
-                             [--ca-file PEM] [--auth-token-file FILE] [--origin ORIGIN]
-                             [--subprotocols A,B] [--headers 'Name: value; ...']
-                             [--skip-checks token,origin,tls,health]
-                             [--tags EXPR]... [--reports DIR] [--timeout-scale N]
-                             [--server-command CMD] [PATH ...] [-- BEHAVE_OPTION ...]
-
-It checks the arguments, the target (each flag, or else its ``WS_*`` variable, one
-:class:`wsharness.bdd.target.Target` that behave gets too) and the selection before
+``scripts/acceptance-stage`` runs it (``--help`` lists the options). It checks the
+arguments, the target (each flag, or else its ``WS_*`` variable: one
+:class:`wsharness.bdd.target.Target`, which behave gets too) and the selection before
 anything starts; checks a named target's health, or else starts the chat server (or
 ``--server-command``) for the run; runs behave with every report in ``--reports``; and
 prints how to run the failures again. docs/reports-and-ci.md says each step.
