@@ -160,17 +160,15 @@ class Bed(SuiteServer):
             check_reachable(self.urls[index], self.connection_options())
         self.nodes_down.clear()
 
-    def restart_node(self, index: int) -> str:
+    def restart_node(self, index: int) -> None:
         """Start node ``index`` again (stopping it first) on its port and in its place in
-        :attr:`processes`, so its URL and its logs stay the running node's; return the URL."""
-        old = self.processes[index]
-        old.stop()
+        :attr:`processes`, so its URL and its logs stay the running node's."""
+        self.processes[index].stop()
         node = self.new_process([*self.argv, "--port", self.urls[index].rsplit(":", 1)[1]])
         problem = _try_start(node)
         if problem is not None:
             raise ClusterStartFailed(f"node {index + 1} did not start again: {problem}")
         self.processes[index] = node
-        return self.urls[index]
 
     def restart_broker(self) -> None:
         """Restart Redis on the same port, empty, as after a crash."""
