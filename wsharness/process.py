@@ -1,17 +1,9 @@
 """Run a server as a child process and learn its URL from its first line of output.
 
-Any server works that prints its ``ws://`` (or ``wss://``) URL as the first line
-on stdout once it is listening, as ``python -m server --port 0`` does. Its
-stderr is kept, line by line, so a failing test can show what the server logged.
-
-The server never outlives the process that started it, however that process
-ends (see :mod:`wsharness.runtime.children`): it gets Linux's parent-death signal when
-started from the main thread, and a stdin pipe that closes when this process
-ends, which ``python -m server --stop-on-stdin-eof`` watches. It runs in a
-session of its own, so the Ctrl-C that a terminal sends to its foreground
-process group reaches the test run, which then stops its servers itself, and
-never stops a server behind the run's back; :meth:`ServerProcess.stop` stops
-that whole session.
+Any server that prints its ``ws://`` (or ``wss://``) URL first on stdout works; its stderr
+is kept line by line for failures. It never outlives this process
+(:mod:`wsharness.runtime.children`), and runs in a session of its own, so a terminal's
+Ctrl-C reaches the test run, which stops it, never a server behind the run's back.
 """
 
 from __future__ import annotations
@@ -115,9 +107,8 @@ class ServerProcess:
         return line
 
     def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
-        """Send ``signum`` (SIGTERM unless told otherwise, SIGINT to act as Ctrl-C) to the
-        server's session, wait up to ``timeout`` seconds, then SIGKILL it; return the
-        server's exit code."""
+        """Send ``signum`` (SIGINT acts as Ctrl-C) to the server's session, wait up to
+        ``timeout`` seconds, then SIGKILL it; return the server's exit code."""
         process = self._process
         if process is None:
             return None
@@ -141,9 +132,8 @@ class ServerProcess:
             return [line for _, line in self._log[since:]]
 
     def wait_for_log(self, text: str, *, since: int = 0, timeout: float = 10.0) -> int:
-        """Wait until a log line after the mark ``since`` contains ``text``; return the
-        mark just after that line, to wait for the next one from there. Raise
-        :class:`TimeoutError` naming ``text`` if none does within ``timeout`` seconds."""
+        """Wait until a log line after the mark ``since`` contains ``text``; return the mark
+        after it, or raise :class:`TimeoutError` naming ``text``."""
 
         def found() -> int | None:
             for index in range(since, len(self._log)):

@@ -15,12 +15,8 @@ EventKind = Literal["open", "sent", "received", "close", "error"]
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One message a client received.
-
-    ``seq`` counts every message the client ever received, from 0, and is not
-    reset by ``clear_messages()``; ``at`` is the :func:`time.monotonic` arrival time.
-    Slotted: a client may hold a hundred thousand of them.
-    """
+    """One message a client received: ``seq`` counts from 0 and is never reset, ``at`` is the
+    :func:`time.monotonic` arrival time. Slotted: a client may hold a hundred thousand."""
 
     seq: int
     data: Data
