@@ -537,7 +537,7 @@ class TestWebSocket:
         self._run_task.add_done_callback(self._run_ended)
 
     def _run_ended(self, task: asyncio.Task[None]) -> None:
-        """Safety net: a task cancelled before it ran, or a bug, still ends "closed"."""
+        """A task cancelled before its connection opened, or a bug, still ends "closed"."""
         if self._state == "closed":
             return
         if task.cancelled():
@@ -574,11 +574,6 @@ class TestWebSocket:
         try:
             connection = await connect(self.url, **options)
             assert isinstance(connection, RecordingConnection)
-        except asyncio.CancelledError:
-            self._finish(
-                failure=f"{self.name} was closed before its connection to {self.shown_url} opened"
-            )
-            raise
         except Exception as exc:  # every cause becomes one readable line
             if isinstance(exc, InvalidStatus):
                 self._handshake_status = exc.response.status_code
@@ -634,8 +629,8 @@ class TestWebSocket:
 
     def _limit_passed(self, exc: BaseException) -> str:
         """One line saying what the server sent that made this client give up."""
+        limit = settings.describe_size(self.max_message_size)
         if isinstance(exc, PayloadTooBig):
-            limit = settings.describe_size(self.max_message_size)
             return f"the server sent a message over the harness's {limit} limit (max_message_size)"
         if isinstance(exc, TooManyFragments):
             return (
@@ -643,7 +638,6 @@ class TestWebSocket:
                 "harness's limit (WEBSOCKETS_MAX_FRAGMENTS)"
             )
         if isinstance(exc, PongsPiledUp):
-            limit = settings.describe_size(self.max_message_size)
             return (
                 "the server sent pings faster than it read the pongs: over the harness's "
                 f"{limit} limit (max_message_size) of them waiting to be sent"
@@ -782,8 +776,7 @@ class Aside:
 
     test: Callable[[Data], bool]
     description: str
-    arrived_at: float | None = None
-    """When it arrived (``time.monotonic()``); None until then."""
+    arrived_at: float | None = None  # time.monotonic(), once it arrived
 
 
 UNTRUSTED_CERTIFICATE = "the server's TLS certificate is not trusted"
@@ -901,11 +894,10 @@ def _check_options(connect_options: dict[str, Any]) -> None:
             raise ValueError(f"give {instead}, not {option}")
 
 
-_OWN_OPTIONS = {
+_OWN_OPTIONS = {  # websockets' options that TestWebSocket sets itself, and what to give instead
     "max_size": "max_message_size=BYTES",
     "close_timeout": "close(timeout=SECONDS)",
 }
-"""websockets' options that TestWebSocket sets itself, and what to give instead."""
 
 
 def _said(what: str | Callable[[], str]) -> str:

@@ -84,8 +84,8 @@ class ServerProcess:
             raise ServerStartFailed(f"cannot run {self.command}: {exc.strerror}") from None
         assert self._process.stdout is not None and self._process.stderr is not None
         self._readers = [
-            threading.Thread(target=self._read_stdout, args=(self._process.stdout,), daemon=True),
-            threading.Thread(target=self._read_stderr, args=(self._process.stderr,), daemon=True),
+            threading.Thread(target=self._read, args=(self._process.stdout, True), daemon=True),
+            threading.Thread(target=self._read, args=(self._process.stderr, False), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -147,26 +147,19 @@ class ServerProcess:
             raise TimeoutError(f"{self.command} logged no line with {text!r}")
         return mark
 
-    def _read_stdout(self, stream: IO[str]) -> None:
-        first = True
+    def _read(self, stream: IO[str], url_first: bool) -> None:
+        """Keep each line in the log; with ``url_first``, the first is the URL instead."""
         for raw in stream:
             line = raw.rstrip("\n")
-            if first:
+            if url_first:
                 self._first_line.put(line.strip())
-                first = False
-            else:
-                self._keep(line)
-        if first:
+                url_first = False
+                continue
+            with self._log_lock:
+                self._log.append((time.monotonic(), line))
+                self._log_lock.notify_all()
+        if url_first:
             self._first_line.put(None)
-
-    def _read_stderr(self, stream: IO[str]) -> None:
-        for raw in stream:
-            self._keep(raw.rstrip("\n"))
-
-    def _keep(self, line: str) -> None:
-        with self._log_lock:
-            self._log.append((time.monotonic(), line))
-            self._log_lock.notify_all()
 
     def _last_log_line(self) -> str:
         lines = self.log_lines()

@@ -11,6 +11,8 @@ Data = str | bytes
 """A WebSocket message: ``str`` for a text frame, ``bytes`` for a binary frame."""
 
 EventKind = Literal["open", "sent", "received", "close", "error"]
+ARROWS = {"sent": "→", "received": "←"}
+"""How a transcript, and a conversation told as text, mark a frame's way (others: ``·``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class Event:
 
 
 def _transcript_line(kind: str, at: float, data: Data | None, detail: str, since: float) -> str:
-    arrow = {"sent": "→", "received": "←"}.get(kind, "·")
+    arrow = ARROWS.get(kind, "·")
     text = describe_data(data) if data is not None else kind
     if detail:
         text = f"{text} {detail}"
