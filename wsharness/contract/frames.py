@@ -47,13 +47,14 @@ def _remembered(contract: Contract, direction: Direction, data: str | bytes, tex
 
 def _verdict(contract: Contract, direction: Direction, data: str | bytes, text: bool) -> Verdict:
     candidates = _candidates(contract, direction)
-    verb = _verb(direction)
     if not candidates.binary and not candidates.textual:
-        return Verdict(problem=f"the contract has no message a client may {verb}")
+        return Verdict(problem=f"the contract has no message a client may {_verb(direction)}")
     if not text:
         if candidates.binary:
             return Verdict(matched=tuple(m.name for m in candidates.binary))
-        return Verdict(problem=f"a binary frame, but every message a client may {verb} is text")
+        return Verdict(
+            problem=f"a binary frame, but every message a client may {_verb(direction)} is text"
+        )
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -62,7 +63,9 @@ def _verdict(contract: Contract, direction: Direction, data: str | bytes, text: 
                 problem=f"a text frame that is not UTF-8 ({exc.reason} at byte {exc.start})"
             )
     if not candidates.textual:
-        return Verdict(problem=f"a text frame, but every message a client may {verb} is binary")
+        return Verdict(
+            problem=f"a text frame, but every message a client may {_verb(direction)} is binary"
+        )
     try:
         return _check_text(candidates, direction, data)
     except RecursionError:
