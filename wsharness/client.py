@@ -69,7 +69,8 @@ class TestWebSocket:
     message over ``max_message_size`` bytes (default: :mod:`wsharness.settings`) or
     :data:`~wsharness.connection.MAX_FRAGMENTS` fragments fails the wait under way with
     :class:`ConnectionLost` and closes with 1009, instead of filling the machine.
-    ``on_frame`` sees every frame; other keyword arguments go to websockets' ``connect``.
+    ``on_frame`` sees every frame; other keyword arguments go to websockets' ``connect``
+    (compression off).
     """
 
     __test__ = False  # not a pytest test class, whatever its name says
@@ -273,7 +274,7 @@ class TestWebSocket:
         self, condition: Callable[[], bool], *, description: str, timeout: float | None = None
     ) -> None:
         """Wait until ``condition()`` is true, asked again on every arrival, open and close.
-        It runs under this client's lock, so it must not send or wait (``timeout=0`` only)."""
+        It runs under this client's lock: it must not send, and may wait only with timeout=0."""
         self._wait(lambda: True if condition() else None, description, timeout)
 
     def wait_for_message_count(self, count: int, *, timeout: float | None = None) -> list[Data]:
@@ -869,7 +870,7 @@ def _could_be_http(answer: bytes) -> bool:
     return b"HTTP/".startswith(answer[:5])
 
 
-_SHOWN_BYTES = 40  # of a server's unreadable answer, in a failure
+_SHOWN_BYTES = 40  # bytes of a server's unreadable answer that a failure shows
 
 
 def _shown(answer: bytes) -> str:

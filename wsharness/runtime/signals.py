@@ -68,7 +68,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: Callable[[str], None]) -
 
 
 def interrupt_on_signals() -> None:
-    """From the main thread: SIGINT and SIGTERM raise :class:`KeyboardInterrupt`, remembered."""
+    """From the main thread: SIGINT and SIGTERM raise KeyboardInterrupt; interrupted_by names it."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
 
