@@ -1,28 +1,11 @@
-"""``TestWebSocket``: a client that records everything and waits without races.
+"""``TestWebSocket``: the article's race-free client, with Pythonic names.
 
-A port of the article's ``TestWebSocket`` with Pythonic names. The client
-connects in the background as soon as it is created, like a browser
-``WebSocket``, and records every message it receives, in order and with its
-arrival time. Every wait first looks at what is already there and returns at
-once when its condition holds; otherwise it sleeps on a condition variable that
-the socket side signals, until the condition holds or the timeout runs out.
-There are no polling loops and no sleeps.
-
-A message is *outstanding* until the test accounts for it (:mod:`wsharness.inbox`):
-the article's waits (``wait_for_message``, ``wait_for_match``,
-``wait_for_message_count``) look at outstanding messages and leave them there;
-``take_message``, ``take_match`` and ``take_messages`` wait the same way and
-account for what they return, so taking a message twice needs two copies;
-``clear_messages`` accounts for everything so far. A wait costs the same however
-many messages the client holds.
-
-All methods are blocking and thread-safe; the socket itself lives on the
-harness's background event loop (:mod:`wsharness.loop`).
-
-A broken or hostile server fails the test with one line that says what it did,
-and never fills the test machine: a message over the client's size or fragment
-limit, a handshake never answered or answered with something that is not HTTP,
-a close never answered (which :meth:`TestWebSocket.close` drops after its timeout).
+It connects in the background like a browser ``WebSocket`` and records every message
+with its arrival time. A wait looks at what is already there first, then sleeps on a
+condition variable the socket side signals: no polling, no sleeps. A message is
+*outstanding* until the test accounts for it (:mod:`wsharness.inbox`): ``wait_for_*``
+leave it there, ``take_*`` account for what they return. A hostile server fails the
+test in one line and never fills the machine.
 """
 
 from __future__ import annotations
@@ -73,33 +56,21 @@ T = TypeVar("T")
 MessageMatcher = Matcher[Any] | Callable[[Data], bool]
 
 FrameObserver = Callable[["TestWebSocket", Event | Received, bool], None]
-"""Told of every frame a client sends or receives, with whether it is a text frame; called
-on the sending thread or the event loop's, so it must be quick (it may queue the frame)."""
+"""Told of every frame sent or received and whether it is text; on the sending or the loop's
+thread, so it must be quick."""
 
-_SHOWN_IN_ERRORS = 20
-"""How many received messages a failure message lists (the most recent)."""
+_SHOWN_IN_ERRORS = 20  # the most recent messages a failure lists
 
 
 class TestWebSocket:
     """A WebSocket client for tests, named so that failures say whose they are.
 
-    ``name`` appears in every error ("Alice did not receive ..."); ``timeout``
-    is the default for every wait, in seconds (see :mod:`wsharness.settings`), for
-    opening the connection, and for the server to answer :meth:`close`.
-
-    ``max_message_size`` is the largest message the client accepts, in bytes, all
-    its fragments together; by default the run's setting
-    (:func:`wsharness.settings.max_message_size`: 16 MiB unless ``-D
-    max_message_size`` or ``WS_MAX_MESSAGE_SIZE`` says otherwise). A message may
-    also have at most :data:`~wsharness.connection.MAX_FRAGMENTS` fragments (4096,
-    websockets' ``WEBSOCKETS_MAX_FRAGMENTS``). A server that goes past either (one
-    message without end, a frame announcing 2**62 bytes) fails the wait under way
-    at once with :class:`ConnectionLost`, in one line naming the limit, and the
-    client closes the connection with 1009, instead of filling the machine.
-
-    ``on_frame`` is told of every frame sent and received (see :data:`FrameObserver`).
-    Other keyword arguments go to :func:`websockets.asyncio.client.connect`;
-    compression is off.
+    ``timeout`` is the default for every wait, for opening and for :meth:`close`. A
+    message over ``max_message_size`` bytes (default: :mod:`wsharness.settings`) or
+    :data:`~wsharness.connection.MAX_FRAGMENTS` fragments fails the wait under way with
+    :class:`ConnectionLost` and closes with 1009, instead of filling the machine.
+    ``on_frame`` sees every frame; other keyword arguments go to websockets' ``connect``
+    (compression off).
     """
 
     __test__ = False  # not a pytest test class, whatever its name says
@@ -136,8 +107,7 @@ class TestWebSocket:
         self._state: State = "connecting"
         self._connection: RecordingConnection | None = None
         self._failure: str | None = None
-        self._gave_up: str | None = None
-        """Why this client failed an open connection (a message over its limits)."""
+        self._gave_up: str | None = None  # why this client failed an open connection
         self._opening = Opening()
         self._handshake_status: int | None = None
         self._reading = True
@@ -145,11 +115,8 @@ class TestWebSocket:
         self._close_reason: str | None = None
         self._inbox = Inbox()
         self._asides: list[Aside] = []
-        self._set_aside: list[int] = []
-        """The ``seq`` of each message set aside, in order: the harness's, not the
-        scenario's, so a failure neither counts nor numbers them."""
+        self._set_aside: list[int] = []  # seq of each aside: failures neither count nor number them
         self._events: list[Event | Received] = []
-        """The transcript; a received message is its own record, to hold it cheaply."""
         self._run_task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._loop.loop.call_soon_threadsafe(self._start, self._options(connect_options))
@@ -193,9 +160,7 @@ class TestWebSocket:
 
     @property
     def handshake_status(self) -> int | None:
-        """The HTTP status the server answered the opening handshake with: 101 once
-        open, 401 or 403 (say) when it refused; None before it answered, or if it
-        never did (connection refused, timeout)."""
+        """The HTTP status the server answered the handshake with (101, 401...), or None."""
         return self._handshake_status
 
     @property
@@ -213,33 +178,19 @@ class TestWebSocket:
         return connection.response.headers
 
     def wait_until(self, state: Literal["open", "close"], *, timeout: float | None = None) -> None:
-        """Wait until the connection is open, or closed.
-
-        Returns at once if it already is. Waiting for ``"open"`` raises
-        :class:`ConnectionFailed` as soon as the connection fails to open,
-        naming the URL and the cause.
-        """
-        if state == "open":
-            self._wait(
-                lambda: True if self._state == "open" else None, "open its connection", timeout
-            )
-        elif state == "close":
-            self._wait(
-                lambda: True if self._state == "closed" else None,
-                "close its connection",
-                timeout,
-                fail_when_closed=False,
-            )
-        else:
+        """Wait until the connection is open, or closed; opening fails at once with
+        :class:`ConnectionFailed` if the connection cannot open."""
+        if state not in ("open", "close"):
             raise ValueError(f'state must be "open" or "close", not {state!r}')
+        wanted = "open" if state == "open" else "closed"
+        self._wait(
+            lambda: True if self._state == wanted else None,
+            f"{state} its connection",
+            timeout,
+            fail_when_closed=state == "open",
+        )
 
     # -- Messages ------------------------------------------------------------------
-    #
-    # One model serves every wait (see wsharness.inbox): each message is kept and is
-    # outstanding until a test accounts for it. The article's waits look at the
-    # outstanding messages and account for nothing, so two waits may find the same
-    # message; the take_* methods wait the same way and then account for what they
-    # found, so "one more copy" means one more; clear_messages() accounts for all.
 
     @property
     def messages(self) -> list[Data]:
@@ -259,27 +210,21 @@ class TestWebSocket:
         return self._inbox.total
 
     def clear_messages(self) -> None:
-        """Account for every message received so far: waits no longer see them
-        (the transcript keeps them)."""
+        """Account for every message received so far (the transcript keeps them)."""
         with self._cond:
             self._inbox.take_all()
 
     @property
     def transcript(self) -> list[Event | Received]:
-        """Everything the client did and saw: open, sent, received, close. A received
-        message is its :class:`Received` record, which reads as an event."""
+        """Everything the client did and saw: open, sent, received (as :class:`Received`), close."""
         with self._cond:
             return list(self._events)
 
     def wait_for_message(
         self, message: Data, *, include_existing: bool = True, timeout: float | None = None
     ) -> Received:
-        """Wait until ``message`` is received; return the record.
-
-        Returns at once when an outstanding message equals it, unless
-        ``include_existing`` is false: then only a message that arrives after
-        this call counts. A binary frame never equals a text.
-        """
+        """Wait until an outstanding message equals ``message`` (a binary frame never equals
+        a text); with ``include_existing`` false, only one arriving after this call counts."""
         return self._wait_for_equal(
             message, include_existing=include_existing, take=False, timeout=timeout
         )
@@ -292,12 +237,8 @@ class TestWebSocket:
         description: str | None = None,
         timeout: float | None = None,
     ) -> Received:
-        """Like :meth:`wait_for_message`, for a message that satisfies a PyHamcrest
-        matcher (or any function of the message data returning a bool).
-
-        ``description`` completes "did not receive ..." in the error; by default
-        the matcher describes itself.
-        """
+        """Like :meth:`wait_for_message`, for a message satisfying a PyHamcrest matcher or a
+        predicate; ``description`` completes "did not receive ..." in the error."""
         return self._wait_for_matching(
             matcher,
             include_existing=include_existing,
@@ -307,11 +248,8 @@ class TestWebSocket:
         )
 
     def expect_aside(self, reply: Data | MessageMatcher) -> Aside:
-        """Set the next message equal to (or matching) ``reply`` aside: accounted for the
-        moment it arrives, so that no wait or "nothing else" check sees it (the
-        transcript keeps it). For replies to the caller's own bookkeeping, such as a
-        round trip's; register before sending the request. Wait for it with
-        :meth:`wait_for_aside`."""
+        """Account for the next message equal to (or matching) ``reply`` as it arrives, so no
+        wait sees it: for a round trip's reply. Register before sending the request."""
         test: Callable[[Data], bool]
         if isinstance(reply, str | bytes):
             expected = reply
@@ -335,16 +273,9 @@ class TestWebSocket:
     def wait_until_true(
         self, condition: Callable[[], bool], *, description: str, timeout: float | None = None
     ) -> None:
-        """Wait until ``condition()`` is true. It is asked at once, and again whenever a
-        message arrives or the connection opens or closes, so it may look at what
-        arrived (``received``) or call this client's waits with ``timeout=0``.
-        ``description`` completes "did not ..." in the error. The condition runs under
-        this client's lock: it must not send or wait on its own."""
-
-        def check() -> bool | None:
-            return True if condition() else None
-
-        self._wait(check, description, timeout)
+        """Wait until ``condition()`` is true, asked again on every arrival, open and close.
+        It runs under this client's lock: it must not send, and may wait only with timeout=0."""
+        self._wait(lambda: True if condition() else None, description, timeout)
 
     def wait_for_message_count(self, count: int, *, timeout: float | None = None) -> list[Data]:
         """Wait until at least ``count`` messages are outstanding; return a copy of them."""
@@ -360,14 +291,9 @@ class TestWebSocket:
     def take_message(
         self, message: Data, *, timeout: float | None = None, proven_by: str | None = None
     ) -> Received:
-        """Wait for an outstanding message equal to ``message`` and account for it,
-        so that the next take needs another copy.
-
-        With ``proven_by`` (why nothing more can arrive, such as "a round trip proved
-        nothing more is on its way"), do not wait at all: fail at once with
-        :class:`~wsharness.NotOnItsWay` if the message is not here, giving that reason
-        instead of a time. The same holds for :meth:`take_match` and :meth:`take_messages`.
-        """
+        """Wait for an outstanding message equal to ``message`` and account for it. With
+        ``proven_by`` (why nothing more can come), fail at once with :class:`NotOnItsWay`
+        if it is not here (as do :meth:`take_match` and :meth:`take_messages`)."""
         return self._wait_for_equal(
             message, include_existing=True, take=True, timeout=timeout, proven_by=proven_by
         )
@@ -393,8 +319,7 @@ class TestWebSocket:
     def take_messages(
         self, count: int, *, timeout: float | None = None, proven_by: str | None = None
     ) -> list[Received]:
-        """Wait until ``count`` messages are outstanding; account for the oldest
-        ``count`` of them and return those, in order."""
+        """Wait until ``count`` messages are outstanding; account for the oldest and return them."""
         _check_count(count)
 
         def oldest() -> list[Received] | None:
@@ -410,12 +335,8 @@ class TestWebSocket:
     def assert_no_message(
         self, *, within: float | None = None, matching: MessageMatcher | None = None
     ) -> None:
-        """Watch for ``within`` seconds (default: the quiet window) and fail as soon
-        as a new message arrives (one that matches ``matching``, if given).
-
-        This is the one deliberate wait in the harness; prefer proving silence
-        with a round trip where the protocol allows it.
-        """
+        """Fail as soon as a new message (matching ``matching``) arrives within ``within``
+        seconds: the harness's one deliberate wait; a round trip proves silence faster."""
         window = settings.timing().quiet if within is None else _checked(within)
         test, description = message_test(matching) if matching is not None else (None, "")
         seen = self._inbox.total
@@ -495,29 +416,23 @@ class TestWebSocket:
     # -- Sending and closing ---------------------------------------------------------
 
     def send(self, data: Data, *, text: bool | None = None, timeout: float | None = None) -> None:
-        """Send a text (``str``) or binary (``bytes``) message.
-
-        Waits for the connection to open first, so a test may send straight
-        after creating the client. ``text=True`` sends ``bytes`` in a text frame
-        unchecked (to test how a server treats invalid UTF-8); ``text=False``
-        sends a ``str`` in a binary frame.
-        """
+        """Send a text (``str``) or binary (``bytes``) message, once the connection is open.
+        ``text=True`` sends ``bytes`` in a text frame unchecked (invalid UTF-8 on purpose);
+        ``text=False`` sends a ``str`` in a binary frame."""
         self.send_all([data], text=text, timeout=timeout)
 
     def send_all(
         self, messages: Sequence[Data], *, text: bool | None = None, timeout: float | None = None
     ) -> None:
-        """Send ``messages`` in order, in as few writes as the socket allows: a
-        pipelined burst, the way a flooding client sends, with no wait between
-        them. ``text`` as for :meth:`send`."""
+        """Send ``messages`` in order, in as few writes as the socket allows, as a flooding
+        client does; ``text`` as for :meth:`send`."""
         if messages:
             self._finish_sending(*self._start_sending(messages, text, timeout), timeout)
 
     def _start_sending(
         self, messages: Sequence[Data], text: bool | None, timeout: float | None
     ) -> tuple[concurrent.futures.Future[None], Sequence[Data]]:
-        """Hand ``messages`` to the loop; return the future of the write and the
-        messages, to name them should the write fail."""
+        """Hand ``messages`` to the loop; return the write's future, and the messages to name."""
         for data in messages:
             if not isinstance(data, str | bytes):
                 raise TypeError(f"data must be str or bytes, not {type(data).__name__}")
@@ -567,17 +482,9 @@ class TestWebSocket:
         self.send(json.dumps(document, ensure_ascii=False), timeout=timeout)
 
     def close(self, code: int = 1000, reason: str = "", *, timeout: float | None = None) -> None:
-        """Close the connection with a closing handshake and wait until it is closed.
-
-        The server has ``timeout`` seconds (default: the client's timeout) to answer
-        the close and close the TCP connection. One that does not, because it ignores
-        the close, has its connection dropped then, and ``close()`` returns all the
-        same: the transcript says the server did not answer the close.
-
-        Safe to call at any time, also twice or before the connection opened
-        (then the attempt to connect is abandoned), or after :meth:`stop_reading`
-        (a closing handshake needs reading, so the client reads again).
-        """
+        """Close with a closing handshake and wait until closed. A server that does not answer
+        within ``timeout`` is dropped (the transcript says so). Safe at any time: twice,
+        before the connection opened (abandons it), after :meth:`stop_reading`."""
         self._wait_closed(self._start_close(code, reason, timeout))
 
     def _start_close(self, code: int, reason: str, timeout: float | None) -> float:
@@ -588,8 +495,7 @@ class TestWebSocket:
         return limit
 
     def _wait_closed(self, limit: float) -> None:
-        # The loop drops the connection when ``limit`` has passed; waiting a timeout
-        # longer only guards against a loop that is stuck.
+        # The loop drops the connection after ``limit``; a timeout more guards a stuck loop.
         self.wait_until("close", timeout=limit + self.timeout)
 
     def drop(self, *, timeout: float | None = None) -> None:
@@ -599,9 +505,8 @@ class TestWebSocket:
         self.wait_until("close", timeout=timeout)
 
     def stop_reading(self, *, timeout: float | None = None) -> None:
-        """Stop reading from the socket, as a client that hangs or cannot keep up:
-        what the server sends piles up in its buffers. Waits for the connection to
-        open first; :meth:`resume_reading` undoes it."""
+        """Stop reading from the socket once open, as a client that hangs: what the server
+        sends piles up in its buffers until :meth:`resume_reading`."""
         self.wait_until("open", timeout=timeout)
         self._reading = False
         self._loop.run(self._set_reading(reading=False), self.timeout)
@@ -619,8 +524,7 @@ class TestWebSocket:
     # -- The socket side (runs on the event loop thread) ------------------------------
 
     async def _set_reading(self, *, reading: bool) -> None:
-        """Pause or resume the transport; done when this returns, so no message is
-        read after :meth:`stop_reading` returned."""
+        """Pause or resume the transport, on the loop: nothing is read after stop_reading()."""
         connection = self._connection
         if connection is None or self._state != "open":
             return
@@ -634,7 +538,7 @@ class TestWebSocket:
         self._run_task.add_done_callback(self._run_ended)
 
     def _run_ended(self, task: asyncio.Task[None]) -> None:
-        """Safety net: a task cancelled before it ran, or a bug, still ends "closed"."""
+        """A task cancelled before its connection opened, or a bug, still ends "closed"."""
         if self._state == "closed":
             return
         if task.cancelled():
@@ -646,12 +550,10 @@ class TestWebSocket:
             self._finish(failure=f"{self.name} lost its connection to {self.shown_url}: {error!r}")
 
     def _begin_close(self, code: int, reason: str, timeout: float) -> None:
-        """Decide on the loop thread, where the state cannot change underfoot. The
-        library drops the connection if the server has not closed it ``timeout``
-        seconds after the close (or after this client failed the connection)."""
+        """On the loop thread, where the state cannot change underfoot; the library drops
+        the connection if the server has not closed it ``timeout`` seconds later."""
         if self._connection is None:
-            if self._run_task is not None:
-                self._run_task.cancel()
+            self._abort()
         elif self._state == "open":
             connection = self._connection
             connection.close_timeout = timeout
@@ -659,26 +561,20 @@ class TestWebSocket:
             closing = self._loop.loop.create_task(connection.close(code, reason))
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
-            # The library's close() first waits, with no limit, for what is unsent to
-            # drain: a server that stopped reading would hold it there for ever.
+            # close() first waits without limit for the unsent to drain: a server that
+            # stopped reading would hold it there for ever.
             self._loop.loop.call_later(timeout, _drop_unless_closed, connection)
 
     def _abort(self) -> None:
-        if self._connection is None:
-            if self._run_task is not None:
-                self._run_task.cancel()
-        else:
+        if self._connection is not None:
             self._connection.transport.abort()
+        elif self._run_task is not None:
+            self._run_task.cancel()
 
     async def _run(self, options: dict[str, Any]) -> None:
         try:
             connection = await connect(self.url, **options)
             assert isinstance(connection, RecordingConnection)
-        except asyncio.CancelledError:
-            self._finish(
-                failure=f"{self.name} was closed before its connection to {self.shown_url} opened"
-            )
-            raise
         except Exception as exc:  # every cause becomes one readable line
             if isinstance(exc, InvalidStatus):
                 self._handshake_status = exc.response.status_code
@@ -706,15 +602,12 @@ class TestWebSocket:
             self._finish(**self._how_it_closed(connection))
 
     def _how_it_closed(self, connection: RecordingConnection) -> dict[str, Any]:
-        """The close code and reason to record; when the server never answered the
-        close, say so, and who closed, not just 1006."""
+        """The close code and reason to record: who closed, and an unanswered close, not 1006."""
         code, reason = connection.close_code, connection.close_reason
         sent = connection.protocol.close_sent
         if connection.protocol.close_rcvd is None and sent is not None:
             notes = []
-            if sent.code != 1000:
-                # This client failed the connection (a message over its limits, a
-                # protocol error).
+            if sent.code != 1000:  # this client failed the connection
                 code = sent.code
                 notes.append(f"closed by {self.name}: {sent.reason}")
             if connection.close_unanswered:
@@ -727,8 +620,7 @@ class TestWebSocket:
 
     def _give_up(self, exc: BaseException) -> None:
         """This client failed the connection: every wait fails from now on, saying why,
-        without waiting for a server that may never answer the close (the library
-        drops the connection after the close timeout)."""
+        without waiting for a server that may never answer the close."""
         why = self._limit_passed(exc)
         with self._cond:
             self._gave_up = why
@@ -738,8 +630,8 @@ class TestWebSocket:
 
     def _limit_passed(self, exc: BaseException) -> str:
         """One line saying what the server sent that made this client give up."""
+        limit = settings.describe_size(self.max_message_size)
         if isinstance(exc, PayloadTooBig):
-            limit = settings.describe_size(self.max_message_size)
             return f"the server sent a message over the harness's {limit} limit (max_message_size)"
         if isinstance(exc, TooManyFragments):
             return (
@@ -747,7 +639,6 @@ class TestWebSocket:
                 "harness's limit (WEBSOCKETS_MAX_FRAGMENTS)"
             )
         if isinstance(exc, PongsPiledUp):
-            limit = settings.describe_size(self.max_message_size)
             return (
                 "the server sent pings faster than it read the pongs: over the harness's "
                 f"{limit} limit (max_message_size) of them waiting to be sent"
@@ -799,11 +690,8 @@ class TestWebSocket:
         fail_when_closed: bool = True,
         proven_by: str | None = None,
     ) -> T:
-        """Block until ``check()`` returns a value, under the condition's lock.
-
-        ``what`` completes "did not ..." in the error; a function is called only
-        if the wait fails. With ``proven_by``, do not block: fail at once, saying why.
-        """
+        """Block until ``check()`` returns a value, under the lock. ``what`` completes "did not
+        ..." (a function is called only on failure); ``proven_by`` fails at once, saying why."""
         limit = self.timeout if timeout is None else _checked(timeout)
         if proven_by is not None:
             limit = 0.0
@@ -840,8 +728,7 @@ class TestWebSocket:
         if remaining > 0:
             return None
         if self._state == "connecting":
-            # The real cause, whichever ran out first: this wait or the attempt to
-            # open, which started together.
+            # The real cause, whichever of this wait and the opening (started together) ran out.
             waited = round(time.monotonic() - self.created_at, 1)
             return WaitTimeout(
                 f"{self.name} could not connect to {self.shown_url}: "
@@ -862,8 +749,7 @@ class TestWebSocket:
         return detail + ")"
 
     def _received_summary(self) -> str:
-        """What arrived, for an error: the outstanding messages, numbered by arrival;
-        the messages set aside (round trips' replies) neither counted nor numbered."""
+        """The outstanding messages, numbered by arrival, for an error (asides not counted)."""
         total = self._inbox.total - len(self._set_aside)
         records = self._inbox.outstanding()
         accounted = total - len(records)
@@ -891,8 +777,7 @@ class Aside:
 
     test: Callable[[Data], bool]
     description: str
-    arrived_at: float | None = None
-    """When it arrived (``time.monotonic()``); None until then."""
+    arrived_at: float | None = None  # time.monotonic(), once it arrived
 
 
 UNTRUSTED_CERTIFICATE = "the server's TLS certificate is not trusted"
@@ -982,12 +867,10 @@ def _not_a_handshake_answer(answer: bytes, exc: InvalidMessage | None, *, secure
 
 def _could_be_http(answer: bytes) -> bool:
     """Whether ``answer`` starts as an HTTP response does (or could, if cut short)."""
-    start = answer[:5]
-    return b"HTTP/".startswith(start)
+    return b"HTTP/".startswith(answer[:5])
 
 
-_SHOWN_BYTES = 40
-"""How much of a server's unreadable answer a failure shows."""
+_SHOWN_BYTES = 40  # bytes of a server's unreadable answer that a failure shows
 
 
 def _shown(answer: bytes) -> str:
@@ -995,8 +878,7 @@ def _shown(answer: bytes) -> str:
 
 
 def message_test(matcher: MessageMatcher) -> tuple[Callable[[Data], bool], str]:
-    """A PyHamcrest matcher or a function of the message, as a function and its
-    description."""
+    """A PyHamcrest matcher or a predicate on the message, as a function and a description."""
     if isinstance(matcher, Matcher):
         description = StringDescription()
         matcher.describe_to(description)
@@ -1013,11 +895,10 @@ def _check_options(connect_options: dict[str, Any]) -> None:
             raise ValueError(f"give {instead}, not {option}")
 
 
-_OWN_OPTIONS = {
+_OWN_OPTIONS = {  # websockets' options that TestWebSocket sets itself, and what to give instead
     "max_size": "max_message_size=BYTES",
     "close_timeout": "close(timeout=SECONDS)",
 }
-"""websockets' options that TestWebSocket sets itself, and what to give instead."""
 
 
 def _said(what: str | Callable[[], str]) -> str:
@@ -1034,8 +915,7 @@ def _check_count(count: int) -> None:
 
 
 def _describe_messages(messages: Sequence[Data]) -> str:
-    """Name the messages of one send in an error: only built when a send fails, as
-    describing a message of up to a MiB is not free."""
+    """The messages of a failed send, named (only then: describing a MiB is not free)."""
     more = len(messages) - 1
     return describe_data(messages[0]) + (f" and {more} more" if more else "")
 
@@ -1047,9 +927,8 @@ def _checked(seconds: float) -> float:
 
 
 def send_at_once(sends: Sequence[tuple[TestWebSocket, Data]]) -> None:
-    """Send one message on each of several clients at the same moment: every write
-    is handed to the event loop before any is waited for, so they leave in the same
-    turn of the loop, as requests racing each other from many users would."""
+    """Send one message on each of several clients in the same turn of the loop, as racing
+    requests from many users would: every write is handed over before any is waited for."""
     started = [(client, *client._start_sending([data], None, None)) for client, data in sends]
     for client, future, messages in started:
         client._finish_sending(future, messages, None)
@@ -1061,9 +940,8 @@ def _drop_unless_closed(connection: RecordingConnection) -> None:
 
 
 def close_at_once(clients: Sequence[TestWebSocket]) -> None:
-    """Close several clients together: every close is handed to the event loop
-    before any is waited for, so servers that ignore the close cost one close
-    timeout in all, not one for each client."""
+    """Close several clients together, so servers that ignore the close cost one close
+    timeout in all, not one per client."""
     limits = [client._start_close(1000, "", None) for client in clients]
     for client, limit in zip(clients, limits, strict=True):
         client._wait_closed(limit)

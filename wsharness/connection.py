@@ -1,19 +1,10 @@
 """A websockets client connection that hands each message straight to a callback.
 
-The library's connection queues every complete message and a reader task takes
-it from the queue one loop iteration later. A test client records every
-message anyway, so this connection records it in the same callback that parsed
-it, which takes one hop off every round trip a test makes. Fragmented messages
-are joined, at most :data:`MAX_FRAGMENTS` fragments to a message (more fail the
-connection with 1009, as the library's ``recv()`` does), text is decoded strictly
-(invalid UTF-8 fails the connection with 1007, as the library does), and pings,
-pongs and closing work as before. When this client fails the connection (those
-two, a message over ``max_size``, a broken frame), it says why at once, through
-the function given to :meth:`RecordingConnection.record_with`: the server may
-never answer the close, and a test should not wait for it to learn the cause.
-
-:class:`Opening` notes how far the opening handshake got, so that a handshake
-that never completes can be explained.
+The library queues each message for a reader task one loop iteration later; recording it
+in the callback that parsed it takes one hop off every round trip. Fragments are joined (at
+most :data:`MAX_FRAGMENTS`, else 1009), text decoded strictly (else 1007), as the library
+does; when this client fails the connection it says why at once, since the server may never
+answer the close. :class:`Opening` notes how far the opening handshake got.
 """
 
 from __future__ import annotations
@@ -36,11 +27,8 @@ from wsharness.records import Data
 __all__ = ["MAX_FRAGMENTS", "Opening", "PongsPiledUp", "RecordingConnection"]
 
 OnMessage = Callable[[Data], None]
-OnFailure = Callable[[BaseException], None]
-"""Called once if this client fails the connection, with the reason."""
-
-ANSWER_KEPT = 64
-"""How many bytes of the server's answer to the handshake :class:`Opening` keeps."""
+OnFailure = Callable[[BaseException], None]  # called once if this client fails the connection
+ANSWER_KEPT = 64  # bytes of the server's answer to the handshake that Opening keeps
 
 
 @dataclass
@@ -57,11 +45,8 @@ class Opening:
 
 
 class RecordingConnection(ClientConnection):
-    """A :class:`ClientConnection` that calls a function with each message.
-
-    Until :meth:`record_with` is called (once the handshake is done), frames go
-    to the library's queue as usual.
-    """
+    """A :class:`ClientConnection` that calls a function with each message, once
+    :meth:`record_with` was called; until then frames go to the library's queue."""
 
     on_message: OnMessage | None = None
     on_failure: OnFailure | None = None
@@ -80,9 +65,8 @@ class RecordingConnection(ClientConnection):
         self._fragments = []
 
     def record_with(self, on_message: OnMessage, on_failure: OnFailure) -> None:
-        """From now on hand every message to ``on_message``, starting with the
-        frames that arrived since the handshake, and say why if this client fails
-        the connection. Call it on the loop's thread."""
+        """On the loop's thread: hand every message to ``on_message`` (first those queued
+        since the handshake), and say why if this client fails the connection."""
         self.on_message = on_message
         queued = self.recv_messages.frames.queue
         while queued:
@@ -96,15 +80,9 @@ class RecordingConnection(ClientConnection):
     def send_from_thread(
         self, messages: Sequence[Data], *, text: bool | None
     ) -> concurrent.futures.Future[None]:
-        """Send ``messages`` from another thread, in order; the future is done once
-        they are written.
-
-        Like :meth:`send`, without a task per message: when the connection is
-        open and the socket keeps up, the frames are written in one loop
-        callback, in one write. Otherwise (a fragmented send under way, the
-        socket's buffer full) the library's :meth:`send` takes over, one message
-        after the other, with its flow control.
-        """
+        """Send ``messages`` from another thread, in order; the future is done once written.
+        Without a task per message: one callback, one write, unless the socket is paused or a
+        send is under way, when the library's :meth:`send` takes over with its flow control."""
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         self.loop.call_soon_threadsafe(self._send_on_loop, list(messages), text, done)
         return done
@@ -166,9 +144,8 @@ class RecordingConnection(ClientConnection):
 
     @property
     def close_unanswered(self) -> bool:
-        """Whether this client sent a close that the server neither answered nor
-        followed by closing the TCP connection: then the library dropped the
-        connection once :attr:`close_timeout` had passed."""
+        """Whether the server neither answered this client's close nor closed the TCP
+        connection (the library dropped it after :attr:`close_timeout`)."""
         protocol = self.protocol
         unanswered = protocol.close_sent is not None and protocol.close_rcvd is None
         return unanswered and not self.server_went_away
@@ -184,7 +161,9 @@ class RecordingConnection(ClientConnection):
             return  # no data after failing the connection (RFC 6455, 7.1.7)
         if event.opcode is Opcode.CONT:
             if len(self._fragments) >= MAX_FRAGMENTS:
-                self._fail(TooManyFragments(MAX_FRAGMENTS), "too many fragments")
+                self._fail(
+                    TooManyFragments(MAX_FRAGMENTS), CloseCode.MESSAGE_TOO_BIG, "too many fragments"
+                )
                 return
             self._fragments.append(bytes(event.data))
         elif event.opcode in (Opcode.TEXT, Opcode.BINARY):
@@ -202,27 +181,20 @@ class RecordingConnection(ClientConnection):
         try:
             text = payload.decode()
         except UnicodeDecodeError as exc:
-            self._fail(exc, f"{exc.reason} at position {exc.start}")
+            self._fail(exc, CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
             return
         self.on_message(text)
 
-    def _fail(self, exc: TooManyFragments | UnicodeDecodeError, reason: str) -> None:
-        """Fail the connection with 1009 or 1007, as the library's own ``recv()`` does."""
-        code = (
-            CloseCode.INVALID_DATA
-            if isinstance(exc, UnicodeDecodeError)
-            else CloseCode.MESSAGE_TOO_BIG
-        )
+    def _fail(self, exc: Exception, code: CloseCode, reason: str) -> None:
+        """Fail the connection as the library's own ``recv()`` does."""
         self.set_connection_exc(exc)
         self.protocol.fail(code, reason)
         self.send_data()
         self._failed(exc)
 
     def _check_pongs(self, unsent_before: int) -> None:
-        """The library answers every ping as it reads it; a server that pings faster
-        than it reads the pongs would pile them up here without end. Past the
-        client's message size limit of them, the client gives up and drops the
-        connection (the server is not reading, so a close would never get through)."""
+        """Past the size limit of pongs piled up by a server that pings faster than it reads,
+        give up and drop the connection (a close would never get through)."""
         unsent = self.transport.get_write_buffer_size()
         limit = self.protocol.max_message_size
         if unsent > unsent_before and limit is not None and unsent > limit:
@@ -230,8 +202,7 @@ class RecordingConnection(ClientConnection):
             self.transport.abort()
 
     def _check_parser(self) -> None:
-        """Say why if the protocol failed the connection while parsing what the server
-        sent (a frame over ``max_size``, a broken frame)."""
+        """Say why if the parser failed the connection (a frame over ``max_size``, a broken one)."""
         if self.protocol.parser_exc is not None and self.protocol.close_sent is not None:
             self._failed(self.protocol.parser_exc)
 

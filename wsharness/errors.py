@@ -1,8 +1,5 @@
-"""Errors the harness raises.
-
-They derive from :class:`AssertionError` because each one is a failed
-expectation about the server under test: behave and pytest then report their
-one-line message instead of a stack trace.
+"""Errors the harness raises: failed expectations about the server, hence AssertionErrors,
+so behave and pytest report their one line, not a stack trace.
 """
 
 from __future__ import annotations
@@ -21,8 +18,7 @@ class WaitTimeout(HarnessError):
 
 
 class NotOnItsWay(WaitTimeout):
-    """A wait failed without waiting out its timeout: a round trip proved that what
-    it waited for is not on its way. The message says what arrived instead."""
+    """A wait failed at once: a round trip proved that what it waited for is not coming."""
 
 
 class ConnectionLost(HarnessError):

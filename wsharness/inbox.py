@@ -1,17 +1,8 @@
 """What a client has received, and which of it a test has accounted for.
 
-Every message is kept, in arrival order. A message is *outstanding* until a test
-accounts for it: taking a message (:meth:`Inbox.take`) accounts for that
-one, clearing accounts for everything received so far. Looking a message up
-costs the same however many messages are held: equal messages are found
-through an index, and a search that waits remembers how far it has looked, so
-each new arrival is examined once.
-
-A held message costs little beyond its text (about 150 bytes; a test may hold a
-hundred thousand): its slotted record (which the client's transcript shares), one
-byte saying whether it was taken, and one entry in the index, which points at the
-record itself; only a message that arrives more than once gets a list of its copies.
-
+Every message is kept in arrival order and is *outstanding* until taken or cleared. A
+lookup costs the same however many are held (an index of equal messages; a waiting search
+remembers how far it looked), and a held message costs about 150 bytes beyond its text.
 Not thread-safe: :class:`~wsharness.client.TestWebSocket` calls it under its lock.
 """
 
@@ -43,14 +34,10 @@ class Inbox:
     def __init__(self) -> None:
         self.history: list[Received] = []
         """Every message ever received; ``history[n].seq == n``."""
-        self._taken = bytearray()
-        """``_taken[n]`` is 1 once message ``n`` was accounted for on its own; the
-        outstanding ones are found with ``find(0)``, at the speed of ``memchr``."""
-        self._cleared = 0
-        """Every message numbered below this was accounted for by a clear."""
+        self._taken = bytearray()  # 1 once taken: find(0) finds the outstanding, as memchr
+        self._cleared = 0  # every message numbered below was cleared
         self._count = 0
-        # Text and binary apart: a str never equals bytes, and comparing them warns
-        # under ``python -b``.
+        # Text and binary apart: a str never equals bytes, and comparing them warns (-b).
         self._texts: dict[Data, Received | _Copies] = {}
         self._binaries: dict[Data, Received | _Copies] = {}
 

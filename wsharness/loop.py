@@ -1,19 +1,13 @@
 """One asyncio event loop on a background thread that owns every client's socket.
 
-Test code (behave steps, pytest tests) is synchronous and runs on its own
-thread; the sockets live here, so clients keep reading messages and answering
-pings between steps, and thousands of clients cost no extra threads.
-
-The loop is uvloop's when uvloop is installed (``requirements-fast.txt``): every
-round trip a test makes crosses this loop, and uvloop makes the crossing cheaper.
-``WS_EVENT_LOOP=asyncio`` in the environment keeps asyncio's own loop
-(:mod:`wsharness.runtime.loops` chooses, for the server too).
+Synchronous test code runs on its own thread while clients keep reading and answering
+pings here, and thousands of clients cost no extra threads. uvloop's loop when installed
+(cheaper round trips); ``WS_EVENT_LOOP=asyncio`` keeps asyncio's (:mod:`wsharness.runtime.loops`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import threading
 from collections.abc import Coroutine
@@ -50,13 +44,9 @@ class EventLoopThread:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
-    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule ``coroutine`` on the loop; return a future the caller can wait on."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coroutine`` on the loop and block until it returns (or time runs out)."""
-        return self.submit(coroutine).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
         """Stop the loop, cancel its pending tasks, close it and join its thread."""
@@ -70,8 +60,7 @@ class EventLoopThread:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """The loop ``WS_EVENT_LOOP`` chooses (auto, asyncio or uvloop; default auto: uvloop
-    if it is installed); raises :class:`ValueError` for any other value."""
+    """The loop ``WS_EVENT_LOOP`` chooses (auto, asyncio or uvloop), else :class:`ValueError`."""
     choice = os.environ.get(ENV_EVENT_LOOP, "").strip().lower() or "auto"
     try:
         _, factory = loop_factory(choice)

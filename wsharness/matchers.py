@@ -1,8 +1,5 @@
-"""PyHamcrest matchers for WebSocket messages.
-
-``json_containing({"type": "CHAT"})`` matches a text message whose JSON has at
-least those keys with those values (recursively for nested objects), so a test
-can state what matters and ignore the rest.
+"""PyHamcrest matchers for WebSocket messages, so a test states what matters in a JSON
+message and ignores the rest: ``json_containing({"type": "CHAT"})``.
 """
 
 from __future__ import annotations
@@ -72,15 +69,13 @@ def _decode(item: Any) -> Any:
 
 
 class _Difference(NamedTuple):
-    """Where a document first differs from what is expected, as found: put into words
-    only by :meth:`describe`, so a wait that tries many messages pays nothing for it."""
+    """Where a document first differs from what is expected, put into words only by
+    :meth:`describe`, so a wait that tries many messages pays nothing for it."""
 
-    path: list[str]
-    """The keys leading to it, innermost first."""
+    path: list[str]  # the keys leading to it, innermost first
     actual: Any
     expected: Any
-    missing: str | None = None
-    """The expected key that the object at ``path`` lacks, if that is the difference."""
+    missing: str | None = None  # the expected key the object at ``path`` lacks, if that
 
     def describe(self) -> str:
         path = self.path[::-1]
@@ -93,8 +88,7 @@ class _Difference(NamedTuple):
 
 
 def _first_difference(actual: Any, expected: Any) -> _Difference | None:
-    """None if ``actual`` contains ``expected``: objects may have more keys, everything
-    else must be equal and of the same type; else where they first differ."""
+    """Where ``actual`` first fails to contain ``expected`` (:func:`json_containing`), else None."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return _Difference([], actual, expected)

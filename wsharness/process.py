@@ -1,17 +1,9 @@
 """Run a server as a child process and learn its URL from its first line of output.
 
-Any server works that prints its ``ws://`` (or ``wss://``) URL as the first line
-on stdout once it is listening, as ``python -m server --port 0`` does. Its
-stderr is kept, line by line, so a failing test can show what the server logged.
-
-The server never outlives the process that started it, however that process
-ends (see :mod:`wsharness.runtime.children`): it gets Linux's parent-death signal when
-started from the main thread, and a stdin pipe that closes when this process
-ends, which ``python -m server --stop-on-stdin-eof`` watches. It runs in a
-session of its own, so the Ctrl-C that a terminal sends to its foreground
-process group reaches the test run, which then stops its servers itself, and
-never stops a server behind the run's back; :meth:`ServerProcess.stop` stops
-that whole session.
+Any server that prints its ``ws://`` (or ``wss://``) URL first on stdout works; its stderr
+is kept line by line for failures. It never outlives this process
+(:mod:`wsharness.runtime.children`), and runs in a session of its own, so a terminal's
+Ctrl-C reaches the test run, which stops it, never a server behind the run's back.
 """
 
 from __future__ import annotations
@@ -92,8 +84,8 @@ class ServerProcess:
             raise ServerStartFailed(f"cannot run {self.command}: {exc.strerror}") from None
         assert self._process.stdout is not None and self._process.stderr is not None
         self._readers = [
-            threading.Thread(target=self._read_stdout, args=(self._process.stdout,), daemon=True),
-            threading.Thread(target=self._read_stderr, args=(self._process.stderr,), daemon=True),
+            threading.Thread(target=self._read, args=(self._process.stdout, True), daemon=True),
+            threading.Thread(target=self._read, args=(self._process.stderr, False), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -115,9 +107,8 @@ class ServerProcess:
         return line
 
     def stop(self, timeout: float = 5.0, *, signum: int = signal.SIGTERM) -> int | None:
-        """Send ``signum`` (SIGTERM unless told otherwise, SIGINT to act as Ctrl-C) to the
-        server's session, wait up to ``timeout`` seconds, then SIGKILL it; return the
-        server's exit code."""
+        """Send ``signum`` (SIGINT acts as Ctrl-C) to the server's session, wait up to
+        ``timeout`` seconds, then SIGKILL it; return the server's exit code."""
         process = self._process
         if process is None:
             return None
@@ -141,9 +132,8 @@ class ServerProcess:
             return [line for _, line in self._log[since:]]
 
     def wait_for_log(self, text: str, *, since: int = 0, timeout: float = 10.0) -> int:
-        """Wait until a log line after the mark ``since`` contains ``text``; return the
-        mark just after that line, to wait for the next one from there. Raise
-        :class:`TimeoutError` naming ``text`` if none does within ``timeout`` seconds."""
+        """Wait until a log line after the mark ``since`` contains ``text``; return the mark
+        after it, or raise :class:`TimeoutError` naming ``text``."""
 
         def found() -> int | None:
             for index in range(since, len(self._log)):
@@ -157,26 +147,19 @@ class ServerProcess:
             raise TimeoutError(f"{self.command} logged no line with {text!r}")
         return mark
 
-    def _read_stdout(self, stream: IO[str]) -> None:
-        first = True
+    def _read(self, stream: IO[str], url_first: bool) -> None:
+        """Keep each line in the log; with ``url_first``, the first is the URL instead."""
         for raw in stream:
             line = raw.rstrip("\n")
-            if first:
+            if url_first:
                 self._first_line.put(line.strip())
-                first = False
-            else:
-                self._keep(line)
-        if first:
+                url_first = False
+                continue
+            with self._log_lock:
+                self._log.append((time.monotonic(), line))
+                self._log_lock.notify_all()
+        if url_first:
             self._first_line.put(None)
-
-    def _read_stderr(self, stream: IO[str]) -> None:
-        for raw in stream:
-            self._keep(raw.rstrip("\n"))
-
-    def _keep(self, line: str) -> None:
-        with self._log_lock:
-            self._log.append((time.monotonic(), line))
-            self._log_lock.notify_all()
 
     def _last_log_line(self) -> str:
         lines = self.log_lines()

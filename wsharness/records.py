@@ -11,16 +11,14 @@ Data = str | bytes
 """A WebSocket message: ``str`` for a text frame, ``bytes`` for a binary frame."""
 
 EventKind = Literal["open", "sent", "received", "close", "error"]
+ARROWS = {"sent": "→", "received": "←"}
+"""How a transcript, and a conversation told as text, mark a frame's way (others: ``·``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One message a client received.
-
-    ``seq`` counts every message the client ever received, from 0, and is not
-    reset by ``clear_messages()``; ``at`` is the :func:`time.monotonic` arrival time.
-    Slotted: a client may hold a hundred thousand of them.
-    """
+    """One message a client received: ``seq`` counts from 0 and is never reset, ``at`` is the
+    :func:`time.monotonic` arrival time. Slotted: a client may hold a hundred thousand."""
 
     seq: int
     data: Data
@@ -49,7 +47,7 @@ class Event:
 
 
 def _transcript_line(kind: str, at: float, data: Data | None, detail: str, since: float) -> str:
-    arrow = {"sent": "→", "received": "←"}.get(kind, "·")
+    arrow = ARROWS.get(kind, "·")
     text = describe_data(data) if data is not None else kind
     if detail:
         text = f"{text} {detail}"

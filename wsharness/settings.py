@@ -1,26 +1,9 @@
-"""How long the harness waits (one default timeout, scalable for slow machines), and
-how large a message it accepts.
+"""How long the harness waits and how large a message it accepts.
 
-The defaults come from the environment, so a CI job can scale every wait
-without touching the tests:
-
-* ``WS_TIMEOUT``: seconds a wait may take before it fails (default 3);
-* ``WS_QUIET_WINDOW``: seconds :meth:`TestWebSocket.assert_no_message` watches
-  by default (default 0.2);
-* ``WS_LATE_WINDOW``: seconds the acceptance steps keep watching, after proving
-  silence with round trips, for messages a server sends late from background
-  work (default 0: round trips only);
-* ``WS_TIMEOUT_SCALE``: a factor applied to all of them (default 1).
-
-``WS_MAX_MESSAGE_SIZE`` is the largest message a client accepts unless it is told
-otherwise (default :data:`MAX_MESSAGE_SIZE`, 16 MiB), in bytes or with a unit
-(``32MiB``, ``512KiB``): a server that sends more fails the test instead of filling
-the test machine's memory.
-
-behave's ``-D timeout=``, ``-D quiet_window=``, ``-D late_window=``,
-``-D timeout_scale=`` and ``-D max_message_size=`` set the same values through
-:func:`configure`. The environment is read on first use, so a bad value is reported
-where it is used.
+Defaults come from the environment (``WS_TIMEOUT``, ``WS_QUIET_WINDOW``, ``WS_LATE_WINDOW``,
+``WS_TIMEOUT_SCALE``, ``WS_MAX_MESSAGE_SIZE``: README's settings table), so CI scales every
+wait without touching the tests; behave's ``-D`` options go through :func:`configure`. The
+environment is read on first use, so a bad value is reported where it is used.
 """
 
 from __future__ import annotations
@@ -98,9 +81,8 @@ def timing() -> Timing:
 
 
 MAX_MESSAGE_SIZE = 16 * 2**20
-"""The largest message a client accepts by default (16 MiB, all its fragments
-together): well above any message a test means to receive (a server's own limit is
-usually 1 MiB or less), far below what would exhaust the test machine."""
+"""The default largest message (16 MiB): far above what a test means to receive, far
+below what would exhaust the test machine."""
 
 ENV_MAX_MESSAGE_SIZE = "WS_MAX_MESSAGE_SIZE"
 
@@ -163,24 +145,14 @@ def configure(
     scale: float | None = None,
     max_message_size: int | None = None,
 ) -> Timing:
-    """Change the durations in force for waits started from now on and, with
-    ``max_message_size``, the largest message clients created from now on accept.
-    What is not given comes from the environment, as on first use, so a bad value
-    there is reported here."""
+    """Change the durations for waits started from now on, and the largest message for
+    clients created from now on; the rest comes from the environment, checked here."""
     global _current, _max_message_size
     if max_message_size is not None:
         _max_message_size = checked_size(max_message_size)
     elif _max_message_size is None:
         _max_message_size = _max_message_size_from_environment()
-    changes = {
-        name: float(value)
-        for name, value in (
-            ("timeout", timeout),
-            ("quiet_window", quiet_window),
-            ("late_window", late_window),
-            ("scale", scale),
-        )
-        if value is not None
-    }
+    given = dict(timeout=timeout, quiet_window=quiet_window, late_window=late_window, scale=scale)
+    changes = {name: float(value) for name, value in given.items() if value is not None}
     _current = replace(timing(), **changes)
     return _current

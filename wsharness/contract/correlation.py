@@ -1,11 +1,6 @@
 """Replies tied to their requests by a correlation id: a reply must be one its request's
-operation declares.
-
-Where a contract's request declares a ``correlationId`` and its ``receive`` operation a
-``reply``, a message a client receives with the same correlation id (on the same
-connection) answers that request: it must be one of the operation's reply messages.
-A received message whose id no request of the connection carried, or that declares no
-``correlationId``, is not tied to anything and is checked only against the schemas.
+operation declares. A received message whose id no request of the connection carried, or
+that declares none, is checked only against the schemas.
 """
 
 from __future__ import annotations
@@ -36,8 +31,7 @@ class Correlations:
     def observe(
         self, connection: str, direction: Direction, verdict: Verdict, data: str | bytes
     ) -> str | None:
-        """Remember a request; say why a reply is not one of its request's, else None.
-        ``data`` is the frame, which a failure names."""
+        """Remember a request; say why a reply (``data``) is not one of its request's, else None."""
         if verdict.correlation is None or verdict.problem is not None:
             return None
         key = (connection, verdict.correlation)

@@ -1,13 +1,10 @@
-"""How much of a contract a run exercised: each message, how often a client sent and
-received it; each operation, how often; and those never exercised.
+"""How much of a contract a run exercised: how often each message was sent and received and
+each operation happened, and those never exercised.
 
-A run writes its coverage as JSON (``-D contract_coverage=FILE``); CI, which runs the
-suite several ways, adds the files up and fails if the runs together leave a message or an
-operation of the contract unexercised::
+A run writes its coverage as JSON (``-D contract_coverage=FILE``); CI adds up its runs' files
+and fails if together they leave a message or operation unexercised::
 
     python -m wsharness.contract.coverage reports/coverage/*.json
-
-Frames outside the contract (in scenarios tagged ``@breaks-contract``) are counted apart.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
-"""An AsyncAPI 3 document read as a contract: its messages, which way each travels, and a
-compiled JSON Schema validator for each payload.
+"""An AsyncAPI 3 document read as a contract: its messages, which way each travels, and
+compiled validators for each payload.
 
-The document describes the *server*: messages of its ``receive`` operations are what a
-client may send, and messages of its ``send`` operations and of the ``reply`` of its
-``receive`` operations are what a client may receive. A message's ``contentType`` (else the
-document's ``defaultContentType``, else ``application/json``) says how a frame carries it:
-JSON (``application/json``, ``*+json``) and ``text/*`` in text frames, anything else in
-binary frames. Every schema is compiled once, when the document is loaded, twice over:
-by jsonschema-rs, which alone decides whether a frame matches (0.2 µs for a request,
-against 30 for jsonschema; its patterns are ECMA-262's, as JSON Schema's are), and by
-jsonschema, which explains, in the schema's words, why a frame matches nothing. A
-message's ``correlationId`` (at ``$message.payload#/...``) and its ``receive``
-operation's ``reply`` say which replies answer a request
-(:mod:`wsharness.contract.correlation`).
+The document describes the *server*: its ``receive`` operations' messages are what a client
+may send; its ``send`` operations' messages and ``receive`` replies, what a client may
+receive. ``contentType`` says the frame: JSON and ``text/*`` in text frames, the rest binary.
+Each schema is compiled twice: jsonschema-rs decides (0.2 µs, ECMA-262 patterns as JSON
+Schema's), jsonschema words why a frame matches nothing.
 """
 
 from __future__ import annotations
@@ -43,8 +36,7 @@ Direction = Literal["sent", "received"]
 Carrier = Literal["json", "text", "binary"]
 
 _DOCUMENT_URI = "urn:wsharness:contract"
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML was built with it (ten times faster), else Python's."""
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's is ten times faster
 
 
 class ContractError(ValueError):
@@ -60,30 +52,22 @@ class Message:
     title: str
     carrier: Carrier
     validator: Validator | None
-    """None where any frame of its carrier matches: a message without a payload schema,
-    or a text message whose schema admits any string."""
+    """None where any frame of its carrier matches (no schema, or any string)."""
     catch_all: bool
-    """Its schema admits any value of its type (any text): it counts for a frame only when
-    no other message of the same direction admits it."""
+    """Admits any value of its type: counts only when no other message admits the frame."""
     sieve: Sieve | None = None
-    """What every frame of this message has, read off its schema; a frame without it
-    need not be validated against this message."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
-    """The required properties of a JSON message whose value its schema fixes
-    (``const``), such as a request's ``type``: what a step that sends it fills in."""
+    """Required properties its schema fixes (``const``), which a step that sends it fills in."""
     correlation: str | None = None
-    """Where its ``correlationId`` is: a JSON pointer into the payload (``/ref`` for
-    ``$message.payload#/ref``); None if the message declares none."""
+    """The JSON pointer of its ``correlationId`` in the payload (``/ref``), if any."""
     field_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """The JSON types its schema declares for each property of a JSON message (``amount``:
-    ``("integer",)``): what a step's text for that field is read as."""
+    """Each property's declared JSON types: what a step's text for that field is read as."""
     quick: jsonschema_rs.Validator | None = field(default=None, compare=False)
-    """The same schema compiled by jsonschema-rs, which decides (:meth:`admits`)."""
+    """The schema compiled by jsonschema-rs, which decides (:meth:`admits`)."""
 
     def admits(self, instance: Any) -> bool:
-        """Whether ``instance`` matches the payload's schema, as jsonschema-rs alone says:
-        its patterns are ECMA-262's, as JSON Schema's are (jsonschema's Python ``re``
-        takes ``\\d`` for any digit and lets ``$`` match before a final newline)."""
+        """Whether ``instance`` matches, as jsonschema-rs alone says: its patterns are
+        ECMA-262's, as JSON Schema's are, unlike Python's ``re`` in jsonschema."""
         return self.quick is None or self.quick.is_valid(instance)
 
     @property
@@ -93,11 +77,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Sieve:
-    """A fixed part of a message, from its schema: the text it starts with (a ``const``,
-    or the literal start of an anchored ``pattern``), or the value of one required
-    property (a request's ``type``). An index, not a check: the schema decides
-    (:mod:`wsharness.contract.frames` tries a frame only against the messages whose
-    sieve it passes)."""
+    """What every frame of a message has, read off its schema: the text it starts with, or
+    one required property's fixed value. An index, not a check: the schema decides."""
 
     prefix: str | None = None
     field: str | None = None
@@ -127,14 +108,11 @@ class Contract:
     received: tuple[str, ...] = field(default=())
     """Names of the messages a client may receive (the server sends)."""
     requests: Mapping[str, Operation] = field(default_factory=dict)
-    """For each message a client may send that declares a ``correlationId``, the
-    ``receive`` operation whose ``reply`` it asks for: a received message with the same
-    correlation id must be one of that operation's replies."""
+    """For each message sent with a ``correlationId``, the operation whose ``reply`` answers it."""
 
 
 def load(path: Path | str) -> Contract:
-    """Read the AsyncAPI 3 document at ``path``; raise :class:`ContractError` in one line
-    if it cannot be read or is not usable (a missing ``$ref`` target, a bad schema)."""
+    """Read the AsyncAPI 3 document at ``path``, or raise :class:`ContractError` saying why."""
     path = Path(path)
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
@@ -227,8 +205,8 @@ def _message(
         if catch_all and carrier == "text" and payload.get("type", "string") == "string":
             validator = quick = None  # a text frame is a string: nothing to validate
     title = str(message.get("title") or message.get("name") or name)
-    sieve = _sieve(payload) if isinstance(payload, dict) else None
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
+    sieve = _sieve(payload, fixed) if isinstance(payload, dict) else None
     correlation = _correlation(name, message.get("correlationId"), document, path)
     types = _field_types(document, payload) if carrier == "json" else {}
     return Message(
@@ -237,8 +215,7 @@ def _message(
 
 
 def _field_types(document: dict[str, Any], schema: Any) -> dict[str, tuple[str, ...]]:
-    """Each property's declared ``type`` (a name or a list of names), its local
-    ``$ref`` followed; properties without one are left out."""
+    """Each property's declared ``type`` (a name or a list), its local ``$ref`` followed."""
     schema = _resolve(document, schema, "")[0]
     properties = schema.get("properties") if isinstance(schema, dict) else None
     types: dict[str, tuple[str, ...]] = {}
@@ -253,14 +230,13 @@ def _field_types(document: dict[str, Any], schema: Any) -> dict[str, tuple[str, 
 
 
 _DIALECTS: Mapping[int | str, tuple[type[Validator], type[jsonschema_rs.Validator]]] = {
+    # Each JSON Schema dialect: the validator that words a mismatch, the one that decides.
     4: (Draft4Validator, jsonschema_rs.Draft4Validator),
     6: (Draft6Validator, jsonschema_rs.Draft6Validator),
     7: (Draft7Validator, jsonschema_rs.Draft7Validator),
     "2019-09": (Draft201909Validator, jsonschema_rs.Draft201909Validator),
     "2020-12": (Draft202012Validator, jsonschema_rs.Draft202012Validator),
 }
-"""Each JSON Schema dialect a payload may be in: the validator that words a mismatch,
-the one that decides."""
 
 _ASYNCAPI_SCHEMA = re.compile(r"application/vnd\.aai\.asyncapi(?:\+json|\+yaml)?;version=3\.[\d.]+")
 _JSON_SCHEMA = re.compile(
@@ -271,9 +247,8 @@ _JSON_SCHEMA = re.compile(
 def _dialect(
     name: str, schema_format: Any, path: Path
 ) -> tuple[type[Validator], type[jsonschema_rs.Validator]]:
-    """The validators for a payload's ``schemaFormat``: AsyncAPI's own (draft 7 with a
-    few keywords of its own, which validate nothing) or a JSON Schema draft; any other
-    format (Avro, RAML, Protobuf) cannot be checked, and is said at once."""
+    """The validators for a payload's ``schemaFormat``: AsyncAPI's (draft 7) or a JSON Schema
+    draft; any other format (Avro, Protobuf) cannot be checked, and is said at once."""
     written = "".join(str(schema_format).split()).lower()
     if _ASYNCAPI_SCHEMA.fullmatch(written):
         return _DIALECTS[7]
@@ -333,7 +308,7 @@ def _alternatives(pattern: str) -> bool:
     return False
 
 
-def _sieve(schema: dict[str, Any]) -> Sieve | None:
+def _sieve(schema: dict[str, Any], fixed: Mapping[str, Any]) -> Sieve | None:
     """The fixed part of what ``schema`` admits, when it says so plainly."""
     if isinstance(schema.get("const"), str):
         return Sieve(prefix=schema["const"])
@@ -347,11 +322,7 @@ def _sieve(schema: dict[str, Any]) -> Sieve | None:
         if pattern[1 + len(literal) : 2 + len(literal)] in ("?", "*", "{"):
             literal = literal[:-1]  # the last character is optional or repeated
         return Sieve(prefix=literal) if literal else None
-    required = schema.get("required") or []
-    for key, rule in (schema.get("properties") or {}).items():
-        if key in required and isinstance(rule, dict) and "const" in rule:
-            return Sieve(field=key, value=rule["const"])
-    return None
+    return next((Sieve(field=key, value=value) for key, value in fixed.items()), None)
 
 
 _NOT_CONSTRAINING = frozenset({"type", "title", "description", "examples", "$comment"})
@@ -400,9 +371,8 @@ def _resolve(document: Any, node: Any, pointer: str) -> tuple[Any, str]:
 
 
 def _absolute_refs(schema: Any) -> Any:
-    """A copy of ``schema`` whose local ``$ref`` name the whole document: a payload is
-    validated on its own (four times faster than through a ``$ref`` to it), and the
-    schemas it refers to are found in the document."""
+    """A copy of ``schema`` whose local ``$ref`` name the document: a payload validated on its
+    own is four times faster than through a ``$ref`` to it."""
     if isinstance(schema, dict):
         return {
             key: f"{_DOCUMENT_URI}{value}"

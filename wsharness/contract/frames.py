@@ -1,13 +1,8 @@
 """One frame against a contract: the messages it is, or why it is none of them.
 
-A frame is decoded as the messages of its direction say it is carried (JSON and text in
-text frames, the rest in binary frames) and validated against each candidate's compiled
-schema. What cannot be read (binary where text is due, bytes that are not UTF-8, JSON too
-deeply nested to parse) is said as such; nothing a frame holds makes the check raise.
-A frame that fits no message is told by the candidate it came closest to: one of its own
-carrier (a JSON document, a JSON message), and of those the one whose fixed fields
-(``const``, ``enum``: the ``type`` of a request) it matches, in the schema's own words,
-with the place of the field (``at value.groupName: 5 is not of type 'string'``).
+Nothing a frame holds makes the check raise: what cannot be read is said as such. A frame
+that fits no message is told by the candidate it came closest to, in the schema's words,
+with the field's place (``at value.groupName: 5 is not of type 'string'``).
 """
 
 from __future__ import annotations
@@ -34,14 +29,12 @@ class Verdict:
     matched: tuple[str, ...] = ()
     problem: str | None = None
     correlation: str | None = None
-    """The frame's correlation id, as JSON, where the message it is declares one
-    (``"r1"`` for a ``ref`` of ``r1``)."""
+    """The frame's correlation id as JSON (``"r1"``), where its message declares one."""
 
 
 def check(contract: Contract, direction: Direction, data: str | bytes, *, text: bool) -> Verdict:
-    """Which of ``contract``'s messages for ``direction`` the frame is; ``text`` says
-    whether it travelled in a text frame (``data`` may then be bytes that are not UTF-8).
-    Short frames are remembered: a post that reaches a thousand members is checked once."""
+    """Which of ``contract``'s messages for ``direction`` the frame is (``text``: sent as text,
+    maybe bytes not UTF-8). Short frames are remembered: a post to a thousand is checked once."""
     if len(data) <= _REMEMBERED_SIZE:
         return _remembered(contract, direction, data, text)
     return _verdict(contract, direction, data, text)
@@ -56,18 +49,33 @@ def _verdict(contract: Contract, direction: Direction, data: str | bytes, text: 
     candidates = _candidates(contract, direction)
     if not candidates.binary and not candidates.textual:
         return Verdict(problem=f"the contract has no message a client may {_verb(direction)}")
+    if not text:
+        if candidates.binary:
+            return Verdict(matched=tuple(m.name for m in candidates.binary))
+        return Verdict(
+            problem=f"a binary frame, but every message a client may {_verb(direction)} is text"
+        )
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Verdict(
+                problem=f"a text frame that is not UTF-8 ({exc.reason} at byte {exc.start})"
+            )
+    if not candidates.textual:
+        return Verdict(
+            problem=f"a text frame, but every message a client may {_verb(direction)} is binary"
+        )
     try:
-        return _check(candidates, direction, data, text=text)
+        return _check_text(candidates, direction, data)
     except RecursionError:
         return Verdict(problem="the frame is nested too deeply to be checked")
 
 
 @dataclass(frozen=True)
 class _Candidates:
-    """The messages of one direction, in the order a text frame is tried (specific
-    messages first: the first that admits the frame is the one, for the messages of a
-    protocol exclude one another but for the catch-alls), with their sieves indexed so
-    that a frame is validated only against the messages it can be."""
+    """The messages of one direction, specific ones first (the first that admits a frame is
+    it), their sieves indexed so a frame is validated only against those it can be."""
 
     binary: tuple[Message, ...]
     textual: tuple[Message, ...]
@@ -81,8 +89,7 @@ class _Candidates:
     keyed: frozenset[str]
     """The names in ``by_field``, which a JSON document that is not an object may be."""
     any_text: Verdict | None = None
-    """The verdict on every text frame no index picks out, where it is always the same:
-    each message such a frame may be admits any text (a chat's echoes and posts)."""
+    """The verdict on every text frame no index picks out, where each admits any text."""
 
     def picked_out(self, data: str) -> bool:
         """Whether a text message's fixed start (its index) may fit the frame."""
@@ -161,29 +168,6 @@ def _candidates(contract: Contract, direction: Direction) -> _Candidates:
     )
 
 
-def _check(
-    candidates: _Candidates, direction: Direction, data: str | bytes, *, text: bool
-) -> Verdict:
-    if not text:
-        if candidates.binary:
-            return Verdict(matched=tuple(m.name for m in candidates.binary))
-        return Verdict(
-            problem=f"a binary frame, but every message a client may {_verb(direction)} is text"
-        )
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return Verdict(
-                problem=f"a text frame that is not UTF-8 ({exc.reason} at byte {exc.start})"
-            )
-    if not candidates.textual:
-        return Verdict(
-            problem=f"a text frame, but every message a client may {_verb(direction)} is binary"
-        )
-    return _check_text(candidates, direction, data)
-
-
 def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Verdict:
     if candidates.any_text is not None and not candidates.picked_out(data):
         return candidates.any_text
@@ -218,9 +202,8 @@ def _check_text(candidates: _Candidates, direction: Direction, data: str) -> Ver
 
 
 def _errors(message: Message, instance: Any) -> list[ValidationError]:
-    """Why ``instance`` is not ``message``: in jsonschema's words, or where jsonschema
-    finds nothing wrong (a pattern it reads as Python's ``re``, not ECMA-262), in
-    those of jsonschema-rs, which refused it."""
+    """Why ``instance`` is not ``message``: in jsonschema's words, else (a pattern it reads as
+    Python's ``re``) in those of jsonschema-rs, which refused it."""
     errors = [] if message.validator is None else list(message.validator.iter_errors(instance))
     if errors or message.quick is None:
         return errors
@@ -263,10 +246,8 @@ def _parsed(data: str) -> tuple[Any, str | None]:
 def _closest(
     failures: list[tuple[Message, list[ValidationError]]], direction: Direction, *, json_frame: bool
 ) -> str:
-    """The mismatch with the candidate the frame came closest to, in the schema's words:
-    one of the frame's own carrier (a JSON document is told by a JSON message, other text
-    by a text message), then the one whose fixed fields it matches, then the one it
-    breaks by fewest rules."""
+    """The mismatch with the closest candidate: of the frame's own carrier, then matching
+    its fixed fields, then breaking the fewest rules."""
 
     def distance(failure: tuple[Message, list[ValidationError]]) -> tuple[int, int, int]:
         message, errors = failure

@@ -1,17 +1,11 @@
 """A scenario's conversation, built from what each person's client recorded.
 
-The harness sees what each person sent and received, not what servers said to each
-other, so a conversation has one lifeline per person (in order of appearance) and
-one per server node someone was connected to, and a row for each frame, open and
-close, grouped into the steps during which they happened. It is protocol-neutral:
-names are put back as the feature wrote them by a function the caller gives, and a
-proof of silence is recognised by the token the step library puts in it
-(:data:`PROOF_TOKEN`).
-
-Big conversations stay one screen: runs of like frames become one row with a count
-(:func:`shape`), a crowd (people named in a series, and everyone beyond
-:data:`PEOPLE_SHOWN` people) is one summary lifeline, and a step keeps at most
-:data:`ROWS_PER_STEP` rows.
+The harness sees what people sent and received, not what servers said to each other: one
+lifeline per person and per node someone was connected to, a row per frame, open and close,
+grouped by step. Protocol-neutral: the caller puts names back as the feature wrote them, and
+a proof of silence is recognised by its :data:`PROOF_TOKEN`. Big conversations stay one
+screen: like frames share a row with a count, a crowd shares a lifeline, and a step keeps
+at most :data:`ROWS_PER_STEP` rows.
 """
 
 from __future__ import annotations
@@ -28,35 +22,19 @@ from typing import Literal
 from wsharness.records import Data, Event, Received, describe_url
 
 PROOF_PREFIX = "proof "
-"""How the unique token of a round trip that proves silence starts; 32 hex digits
-follow (``Participant.send_probe`` makes them)."""
+"""How a round trip's proof of silence starts; 32 hex digits follow (``send_probe``)."""
 
 PROOF_TOKEN = re.compile(re.escape(PROOF_PREFIX) + r"[0-9a-f]{32}")
+PROOF_SEARCH = 200  # how far into a frame the proof token is looked for
 
-LABEL_LENGTH = 120
-"""How many characters of a message a row shows at most (fewer where the diagram has
-no room); the rest is on hover."""
-
-HOVER_LENGTH = 4096
-"""How many characters of a message the hover text keeps."""
-
-PROOF_SEARCH = 200
-"""How far into a frame the proof token is looked for (it is near the start)."""
-
-SHAPE_LENGTH = 120
-"""How much of a frame's start decides whether frames are alike."""
+LABEL_LENGTH = 120  # characters of a message a row shows at most; the rest is on hover
+HOVER_LENGTH = 4096  # characters of a message the hover text keeps
+SHAPE_LENGTH = 120  # how much of a frame's start decides whether frames are alike
+PEOPLE_SHOWN = 5  # people drawn with a lifeline each; the rest of a crowd share one
+INTERLEAVED = 3  # other runs that may interleave with a run of like frames on one row
+ROWS_PER_STEP = 40  # rows a step keeps: its first and last, with a count between
 
 _DIGITS = re.compile(r"\d+")
-
-PEOPLE_SHOWN = 5
-"""People drawn with a lifeline each; the rest of a crowd share one."""
-
-INTERLEAVED = 3
-"""How many other runs may interleave with a run of like frames and still have it
-drawn as one row."""
-
-ROWS_PER_STEP = 40
-"""Rows a step keeps: its first ones and its last ones, with a count between."""
 
 RowKind = Literal["sent", "received", "open", "close", "error", "proof", "missing", "more"]
 
@@ -74,29 +52,21 @@ class Lifeline:
 
 @dataclass(slots=True)
 class Row:
-    """One line of the diagram: a frame (or a run of like frames), an open or close,
-    a folded proof, a message that did not come, or a count of rows left out."""
+    """One line of the diagram: a frame (or a run of like frames), an open or close, a
+    folded proof, a message that did not come, or a count of rows left out."""
 
     kind: RowKind
-    person: str
-    """The lifeline key of the person (or crowd); empty for a row across the step."""
+    person: str  # lifeline keys; no person for a row across the step
     node: str
-    """The lifeline key of the node the person is connected to."""
     label: str
-    full: str = ""
-    """The whole text, for hover (at most :data:`HOVER_LENGTH` characters)."""
+    full: str = ""  # the hover text
     count: int = 1
-    failed: bool = False
-    """The message that broke the step (drawn in red)."""
+    failed: bool = False  # the message that broke the step (red)
     at: float = 0.0
-    key: str = ""
-    """What makes rows alike: same kind, person and :func:`shape`."""
-    data: Data | None = None
-    """The frame, until the row is described (only rows that are drawn are)."""
-    varied: bool = False
-    """A run whose frames differ in their numbers: the label blurs them."""
-    size: str = ""
-    """A big frame's size, " (1,048,576 characters)", said after its shortened label."""
+    key: str = ""  # what makes rows alike (:func:`shape`)
+    data: Data | None = None  # the frame, until the row is described (only drawn rows are)
+    varied: bool = False  # a run whose frames differ in their numbers, which the label blurs
+    size: str = ""  # a big frame's size, " (1,048,576 characters)", after its label
 
     @property
     def words(self) -> str:
@@ -138,8 +108,7 @@ class Conversation:
 
 @dataclass(frozen=True)
 class StepTiming:
-    """A step as it ran: its words, when it started and ended (``time.monotonic``),
-    how it ended, and its error message if it failed."""
+    """A step as it ran: its words, start and end (``time.monotonic``), status and error."""
 
     keyword: str
     text: str
@@ -151,8 +120,8 @@ class StepTiming:
 
 @dataclass(frozen=True)
 class Voice:
-    """One person's record: name, URL, node number, transcript, and the arrival
-    numbers (from 0) of messages no step accounted for when a step failed."""
+    """One person's record; ``unexpected``: the arrival numbers of messages no step
+    accounted for when a step failed."""
 
     name: str
     url: str
@@ -171,15 +140,13 @@ def build(
     as_written: Callable[[str], str] = lambda text: text,
     words_for: Callable[[Data], str | None] = lambda frame: None,
 ) -> Conversation:
-    """The conversation of one scenario; ``as_written`` turns a name on the wire back
-    into the feature's words (the step library's unique names, reversed);
-    ``words_for`` says a frame in the scenario's words, or None to show it as it is
-    (the protocol adapter's :meth:`~wsharness.bdd.adapter.ProtocolAdapter.describe`)."""
+    """The conversation of one scenario; ``as_written`` turns a name on the wire back into
+    the feature's words, ``words_for`` says a frame in the scenario's (None: as it is)."""
     lifeline_of = _lifelines(voices)
     people, nodes = _people(voices, lifeline_of), _nodes(voices, node_urls)
     bands = [Step(timing.keyword, as_written(timing.text), timing.status) for timing in steps]
-    errors = [_reason(_printable(as_written(timing.error))) for timing in steps if timing.error]
-    blamed = _named(errors[0], voices) if errors else None
+    notes = [_reason(_printable(as_written(t.error))) if t.error else None for t in steps]
+    blamed = next((_named(note, voices) for note in notes if note is not None), None)
     starts = [timing.started for timing in steps if timing.started is not None]
     rows: list[tuple[int, float, int, Row]] = []
     for index, voice in enumerate(voices):
@@ -192,12 +159,12 @@ def build(
     if bands:
         for step, _, _, row in rows:
             bands[step].rows.append(row)
-    for band, timing in zip(bands, steps, strict=True):
+    for band, note in zip(bands, notes, strict=True):
         band.rows = _limited(_runs(_fold_proofs(band.rows)))
         for row in band.rows:
             _describe_row(row, as_written, words_for)
-        if band.failed and timing.error:
-            _mark_failure(band, _reason(_printable(as_written(timing.error))), voices, lifeline_of)
+        if band.failed and note is not None:
+            _mark_failure(band, note, voices, lifeline_of)
     return Conversation(title, status, people, nodes, bands)
 
 
@@ -236,24 +203,15 @@ def _mark_failure(
     named = _named(note, voices)
     person = lifeline_of[named] if named is not None else ""
     node = f"n{voices[named].node}" if named is not None else ""
-    row = Row(
-        "missing",
-        person,
-        node,
-        shorten(note.split("; ")[0], LABEL_LENGTH * 2),
-        note[:HOVER_LENGTH],
-        failed=True,
-    )
-    band.rows.append(row)
+    label = shorten(note.split("; ")[0], LABEL_LENGTH * 2)
+    band.rows.append(Row("missing", person, node, label, note[:HOVER_LENGTH], failed=True))
 
 
 def _rows(
     voice: Voice, red: frozenset[int], person: str, node: str, starts: Sequence[float]
 ) -> list[tuple[int, Row]]:
-    """A person's transcript as rows, each with the step it belongs to; received
-    messages are numbered as they arrived, and those numbered in ``red`` are marked
-    failed. A frame that repeats the one before it in the same step (the copies of a
-    triple echo) counts on that one's row, as :func:`_runs` would draw it."""
+    """A person's transcript as rows, each with its step; received messages numbered in
+    ``red`` are marked failed, and a frame repeating the last row's counts on that row."""
     rows: list[tuple[int, Row]] = []
     arrived = 0
     for event, step in zip(voice.events, _steps_of(voice.events, starts), strict=True):
@@ -289,29 +247,6 @@ def _repeats(rows: list[tuple[int, Row]], step: int, kind: str, data: Data) -> b
     return last_step == step and not last.failed and last.kind == kind and last.data == data
 
 
-def describe(
-    data: Data,
-    as_written: Callable[[str], str],
-    words_for: Callable[[Data], str | None] = lambda frame: None,
-) -> tuple[str, str]:
-    """A message as a row shows it (in the scenario's words, ``words_for``'s, else
-    compact JSON; shortened) and as hover shows it (the words, then the frame)."""
-    if isinstance(data, bytes):
-        full = f"binary, {len(data):,} bytes: {data[:64].hex(' ')}"
-        return f"binary, {len(data):,} bytes", full
-    text = as_written(_printable(_compact(data[: HOVER_LENGTH * 4])))
-    words = words_for(data)
-    if words is not None:
-        words = as_written(_printable(words[: HOVER_LENGTH * 4]))
-        text = f"{words}\n{text}" if words != text else text
-    full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
-    if words is not None:
-        text = words
-    if len(data) > HOVER_LENGTH * 4:
-        full += f" ({len(data):,} characters)"
-    return shorten(text, LABEL_LENGTH), full
-
-
 def _printable(text: str) -> str:
     """``text`` that any report can encode: a lone surrogate (as a JSON escape can
     make) is shown escaped, ``\\ud800``."""
@@ -344,13 +279,27 @@ def _blurred(head: str) -> str:
 def _describe_row(
     row: Row, as_written: Callable[[str], str], words_for: Callable[[Data], str | None]
 ) -> None:
-    """Give a frame's row its label and hover text (a varied run's numbers blurred)."""
-    if row.data is None:
+    """Give a frame's row its label (the scenario's words, else compact JSON) and hover
+    text (the words, then the frame); a varied run's numbers are blurred."""
+    data = row.data
+    if data is None:
         return
-    row.label, row.full = describe(row.data, as_written, words_for)
-    if len(row.data) > HOVER_LENGTH * 4:
-        unit = "bytes" if isinstance(row.data, bytes) else "characters"
-        row.size = f" ({len(row.data):,} {unit})"
+    if isinstance(data, bytes):
+        row.label = f"binary, {len(data):,} bytes"
+        row.full = f"{row.label}: {data[:64].hex(' ')}"
+    else:
+        text = as_written(_printable(_compact(data[: HOVER_LENGTH * 4])))
+        words = words_for(data)
+        if words is not None:
+            words = as_written(_printable(words[: HOVER_LENGTH * 4]))
+            text = f"{words}\n{text}" if words != text else text
+        row.full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
+        if len(data) > HOVER_LENGTH * 4:
+            row.full += f" ({len(data):,} characters)"
+        row.label = shorten(text if words is None else words, LABEL_LENGTH)
+    if len(data) > HOVER_LENGTH * 4:
+        unit = "bytes" if isinstance(data, bytes) else "characters"
+        row.size = f" ({len(data):,} {unit})"
     if row.varied:
         row.label = _DIGITS.sub("…", row.label)
         row.full = f"{row.full[:200]} (and more like it)"
@@ -369,15 +318,12 @@ def _compact(text: str) -> str:
 
 
 def _step_of(at: float, starts: Sequence[float]) -> int:
-    """The step during which ``at`` happened, given when the steps that ran started:
-    the last one started by then (so what arrives between two steps belongs to the one
-    before); the first if none had."""
+    """The step during which ``at`` happened: the last started by then (the first if none)."""
     return max(bisect.bisect_right(starts, at) - 1, 0)
 
 
 def _steps_of(events: Sequence[Event | Received], starts: Sequence[float]) -> Iterator[int]:
-    """The step of each event, as :func:`_step_of` says, walking the events and the
-    steps together in time order (a transcript is in that order)."""
+    """The step of each event, walking the events and the steps together in time order."""
     step = 0
     for event in events:
         at = event.at
@@ -412,9 +358,8 @@ def _fold_proofs(rows: list[Row]) -> list[Row]:
 
 
 def _runs(rows: list[Row]) -> list[Row]:
-    """Runs of like frames (same person, direction and :func:`shape`) as one row with a
-    count, also when up to :data:`INTERLEAVED` other runs interleave with it (two people
-    hearing the same stream); a crowd's frames are alike whoever of it sent them."""
+    """Runs of like frames (:func:`shape`) as one row with a count, also when up to
+    :data:`INTERLEAVED` other runs interleave with it (two people hearing one stream)."""
     merged: list[Row] = []
     for row in rows:
         row.key = shape(row)
@@ -451,17 +396,16 @@ def _limited(rows: list[Row]) -> list[Row]:
 
 
 def _lifelines(voices: Sequence[Voice]) -> list[str]:
-    """Each person's lifeline key: their own, or ``crowd`` when there are more than
-    :data:`PEOPLE_SHOWN` people, for those named in a series ("Guest 1", "Guest 2", ...
-    with three or more alike) and for everyone past the first :data:`PEOPLE_SHOWN`."""
+    """Each person's lifeline key: their own, or ``crowd`` past :data:`PEOPLE_SHOWN` people
+    for those named in a series ("Guest 1", "Guest 2", "Guest 3") and those beyond."""
     if len(voices) <= PEOPLE_SHOWN:
         return [f"p{index}" for index in range(len(voices))]
-    series = Counter(re.sub(r"\d+", "#", voice.name) for voice in voices)
+    series = [_DIGITS.sub("#", voice.name) for voice in voices]
+    alike = Counter(series)
     keys = []
     shown = 0
-    for index, voice in enumerate(voices):
-        in_series = series[re.sub(r"\d+", "#", voice.name)] >= 3
-        if in_series or shown >= PEOPLE_SHOWN:
+    for index, name in enumerate(series):
+        if alike[name] >= 3 or shown >= PEOPLE_SHOWN:
             keys.append("crowd")
         else:
             keys.append(f"p{index}")
@@ -475,8 +419,7 @@ def _names(voices: Sequence[Voice]) -> str:
 
 
 def _named(note: str, voices: Sequence[Voice]) -> int | None:
-    """The index of the person a failure message starts with (the longest name that
-    fits, so "Bob at node 2" wins over "Bob"), if any."""
+    """The index of the person a failure starts with (the longest: "Bob at node 2", not "Bob")."""
     found = None
     for index, voice in enumerate(voices):
         fits = note.startswith((voice.name + " ", voice.name + "'"))

@@ -1,10 +1,6 @@
-"""A conversation as a self-contained SVG sequence diagram.
-
-Drawn here, by hand, so a report needs no script, font or style from the network
-and nothing at report time but Python: lifelines across the top (people, then
-server nodes), one band per step with the step's words, an arrow per frame, hover
-(``<title>``) for whole texts. A failed step's band, the message that broke it and
-what was expected and did not come are red; the last is a dashed arrow.
+"""A conversation as a self-contained SVG sequence diagram, drawn by hand so a report needs
+nothing from the network nor at report time but Python: lifelines across the top, a band per
+step, an arrow per frame, hover for whole texts, and what broke a step in red.
 """
 
 from __future__ import annotations
@@ -14,17 +10,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 from wsharness.conversation.model import Conversation, Lifeline, Row, shorten
 
-COLUMN = 200
-"""Pixels between two lifelines, at least."""
-WIDTH = 1000
-"""Pixels a diagram spreads its lifelines across, at least: a report has room for it,
-and a row's label may use the width on either side of its arrow."""
+COLUMN = 200  # pixels between two lifelines, at least
+WIDTH = 1000  # pixels the lifelines spread across, at least: room for labels beside arrows
 MARGIN = 16
 ROW = 22
 HEADER = 56
 BAND_TITLE = 24
-CHAR = 6.4
-"""The width of a character at the diagram's font size, roughly, for shortening."""
+CHAR = 6.4  # a character's width at the font size, roughly, for shortening
 
 STYLE = (
     ".conversation text{font-family:sans-serif;font-size:12px;fill:#222}"
@@ -47,8 +39,7 @@ STYLE = (
 
 
 def _defs(suffix: str) -> str:
-    """Arrow heads, with ids of this diagram's own: a report holds many diagrams, and an
-    id shared with one in a folded section would draw no heads at all."""
+    """Arrow heads with ids of this diagram's own: one shared with a folded diagram draws none."""
     return (
         "<defs>"
         + "".join(
@@ -126,8 +117,7 @@ def _row(row: Row, x: dict[str, int], y: int, width: int, suffix: str) -> str:
         if row.kind != "sent":
             start, end = end, start
         times = f"{row.size} ×{row.count:,}" if row.count > 1 else row.size
-        # Centred on its arrow, the label may run past the arrow's ends (a row has
-        # one arrow), as far as the nearer edge of the diagram.
+        # Centred on its arrow, the label may run to the nearer edge of the diagram.
         room = 2 * min((start + end) // 2, width - (start + end) // 2) - 16
         fits = max(int(room / CHAR) - 2 - len(times), 16)
         label = escape(shorten(row.label, fits) + times)

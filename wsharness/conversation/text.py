@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from wsharness.conversation.model import Conversation, Row
+from wsharness.records import ARROWS
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "-", "untested": "-"}
 
@@ -29,16 +30,12 @@ def render(conversation: Conversation) -> str:
 def _line(row: Row, names: dict[str, str]) -> str:
     """One row: who, which way, what; a red row says it broke the step."""
     who, node = names.get(row.person, ""), names.get(row.node, "")
-    if row.kind == "sent":
-        text = f"{who} → {node}: {row.words}"
-    elif row.kind == "received":
-        text = f"{who} ← {node}: {row.words}"
-    elif row.kind == "missing":
+    if row.kind == "missing":
         return f"!! the step failed: {row.full}"
-    elif row.kind in ("proof", "more"):
+    if row.kind in ("proof", "more"):
         text = f"· {row.words}"
     else:
-        text = f"{who} · {node}: {row.words}"
+        text = f"{who} {ARROWS.get(row.kind, '·')} {node}: {row.words}"
     if row.failed:
         text += "   <-- unexpected"
     return text

@@ -1,11 +1,6 @@
-"""Which asyncio event loop to run on: uvloop when it is installed.
-
-uvloop is an optional extra (``pip install -r requirements-fast.txt``); it makes the
-same server answer more messages per second on the same core, and every round trip
-a test makes crosses the harness's loop, which uvloop makes cheaper. The standard
-library loop is always there, so everything runs either way. The server chooses
-with ``--event-loop``, the harness with ``WS_EVENT_LOOP``, both through
-:func:`loop_factory`.
+"""Which asyncio event loop to run on: uvloop when it is installed (``requirements-fast.txt``),
+which answers more messages per core and makes the harness's round trips cheaper. The
+server chooses with ``--event-loop``, the harness with ``WS_EVENT_LOOP``.
 """
 
 from __future__ import annotations
@@ -28,12 +23,8 @@ def uvloop_installed() -> bool:
 
 
 def loop_factory(choice: str = "auto") -> tuple[str, LoopFactory]:
-    """The loop to run on and a factory for it, for :class:`asyncio.Runner`.
-
-    ``"auto"`` picks uvloop if it is installed and asyncio otherwise; ``"uvloop"``
-    raises :class:`RuntimeError`, saying how to install it, if it is not; any
-    other choice raises :class:`ValueError` naming the choices.
-    """
+    """The loop's name and a factory for it (``"auto"``: uvloop if installed); a missing
+    uvloop raises :class:`RuntimeError`, an unknown choice :class:`ValueError`."""
     if choice not in EVENT_LOOPS:
         raise ValueError(f"event loop must be one of {', '.join(EVENT_LOOPS)}, not {choice!r}")
     if choice == "auto":

@@ -1,16 +1,10 @@
 """What stops a process: SIGINT, SIGTERM, or the end of its stdin.
 
-Servers (the chat server, the test servers) call :func:`watch_for_stop` before
-they print their URL, since whoever reads the URL may send SIGTERM the next
-instant, and then await the future it returns.
-
-Programs that run others synchronously (behave's hooks in ``environment.py``, the
-acceptance stage) call :func:`interrupt_on_signals`: SIGINT and SIGTERM (a CI job's
-timeout) then both raise :class:`KeyboardInterrupt`, so the program stops what it
-started on the way out. A ``KeyboardInterrupt`` can land where it is swallowed: in a
-weakref callback or an at-fork hook such as logging's ("Exception ignored in ..."),
-or in a library's broad ``except``. :func:`interrupted_by` remembers the signal all the
-same, so the program can stop at its next safe point instead of carrying on.
+Servers call :func:`watch_for_stop` before printing their URL (SIGTERM may follow at once).
+Programs that run others synchronously call :func:`interrupt_on_signals`, so both signals
+raise :class:`KeyboardInterrupt` and what they started is stopped; :func:`interrupted_by`
+remembers the signal even where the interrupt was swallowed (a weakref callback, a broad
+``except``), so the program stops at its next safe point.
 """
 
 from __future__ import annotations
@@ -25,24 +19,16 @@ from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-END_OF_STDIN = "end of stdin"
-"""What :func:`watch_for_stop` reports when stdin closed."""
+END_OF_STDIN = "end of stdin"  # what watch_for_stop reports when stdin closed
 
 _interrupted_by: str | None = None
 
 
 def watch_for_stop(*, stop_on_stdin_eof: bool = False) -> asyncio.Future[str]:
-    """From now on, SIGINT or SIGTERM completes the returned future with the signal's
-    name; with ``stop_on_stdin_eof``, so does the end of stdin, with :data:`END_OF_STDIN`.
-
-    Call it on the running loop. Later signals change nothing, until the process
-    exits: once stopping, SIGINT and SIGTERM are ignored, also after the loop has
-    closed (closing it would put back their default action, and a second SIGTERM from
-    an impatient supervisor would then turn a clean exit into death by signal).
-    ``stop_on_stdin_eof`` needs stdin to be a pipe (the lifeline of
-    :mod:`wsharness.runtime.children`): anything else raises :class:`ValueError`, since
-    a terminal or ``/dev/null`` is no parent's pipe.
-    """
+    """On the running loop: SIGINT or SIGTERM (or, with ``stop_on_stdin_eof``, the end of a
+    stdin that must be a pipe) completes the future with the signal's name (or
+    :data:`END_OF_STDIN`). Later signals are ignored until exit, so a second SIGTERM never
+    turns a clean exit into death by signal."""
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[str] = loop.create_future()
 
@@ -82,16 +68,14 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: Callable[[str], None]) -
 
 
 def interrupt_on_signals() -> None:
-    """Make SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread, and
-    remember which one came, for :func:`interrupted_by`. Call it from the main thread."""
+    """From the main thread: SIGINT and SIGTERM raise KeyboardInterrupt; interrupted_by names it."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
 
 
 def defer_interrupts() -> None:
-    """From now on SIGINT and SIGTERM are only remembered, for :func:`interrupted_by`:
-    for the clean-up at the end of a run, which a ``KeyboardInterrupt`` would cut short
-    and leave half done."""
+    """From now on SIGINT and SIGTERM are only remembered: for a clean-up that a
+    ``KeyboardInterrupt`` would leave half done."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, _remember)
 
