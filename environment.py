@@ -39,7 +39,11 @@ from acceptance.servers import (
 from acceptance.testbed import PROJECT_ROOT, Bed
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
-from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
+from wsharness.bdd.environment import after_all as after_all
+from wsharness.bdd.environment import after_step as after_step
+from wsharness.bdd.environment import before_all as before_all
+from wsharness.bdd.environment import before_step as before_step
+from wsharness.bdd.environment import hook, skip
 
 configure(
     adapter=ChatAdapter(),
@@ -49,16 +53,6 @@ configure(
     settings=CHAT_SETTINGS,
     contract=PROJECT_ROOT / "docs" / "asyncapi.yaml",
 )
-
-__all__ = [
-    "after_all",
-    "after_scenario",
-    "after_step",
-    "before_all",
-    "before_feature",
-    "before_scenario",
-    "before_step",
-]
 
 NEEDS_A_CLUSTER = "needs a cluster: run with -D nodes=3, or -D server_urls=ws://A,ws://B,ws://C"
 NEEDS_TRUSTME = "makes a throwaway certificate with trustme: pip install -r requirements-dev.txt"

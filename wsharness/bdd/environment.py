@@ -4,36 +4,22 @@
 
     from wsharness.bdd.environment import *  # noqa: F403
 
-* before the run: stop on a ``-D`` name no one registered (:mod:`wsharness.bdd.registry`),
-  read the timing and message size settings (:mod:`wsharness.settings`) and the target
-  (:mod:`wsharness.bdd.target`), get the server(s) under test from the fixture
-  :func:`~wsharness.bdd.configure` was given (by default the target's URLs), say
-  what is under test in one line, record it in every report, and check that every
-  server accepts a connection and, with a declared health check, is healthy;
-  otherwise stop the run with one line naming the server and the cause;
-* during the run: a watch keeps asking every server; one that stops answering (or
-  whose health check fails, as when its broker is down) for 2 s stops the run
-  after the step in progress, with one line naming it and the scenario, and the
-  scenarios not yet run are reported untested. ``@disruptive`` scenarios, which
-  take servers down on purpose, pause the watch;
-* before each feature: say, in one line each, why a step matches no definition
-  (a name not capitalised, a near miss in wording);
-* before each scenario: skip a ``@promise.token``, ``@promise.origin``,
-  ``@promise.tls`` or ``@promise.health`` scenario, with a one-line reason, when the
-  target does not declare that promise (or ``skip_checks`` switches it off);
-* each scenario gets a fresh cast, closed afterwards whether it passed or failed;
-* a failing step prints the scenario's conversation (:mod:`wsharness.bdd.conversations`),
-  every person's transcript and the servers' log lines from that scenario, which
-  behave shows with the failure and every report keeps;
-* after each scenario that ran, its conversation is drawn as a sequence diagram into
-  the HTML report and, with ``-D conversations=DIR``, into a folder;
+* before the run: check the settings (:mod:`wsharness.bdd.registry`) and the target
+  (:mod:`wsharness.bdd.target`), get the servers from the fixture
+  :func:`~wsharness.bdd.configure` was given, say and record what is under test, and
+  check that every server is reachable and healthy, or stop the run in one line;
+* during the run: a watch stops the run, after the step in progress, when a server stops
+  answering (``@disruptive`` scenarios, which take servers down on purpose, pause it);
+* before each feature: explain steps that match no definition; before each scenario:
+  skip a ``@promise.*`` one whose promise the target does not declare, and give the
+  others a fresh cast, closed afterwards;
+* a failing step prints the conversation, every transcript and the servers' log lines;
+  each scenario's conversation is drawn into the reports;
 * Ctrl-C and SIGTERM stop the run at any moment, start-up included, even when the
-  ``KeyboardInterrupt`` they raise is swallowed on its way: the hooks check at every
-  scenario and step, so the rest of the run is reported untested, never failed.
+  ``KeyboardInterrupt`` is swallowed on its way; what did not run is reported untested.
 
-A project that needs a hook of its own defines it, decorates it with :func:`hook`
-(so that Ctrl-C in it aborts the run instead of failing a feature), and calls the
-library's.
+A project's own hook is decorated with :func:`hook` (so that Ctrl-C in it aborts the
+run instead of failing a feature) and calls the library's.
 """
 
 from __future__ import annotations
@@ -80,6 +66,7 @@ __all__ = [
 ]
 
 Hook = TypeVar("Hook", bound=Callable[..., None])
+T = TypeVar("T")
 
 DISRUPTIVE = "disruptive"
 """The tag of a scenario that takes servers down on purpose: the watch pauses for it."""
@@ -227,7 +214,7 @@ def _read_settings(context: Context, userdata: dict[str, str]) -> None:
         scale=_seconds(userdata, "timeout_scale"),
         quiet_window=_seconds(userdata, "quiet_window"),
         late_window=_seconds(userdata, "late_window"),
-        max_message_size=_size(userdata, "max_message_size"),
+        max_message_size=_given(userdata, "max_message_size", settings.parse_size),
     )
     conversations.drawing(context)
 
@@ -410,21 +397,17 @@ def _diagnostics(context: Context) -> str:
     return "\n".join(parts)
 
 
+def _given(userdata: dict[str, str], key: str, parse: Callable[[str], T]) -> T | None:
+    """``-D key`` read by ``parse``; None when it is not given, or blank."""
+    text = userdata.get(key)
+    return None if text is None or not text.strip() else parse(text)
+
+
 def _seconds(userdata: dict[str, str], key: str) -> float | None:
-    text = userdata.get(key)
-    if text is None or not text.strip():
-        return None
     try:
-        return float(text)
+        return _given(userdata, key, float)
     except ValueError:
-        raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
-
-
-def _size(userdata: dict[str, str], key: str) -> int | None:
-    text = userdata.get(key)
-    if text is None or not text.strip():
-        return None
-    return settings.parse_size(text)
+        raise ValueError(f"{key} must be a number of seconds, not {userdata[key]!r}") from None
 
 
 def _stop_run(context: Context, why: str, reason: str) -> None:

@@ -1,35 +1,14 @@
 """behave-html-pretty-formatter, made to tell the whole run.
 
-``behave.ini`` registers the maintained formatter as ``html-pretty``; the library's
-``before_all`` hook makes each instance an :class:`HtmlReport` (:func:`adopt`),
-which has six corrections, each a place where the report disagreed with the
-console:
-
-* counts: behave hands a formatter neither the features and scenarios the tags
-  leave out nor, with ``show_skipped = false``, the scenarios a hook skips; and the
-  formatter counts a scenario skipped by a hook as neither passed nor skipped. At
-  the end of the run (:func:`account_for`, from ``after_all``) every feature and
-  scenario of the run is put in, with behave's own status, so the counts equal the
-  console's and behave's JSON report;
-* every skipped feature and scenario says why (the hook's reason, or the tags that
-  left it out);
-* step text is shown exactly as written: the formatter bolds what stands between
-  pairs of double quotes, which cuts a step with JSON in it apart
-  (``sends the text "{" type ":"``); here only a quoted value with a space or the
-  end of the step on each side is bold, and a step with any other quote is plain;
-* a failed step shows its error's message first, then the conversation and the
-  transcript, then the traceback, which is folded for a failed assertion (kept open
-  for an error, such as a ``KeyError`` in a step);
-* a run that stopped early (the deployment broke, Ctrl-C) counts the features and
-  scenarios it did not run as "untested", as the console does; the formatter knows
-  only passed, failed, skipped and undefined;
-* the page always opens with the run's summary, a run of one feature too (the
-  formatter's ``global_summary = auto`` leaves it out then), with the steps counted
-  beside the features and scenarios, and the target and versions said once there;
-  a feature's header repeats them only when it was tested against a server of its own.
-
-(Adopted rather than registered by module path: ``behave`` loads formatters before
-the project's folder is on ``sys.path``.)
+The library's ``before_all`` makes the formatter that ``behave.ini`` registers as
+``html-pretty`` an :class:`HtmlReport` (:func:`adopt`; adopted rather than registered
+by module path, since behave loads formatters before the project's folder is on
+``sys.path``), with six corrections, each a place where the report disagreed with the
+console (docs/reports-and-ci.md, "Reports that tell the truth"): every feature and
+scenario counted with behave's status (:func:`account_for`, from ``after_all``); why
+each was skipped; step text exactly as written; a failure's message before its
+traceback, folded for a failed assertion; "untested" for what an early stop left;
+and the run's summary always, with the steps counted and the target said once.
 """
 
 from __future__ import annotations

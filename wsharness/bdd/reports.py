@@ -1,25 +1,12 @@
 """What every report says about the run: which target it tested, and how the run ended.
 
-The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
-
-* the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
-  ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
-* the HTML report: one line, "Tested: ...", in the page's header
-  (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
-  naming the server as it names itself (its ``Server`` header, "not reported" when it
-  sends none), behave, this library, websockets and Python;
-* behave's JSON report: a ``"target"`` object in every feature.
-
-A feature whose fixture gives it a server of its own (replacing ``context.target``
-in ``before_feature``, as the chat's secured and rate-limited features do) is
-recorded with that server (:meth:`TargetRecord.for_feature`), not the run's.
-
-How the run ended goes into the *run record*, a small JSON file that
-``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, why the run
-stopped early, if it did (``setting``, ``unreachable``, ``deployment``,
-``interrupted``), and how many scenarios ended in each status, as behave's console
-counts them. The acceptance stage reads it to choose its exit status and to say the
-console's numbers.
+The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into the
+JUnit XML (``target.*`` properties of every ``<testsuite>``), the HTML report's header
+("Tested: ..." and "Versions: ...") and behave's JSON report (a ``"target"`` object per
+feature); a feature whose fixture gives it a server of its own is recorded with that
+one (:meth:`TargetRecord.for_feature`). How the run ended goes into the *run record*
+(``-D run_record=PATH``), which the acceptance stage reads for its exit status; see
+docs/reports-and-ci.md.
 """
 
 from __future__ import annotations
