@@ -1,21 +1,13 @@
 """Every frame of every scenario checked against the protocol's contract, and counted.
 
 With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default given to
-:func:`wsharness.bdd.configure`; ``-D contract=off`` for none), every frame a person of the
-cast sends or receives is checked against the AsyncAPI 3 document
-(:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
-during which it was sent or arrived (one after the last step: the scenario, when it
-ends), in the schema's words, and is marked ``✗`` in the person's transcript; so does a
-reply that a correlation id ties to a request it does not answer
-(:mod:`wsharness.contract.correlation`). Only in a scenario tagged
-``@breaks-contract`` are frames outside the contract allowed (and counted apart). The
-round trips the adapter makes to prove silence (a frame that is exactly the request it
-builds for a ``proof`` token, or exactly its reply) are not the scenario's, and are
-neither checked nor counted.
-
-At the end of the run the coverage (each message and operation, how often sent and
-received, and those never exercised) is printed, and written as JSON to ``-D
-contract_coverage=FILE`` (``WS_CONTRACT_COVERAGE``), one file per behavex worker.
+:func:`wsharness.bdd.configure`; ``off`` for none), a frame a person sends or receives
+that is none of the AsyncAPI 3 document's messages (:mod:`wsharness.contract`), or a reply
+a correlation id ties to a request it does not answer, fails the step it came during (or
+the scenario, after the last step) and is marked ``✗`` in the transcript, unless the
+scenario is tagged ``@breaks-contract``. The adapter's round trips are not the scenario's,
+and are neither checked nor counted. At the end the coverage is printed, and written as
+JSON to ``-D contract_coverage=FILE``, one file per behavex worker (docs/contract.md).
 """
 
 from __future__ import annotations

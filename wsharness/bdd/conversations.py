@@ -1,18 +1,10 @@
 """Each scenario's conversation, in every report CI shows.
 
-The hooks time each step (:func:`step_started`, :func:`step_ended`); when a step fails,
-or else at the end of a scenario that ran, :func:`publish` draws its conversation
-(:mod:`wsharness.conversation`) and puts it
-
-* into the HTML report (behave-html-pretty-formatter's ``embed``), inline SVG,
-  captioned :data:`CAPTION`, under the scenario's last step or the one that failed,
-  before its error;
-* into a folder, one standalone SVG per scenario named after its feature and
-  scenario, when ``-D conversations=DIR`` (``WS_CONVERSATIONS``) asks for one.
-
-A failing step's diagnostics start with the same conversation as text
-(:func:`as_text`), so the console and a failed JUnit test case's ``system-out`` tell
-it in the diagram's words.
+The hooks time each step; when a step fails, or else at the end of a scenario that ran,
+:func:`publish` draws its conversation (:mod:`wsharness.conversation`) into the HTML
+report, inline under that step, and, with ``-D conversations=DIR``, into a standalone SVG
+per scenario. A failing step's diagnostics start with the same conversation as text
+(:func:`as_text`), so the console and JUnit tell it in the diagram's words.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Whether the servers under test work: reachable, healthy, and still so during the run.
 
-* :func:`check_target` runs before the first scenario: every server must accept a
-  WebSocket connection with the run's options and, where the project declared a
-  health check, say it is healthy. The first that does not stops the run with one
-  line naming it and what it answered. What each says it is (the handshake's
-  ``Server`` header, any team's server may send one) goes into the reports.
-* :class:`HttpHealthCheck` is a health check a project can declare
-  (``configure(health_check=HttpHealthCheck("/healthz"))``): a plain HTTP GET on the
-  WebSocket port, without a token, that must answer 200. The library requires none;
-  without one a server is only checked for reachability.
-* :class:`DeploymentWatch` keeps asking while the scenarios run, so a server (or the
-  broker behind it) that goes away is reported once, promptly, instead of as a
-  failure in every scenario after it.
+:func:`check_target` runs before the first scenario, so a dead or unhealthy server stops
+the run once, in one line, instead of failing every scenario; :class:`HttpHealthCheck`
+is the health check a project can declare (the library requires none, and then checks
+reachability only); :class:`DeploymentWatch` keeps asking while the scenarios run, so a
+server (or the broker behind it) that goes away is reported once, promptly.
 """
 
 from __future__ import annotations
@@ -174,16 +167,10 @@ nothing at all (no refusal, no status) before it counts as gone."""
 
 class DeploymentWatch:
     """A thread that asks every server, every ``interval`` seconds, whether it still
-    answers (its health check, or else a TCP connection); a server that has failed
-    every question for ``grace`` seconds makes :attr:`broken` say so in one line,
-    and ``on_broken`` is called with that line, on the watch's thread. A server that
-    only answers slowly (no answer within ``timeout``, as when it is busy) is given
-    :data:`SLOW_GRACE` times longer before it counts as gone, so a loaded machine does
-    not stop a run.
-
-    A scenario that takes servers down on purpose pauses the watch
-    (:meth:`pause`); :meth:`resume` forgets what failed meanwhile.
-    """
+    answers (its health check, or else a TCP connection); one that has failed for
+    ``grace`` seconds (:data:`SLOW_GRACE` times that if it is only slow, so a loaded
+    machine does not stop a run) sets :attr:`broken` and is told to ``on_broken``, on
+    the watch's thread. A scenario that takes servers down on purpose pauses it."""
 
     def __init__(
         self,

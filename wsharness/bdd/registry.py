@@ -33,9 +33,7 @@ class SettingError(ValueError):
 
 LIBRARY_SETTINGS = (
     Setting("server_url", "WS_SERVER_URL", "the server under test (ws:// or wss://)"),
-    Setting(
-        "server_urls", "WS_SERVER_URLS", "several servers, such as a cluster's nodes, by comma"
-    ),
+    Setting("server_urls", "WS_SERVER_URLS", "several servers (a cluster's nodes), by comma"),
     Setting("ca_file", "WS_CA_FILE", "trust this CA (PEM) for wss://"),
     Setting("auth_token", "WS_AUTH_TOKEN", "send Authorization: Bearer <token>"),
     Setting("auth_token_file", "WS_AUTH_TOKEN_FILE", "read the token from this file"),
@@ -45,12 +43,8 @@ LIBRARY_SETTINGS = (
     Setting("timeout", "WS_TIMEOUT", "seconds a wait may take"),
     Setting("timeout_scale", "WS_TIMEOUT_SCALE", "a factor applied to every wait"),
     Setting("quiet_window", "WS_QUIET_WINDOW", "seconds a 'nothing arrives' check watches"),
-    Setting(
-        "late_window", "WS_LATE_WINDOW", "seconds to watch for late messages after a round trip"
-    ),
-    Setting(
-        "max_message_size", "WS_MAX_MESSAGE_SIZE", "the largest message a person accepts (16MiB)"
-    ),
+    Setting("late_window", "WS_LATE_WINDOW", "seconds more to watch for messages sent late"),
+    Setting("max_message_size", "WS_MAX_MESSAGE_SIZE", "the largest message accepted (16MiB)"),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
     Setting("contract", "WS_CONTRACT", "check every frame against this AsyncAPI 3 file; off"),
