@@ -398,9 +398,7 @@ class Cast:
     def node_of(self, name: str) -> int:
         """The server ``name`` uses: the one chosen at their first connection, else
         the next in turn."""
-        if name not in self._nodes:
-            self._nodes[name] = len(self._nodes) % len(self.urls)
-        return self._nodes[name]
+        return self._nodes.setdefault(name, len(self._nodes) % len(self.urls))
 
     def place(self, name: str, node: int) -> None:
         """Have ``name`` use server number ``node`` (from 0) from now on."""
@@ -541,12 +539,9 @@ class Cast:
         return self.notebook.fill(text)
 
     def assert_nothing_else(self, people: Iterable[Participant]) -> None:
-        """Prove that ``people`` received nothing that no step has taken.
-
-        The one way every "nothing else" step proves it: round trips if the
-        protocol has one, else the quiet window (see the module docstring);
-        then the late window; then a look at what is still outstanding.
-        """
+        """Prove that ``people`` received nothing that no step has taken: the one way
+        every "nothing else" step does (round trips, else the quiet window; then the
+        late window; then a look at what is still outstanding)."""
         checked = list(people)
         how = ""
         if self.adapter.has_round_trip:
@@ -583,8 +578,8 @@ class Cast:
         )
 
     def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof:
-        """The proof of the module docstring for ``waiter``'s wait: a round trip by the
-        waiter, by everyone else, by the waiter again, asking ``met()`` as it goes.
+        """The proof for ``waiter``'s wait (docs/design.md): a round trip by the waiter,
+        by everyone else, by the waiter again, asking ``met()`` as it goes.
         Anyone who cannot take part (closed meanwhile, not answering by ``deadline``)
         makes it :attr:`Proof.IMPOSSIBLE`."""
         try:

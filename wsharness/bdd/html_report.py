@@ -62,8 +62,7 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
 
     def close(self) -> None:
         if self.run_features is not None and not self._closed:
-            self._whole_run(self.run_features)
-            self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
+            self.stream = _Folding(self.stream, self._whole_run(self.run_features))
         for wrapper in self.features:  # the run's lines are in the page's header
             own = self.feature_info.get(str(wrapper.location), {})
             wrapper.generate_feature = functools.partial(_with_info, wrapper.generate_feature, own)
@@ -106,11 +105,13 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             for step in scenario.steps
         ]
 
-    def _whole_run(self, features: Sequence[Feature]) -> None:
+    def _whole_run(self, features: Sequence[Feature]) -> list[str]:
         """Put every feature and scenario of the run in, with behave's status and, if
-        skipped, why."""
+        skipped, why; return the embeds of failed assertions' tracebacks, to fold (an
+        error's, such as a ``KeyError`` in a step, stay open)."""
         shown = {str(wrapper.location): wrapper for wrapper in self.features}
         complete = []
+        folded: list[str] = []
         for number, feature in enumerate(features, start=1):
             wrapper = shown.get(str(feature.location))
             if wrapper is None:
@@ -131,6 +132,9 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
                 drawn.status = scenario.status
                 for step in drawn.steps:  # the error's message first, its traceback last
                     step.embeds.sort(key=lambda embed: EMBED_ORDER.get(embed.caption, 1))
+                for step, drawn_step in zip(scenario.all_steps, drawn.steps, strict=False):
+                    if isinstance(getattr(step, "exception", None), AssertionError):
+                        folded.extend(_tracebacks(drawn_step))
                 if scenario.status == Status.skipped and drawn.steps:
                     why = getattr(scenario, "skip_reason", None) or reason
                     drawn.steps[0].embed(
@@ -140,28 +144,6 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             wrapper.scenarios = scenarios
             complete.append(wrapper)
         self.features = complete
-
-    def _assertion_tracebacks(self, features: Sequence[Feature]) -> list[str]:
-        """The embeds of the tracebacks of failed assertions, to fold (an error's, such
-        as a ``KeyError`` in a step, stay open)."""
-        drawn = {
-            id(scenario._scenario): scenario
-            for feature in self.features
-            for scenario in feature.scenarios
-        }
-        folded: list[str] = []
-        for feature in features:
-            for scenario in feature.walk_scenarios():
-                wrapper = drawn.get(id(scenario))
-                if wrapper is None:
-                    continue
-                for step, shown in zip(scenario.all_steps, wrapper.steps, strict=False):
-                    if isinstance(getattr(step, "exception", None), AssertionError):
-                        folded.extend(
-                            embed.uuid
-                            for embed in shown.embeds
-                            if embed.caption == "Error Traceback"
-                        )
         return folded
 
 
@@ -183,6 +165,11 @@ def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
         yield
     finally:
         html_pretty.EXPECTED_STATUSES = expected
+
+
+def _tracebacks(step: Any) -> list[str]:
+    """The ids of a drawn step's traceback embeds."""
+    return [embed.uuid for embed in step.embeds if embed.caption == "Error Traceback"]
 
 
 def _step_counts(statuses: Sequence[Status]) -> str:
