@@ -413,15 +413,11 @@ class Cast:
     def connect(
         self, names: Iterable[str], *, options: ConnectionOptions | None = None
     ) -> list[Participant]:
-        """Open one connection per name and wait until all are open.
-
-        Connections open together, at most :data:`OPENING_AT_ONCE` handshakes
-        at a time: a crowd of thousands opening at once would overflow the
-        server's listen backlog, and the dropped handshakes would be retried
-        only after a second. Everyone is in the cast as soon as their
-        connection starts, so a failure to connect one person still leaves the
-        others to be closed after the scenario.
-        """
+        """Open one connection per name and wait until all are open: at most
+        :data:`OPENING_AT_ONCE` handshakes at a time, since thousands at once would
+        overflow the server's listen backlog (and be retried only after a second).
+        Everyone is in the cast as soon as their connection starts, so it is closed
+        after the scenario even if someone else failed to connect."""
         joining = list(names)
         for name in joining:
             if name in self._people and self._people[name].client.state != "closed":

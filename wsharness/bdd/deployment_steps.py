@@ -2,12 +2,9 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps that check a deployment's promises on every one of its servers.
 
-The promises come from the run's target (:mod:`wsharness.bdd.target`): a token
-given means one is required, an origin given means other sites are refused,
-``wss://`` means the certificate must verify, and a declared health check must
-answer without a token. Scenarios tagged ``@promise.token``, ``@promise.origin``,
-``@promise.tls`` or ``@promise.health`` are skipped, saying why, when the target
-does not declare that promise. A failure names every server that broke it.
+The promises come from the run's target (:mod:`wsharness.bdd.target`); a ``@promise.*``
+scenario is skipped, saying why, when the target does not declare its promise. A
+failure names every server that broke it.
 """
 
 from collections.abc import Callable

@@ -1,14 +1,10 @@
 """The settings a run reads, known by name, so that a typo stops the run instead of passing.
 
-behave accepts any ``-D name=value`` and ignores the names nobody reads: a CI job
-that says ``-D sever_url=...`` would test some other server and pass. The library
-registers every setting it reads here; a project registers its own through
-:func:`wsharness.bdd.configure` (``settings=[Setting("nodes", "WS_NODES", "...")]``).
-Before anything starts, :func:`check_userdata` stops the run on a ``-D`` name that
-no one registered, naming the known names closest to it.
-
-Names that belong to behave or its tools pass unchecked: ``behave.*`` (formatter
-options from behave.ini), and behavex's ``worker_id``.
+behave accepts any ``-D name=value`` and ignores the names nobody reads: ``-D
+sever_url=...`` would test some other server and pass. So every setting the library or a
+project (:func:`wsharness.bdd.configure`) reads is registered here, and
+:func:`check_userdata` stops the run on any other ``-D`` name, naming the closest known
+ones; behave's own (``behave.*``) and behavex's ``worker_id`` pass.
 """
 
 from __future__ import annotations
