@@ -181,11 +181,8 @@ def before_all(context: Context) -> None:
 
 def _record_target(context: Context) -> None:
     """Put the target, and what its servers said they are, into the reports."""
-    target = context.target
-    context.run_state.run_target = target
-    context.run_state.targets = reports.record_target(
-        context, target.facts(), target.describe().removeprefix("testing ")
-    )
+    context.run_state.run_target = context.target
+    context.run_state.targets = reports.record_target(context, context.target)
 
 
 def _record_feature_target(context: Context, feature: Feature) -> None:
@@ -201,8 +198,7 @@ def _record_feature_target(context: Context, feature: Feature) -> None:
         software = check_target(target, None, timeout=settings.timing().wait)
     except ServerUnavailable:
         software = ()  # the feature's scenarios will say so
-    target = target.reported(software)
-    state.targets.for_feature(feature, target.facts(), target.describe().removeprefix("testing "))
+    state.targets.for_feature(feature, target.reported(software))
 
 
 def _read_settings(context: Context, userdata: dict[str, str]) -> None:

@@ -29,6 +29,8 @@ from behave.model import Feature
 from behave.reporter.junit import JUnitReporter
 from behave.runner import Context
 
+from wsharness.bdd.target import Target
+
 HTML_CAPTION = "Tested"
 """The caption of the target's one line in the HTML report's header."""
 
@@ -51,29 +53,27 @@ class TargetRecord:
     features: dict[str, Mapping[str, str]] = field(default_factory=dict)
     """A feature's own target, by the feature's location."""
 
-    def for_feature(self, feature: Feature, facts: Mapping[str, str], line: str) -> None:
+    def for_feature(self, feature: Feature, target: Target) -> None:
         """Record that ``feature`` (the one running) was tested against a target of its
         own, instead of the run's."""
-        self.features[str(feature.location)] = facts
+        self.features[str(feature.location)] = target.facts()
         for formatter in self.json:
-            data = getattr(formatter, "current_feature_data", None)
-            if isinstance(data, dict) and data.get("location") == str(feature.location):
-                data["target"] = dict(facts)
+            _json(formatter, self, feature)
         for formatter in self.html:
             own = getattr(formatter, "feature_info", None)
             if isinstance(own, dict):
-                own[str(feature.location)] = _html_info(facts, line)
+                own[str(feature.location)] = _html_info(target)
 
     def facts_of(self, feature: Feature) -> Mapping[str, str]:
         """The target ``feature`` was tested against."""
         return self.features.get(str(feature.location), self.facts)
 
 
-def record_target(context: Context, facts: Mapping[str, str], line: str) -> TargetRecord:
-    """Put the target's facts into every report of this run that has room for them; the
-    HTML report, where people read it, gets them as one ``line``. Returns the record,
-    to which a feature with a target of its own is added."""
-    record = TargetRecord(facts)
+def record_target(context: Context, target: Target) -> TargetRecord:
+    """Put the target's facts into every report of this run that has room for them (the
+    HTML report, where people read it, as one line). Returns the record, to which a
+    feature with a target of its own is added."""
+    record = TargetRecord(target.facts())
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, JSONFormatter):
@@ -82,16 +82,17 @@ def record_target(context: Context, facts: Mapping[str, str], line: str) -> Targ
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
             record.html.append(formatter)
-            info.update(_html_info(facts, line))
+            info.update(_html_info(target))
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, record))
     return record
 
 
-def _html_info(facts: Mapping[str, str], line: str) -> dict[str, str]:
+def _html_info(target: Target) -> dict[str, str]:
     """The HTML report's lines for a target."""
-    return {HTML_CAPTION: line, VERSIONS_CAPTION: versions(facts.get("software"))}
+    line = target.describe().removeprefix("testing ")
+    return {HTML_CAPTION: line, VERSIONS_CAPTION: versions(target.facts().get("software"))}
 
 
 def versions(server: str | None = None) -> str:
@@ -184,8 +185,9 @@ def _after_feature(owner: Any, then: Callable[[Feature], None]) -> None:
 
 
 def _json(formatter: JSONFormatter, record: TargetRecord, feature: Feature) -> None:
+    """Put the target into the feature's JSON, if it is the one being written."""
     data = getattr(formatter, "current_feature_data", None)
-    if isinstance(data, dict):
+    if isinstance(data, dict) and data.get("location") == str(feature.location):
         data["target"] = dict(record.facts_of(feature))
 
 
@@ -206,10 +208,7 @@ def _junit(reporter: JUnitReporter, record: TargetRecord, feature: Feature) -> N
         f"<property name={quoteattr('target.' + key)} value={quoteattr(value)} />"
         for key, value in facts.items()
     )
-    if text[end - 1] == "/":  # <testsuite ... /> with no test case
-        text = (
-            f"{text[: end - 1]}><properties>{properties}</properties></testsuite>{text[end + 1 :]}"
-        )
-    else:
-        text = f"{text[: end + 1]}<properties>{properties}</properties>{text[end + 1 :]}"
-    path.write_text(text, encoding="utf-8")
+    empty = text[end - 1] == "/"  # <testsuite ... /> with no test case
+    head = f"{text[: end - 1]}>" if empty else text[: end + 1]
+    tail = "</testsuite>" if empty else ""
+    path.write_text(f"{head}<properties>{properties}</properties>{tail}{text[end + 1 :]}", "utf-8")
