@@ -73,11 +73,9 @@ def conversation(context: Context, scenario: Scenario) -> Conversation | None:
         )
         for person in cast.people
     ]
-    status = "failed" if failed else scenario.status.name
-    title = f"{scenario.feature.name}: {scenario.name}"
     return build(
-        title,
-        status,
+        f"{scenario.feature.name}: {scenario.name}",
+        "failed" if failed else scenario.status.name,
         voices,
         cast.urls,
         steps,
@@ -141,10 +139,7 @@ def _slug(words: str) -> str:
 
 def _times(context: Context) -> dict[int, tuple[float | None, float | None]]:
     """The step times of the running scenario (behave forgets them when it ends)."""
-    times: dict[int, tuple[float | None, float | None]] | None = getattr(
-        context, "step_times", None
-    )
-    if times is None:
-        times = {}
-        context.step_times = times
+    if not hasattr(context, "step_times"):
+        context.step_times = {}
+    times: dict[int, tuple[float | None, float | None]] = context.step_times
     return times
