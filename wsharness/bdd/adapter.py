@@ -44,13 +44,11 @@ class ProtocolAdapter:
     """How failure messages refer to the protocol."""
 
     round_trip_is_barrier = False
-    """True if the round trip's reply is sent after everything the server sends the
-    connection because of requests it handled before the round trip's request, from
-    this connection or any other (on a cluster: any other node's too). Then a wait
-    runs round trips when what it waits for is not there yet (the waiter's own, then
-    everyone else's, then the waiter's again) and fails as soon as they prove it is
-    not on its way. Off by default: a round trip that only answers for its own
-    connection would make such a failure wrong, so waits then run to their timeout."""
+    """True if the round trip's reply comes after everything the server sends the
+    connection because of requests it handled before, from any connection (on a cluster:
+    any node). Then a wait that is not met runs round trips and fails as soon as they
+    prove its message is not on its way. Off by default, since a round trip that answers
+    only for its own connection would make such a failure wrong: waits run to their timeout."""
 
     def round_trip(self, token: str) -> RoundTrip | None:
         """A request whose reply proves the server has finished every earlier

@@ -82,12 +82,9 @@ class Probe:
 
 
 class UniqueNames:
-    """Makes names in feature text unique to one scenario run.
-
-    "book club" in a feature becomes "book club [3f9c2a1e]" on the wire, so
-    scenarios can run again, in any order, and beside other runs against one
-    long-lived server without meeting each other's names.
-    """
+    """Makes names in feature text unique to one scenario run ("book club" goes on the
+    wire as "book club [3f9c2a1e]"), so scenarios can run again, in any order, and beside
+    other runs against one long-lived server without meeting each other's names."""
 
     def __init__(self) -> None:
         self.token = uuid.uuid4().hex[:8]
@@ -130,8 +127,7 @@ class Participant:
         self.last_sent_at = time.monotonic()
 
     def send_all(self, messages: Sequence[Data], *, text: bool | None = None) -> None:
-        """Send ``messages`` in one pipelined burst, as
-        :meth:`~wsharness.TestWebSocket.send_all` does."""
+        """Send ``messages`` in one pipelined burst (:meth:`~wsharness.TestWebSocket.send_all`)."""
         self.client.send_all(messages, text=text)
         self.last_sent_at = time.monotonic()
 

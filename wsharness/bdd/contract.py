@@ -132,9 +132,8 @@ def _relative(path: Path) -> str:
 
 
 def start(context: Context, default: Path | None, adapter: ProtocolAdapter) -> ContractRun | None:
-    """The run's contract: the file ``-D contract`` names (or the project's ``default``),
-    none for ``off``; steps are wrapped so each ends with the check of its frames, and
-    ``adapter``'s round trips are told apart from the scenario's frames. Raises
+    """The run's contract (``-D contract``, else ``default``; none for ``off``), every
+    step wrapped to end with the check of its frames; raises
     :class:`~wsharness.contract.document.ContractError` for a contract that cannot be used."""
     userdata = context.config.userdata
     text = registry.value("contract", userdata, os.environ)

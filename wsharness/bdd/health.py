@@ -96,10 +96,8 @@ def health_check_for(target: Target, declared: HealthCheck | None) -> HealthChec
 
 
 def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> str:
-    """Open and close one connection with the run's options, so a dead or
-    misconfigured server fails the run once, early, in one line. Returns what the
-    server says it is: its handshake's ``Server`` header (``chat-server/0.1.0``), or
-    "" when it says nothing."""
+    """Open and close one connection with the run's options, so a dead or misconfigured
+    server fails the run once, early, in one line; return its ``Server`` header, or ""."""
     try:
         with TestWebSocket(url, name="the server check", **options.connect_arguments(url)) as probe:
             probe.wait_until("open")
@@ -265,8 +263,7 @@ class DeploymentWatch:
         only slowness."""
         if self.health_check is not None:
             answer = self.health_check.ask(url, self.target.options, timeout=self.timeout)
-            healthy = answer.healthy
-            return (None if healthy else _told(self.health_check, answer)), answer.timed_out
+            return (None if answer.healthy else _told(self.health_check, answer)), answer.timed_out
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         try:

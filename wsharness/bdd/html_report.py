@@ -53,8 +53,7 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
     def make_bold_text(self, given_string: str) -> None:
         """The step's words as written, quoted values in bold where they can be told
         apart from quotes inside them."""
-        pieces = _bold_pieces(given_string)
-        for text, bold in pieces:
+        for text, bold in _bold_pieces(given_string):
             if bold:
                 b(text)
             else:
@@ -149,10 +148,8 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
 
 @contextlib.contextmanager
 def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
-    """While the page is written, count "untested" beside the formatter's four
-    statuses when a run that stopped early left features or scenarios untested (the
-    formatter's summary and filters list only the statuses it expects, by a module
-    constant)."""
+    """While the page is written, count "untested" beside the formatter's four statuses
+    (its summary and filters list only those, by a module constant) if any is untested."""
     untested = any(
         item.status == Status.untested
         for feature in features

@@ -151,11 +151,9 @@ def write_run_record(
 
 
 def scenario_counts(features: Iterable[Feature]) -> dict[str, int]:
-    """How many scenarios of the run ended in each status (``{"passed": 34, "skipped":
-    10}``), counted as behave's console summary counts them: every scenario of every
-    feature, outline rows one each, those the tags left out as skipped, those a run
-    that stopped early never reached as untested. behave's JSON report has neither
-    of the last two."""
+    """How many scenarios ended in each status (``{"passed": 34}``), as behave's console
+    counts them: outline rows one each, those the tags left out as skipped, those an
+    early stop never reached as untested (behave's JSON report has neither of those)."""
     return dict(
         Counter(
             scenario.status.name for feature in features for scenario in feature.walk_scenarios()

@@ -216,10 +216,8 @@ TARGET_VARIABLES = tuple(
 
 
 def read_token_file(path: str) -> str:
-    """The first token in a token file, read as the chat server reads one: one token a
-    line, blank lines and lines starting with ``#`` skipped, white space around a
-    token ignored. Raises :class:`SettingError` for a file that cannot be read or
-    holds no token."""
+    """The first token in a token file, read as the chat server reads one (one a line,
+    blank lines and ``#`` comments skipped); :class:`SettingError` if there is none."""
     try:
         with open(path, encoding="utf-8") as file:
             lines = file.read().splitlines()
