@@ -103,8 +103,6 @@ class RunState:
     """Guards ``stopped``: the watch's thread may stop the run while the main thread does."""
     targets: reports.TargetRecord | None = None
     """The targets the reports record: the run's, and features' own."""
-    run_target: Target | None = None
-    """The run's target, as recorded."""
     feature_target: Target | None = None
     """The last target of a feature's own that was recorded."""
 
@@ -181,7 +179,6 @@ def before_all(context: Context) -> None:
 
 def _record_target(context: Context) -> None:
     """Put the target, and what its servers said they are, into the reports."""
-    context.run_state.run_target = context.target
     context.run_state.targets = reports.record_target(context, context.target)
 
 
@@ -191,7 +188,7 @@ def _record_feature_target(context: Context, feature: Feature) -> None:
     is, once, at its first scenario."""
     state = context.run_state
     target = context.target
-    if state.targets is None or target in (state.run_target, state.feature_target):
+    if state.targets is None or target in (state.targets.target, state.feature_target):
         return
     state.feature_target = target
     try:

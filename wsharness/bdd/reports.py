@@ -45,7 +45,7 @@ DISTRIBUTION = "websocket-acceptance"
 class TargetRecord:
     """Which target each feature of the run was tested against, as the reports record it."""
 
-    facts: Mapping[str, str]
+    target: Target
     """The run's target."""
     html: list[Any] = field(default_factory=list)
     """The HTML reports (formatters with "additional info")."""
@@ -66,14 +66,14 @@ class TargetRecord:
 
     def facts_of(self, feature: Feature) -> Mapping[str, str]:
         """The target ``feature`` was tested against."""
-        return self.features.get(str(feature.location), self.facts)
+        return self.features.get(str(feature.location)) or self.target.facts()
 
 
 def record_target(context: Context, target: Target) -> TargetRecord:
     """Put the target's facts into every report of this run that has room for them (the
     HTML report, where people read it, as one line). Returns the record, to which a
     feature with a target of its own is added."""
-    record = TargetRecord(target.facts())
+    record = TargetRecord(target)
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, JSONFormatter):
