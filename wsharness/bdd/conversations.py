@@ -25,12 +25,6 @@ from wsharness.conversation import Conversation, StepTiming, Voice, build, svg, 
 CAPTION = "The conversation"
 """The caption of the diagram in the HTML report."""
 
-SETTING = "conversations"
-"""The ``-D`` name of the folder for standalone diagrams."""
-
-SWITCH = "diagrams"
-"""The ``-D`` name that turns the diagrams off (``off``)."""
-
 
 def step_started(context: Context, step: Step) -> None:
     """Note when ``step`` started."""
@@ -105,7 +99,7 @@ def publish(context: Context, scenario: Scenario) -> None:
 def drawing(context: Context) -> bool:
     """Whether diagrams are drawn: yes unless ``-D diagrams=off`` (``WS_DIAGRAMS``), which
     is for measuring what they cost. Any other value is a bad setting."""
-    value = (registry.value(SWITCH, context.config.userdata, os.environ) or "on").strip()
+    value = (registry.value("diagrams", context.config.userdata, os.environ) or "on").strip()
     if value.lower() not in ("on", "off"):
         raise ValueError(f"diagrams must be on or off, not {value!r}")
     return value.lower() == "on"
@@ -119,7 +113,7 @@ def _publish(context: Context, scenario: Scenario) -> None:
     picture = svg.render(drawn)
     for formatter in diagnostics.html_formatters(context):
         formatter.embed("text/html", picture, caption=CAPTION, compress=False)
-    folder = registry.value(SETTING, context.config.userdata, os.environ)
+    folder = registry.value("conversations", context.config.userdata, os.environ)
     if folder:
         path = Path(folder) / file_name(scenario)
         path.parent.mkdir(parents=True, exist_ok=True)

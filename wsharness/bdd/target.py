@@ -168,11 +168,9 @@ class Target:
         facts = self.facts()
         count = len(self.urls)
         servers = f"{count} nodes" if count > 1 else "1 server"
-        started = (
-            f", started by {self._started_by()}"
-            if self.started_by_the_suite or self.started_by
-            else ""
-        )
+        started = ""
+        if self.started_by_the_suite or self.started_by:
+            started = f", started by {self._started_by()}"
         return (
             f"testing {servers}{started}: {facts['servers']}; TLS: {facts['tls']}; "
             f"token: {facts['token']}; origin: {facts['origin']}"
