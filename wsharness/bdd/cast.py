@@ -223,10 +223,9 @@ class Participant:
         return take(proven_by=PROVEN)
 
     def round_trip_unless(self, met: Callable[[], bool], deadline: float) -> bool:
-        """Make a round trip, or stop short when ``met()`` becomes true first (asked as
-        messages arrive); True if it did. A reply still on its way is set aside when
-        it comes. Raises :class:`~wsharness.WaitTimeout` at ``deadline`` and
-        :class:`~wsharness.ConnectionLost` if the connection is gone."""
+        """Make a round trip, or stop short (its reply set aside when it comes) as soon as
+        ``met()``, asked as messages arrive, is true; return ``met()``. Raises
+        :class:`~wsharness.WaitTimeout` at ``deadline``, ConnectionLost if it is gone."""
         probe = self.send_probe()
         if probe is None:
             return met()
@@ -559,10 +558,9 @@ class Cast:
             self._round_trips(self.people)
 
     def can_prove(self) -> bool:
-        """Whether round trips can prove a wait unmet now: everyone in the scenario is
-        open and reading, or never got in (and so sent nothing); nobody was replaced
-        by a second connection under the same name (the first may still have
-        requests in flight)."""
+        """Whether round trips can prove a wait unmet now: everyone is open and reading,
+        or never got in (and sent nothing), and nobody connected twice under one name
+        (the first connection may still have requests in flight)."""
         return not self._replaced and all(
             (person.client.state == "open" and person.client.is_reading)
             or (person.client.state == "closed" and person.client.handshake_status != 101)

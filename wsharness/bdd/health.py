@@ -135,8 +135,7 @@ def ask_every_node(
     timeout: float,
 ) -> list[tuple[str, HealthAnswer]]:
     """Each server of ``target`` by name, with what ``health_check`` answered when asked
-    with ``options`` (a monitor's, say, with no token). AssertionError when the project
-    declares no health check: there is nothing to ask."""
+    with ``options`` (a monitor's, no token); AssertionError if the project declares none."""
     if health_check is None:
         raise AssertionError("the project declares no health check: configure(health_check=...)")
     return [
@@ -220,9 +219,8 @@ class DeploymentWatch:
             self._paused = False
 
     def check_now(self) -> str | None:
-        """Ask every server once, now, on the calling thread (after a step failed, say):
-        a server that refuses or says it is unhealthy is gone without waiting out the
-        grace, since the failure already showed it. Returns :attr:`broken`."""
+        """Ask every server once, now (after a step failed, say): one that refuses or is
+        unhealthy is gone without a grace, since the failure showed it. Returns :attr:`broken`."""
         for index, url in enumerate(self.target.urls):
             problem, slow = self._problem(url)
             if problem is not None and not slow:

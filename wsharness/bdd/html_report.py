@@ -69,9 +69,8 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             super().close()
 
     def _generate_global_summary(self) -> bool:
-        """The run's summary, always (the formatter leaves it out of a one-feature run
-        by default), with the steps counted and the run's "additional info" (the
-        target and versions) said once."""
+        """The run's summary, always (by default the formatter leaves a one-feature run's
+        out), with the steps counted and the target and versions said once."""
         self.global_summary = True
         with container() as written:
             super()._generate_global_summary()

@@ -85,10 +85,9 @@ def check_userdata(userdata: Mapping[str, str]) -> None:
 
 
 def check_environment(environ: Mapping[str, str]) -> None:
-    """Raise :class:`SettingError` for a ``WS_*`` variable that is not a setting's but
-    is one letter or two away from one (``WS_SEVER_URLS``): a pipeline configured
-    through its environment would otherwise test something else. Variables far from
-    every setting's are left alone; they may belong to other tools."""
+    """Raise :class:`SettingError` for a ``WS_*`` variable a letter or two away from a
+    setting's (``WS_SEVER_URLS``), which would have a pipeline test something else; ones
+    far from every setting's are left alone, for other tools."""
     variables = [setting.variable for setting in _known.values() if setting.variable]
     for name in environ:
         if not name.startswith("WS_") or name in variables or not environ[name].strip():
