@@ -568,10 +568,9 @@ class Cast:
         )
 
     def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof:
-        """The proof for ``waiter``'s wait (docs/design.md): a round trip by the waiter,
-        by everyone else, by the waiter again, asking ``met()`` as it goes.
-        Anyone who cannot take part (closed meanwhile, not answering by ``deadline``)
-        makes it :attr:`Proof.IMPOSSIBLE`."""
+        """The proof for ``waiter``'s wait (docs/design.md): a round trip by the waiter, by
+        everyone else, by the waiter again, asking ``met()`` as it goes; impossible if
+        anyone cannot take part (closed meanwhile, or not answering by ``deadline``)."""
         try:
             if waiter.round_trip_unless(met, deadline):
                 return Proof.MET

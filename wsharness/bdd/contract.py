@@ -97,10 +97,9 @@ class ContractRun:
         )
 
     def _is_proof(self, direction: Direction, data: str | bytes) -> bool:
-        """Whether the frame is one of the adapter's round trips
-        (:meth:`wsharness.bdd.cast.Participant.send_probe`): exactly the request it
-        makes for the token near the frame's start, or exactly its reply. A frame that
-        merely carries a token (a server echoing it in something else) is checked."""
+        """Whether the frame is exactly the request the adapter makes for the token near
+        its start (:meth:`wsharness.bdd.cast.Participant.send_probe`), or exactly its
+        reply; a frame that merely carries a token (echoed in something else) is not."""
         if not isinstance(data, str):
             return False
         token = PROOF_TOKEN.search(data, 0, PROOF_SEARCH)
@@ -165,10 +164,9 @@ def watch(context: Context, run: ContractRun | None) -> None:
 
 
 def scenario_ended(context: Context, *, close: bool = False) -> str | None:
-    """Check the frames that came after the scenario's last step, with the scenario's
-    own ``@breaks-contract``; with ``close``, first close every connection of its cast,
-    so that whatever a server sent before answering the close is among them. What broke
-    the contract, said as a step would say it; None if nothing did."""
+    """What broke the contract after the scenario's last step, as a step would say it, or
+    None; with ``close``, every connection is closed first, so that whatever a server
+    sent before answering the close is checked too."""
     run: ContractRun | None = getattr(context, "contract_run", None)
     cast = getattr(context, "cast", None)
     if run is None or cast is None:

@@ -183,9 +183,8 @@ def _record_target(context: Context) -> None:
 
 
 def _record_feature_target(context: Context, feature: Feature) -> None:
-    """A feature whose fixture gave it a server of its own (``context.target``
-    replaced in ``before_feature``) is recorded with that server, and what it says it
-    is, once, at its first scenario."""
+    """Record a feature whose fixture gave it a server of its own (``context.target``
+    replaced in ``before_feature``) with that server, once, at its first scenario."""
     state = context.run_state
     target = context.target
     if state.targets is None or target in (state.targets.target, state.feature_target):
@@ -214,9 +213,8 @@ def _read_settings(context: Context, userdata: dict[str, str]) -> None:
 
 @hook
 def before_feature(context: Context, feature: Feature) -> None:
-    step_registry = context._runner.step_registry
     steps = [step for scenario in feature.walk_scenarios() for step in scenario.all_steps]
-    for line in explain_undefined(step_registry, steps):
+    for line in explain_undefined(context._runner.step_registry, steps):
         print(line, file=sys.__stderr__)
 
 
@@ -277,10 +275,9 @@ def after_step(context: Context, step: Step) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """Check the frames that came after the last step against the contract (those
-    already here, so that their marks are drawn; then, once every connection is
-    closed, the rest), and draw the scenario's conversation into the reports (one that
-    ran: not skipped). A frame outside the contract fails a scenario that had passed."""
+    """Draw the scenario's conversation into the reports, between the checks of the frames
+    after its last step (those here, so their marks are drawn; then, once every connection
+    is closed, the rest): one outside the contract fails a scenario that had passed."""
     early = contract.scenario_ended(context)
     conversations.publish(context, scenario)
     late = contract.scenario_ended(context, close=True)
@@ -337,10 +334,9 @@ def _promise_not_declared(target: Target, tags: set[str]) -> str | None:
 
 
 def _run_stopping(context: Context) -> bool:
-    """Abort the run if Ctrl-C or SIGTERM came, even if the ``KeyboardInterrupt`` was
-    swallowed on its way (by a weakref callback such as logging's clean-up, or a
-    library's broad ``except``), or if the watch saw a server stop answering; the
-    rest of the run is then reported untested."""
+    """Abort the run, the rest reported untested, if Ctrl-C or SIGTERM came (even if its
+    ``KeyboardInterrupt`` was swallowed on its way, by logging's clean-up or a library's
+    broad ``except``) or the watch saw a server stop answering."""
     if context.run_state.stopped is not None:
         return True
     signal_name = interrupted_by()
@@ -355,9 +351,8 @@ def _run_stopping(context: Context) -> bool:
 
 
 def _deployment_broke(context: Context, problem: str) -> None:
-    """Stop the run, saying which server broke while which scenario ran; called on the
-    watch's thread, it also ends the step in progress instead of letting it wait
-    out its timeout (see :func:`_break_steps_on`)."""
+    """Stop the run, saying which server broke during which scenario; on the watch's
+    thread, also end the step in progress rather than let it wait out its timeout."""
     scenario = context.run_state.scenario
     where = f" while {scenario!r} was running" if scenario else ""
     _stop_run(context, "deployment", f"the deployment broke{where}: {problem}")
@@ -404,10 +399,9 @@ def _seconds(userdata: dict[str, str], key: str) -> float | None:
 
 
 def _stop_run(context: Context, why: str, reason: str) -> None:
-    """Stop the run: say why in one line on the real stderr (behave's own
-    ``context.abort`` would print into the capture of the step in progress when the
-    watch's thread calls it), have behave report every scenario not yet run as
-    untested, and say why in the run record."""
+    """Stop the run, every scenario not yet run reported untested, saying why in the run
+    record and in one line on the real stderr (behave's ``context.abort`` would print
+    into the capture of the step in progress when the watch's thread calls it)."""
     with context.run_state.lock:
         if context.run_state.stopped is not None:
             return

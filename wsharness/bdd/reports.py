@@ -70,9 +70,8 @@ class TargetRecord:
 
 
 def record_target(context: Context, target: Target) -> TargetRecord:
-    """Put the target's facts into every report of this run that has room for them (the
-    HTML report, where people read it, as one line). Returns the record, to which a
-    feature with a target of its own is added."""
+    """Put the target into every report of this run that has room for it, and return the
+    record, to which a feature with a target of its own is added."""
     record = TargetRecord(target)
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
@@ -138,9 +137,8 @@ def write_run_record(
     stopped: Any,
     scenarios: Mapping[str, int] | None = None,
 ) -> None:
-    """Write the run record, if one was asked for; ``stopped`` is None or
-    ``{"why": ..., "reason": ...}``; ``scenarios``, once the run is over, how many
-    scenarios ended in each status (:func:`scenario_counts`)."""
+    """Write the run record where one was asked for (``stopped``: None or ``{"why": ...,
+    "reason": ...}``; ``scenarios``, once the run is over: :func:`scenario_counts`)."""
     if not path:
         return
     record: dict[str, Any] = {"target": dict(facts), "stopped": stopped}
