@@ -33,21 +33,15 @@ from acceptance.testbed import PROJECT_ROOT, Bed
 from wsharness import HarnessError
 from wsharness.bdd import configure
 from wsharness.bdd import environment as library
-from wsharness.bdd.environment import after_all, after_step, before_all, before_step, hook, skip
+from wsharness.bdd.environment import after_all as after_all
+from wsharness.bdd.environment import after_step as after_step
+from wsharness.bdd.environment import before_all as before_all
+from wsharness.bdd.environment import before_step as before_step
+from wsharness.bdd.environment import hook, skip
 from wsharness.bdd.health import ServerUnavailable, check_reachable
 from wsharness.bdd.registry import SettingError
 from wsharness.bdd.setup import SuiteServer
 from wsharness.bdd.target import Target
-
-__all__ = [
-    "after_all",
-    "after_scenario",
-    "after_step",
-    "before_all",
-    "before_feature",
-    "before_scenario",
-    "before_step",
-]
 
 SUITE_NODE_TIMEOUT = 1.0
 """``--node-timeout`` of the suite's nodes: one that goes down in a scenario stops

@@ -1,26 +1,11 @@
 """What the step library asks of the protocol under test.
 
-The library works with any protocol as it is. A :class:`ProtocolAdapter`
-teaches it what it cannot know by itself:
-
-* how to prove that nothing else is on its way to a person. With a
-  :meth:`~ProtocolAdapter.round_trip` (a request the server answers only after
-  finishing everything the connection sent before, such as an echo or a ping),
-  "nothing else" is proven by round trips, at the speed of the server. Without
-  one, the library watches for an explicit quiet window and says so when it fails;
-* whether that round trip is a *barrier* (:attr:`~ProtocolAdapter.round_trip_is_barrier`):
-  its reply comes after everything the server sends that connection because of
-  requests it handled before, from any connection. Then a wait that is not met
-  is proven unmet by the same round trips and fails at once, instead of waiting
-  out its timeout;
-* which names in messages to make unique to each scenario run, so scenarios can
-  run again and side by side against one server (:meth:`~ProtocolAdapter.outgoing`
-  and :meth:`~ProtocolAdapter.expected`);
-* optionally, how a frame reads in the scenario's words in the conversation
-  diagrams (:meth:`~ProtocolAdapter.describe`): ``JOIN_GROUP book club`` rather than
-  ``{"type":"JOIN_GROUP","value":"book club"}``.
-
-A ping-like request is enough::
+The library works with any protocol as it is. A :class:`ProtocolAdapter` teaches it
+what it cannot know by itself: a round trip that proves nothing else is on its way
+(else "nothing else" watches a quiet window), and whether it is a barrier that proves
+a wait unmet; names to make unique to each scenario run, so scenarios can run again and
+side by side against one server; and, optionally, how a frame reads in the conversation
+diagrams. A ping-like request is enough::
 
     class PingPong(ProtocolAdapter):
         def round_trip(self, token: str) -> RoundTrip:
@@ -59,13 +44,11 @@ class ProtocolAdapter:
     """How failure messages refer to the protocol."""
 
     round_trip_is_barrier = False
-    """True if the round trip's reply is sent after everything the server sends the
-    connection because of requests it handled before the round trip's request, from
-    this connection or any other (on a cluster: any other node's too). Then a wait
-    runs round trips when what it waits for is not there yet (the waiter's own, then
-    everyone else's, then the waiter's again) and fails as soon as they prove it is
-    not on its way. Off by default: a round trip that only answers for its own
-    connection would make such a failure wrong, so waits then run to their timeout."""
+    """True if the round trip's reply comes after everything the server sends the
+    connection because of requests it handled before, from any connection (on a cluster:
+    any node). Then a wait that is not met runs round trips and fails as soon as they
+    prove its message is not on its way. Off by default, since a round trip that answers
+    only for its own connection would make such a failure wrong: waits run to their timeout."""
 
     def round_trip(self, token: str) -> RoundTrip | None:
         """A request whose reply proves the server has finished every earlier

@@ -1,51 +1,30 @@
 """The named people of one scenario ("Alice", "Bob") and what each has received.
 
-Each :class:`Participant` wraps one :class:`~wsharness.TestWebSocket`. A step
-that says someone *receives* a message takes it from the client (*take* is the
-one name for that, from the client up), so receiving it twice needs two copies,
-and "nothing else" fails on anything that arrived and no step took.
+Each :class:`Participant` wraps one :class:`~wsharness.TestWebSocket`. A step that
+says someone *receives* a message takes it from the client (*take* is the one name
+for that, from the client up), so receiving it twice needs two copies, and "nothing
+else" fails on anything that arrived and no step took.
 
-"Nothing else" is proven the way the protocol allows (see
-:mod:`wsharness.bdd.adapter`). With a round trip, :meth:`Cast.assert_nothing_else`
-has everyone send it with a unique token and wait for the reply, twice. A
-server handles one connection's messages in order, so once a person's first
-reply is back, the server has finished every request that person sent before
-it; once every first reply is back, all requests are finished, and a second
-reply per person then arrives behind anything those requests sent to that
-person. Without a round trip, everyone checked is watched for the quiet window
-instead, and a failure says so. With ``-D late_window=SECONDS`` the steps also
-watch that long after the last request, for a server that sends something late
-from background work.
+Where the protocol's adapter has a round trip (:mod:`wsharness.bdd.adapter`), round
+trips prove "nothing else" and, when it is a barrier, that a wait's message is not
+on its way, so the wait fails at once; docs/design.md tells how ("Proving that nothing
+else arrived", "A wait that round trips prove unmet fails at once"). Without one,
+"nothing else" watches the quiet window. ``-D late_window=SECONDS`` then watches that
+long more, for a server that sends something late from background work.
 
-A wait for a message ("Bob receives ...") returns as soon as the message is there.
-When it is not, and the protocol's round trip is a barrier
-(:attr:`~wsharness.bdd.ProtocolAdapter.round_trip_is_barrier`), the wait proves
-whether it can still come instead of waiting out its timeout: the waiter makes a
-round trip (which settles the replies to the waiter's own requests), then everyone
-else does (every request anyone sent has been handled), then the waiter again
-(everything those requests sent the waiter has arrived). It checks after each
-round, so a message that was merely on its way costs one round; one that is not
-coming fails the step after three, saying what arrived instead. The replies of
-these round trips are set aside as they arrive (:meth:`TestWebSocket.expect_aside`),
-so no step ever takes one for its message. The proof needs everyone who got in able
-to answer: while someone is closed, still connecting or not reading, once someone
-connected again under the same name, or if someone fails to answer during the proof,
-waits fall back to their timeout. With ``-D late_window=SECONDS`` a wait keeps
-watching that long after its proof.
-
-When the suite has several servers (``-D server_urls=A,B,C``, the nodes of one
-cluster), people are spread over them in the order they first connect: the
-first person on the first, the second on the second, and round again.
+With several servers (``-D server_urls=A,B,C``, the nodes of one cluster), people are
+spread over them in the order they first connect, round robin.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol, Self, TypeVar
+from typing import Self, TypeVar
 
 from hamcrest import assert_that, equal_to
 
@@ -83,14 +62,6 @@ lets its message come before it starts a proof."""
 T = TypeVar("T")
 
 
-class Prover(Protocol):
-    """What a person's waits ask of the scenario: round trips that prove a wait unmet."""
-
-    def can_prove(self) -> bool: ...
-
-    def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof: ...
-
-
 class Proof(Enum):
     """How a proof for a wait ended."""
 
@@ -111,12 +82,9 @@ class Probe:
 
 
 class UniqueNames:
-    """Makes names in feature text unique to one scenario run.
-
-    "book club" in a feature becomes "book club [3f9c2a1e]" on the wire, so
-    scenarios can run again, in any order, and beside other runs against one
-    long-lived server without meeting each other's names.
-    """
+    """Makes names in feature text unique to one scenario run ("book club" goes on the
+    wire as "book club [3f9c2a1e]"), so scenarios can run again, in any order, and beside
+    other runs against one long-lived server without meeting each other's names."""
 
     def __init__(self) -> None:
         self.token = uuid.uuid4().hex[:8]
@@ -150,7 +118,7 @@ class Participant:
         self.closing_expected = False
         """True once a step closed the connection or expects the server to close it."""
         self.last_taken: Received | None = None
-        self.prover: Prover | None = None
+        self.prover: Cast | None = None
         """The scenario, when its protocol's round trip can prove a wait unmet."""
 
     def send(self, data: Data, *, text: bool | None = None) -> None:
@@ -159,8 +127,7 @@ class Participant:
         self.last_sent_at = time.monotonic()
 
     def send_all(self, messages: Sequence[Data], *, text: bool | None = None) -> None:
-        """Send ``messages`` in one pipelined burst, as
-        :meth:`~wsharness.TestWebSocket.send_all` does."""
+        """Send ``messages`` in one pipelined burst (:meth:`~wsharness.TestWebSocket.send_all`)."""
         self.client.send_all(messages, text=text)
         self.last_sent_at = time.monotonic()
 
@@ -171,13 +138,7 @@ class Participant:
 
     def take(self, message: Data) -> Received:
         """Wait for one more copy of ``message`` and account for it."""
-        return self._took(
-            self._proven(
-                lambda timeout, proven_by: self.client.take_message(
-                    message, timeout=timeout, proven_by=proven_by
-                )
-            )
-        )
+        return self._took(self._proven(functools.partial(self.client.take_message, message)))
 
     def take_copies(self, message: Data, count: int) -> None:
         """Wait for ``count`` more copies of ``message`` and account for them."""
@@ -186,13 +147,8 @@ class Participant:
 
     def take_match(self, matcher: MessageMatcher, description: str | None = None) -> Received:
         """Wait for one more message that satisfies ``matcher`` and account for it."""
-        return self._took(
-            self._proven(
-                lambda timeout, proven_by: self.client.take_match(
-                    matcher, description=description, timeout=timeout, proven_by=proven_by
-                )
-            )
-        )
+        take = functools.partial(self.client.take_match, matcher, description=description)
+        return self._took(self._proven(take))
 
     def take_json(self, matcher: JsonContaining) -> Received:
         """Wait for a JSON message that ``matcher`` accepts and account for it; a
@@ -210,11 +166,7 @@ class Participant:
 
     def take_messages(self, count: int) -> list[Received]:
         """Wait for the next ``count`` messages and account for them, in order."""
-        records = self._proven(
-            lambda timeout, proven_by: self.client.take_messages(
-                count, timeout=timeout, proven_by=proven_by
-            )
-        )
+        records = self._proven(functools.partial(self.client.take_messages, count))
         if records:
             self._took(records[-1])
         return records
@@ -230,12 +182,11 @@ class Participant:
             raise AssertionError(f"{self.name} has not heard a message yet")
         return field_of(self.last_taken.data, path)
 
-    def _proven(self, take: Callable[[float | None, str | None], T]) -> T:
-        """``take(timeout, proven_by)``, a wait, done as the module docstring says: at
-        once if met; else, where round trips can prove it, after one measured round
-        trip's time, or the proof; failed with what the proof showed (after the late
-        window, if one is set). Where no proof can be had, or it cannot complete, a
-        plain wait to the timeout."""
+    def _proven(self, take: Callable[..., T]) -> T:
+        """``take(timeout=, proven_by=)``, a wait, done as docs/design.md says: at once if
+        met; else after one measured round trip's time, or the proof, failed with what
+        the proof showed (after the late window); a plain wait to the timeout where no
+        proof can be had or completed."""
         found: list[T] = []
 
         def met() -> bool:
@@ -243,7 +194,7 @@ class Participant:
             if found:
                 return True
             try:
-                found.append(take(0, None))
+                found.append(take(timeout=0))
             except WaitTimeout:
                 return False
             return True
@@ -251,31 +202,30 @@ class Participant:
         if met():
             return found[0]
         if self.prover is None or not self.prover.can_prove():
-            return take(None, None)
+            return take()
         deadline = time.monotonic() + self.client.timeout
         grace = ROUND_TRIP_TIMES.get(self.client.url, settings.timing().quiet)
         try:
-            return take(min(grace, self.client.timeout), None)
+            return take(timeout=min(grace, self.client.timeout))
         except WaitTimeout:
             pass
         outcome = self.prover.prove(self, met, deadline)
         if outcome is Proof.MET:
             return found[0]
         if outcome is Proof.IMPOSSIBLE:
-            return take(max(deadline - time.monotonic(), 0.0), None)
+            return take(timeout=max(deadline - time.monotonic(), 0.0))
         late = settings.timing().late
         if late > 0:
             try:
-                return take(late, None)
+                return take(timeout=late)
             except WaitTimeout:
-                return take(None, f"{PROVEN}, and {late:g} s of watching saw nothing late")
-        return take(None, PROVEN)
+                return take(proven_by=f"{PROVEN}, and {late:g} s of watching saw nothing late")
+        return take(proven_by=PROVEN)
 
     def round_trip_unless(self, met: Callable[[], bool], deadline: float) -> bool:
-        """Make a round trip, or stop short when ``met()`` becomes true first (asked as
-        messages arrive); True if it did. A reply still on its way is set aside when
-        it comes. Raises :class:`~wsharness.WaitTimeout` at ``deadline`` and
-        :class:`~wsharness.ConnectionLost` if the connection is gone."""
+        """Make a round trip, or stop short (its reply set aside when it comes) as soon as
+        ``met()``, asked as messages arrive, is true; return ``met()``. Raises
+        :class:`~wsharness.WaitTimeout` at ``deadline``, ConnectionLost if it is gone."""
         probe = self.send_probe()
         if probe is None:
             return met()
@@ -321,26 +271,23 @@ class Participant:
 
     def refusal(self) -> str:
         """Why the connection could not open (one line); fails if it opened."""
-        try:
-            self.client.wait_until("open")
-        except ConnectionFailed as failure:
-            self.closing_expected = True
-            return str(failure)
-        self.closing_expected = True
-        raise AssertionError(f"{self.name} was let in: the server accepted the handshake")
+        return str(self._refused())
 
     def refused_status(self) -> int:
         """The HTTP status the server turned this person away with; fails if it
         let them in, or never answered."""
+        failure = self._refused()
+        if self.client.handshake_status is None:
+            raise AssertionError(f"{failure}, without an HTTP answer")
+        return self.client.handshake_status
+
+    def _refused(self) -> ConnectionFailed:
+        """How the connection failed to open; fails if it opened."""
+        self.closing_expected = True
         try:
             self.client.wait_until("open")
         except ConnectionFailed as failure:
-            status = self.client.handshake_status
-            if status is None:
-                raise AssertionError(f"{failure}, without an HTTP answer") from None
-            self.closing_expected = True
-            return status
-        self.closing_expected = True
+            return failure
         raise AssertionError(f"{self.name} was let in: the server accepted the handshake")
 
     def check_connected(self) -> None:
@@ -446,9 +393,7 @@ class Cast:
     def node_of(self, name: str) -> int:
         """The server ``name`` uses: the one chosen at their first connection, else
         the next in turn."""
-        if name not in self._nodes:
-            self._nodes[name] = len(self._nodes) % len(self.urls)
-        return self._nodes[name]
+        return self._nodes.setdefault(name, len(self._nodes) % len(self.urls))
 
     def place(self, name: str, node: int) -> None:
         """Have ``name`` use server number ``node`` (from 0) from now on."""
@@ -463,15 +408,11 @@ class Cast:
     def connect(
         self, names: Iterable[str], *, options: ConnectionOptions | None = None
     ) -> list[Participant]:
-        """Open one connection per name and wait until all are open.
-
-        Connections open together, at most :data:`OPENING_AT_ONCE` handshakes
-        at a time: a crowd of thousands opening at once would overflow the
-        server's listen backlog, and the dropped handshakes would be retried
-        only after a second. Everyone is in the cast as soon as their
-        connection starts, so a failure to connect one person still leaves the
-        others to be closed after the scenario.
-        """
+        """Open one connection per name and wait until all are open: at most
+        :data:`OPENING_AT_ONCE` handshakes at a time, since thousands at once would
+        overflow the server's listen backlog (and be retried only after a second).
+        Everyone is in the cast as soon as their connection starts, so it is closed
+        after the scenario even if someone else failed to connect."""
         joining = list(names)
         for name in joining:
             if name in self._people and self._people[name].client.state != "closed":
@@ -589,12 +530,9 @@ class Cast:
         return self.notebook.fill(text)
 
     def assert_nothing_else(self, people: Iterable[Participant]) -> None:
-        """Prove that ``people`` received nothing that no step has taken.
-
-        The one way every "nothing else" step proves it: round trips if the
-        protocol has one, else the quiet window (see the module docstring);
-        then the late window; then a look at what is still outstanding.
-        """
+        """Prove that ``people`` received nothing that no step has taken: the one way
+        every "nothing else" step does (round trips, else the quiet window; then the
+        late window; then a look at what is still outstanding)."""
         checked = list(people)
         how = ""
         if self.adapter.has_round_trip:
@@ -620,10 +558,9 @@ class Cast:
             self._round_trips(self.people)
 
     def can_prove(self) -> bool:
-        """Whether round trips can prove a wait unmet now: everyone in the scenario is
-        open and reading, or never got in (and so sent nothing); nobody was replaced
-        by a second connection under the same name (the first may still have
-        requests in flight)."""
+        """Whether round trips can prove a wait unmet now: everyone is open and reading,
+        or never got in (and sent nothing), and nobody connected twice under one name
+        (the first connection may still have requests in flight)."""
         return not self._replaced and all(
             (person.client.state == "open" and person.client.is_reading)
             or (person.client.state == "closed" and person.client.handshake_status != 101)
@@ -631,15 +568,16 @@ class Cast:
         )
 
     def prove(self, waiter: Participant, met: Callable[[], bool], deadline: float) -> Proof:
-        """The proof of the module docstring for ``waiter``'s wait: a round trip by the
-        waiter, by everyone else, by the waiter again, asking ``met()`` as it goes.
-        Anyone who cannot take part (closed meanwhile, not answering by ``deadline``)
-        makes it :attr:`Proof.IMPOSSIBLE`."""
+        """The proof for ``waiter``'s wait (docs/design.md): a round trip by the waiter, by
+        everyone else, by the waiter again, asking ``met()`` as it goes; impossible if
+        anyone cannot take part (closed meanwhile, or not answering by ``deadline``)."""
         try:
             if waiter.round_trip_unless(met, deadline):
                 return Proof.MET
             others = [person for person in self.people if person is not waiter]
-            probes = [(person, person.send_probe()) for person in others if _open(person)]
+            probes = [
+                (person, person.send_probe()) for person in others if person.client.state == "open"
+            ]
             for person, probe in probes:
                 if probe is not None:
                     person.wait_for_reply(probe, timeout=max(deadline - time.monotonic(), 0.0))
@@ -700,7 +638,3 @@ class Cast:
         if hidden > 0:
             blocks.append(f"(and {hidden} more people, not shown)")
         return "\n".join(blocks)
-
-
-def _open(person: Participant) -> bool:
-    return person.client.state == "open"

@@ -1,10 +1,8 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps that connect people, turn them away, and close their connections.
-
-Everyone connects with the run's connection options (:mod:`wsharness.bdd.options`);
-the steps that name a token, subprotocol, header or origin change it for that
-person alone.
+"""Steps that connect people, turn them away, and close their connections, with the
+run's connection options (:mod:`wsharness.bdd.options`) or, where a step names a token,
+subprotocol, header or origin, that person's own.
 """
 
 from behave import given, then, when

@@ -1,21 +1,13 @@
 """Every frame of every scenario checked against the protocol's contract, and counted.
 
 With a contract (``-D contract=FILE``, ``WS_CONTRACT``, or the project's default given to
-:func:`wsharness.bdd.configure`; ``-D contract=off`` for none), every frame a person of the
-cast sends or receives is checked against the AsyncAPI 3 document
-(:mod:`wsharness.contract`). A frame that is none of the contract's messages fails the step
-during which it was sent or arrived (one after the last step: the scenario, when it
-ends), in the schema's words, and is marked ``✗`` in the person's transcript; so does a
-reply that a correlation id ties to a request it does not answer
-(:mod:`wsharness.contract.correlation`). Only in a scenario tagged
-``@breaks-contract`` are frames outside the contract allowed (and counted apart). The
-round trips the adapter makes to prove silence (a frame that is exactly the request it
-builds for a ``proof`` token, or exactly its reply) are not the scenario's, and are
-neither checked nor counted.
-
-At the end of the run the coverage (each message and operation, how often sent and
-received, and those never exercised) is printed, and written as JSON to ``-D
-contract_coverage=FILE`` (``WS_CONTRACT_COVERAGE``), one file per behavex worker.
+:func:`wsharness.bdd.configure`; ``off`` for none), a frame a person sends or receives
+that is none of the AsyncAPI 3 document's messages (:mod:`wsharness.contract`), or a reply
+a correlation id ties to a request it does not answer, fails the step it came during (or
+the scenario, after the last step) and is marked ``✗`` in the transcript, unless the
+scenario is tagged ``@breaks-contract``. The adapter's round trips are not the scenario's,
+and are neither checked nor counted. At the end the coverage is printed, and written as
+JSON to ``-D contract_coverage=FILE``, one file per behavex worker (docs/contract.md).
 """
 
 from __future__ import annotations
@@ -105,10 +97,9 @@ class ContractRun:
         )
 
     def _is_proof(self, direction: Direction, data: str | bytes) -> bool:
-        """Whether the frame is one of the adapter's round trips
-        (:meth:`wsharness.bdd.cast.Participant.send_probe`): exactly the request it
-        makes for the token near the frame's start, or exactly its reply. A frame that
-        merely carries a token (a server echoing it in something else) is checked."""
+        """Whether the frame is exactly the request the adapter makes for the token near
+        its start (:meth:`wsharness.bdd.cast.Participant.send_probe`), or exactly its
+        reply; a frame that merely carries a token (echoed in something else) is not."""
         if not isinstance(data, str):
             return False
         token = PROOF_TOKEN.search(data, 0, PROOF_SEARCH)
@@ -140,9 +131,8 @@ def _relative(path: Path) -> str:
 
 
 def start(context: Context, default: Path | None, adapter: ProtocolAdapter) -> ContractRun | None:
-    """The run's contract: the file ``-D contract`` names (or the project's ``default``),
-    none for ``off``; steps are wrapped so each ends with the check of its frames, and
-    ``adapter``'s round trips are told apart from the scenario's frames. Raises
+    """The run's contract (``-D contract``, else ``default``; none for ``off``), every
+    step wrapped to end with the check of its frames; raises
     :class:`~wsharness.contract.document.ContractError` for a contract that cannot be used."""
     userdata = context.config.userdata
     text = registry.value("contract", userdata, os.environ)
@@ -174,10 +164,9 @@ def watch(context: Context, run: ContractRun | None) -> None:
 
 
 def scenario_ended(context: Context, *, close: bool = False) -> str | None:
-    """Check the frames that came after the scenario's last step, with the scenario's
-    own ``@breaks-contract``; with ``close``, first close every connection of its cast,
-    so that whatever a server sent before answering the close is among them. What broke
-    the contract, said as a step would say it; None if nothing did."""
+    """What broke the contract after the scenario's last step, as a step would say it, or
+    None; with ``close``, every connection is closed first, so that whatever a server
+    sent before answering the close is checked too."""
     run: ContractRun | None = getattr(context, "contract_run", None)
     cast = getattr(context, "cast", None)
     if run is None or cast is None:

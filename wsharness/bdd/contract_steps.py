@@ -1,21 +1,13 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps named after the messages of the run's contract, with their fields as arguments:
+"""Steps named after the messages of the run's contract, with their fields as arguments
+(``When Bob sends a subscribe with topic "prices"``; the README's "Your protocol's contract").
 
-    When Bob sends a subscribe with topic "prices"
-    Then Bob receives a subscribe confirmation with topic "prices"
-    And Bob receives these messages, in order:
-      | topic  | data        |
-      | prices | ACME 191.20 |
-
-A message is named by its key in the contract's channel or by its ``title``, in any
-case. Sending fills in the fields the message's schema fixes (its ``op`` or ``type``)
-and the ones the step names; receiving waits for the message with those fields (the
-contract check validates the rest of it). A value is read as the type the message's
-schema declares for its field (``amount "2"`` is the integer 2 where ``amount`` is an
-integer; ``true``, ``false`` and ``null`` likewise), else it is text; ``{name}`` in one
-is a value noted earlier. They need a contract (``configure(contract=...)`` or
-``-D contract=FILE``).
+A message is named by its key in the contract's channel or by its ``title``, in any case.
+The fields its schema fixes are filled in, the others the step names are read as the
+type the schema declares for them (``amount "2"`` is the integer 2 where ``amount`` is an
+integer), and a received message's other fields are left to the contract check. They
+need a contract (``configure(contract=...)`` or ``-D contract=FILE``).
 """
 
 import re

@@ -1,18 +1,10 @@
 """Each scenario's conversation, in every report CI shows.
 
-The hooks time each step (:func:`step_started`, :func:`step_ended`); when a step fails,
-or else at the end of a scenario that ran, :func:`publish` draws its conversation
-(:mod:`wsharness.conversation`) and puts it
-
-* into the HTML report (behave-html-pretty-formatter's ``embed``), inline SVG,
-  captioned :data:`CAPTION`, under the scenario's last step or the one that failed,
-  before its error;
-* into a folder, one standalone SVG per scenario named after its feature and
-  scenario, when ``-D conversations=DIR`` (``WS_CONVERSATIONS``) asks for one.
-
-A failing step's diagnostics start with the same conversation as text
-(:func:`as_text`), so the console and a failed JUnit test case's ``system-out`` tell
-it in the diagram's words.
+The hooks time each step; when a step fails, or else at the end of a scenario that ran,
+:func:`publish` draws its conversation (:mod:`wsharness.conversation`) into the HTML
+report, inline under that step, and, with ``-D conversations=DIR``, into a standalone SVG
+per scenario. A failing step's diagnostics start with the same conversation as text
+(:func:`as_text`), so the console and JUnit tell it in the diagram's words.
 """
 
 from __future__ import annotations
@@ -32,12 +24,6 @@ from wsharness.conversation import Conversation, StepTiming, Voice, build, svg, 
 
 CAPTION = "The conversation"
 """The caption of the diagram in the HTML report."""
-
-SETTING = "conversations"
-"""The ``-D`` name of the folder for standalone diagrams."""
-
-SWITCH = "diagrams"
-"""The ``-D`` name that turns the diagrams off (``off``)."""
 
 
 def step_started(context: Context, step: Step) -> None:
@@ -81,11 +67,9 @@ def conversation(context: Context, scenario: Scenario) -> Conversation | None:
         )
         for person in cast.people
     ]
-    status = "failed" if failed else scenario.status.name
-    title = f"{scenario.feature.name}: {scenario.name}"
     return build(
-        title,
-        status,
+        f"{scenario.feature.name}: {scenario.name}",
+        "failed" if failed else scenario.status.name,
         voices,
         cast.urls,
         steps,
@@ -115,7 +99,7 @@ def publish(context: Context, scenario: Scenario) -> None:
 def drawing(context: Context) -> bool:
     """Whether diagrams are drawn: yes unless ``-D diagrams=off`` (``WS_DIAGRAMS``), which
     is for measuring what they cost. Any other value is a bad setting."""
-    value = (registry.value(SWITCH, context.config.userdata, os.environ) or "on").strip()
+    value = (registry.value("diagrams", context.config.userdata, os.environ) or "on").strip()
     if value.lower() not in ("on", "off"):
         raise ValueError(f"diagrams must be on or off, not {value!r}")
     return value.lower() == "on"
@@ -129,7 +113,7 @@ def _publish(context: Context, scenario: Scenario) -> None:
     picture = svg.render(drawn)
     for formatter in diagnostics.html_formatters(context):
         formatter.embed("text/html", picture, caption=CAPTION, compress=False)
-    folder = registry.value(SETTING, context.config.userdata, os.environ)
+    folder = registry.value("conversations", context.config.userdata, os.environ)
     if folder:
         path = Path(folder) / file_name(scenario)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,10 +133,7 @@ def _slug(words: str) -> str:
 
 def _times(context: Context) -> dict[int, tuple[float | None, float | None]]:
     """The step times of the running scenario (behave forgets them when it ends)."""
-    times: dict[int, tuple[float | None, float | None]] | None = getattr(
-        context, "step_times", None
-    )
-    if times is None:
-        times = {}
-        context.step_times = times
+    if not hasattr(context, "step_times"):
+        context.step_times = {}
+    times: dict[int, tuple[float | None, float | None]] = context.step_times
     return times

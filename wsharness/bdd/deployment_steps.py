@@ -2,12 +2,9 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps that check a deployment's promises on every one of its servers.
 
-The promises come from the run's target (:mod:`wsharness.bdd.target`): a token
-given means one is required, an origin given means other sites are refused,
-``wss://`` means the certificate must verify, and a declared health check must
-answer without a token. Scenarios tagged ``@promise.token``, ``@promise.origin``,
-``@promise.tls`` or ``@promise.health`` are skipped, saying why, when the target
-does not declare that promise. A failure names every server that broke it.
+The promises come from the run's target (:mod:`wsharness.bdd.target`); a ``@promise.*``
+scenario is skipped, saying why, when the target does not declare its promise. A
+failure names every server that broke it.
 """
 
 from collections.abc import Callable
@@ -23,7 +20,7 @@ from wsharness.bdd.setup import current
 from wsharness.client import UNTRUSTED_CERTIFICATE
 
 Problem = Callable[[Participant], str | None]
-"""What is wrong with one person's connection to one server, or None."""
+"""What is wrong with one person's connection to one server, or None (or it fails)."""
 
 
 @when("{name:Name} tries to connect to every node without a token")
@@ -88,9 +85,13 @@ def step_every_node_healthy(context: Context) -> None:
 
 
 def _every_node(context: Context, name: str, promise: str, problem: Problem) -> None:
+    """Fail naming every server where ``problem`` finds one, or fails itself."""
     problems = []
     for index, person in enumerate(context.cast.everywhere(name)):
-        found = problem(person)
+        try:
+            found = problem(person)
+        except AssertionError as error:
+            found = str(error)
         if found is not None:
             problems.append(f"{context.target.node_name(index)}: {found}")
     if problems:
@@ -99,18 +100,12 @@ def _every_node(context: Context, name: str, promise: str, problem: Problem) -> 
 
 def _refused_with(status: int) -> Problem:
     def problem(person: Participant) -> str | None:
-        try:
-            got = person.refused_status()
-        except AssertionError as error:
-            return str(error)
+        got = person.refused_status()
         return None if got == status else f"turned {person.name} away with HTTP {got}"
 
     return problem
 
 
 def _untrusted(person: Participant) -> str | None:
-    try:
-        refusal = person.refusal()
-    except AssertionError as error:
-        return str(error)
+    refusal = person.refusal()
     return None if UNTRUSTED_CERTIFICATE in refusal else f"refused for another reason: {refusal}"

@@ -1,16 +1,9 @@
 """Put the diagnostics of a failing step wherever someone will read the failure.
 
 behave has no single channel that reaches every report, so one text goes four ways:
-
-* printed: behave's output capture shows it under the failure on the console
-  and writes it into the JUnit XML (``<system-out>`` of the test case);
-* :meth:`behave.runner.Context.attach`: formatters with an ``embedding`` method,
-  such as behave's ``json`` formatter, keep it with the failing step;
-* the HTML report: behave-html-pretty-formatter ignores ``context.attach`` and
-  has its own ``embed`` API, so the text is embedded there directly, under the
-  failing step, captioned :data:`CAPTION`;
-* under behavex (parallel runs), a file in the scenario's evidence folder,
-  which behavex's own HTML report links to the scenario.
+printed (the console, and JUnit's ``<system-out>``), :meth:`behave.runner.Context.attach`
+(behave's JSON report), behave-html-pretty-formatter's own ``embed`` (which ignores
+``attach``), and, under behavex, a file in the scenario's evidence folder.
 """
 
 from __future__ import annotations

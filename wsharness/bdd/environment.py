@@ -4,36 +4,22 @@
 
     from wsharness.bdd.environment import *  # noqa: F403
 
-* before the run: stop on a ``-D`` name no one registered (:mod:`wsharness.bdd.registry`),
-  read the timing and message size settings (:mod:`wsharness.settings`) and the target
-  (:mod:`wsharness.bdd.target`), get the server(s) under test from the fixture
-  :func:`~wsharness.bdd.configure` was given (by default the target's URLs), say
-  what is under test in one line, record it in every report, and check that every
-  server accepts a connection and, with a declared health check, is healthy;
-  otherwise stop the run with one line naming the server and the cause;
-* during the run: a watch keeps asking every server; one that stops answering (or
-  whose health check fails, as when its broker is down) for 2 s stops the run
-  after the step in progress, with one line naming it and the scenario, and the
-  scenarios not yet run are reported untested. ``@disruptive`` scenarios, which
-  take servers down on purpose, pause the watch;
-* before each feature: say, in one line each, why a step matches no definition
-  (a name not capitalised, a near miss in wording);
-* before each scenario: skip a ``@promise.token``, ``@promise.origin``,
-  ``@promise.tls`` or ``@promise.health`` scenario, with a one-line reason, when the
-  target does not declare that promise (or ``skip_checks`` switches it off);
-* each scenario gets a fresh cast, closed afterwards whether it passed or failed;
-* a failing step prints the scenario's conversation (:mod:`wsharness.bdd.conversations`),
-  every person's transcript and the servers' log lines from that scenario, which
-  behave shows with the failure and every report keeps;
-* after each scenario that ran, its conversation is drawn as a sequence diagram into
-  the HTML report and, with ``-D conversations=DIR``, into a folder;
+* before the run: check the settings (:mod:`wsharness.bdd.registry`) and the target
+  (:mod:`wsharness.bdd.target`), get the servers from the fixture
+  :func:`~wsharness.bdd.configure` was given, say and record what is under test, and
+  check that every server is reachable and healthy, or stop the run in one line;
+* during the run: a watch stops the run, after the step in progress, when a server stops
+  answering (``@disruptive`` scenarios, which take servers down on purpose, pause it);
+* before each feature: explain steps that match no definition; before each scenario:
+  skip a ``@promise.*`` one whose promise the target does not declare, and give the
+  others a fresh cast, closed afterwards;
+* a failing step prints the conversation, every transcript and the servers' log lines;
+  each scenario's conversation is drawn into the reports;
 * Ctrl-C and SIGTERM stop the run at any moment, start-up included, even when the
-  ``KeyboardInterrupt`` they raise is swallowed on its way: the hooks check at every
-  scenario and step, so the rest of the run is reported untested, never failed.
+  ``KeyboardInterrupt`` is swallowed on its way; what did not run is reported untested.
 
-A project that needs a hook of its own defines it, decorates it with :func:`hook`
-(so that Ctrl-C in it aborts the run instead of failing a feature), and calls the
-library's.
+A project's own hook is decorated with :func:`hook` (so that Ctrl-C in it aborts the
+run instead of failing a feature) and calls the library's.
 """
 
 from __future__ import annotations
@@ -80,6 +66,7 @@ __all__ = [
 ]
 
 Hook = TypeVar("Hook", bound=Callable[..., None])
+T = TypeVar("T")
 
 DISRUPTIVE = "disruptive"
 """The tag of a scenario that takes servers down on purpose: the watch pauses for it."""
@@ -116,8 +103,6 @@ class RunState:
     """Guards ``stopped``: the watch's thread may stop the run while the main thread does."""
     targets: reports.TargetRecord | None = None
     """The targets the reports record: the run's, and features' own."""
-    run_target: Target | None = None
-    """The run's target, as recorded."""
     feature_target: Target | None = None
     """The last target of a feature's own that was recorded."""
 
@@ -194,28 +179,22 @@ def before_all(context: Context) -> None:
 
 def _record_target(context: Context) -> None:
     """Put the target, and what its servers said they are, into the reports."""
-    target = context.target
-    context.run_state.run_target = target
-    context.run_state.targets = reports.record_target(
-        context, target.facts(), target.describe().removeprefix("testing ")
-    )
+    context.run_state.targets = reports.record_target(context, context.target)
 
 
 def _record_feature_target(context: Context, feature: Feature) -> None:
-    """A feature whose fixture gave it a server of its own (``context.target``
-    replaced in ``before_feature``) is recorded with that server, and what it says it
-    is, once, at its first scenario."""
+    """Record a feature whose fixture gave it a server of its own (``context.target``
+    replaced in ``before_feature``) with that server, once, at its first scenario."""
     state = context.run_state
     target = context.target
-    if state.targets is None or target in (state.run_target, state.feature_target):
+    if state.targets is None or target in (state.targets.target, state.feature_target):
         return
     state.feature_target = target
     try:
         software = check_target(target, None, timeout=settings.timing().wait)
     except ServerUnavailable:
         software = ()  # the feature's scenarios will say so
-    target = target.reported(software)
-    state.targets.for_feature(feature, target.facts(), target.describe().removeprefix("testing "))
+    state.targets.for_feature(feature, target.reported(software))
 
 
 def _read_settings(context: Context, userdata: dict[str, str]) -> None:
@@ -227,16 +206,15 @@ def _read_settings(context: Context, userdata: dict[str, str]) -> None:
         scale=_seconds(userdata, "timeout_scale"),
         quiet_window=_seconds(userdata, "quiet_window"),
         late_window=_seconds(userdata, "late_window"),
-        max_message_size=_size(userdata, "max_message_size"),
+        max_message_size=_given(userdata, "max_message_size", settings.parse_size),
     )
     conversations.drawing(context)
 
 
 @hook
 def before_feature(context: Context, feature: Feature) -> None:
-    step_registry = context._runner.step_registry
     steps = [step for scenario in feature.walk_scenarios() for step in scenario.all_steps]
-    for line in explain_undefined(step_registry, steps):
+    for line in explain_undefined(context._runner.step_registry, steps):
         print(line, file=sys.__stderr__)
 
 
@@ -297,10 +275,9 @@ def after_step(context: Context, step: Step) -> None:
 
 @hook
 def after_scenario(context: Context, scenario: Scenario) -> None:
-    """Check the frames that came after the last step against the contract (those
-    already here, so that their marks are drawn; then, once every connection is
-    closed, the rest), and draw the scenario's conversation into the reports (one that
-    ran: not skipped). A frame outside the contract fails a scenario that had passed."""
+    """Draw the scenario's conversation into the reports, between the checks of the frames
+    after its last step (those here, so their marks are drawn; then, once every connection
+    is closed, the rest): one outside the contract fails a scenario that had passed."""
     early = contract.scenario_ended(context)
     conversations.publish(context, scenario)
     late = contract.scenario_ended(context, close=True)
@@ -357,10 +334,9 @@ def _promise_not_declared(target: Target, tags: set[str]) -> str | None:
 
 
 def _run_stopping(context: Context) -> bool:
-    """Abort the run if Ctrl-C or SIGTERM came, even if the ``KeyboardInterrupt`` was
-    swallowed on its way (by a weakref callback such as logging's clean-up, or a
-    library's broad ``except``), or if the watch saw a server stop answering; the
-    rest of the run is then reported untested."""
+    """Abort the run, the rest reported untested, if Ctrl-C or SIGTERM came (even if its
+    ``KeyboardInterrupt`` was swallowed on its way, by logging's clean-up or a library's
+    broad ``except``) or the watch saw a server stop answering."""
     if context.run_state.stopped is not None:
         return True
     signal_name = interrupted_by()
@@ -375,9 +351,8 @@ def _run_stopping(context: Context) -> bool:
 
 
 def _deployment_broke(context: Context, problem: str) -> None:
-    """Stop the run, saying which server broke while which scenario ran; called on the
-    watch's thread, it also ends the step in progress instead of letting it wait
-    out its timeout (see :func:`_break_steps_on`)."""
+    """Stop the run, saying which server broke during which scenario; on the watch's
+    thread, also end the step in progress rather than let it wait out its timeout."""
     scenario = context.run_state.scenario
     where = f" while {scenario!r} was running" if scenario else ""
     _stop_run(context, "deployment", f"the deployment broke{where}: {problem}")
@@ -410,28 +385,23 @@ def _diagnostics(context: Context) -> str:
     return "\n".join(parts)
 
 
+def _given(userdata: dict[str, str], key: str, parse: Callable[[str], T]) -> T | None:
+    """``-D key`` read by ``parse``; None when it is not given, or blank."""
+    text = userdata.get(key)
+    return None if text is None or not text.strip() else parse(text)
+
+
 def _seconds(userdata: dict[str, str], key: str) -> float | None:
-    text = userdata.get(key)
-    if text is None or not text.strip():
-        return None
     try:
-        return float(text)
+        return _given(userdata, key, float)
     except ValueError:
-        raise ValueError(f"{key} must be a number of seconds, not {text!r}") from None
-
-
-def _size(userdata: dict[str, str], key: str) -> int | None:
-    text = userdata.get(key)
-    if text is None or not text.strip():
-        return None
-    return settings.parse_size(text)
+        raise ValueError(f"{key} must be a number of seconds, not {userdata[key]!r}") from None
 
 
 def _stop_run(context: Context, why: str, reason: str) -> None:
-    """Stop the run: say why in one line on the real stderr (behave's own
-    ``context.abort`` would print into the capture of the step in progress when the
-    watch's thread calls it), have behave report every scenario not yet run as
-    untested, and say why in the run record."""
+    """Stop the run, every scenario not yet run reported untested, saying why in the run
+    record and in one line on the real stderr (behave's ``context.abort`` would print
+    into the capture of the step in progress when the watch's thread calls it)."""
     with context.run_state.lock:
         if context.run_state.stopped is not None:
             return

@@ -1,17 +1,10 @@
 """Whether the servers under test work: reachable, healthy, and still so during the run.
 
-* :func:`check_target` runs before the first scenario: every server must accept a
-  WebSocket connection with the run's options and, where the project declared a
-  health check, say it is healthy. The first that does not stops the run with one
-  line naming it and what it answered. What each says it is (the handshake's
-  ``Server`` header, any team's server may send one) goes into the reports.
-* :class:`HttpHealthCheck` is a health check a project can declare
-  (``configure(health_check=HttpHealthCheck("/healthz"))``): a plain HTTP GET on the
-  WebSocket port, without a token, that must answer 200. The library requires none;
-  without one a server is only checked for reachability.
-* :class:`DeploymentWatch` keeps asking while the scenarios run, so a server (or the
-  broker behind it) that goes away is reported once, promptly, instead of as a
-  failure in every scenario after it.
+:func:`check_target` runs before the first scenario, so a dead or unhealthy server stops
+the run once, in one line, instead of failing every scenario; :class:`HttpHealthCheck`
+is the health check a project can declare (the library requires none, and then checks
+reachability only); :class:`DeploymentWatch` keeps asking while the scenarios run, so a
+server (or the broker behind it) that goes away is reported once, promptly.
 """
 
 from __future__ import annotations
@@ -103,10 +96,8 @@ def health_check_for(target: Target, declared: HealthCheck | None) -> HealthChec
 
 
 def check_reachable(url: str, options: ConnectionOptions, *, name: str = "") -> str:
-    """Open and close one connection with the run's options, so a dead or
-    misconfigured server fails the run once, early, in one line. Returns what the
-    server says it is: its handshake's ``Server`` header (``chat-server/0.1.0``), or
-    "" when it says nothing."""
+    """Open and close one connection with the run's options, so a dead or misconfigured
+    server fails the run once, early, in one line; return its ``Server`` header, or ""."""
     try:
         with TestWebSocket(url, name="the server check", **options.connect_arguments(url)) as probe:
             probe.wait_until("open")
@@ -144,8 +135,7 @@ def ask_every_node(
     timeout: float,
 ) -> list[tuple[str, HealthAnswer]]:
     """Each server of ``target`` by name, with what ``health_check`` answered when asked
-    with ``options`` (a monitor's, say, with no token). AssertionError when the project
-    declares no health check: there is nothing to ask."""
+    with ``options`` (a monitor's, no token); AssertionError if the project declares none."""
     if health_check is None:
         raise AssertionError("the project declares no health check: configure(health_check=...)")
     return [
@@ -174,16 +164,10 @@ nothing at all (no refusal, no status) before it counts as gone."""
 
 class DeploymentWatch:
     """A thread that asks every server, every ``interval`` seconds, whether it still
-    answers (its health check, or else a TCP connection); a server that has failed
-    every question for ``grace`` seconds makes :attr:`broken` say so in one line,
-    and ``on_broken`` is called with that line, on the watch's thread. A server that
-    only answers slowly (no answer within ``timeout``, as when it is busy) is given
-    :data:`SLOW_GRACE` times longer before it counts as gone, so a loaded machine does
-    not stop a run.
-
-    A scenario that takes servers down on purpose pauses the watch
-    (:meth:`pause`); :meth:`resume` forgets what failed meanwhile.
-    """
+    answers (its health check, or else a TCP connection); one that has failed for
+    ``grace`` seconds (:data:`SLOW_GRACE` times that if it is only slow, so a loaded
+    machine does not stop a run) sets :attr:`broken` and is told to ``on_broken``, on
+    the watch's thread. A scenario that takes servers down on purpose pauses it."""
 
     def __init__(
         self,
@@ -235,9 +219,8 @@ class DeploymentWatch:
             self._paused = False
 
     def check_now(self) -> str | None:
-        """Ask every server once, now, on the calling thread (after a step failed, say):
-        a server that refuses or says it is unhealthy is gone without waiting out the
-        grace, since the failure already showed it. Returns :attr:`broken`."""
+        """Ask every server once, now (after a step failed, say): one that refuses or is
+        unhealthy is gone without a grace, since the failure showed it. Returns :attr:`broken`."""
         for index, url in enumerate(self.target.urls):
             problem, slow = self._problem(url)
             if problem is not None and not slow:
@@ -278,8 +261,7 @@ class DeploymentWatch:
         only slowness."""
         if self.health_check is not None:
             answer = self.health_check.ask(url, self.target.options, timeout=self.timeout)
-            healthy = answer.healthy
-            return (None if healthy else _told(self.health_check, answer)), answer.timed_out
+            return (None if answer.healthy else _told(self.health_check, answer)), answer.timed_out
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         try:

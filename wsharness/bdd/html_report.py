@@ -1,35 +1,14 @@
 """behave-html-pretty-formatter, made to tell the whole run.
 
-``behave.ini`` registers the maintained formatter as ``html-pretty``; the library's
-``before_all`` hook makes each instance an :class:`HtmlReport` (:func:`adopt`),
-which has six corrections, each a place where the report disagreed with the
-console:
-
-* counts: behave hands a formatter neither the features and scenarios the tags
-  leave out nor, with ``show_skipped = false``, the scenarios a hook skips; and the
-  formatter counts a scenario skipped by a hook as neither passed nor skipped. At
-  the end of the run (:func:`account_for`, from ``after_all``) every feature and
-  scenario of the run is put in, with behave's own status, so the counts equal the
-  console's and behave's JSON report;
-* every skipped feature and scenario says why (the hook's reason, or the tags that
-  left it out);
-* step text is shown exactly as written: the formatter bolds what stands between
-  pairs of double quotes, which cuts a step with JSON in it apart
-  (``sends the text "{" type ":"``); here only a quoted value with a space or the
-  end of the step on each side is bold, and a step with any other quote is plain;
-* a failed step shows its error's message first, then the conversation and the
-  transcript, then the traceback, which is folded for a failed assertion (kept open
-  for an error, such as a ``KeyError`` in a step);
-* a run that stopped early (the deployment broke, Ctrl-C) counts the features and
-  scenarios it did not run as "untested", as the console does; the formatter knows
-  only passed, failed, skipped and undefined;
-* the page always opens with the run's summary, a run of one feature too (the
-  formatter's ``global_summary = auto`` leaves it out then), with the steps counted
-  beside the features and scenarios, and the target and versions said once there;
-  a feature's header repeats them only when it was tested against a server of its own.
-
-(Adopted rather than registered by module path: ``behave`` loads formatters before
-the project's folder is on ``sys.path``.)
+The library's ``before_all`` makes the formatter that ``behave.ini`` registers as
+``html-pretty`` an :class:`HtmlReport` (:func:`adopt`; adopted rather than registered
+by module path, since behave loads formatters before the project's folder is on
+``sys.path``), with six corrections, each a place where the report disagreed with the
+console (docs/reports-and-ci.md, "Reports that tell the truth"): every feature and
+scenario counted with behave's status (:func:`account_for`, from ``after_all``); why
+each was skipped; step text exactly as written; a failure's message before its
+traceback, folded for a failed assertion; "untested" for what an early stop left;
+and the run's summary always, with the steps counted and the target said once.
 """
 
 from __future__ import annotations
@@ -74,8 +53,7 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
     def make_bold_text(self, given_string: str) -> None:
         """The step's words as written, quoted values in bold where they can be told
         apart from quotes inside them."""
-        pieces = _bold_pieces(given_string)
-        for text, bold in pieces:
+        for text, bold in _bold_pieces(given_string):
             if bold:
                 b(text)
             else:
@@ -83,8 +61,7 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
 
     def close(self) -> None:
         if self.run_features is not None and not self._closed:
-            self._whole_run(self.run_features)
-            self.stream = _Folding(self.stream, self._assertion_tracebacks(self.run_features))
+            self.stream = _Folding(self.stream, self._whole_run(self.run_features))
         for wrapper in self.features:  # the run's lines are in the page's header
             own = self.feature_info.get(str(wrapper.location), {})
             wrapper.generate_feature = functools.partial(_with_info, wrapper.generate_feature, own)
@@ -92,9 +69,8 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             super().close()
 
     def _generate_global_summary(self) -> bool:
-        """The run's summary, always (the formatter leaves it out of a one-feature run
-        by default), with the steps counted and the run's "additional info" (the
-        target and versions) said once."""
+        """The run's summary, always (by default the formatter leaves a one-feature run's
+        out), with the steps counted and the target and versions said once."""
         self.global_summary = True
         with container() as written:
             super()._generate_global_summary()
@@ -127,11 +103,13 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             for step in scenario.steps
         ]
 
-    def _whole_run(self, features: Sequence[Feature]) -> None:
+    def _whole_run(self, features: Sequence[Feature]) -> list[str]:
         """Put every feature and scenario of the run in, with behave's status and, if
-        skipped, why."""
+        skipped, why; return the embeds of failed assertions' tracebacks, to fold (an
+        error's, such as a ``KeyError`` in a step, stay open)."""
         shown = {str(wrapper.location): wrapper for wrapper in self.features}
         complete = []
+        folded: list[str] = []
         for number, feature in enumerate(features, start=1):
             wrapper = shown.get(str(feature.location))
             if wrapper is None:
@@ -152,6 +130,9 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
                 drawn.status = scenario.status
                 for step in drawn.steps:  # the error's message first, its traceback last
                     step.embeds.sort(key=lambda embed: EMBED_ORDER.get(embed.caption, 1))
+                for step, drawn_step in zip(scenario.all_steps, drawn.steps, strict=False):
+                    if isinstance(getattr(step, "exception", None), AssertionError):
+                        folded.extend(_tracebacks(drawn_step))
                 if scenario.status == Status.skipped and drawn.steps:
                     why = getattr(scenario, "skip_reason", None) or reason
                     drawn.steps[0].embed(
@@ -161,37 +142,13 @@ class HtmlReport(html_pretty.PrettyHTMLFormatter):  # type: ignore[misc]
             wrapper.scenarios = scenarios
             complete.append(wrapper)
         self.features = complete
-
-    def _assertion_tracebacks(self, features: Sequence[Feature]) -> list[str]:
-        """The embeds of the tracebacks of failed assertions, to fold (an error's, such
-        as a ``KeyError`` in a step, stay open)."""
-        drawn = {
-            id(scenario._scenario): scenario
-            for feature in self.features
-            for scenario in feature.scenarios
-        }
-        folded: list[str] = []
-        for feature in features:
-            for scenario in feature.walk_scenarios():
-                wrapper = drawn.get(id(scenario))
-                if wrapper is None:
-                    continue
-                for step, shown in zip(scenario.all_steps, wrapper.steps, strict=False):
-                    if isinstance(getattr(step, "exception", None), AssertionError):
-                        folded.extend(
-                            embed.uuid
-                            for embed in shown.embeds
-                            if embed.caption == "Error Traceback"
-                        )
         return folded
 
 
 @contextlib.contextmanager
 def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
-    """While the page is written, count "untested" beside the formatter's four
-    statuses when a run that stopped early left features or scenarios untested (the
-    formatter's summary and filters list only the statuses it expects, by a module
-    constant)."""
+    """While the page is written, count "untested" beside the formatter's four statuses
+    (its summary and filters list only those, by a module constant) if any is untested."""
     untested = any(
         item.status == Status.untested
         for feature in features
@@ -204,6 +161,11 @@ def _counting_untested(features: Sequence[Any]) -> Iterator[None]:
         yield
     finally:
         html_pretty.EXPECTED_STATUSES = expected
+
+
+def _tracebacks(step: Any) -> list[str]:
+    """The ids of a drawn step's traceback embeds."""
+    return [embed.uuid for embed in step.embeds if embed.caption == "Error Traceback"]
 
 
 def _step_counts(statuses: Sequence[Status]) -> str:

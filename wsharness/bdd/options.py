@@ -1,10 +1,6 @@
-"""How people connect: the handshake options of a run, and of one person.
-
-Every person a scenario connects uses the run's options, which are part of the
-run's target (:class:`~wsharness.bdd.target.Target`: ``ca_file``, ``auth_token``
-or ``auth_token_file``, ``origin``, ``subprotocols``, ``headers``, each from ``-D``
-or its ``WS_*`` variable). A step can change them for one person ("Mallory
-connects without a token").
+"""How people connect: the handshake options of a run (part of its
+:class:`~wsharness.bdd.target.Target`), which a step can change for one person
+("Mallory connects without a token").
 """
 
 from __future__ import annotations

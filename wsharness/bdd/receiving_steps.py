@@ -2,9 +2,8 @@
 # (behave's step decorators carry no types; the step functions are typed.)
 """Steps about what people receive, including nothing else, and noting values.
 
-Every "receives" step takes the message it waited for, so receiving it twice
-needs two copies; the "nothing else" steps prove that nothing more is on its
-way (see :mod:`wsharness.bdd.cast`) and then fail on anything no step took.
+Every "receives" step takes the message it waited for, so receiving it twice needs two
+copies; "nothing else" fails on anything no step took (:mod:`wsharness.bdd.cast`).
 """
 
 import re

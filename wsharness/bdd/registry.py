@@ -1,14 +1,10 @@
 """The settings a run reads, known by name, so that a typo stops the run instead of passing.
 
-behave accepts any ``-D name=value`` and ignores the names nobody reads: a CI job
-that says ``-D sever_url=...`` would test some other server and pass. The library
-registers every setting it reads here; a project registers its own through
-:func:`wsharness.bdd.configure` (``settings=[Setting("nodes", "WS_NODES", "...")]``).
-Before anything starts, :func:`check_userdata` stops the run on a ``-D`` name that
-no one registered, naming the known names closest to it.
-
-Names that belong to behave or its tools pass unchecked: ``behave.*`` (formatter
-options from behave.ini), and behavex's ``worker_id``.
+behave accepts any ``-D name=value`` and ignores the names nobody reads: ``-D
+sever_url=...`` would test some other server and pass. So every setting the library or a
+project (:func:`wsharness.bdd.configure`) reads is registered here, and
+:func:`check_userdata` stops the run on any other ``-D`` name, naming the closest known
+ones; behave's own (``behave.*``) and behavex's ``worker_id`` pass.
 """
 
 from __future__ import annotations
@@ -33,9 +29,7 @@ class SettingError(ValueError):
 
 LIBRARY_SETTINGS = (
     Setting("server_url", "WS_SERVER_URL", "the server under test (ws:// or wss://)"),
-    Setting(
-        "server_urls", "WS_SERVER_URLS", "several servers, such as a cluster's nodes, by comma"
-    ),
+    Setting("server_urls", "WS_SERVER_URLS", "several servers (a cluster's nodes), by comma"),
     Setting("ca_file", "WS_CA_FILE", "trust this CA (PEM) for wss://"),
     Setting("auth_token", "WS_AUTH_TOKEN", "send Authorization: Bearer <token>"),
     Setting("auth_token_file", "WS_AUTH_TOKEN_FILE", "read the token from this file"),
@@ -45,12 +39,8 @@ LIBRARY_SETTINGS = (
     Setting("timeout", "WS_TIMEOUT", "seconds a wait may take"),
     Setting("timeout_scale", "WS_TIMEOUT_SCALE", "a factor applied to every wait"),
     Setting("quiet_window", "WS_QUIET_WINDOW", "seconds a 'nothing arrives' check watches"),
-    Setting(
-        "late_window", "WS_LATE_WINDOW", "seconds to watch for late messages after a round trip"
-    ),
-    Setting(
-        "max_message_size", "WS_MAX_MESSAGE_SIZE", "the largest message a person accepts (16MiB)"
-    ),
+    Setting("late_window", "WS_LATE_WINDOW", "seconds more to watch for messages sent late"),
+    Setting("max_message_size", "WS_MAX_MESSAGE_SIZE", "the largest message accepted (16MiB)"),
     Setting("skip_checks", "WS_SKIP_CHECKS", "promises not to check: token, origin, tls, health"),
     Setting("run_record", "WS_RUN_RECORD", "write how the run ended, as JSON, to this file"),
     Setting("contract", "WS_CONTRACT", "check every frame against this AsyncAPI 3 file; off"),
@@ -95,10 +85,9 @@ def check_userdata(userdata: Mapping[str, str]) -> None:
 
 
 def check_environment(environ: Mapping[str, str]) -> None:
-    """Raise :class:`SettingError` for a ``WS_*`` variable that is not a setting's but
-    is one letter or two away from one (``WS_SEVER_URLS``): a pipeline configured
-    through its environment would otherwise test something else. Variables far from
-    every setting's are left alone; they may belong to other tools."""
+    """Raise :class:`SettingError` for a ``WS_*`` variable a letter or two away from a
+    setting's (``WS_SEVER_URLS``), which would have a pipeline test something else; ones
+    far from every setting's are left alone, for other tools."""
     variables = [setting.variable for setting in _known.values() if setting.variable]
     for name in environ:
         if not name.startswith("WS_") or name in variables or not environ[name].strip():

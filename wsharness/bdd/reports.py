@@ -1,25 +1,12 @@
 """What every report says about the run: which target it tested, and how the run ended.
 
-The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into
-
-* the JUnit XML: a ``<properties>`` element in every ``<testsuite>``, named
-  ``target.servers``, ``target.nodes``, ``target.tls``, ``target.token``, ...;
-* the HTML report: one line, "Tested: ...", in the page's header
-  (behave-html-pretty-formatter's "additional info"), and one more, "Versions: ...",
-  naming the server as it names itself (its ``Server`` header, "not reported" when it
-  sends none), behave, this library, websockets and Python;
-* behave's JSON report: a ``"target"`` object in every feature.
-
-A feature whose fixture gives it a server of its own (replacing ``context.target``
-in ``before_feature``, as the chat's secured and rate-limited features do) is
-recorded with that server (:meth:`TargetRecord.for_feature`), not the run's.
-
-How the run ended goes into the *run record*, a small JSON file that
-``-D run_record=PATH`` (``WS_RUN_RECORD``) asks for: the target, why the run
-stopped early, if it did (``setting``, ``unreachable``, ``deployment``,
-``interrupted``), and how many scenarios ended in each status, as behave's console
-counts them. The acceptance stage reads it to choose its exit status and to say the
-console's numbers.
+The target (:meth:`wsharness.bdd.target.Target.facts`, never a token) goes into the
+JUnit XML (``target.*`` properties of every ``<testsuite>``), the HTML report's header
+("Tested: ..." and "Versions: ...") and behave's JSON report (a ``"target"`` object per
+feature); a feature whose fixture gives it a server of its own is recorded with that
+one (:meth:`TargetRecord.for_feature`). How the run ended goes into the *run record*
+(``-D run_record=PATH``), which the acceptance stage reads for its exit status; see
+docs/reports-and-ci.md.
 """
 
 from __future__ import annotations
@@ -42,6 +29,8 @@ from behave.model import Feature
 from behave.reporter.junit import JUnitReporter
 from behave.runner import Context
 
+from wsharness.bdd.target import Target
+
 HTML_CAPTION = "Tested"
 """The caption of the target's one line in the HTML report's header."""
 
@@ -56,7 +45,7 @@ DISTRIBUTION = "websocket-acceptance"
 class TargetRecord:
     """Which target each feature of the run was tested against, as the reports record it."""
 
-    facts: Mapping[str, str]
+    target: Target
     """The run's target."""
     html: list[Any] = field(default_factory=list)
     """The HTML reports (formatters with "additional info")."""
@@ -64,29 +53,26 @@ class TargetRecord:
     features: dict[str, Mapping[str, str]] = field(default_factory=dict)
     """A feature's own target, by the feature's location."""
 
-    def for_feature(self, feature: Feature, facts: Mapping[str, str], line: str) -> None:
+    def for_feature(self, feature: Feature, target: Target) -> None:
         """Record that ``feature`` (the one running) was tested against a target of its
         own, instead of the run's."""
-        self.features[str(feature.location)] = facts
+        self.features[str(feature.location)] = target.facts()
         for formatter in self.json:
-            data = getattr(formatter, "current_feature_data", None)
-            if isinstance(data, dict) and data.get("location") == str(feature.location):
-                data["target"] = dict(facts)
+            _json(formatter, self, feature)
         for formatter in self.html:
             own = getattr(formatter, "feature_info", None)
             if isinstance(own, dict):
-                own[str(feature.location)] = _html_info(facts, line)
+                own[str(feature.location)] = _html_info(target)
 
     def facts_of(self, feature: Feature) -> Mapping[str, str]:
         """The target ``feature`` was tested against."""
-        return self.features.get(str(feature.location), self.facts)
+        return self.features.get(str(feature.location)) or self.target.facts()
 
 
-def record_target(context: Context, facts: Mapping[str, str], line: str) -> TargetRecord:
-    """Put the target's facts into every report of this run that has room for them; the
-    HTML report, where people read it, gets them as one ``line``. Returns the record,
-    to which a feature with a target of its own is added."""
-    record = TargetRecord(facts)
+def record_target(context: Context, target: Target) -> TargetRecord:
+    """Put the target into every report of this run that has room for it, and return the
+    record, to which a feature with a target of its own is added."""
+    record = TargetRecord(target)
     runner = getattr(context, "_runner", None)
     for formatter in getattr(runner, "formatters", None) or []:
         if isinstance(formatter, JSONFormatter):
@@ -95,16 +81,17 @@ def record_target(context: Context, facts: Mapping[str, str], line: str) -> Targ
         info = getattr(formatter, "additional_info", None)
         if isinstance(info, dict):
             record.html.append(formatter)
-            info.update(_html_info(facts, line))
+            info.update(_html_info(target))
     for reporter in context.config.reporters:
         if isinstance(reporter, JUnitReporter):
             _after_feature(reporter, functools.partial(_junit, reporter, record))
     return record
 
 
-def _html_info(facts: Mapping[str, str], line: str) -> dict[str, str]:
+def _html_info(target: Target) -> dict[str, str]:
     """The HTML report's lines for a target."""
-    return {HTML_CAPTION: line, VERSIONS_CAPTION: versions(facts.get("software"))}
+    line = target.describe().removeprefix("testing ")
+    return {HTML_CAPTION: line, VERSIONS_CAPTION: versions(target.facts().get("software"))}
 
 
 def versions(server: str | None = None) -> str:
@@ -150,9 +137,8 @@ def write_run_record(
     stopped: Any,
     scenarios: Mapping[str, int] | None = None,
 ) -> None:
-    """Write the run record, if one was asked for; ``stopped`` is None or
-    ``{"why": ..., "reason": ...}``; ``scenarios``, once the run is over, how many
-    scenarios ended in each status (:func:`scenario_counts`)."""
+    """Write the run record where one was asked for (``stopped``: None or ``{"why": ...,
+    "reason": ...}``; ``scenarios``, once the run is over: :func:`scenario_counts`)."""
     if not path:
         return
     record: dict[str, Any] = {"target": dict(facts), "stopped": stopped}
@@ -163,11 +149,9 @@ def write_run_record(
 
 
 def scenario_counts(features: Iterable[Feature]) -> dict[str, int]:
-    """How many scenarios of the run ended in each status (``{"passed": 34, "skipped":
-    10}``), counted as behave's console summary counts them: every scenario of every
-    feature, outline rows one each, those the tags left out as skipped, those a run
-    that stopped early never reached as untested. behave's JSON report has neither
-    of the last two."""
+    """How many scenarios ended in each status (``{"passed": 34}``), as behave's console
+    counts them: outline rows one each, those the tags left out as skipped, those an
+    early stop never reached as untested (behave's JSON report has neither of those)."""
     return dict(
         Counter(
             scenario.status.name for feature in features for scenario in feature.walk_scenarios()
@@ -197,8 +181,9 @@ def _after_feature(owner: Any, then: Callable[[Feature], None]) -> None:
 
 
 def _json(formatter: JSONFormatter, record: TargetRecord, feature: Feature) -> None:
+    """Put the target into the feature's JSON, if it is the one being written."""
     data = getattr(formatter, "current_feature_data", None)
-    if isinstance(data, dict):
+    if isinstance(data, dict) and data.get("location") == str(feature.location):
         data["target"] = dict(record.facts_of(feature))
 
 
@@ -219,10 +204,7 @@ def _junit(reporter: JUnitReporter, record: TargetRecord, feature: Feature) -> N
         f"<property name={quoteattr('target.' + key)} value={quoteattr(value)} />"
         for key, value in facts.items()
     )
-    if text[end - 1] == "/":  # <testsuite ... /> with no test case
-        text = (
-            f"{text[: end - 1]}><properties>{properties}</properties></testsuite>{text[end + 1 :]}"
-        )
-    else:
-        text = f"{text[: end + 1]}<properties>{properties}</properties>{text[end + 1 :]}"
-    path.write_text(text, encoding="utf-8")
+    empty = text[end - 1] == "/"  # <testsuite ... /> with no test case
+    head = f"{text[: end - 1]}>" if empty else text[: end + 1]
+    tail = "</testsuite>" if empty else ""
+    path.write_text(f"{head}<properties>{properties}</properties>{tail}{text[end + 1 :]}", "utf-8")

@@ -1,10 +1,7 @@
 # mypy: disable-error-code="untyped-decorator"
 # (behave's step decorators carry no types; the step functions are typed.)
-"""Steps that send text, JSON and binary messages exactly as written.
-
-``{name}`` in a text or doc-string is a value noted earlier ("Alice notes the
-`id` of that message as order"); the protocol's adapter may rename names in
-JSON to make them unique to the scenario.
+"""Steps that send text, JSON and binary messages exactly as written, but for values
+noted earlier (``{name}``) and the names the adapter makes unique in JSON.
 """
 
 import json

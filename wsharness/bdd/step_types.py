@@ -1,12 +1,9 @@
 """Parameter types for step patterns, and help for steps that match nothing.
 
-``{name:Name}`` is a capitalised word ("Alice"); ``{names:Names}`` is a list of
-names that reads as English ("Alice, Bob and Carol"). Lower-case words such as
-"everyone" never match, which keeps the phrasings of different steps apart.
-
-behave reports a step that matches no definition as "undefined", with a code
-snippet. :func:`explain_undefined` says what a spec writer more likely needs:
-that a name must be capitalised, or which defined step is worded almost alike.
+``{name:Name}`` is a capitalised word ("Alice"), ``{names:Names}`` a list that reads as
+English ("Alice, Bob and Carol"); lower-case words such as "everyone" never match, which
+keeps the phrasings of different steps apart. :func:`explain_undefined` says why a step
+matches no definition: a name not capitalised, or a defined step worded almost alike.
 """
 
 from __future__ import annotations

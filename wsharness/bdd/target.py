@@ -1,20 +1,11 @@
 """What is under test: one description, read by the hooks, the acceptance stage and every report.
 
-A target is the server(s) a run tests and how people connect to them. It comes
-from the settings of :mod:`wsharness.bdd.registry`, each given as ``-D name=value``
-or as its ``WS_*`` environment variable; ``-D`` wins over the environment for the
-same setting. ``server_url`` and ``server_urls`` name the same thing, as do
-``auth_token`` and ``auth_token_file``: both given in one source contradict each
-other, and the run stops.
-
-With no URL at all the target is not *configured*, and a project may start its
-own server (:func:`wsharness.bdd.configure`'s ``servers``); with one, nothing is
-started, ever.
-
-The target's promises follow from it: a token given means the deployment requires
-one; an origin given means pages of other sites are refused; ``wss://`` means the
-certificate must verify. ``skip_checks`` (``token,origin,tls,health``) switches
-checks off for a deployment that differs on purpose.
+A target is the server(s) a run tests and how people connect to them, from the settings
+of :mod:`wsharness.bdd.registry` (``-D`` wins over the ``WS_*`` environment). With no URL
+it is not *configured*, and a project may start its own server; with one, nothing is
+started, ever. Its promises follow from it: a token given means one is required, an
+origin given means other sites are refused, ``wss://`` means the certificate must verify;
+``skip_checks`` switches checks off for a deployment that differs on purpose.
 """
 
 from __future__ import annotations
@@ -177,11 +168,9 @@ class Target:
         facts = self.facts()
         count = len(self.urls)
         servers = f"{count} nodes" if count > 1 else "1 server"
-        started = (
-            f", started by {self._started_by()}"
-            if self.started_by_the_suite or self.started_by
-            else ""
-        )
+        started = ""
+        if self.started_by_the_suite or self.started_by:
+            started = f", started by {self._started_by()}"
         return (
             f"testing {servers}{started}: {facts['servers']}; TLS: {facts['tls']}; "
             f"token: {facts['token']}; origin: {facts['origin']}"
@@ -195,22 +184,18 @@ class Target:
     def environment(self) -> dict[str, str]:
         """The ``WS_*`` variables that describe this target to another process: the
         token by reference (its file), or as ``WS_AUTH_TOKEN`` when it was given so."""
-        variables = {"WS_SERVER_URLS": ",".join(self.urls)}
-        if self.options.ca_file:
-            variables["WS_CA_FILE"] = self.options.ca_file
-        if self.token_file is not None:
-            variables["WS_AUTH_TOKEN_FILE"] = self.token_file
-        elif self.options.auth_token is not None:
-            variables["WS_AUTH_TOKEN"] = self.options.auth_token
-        if self.options.origin:
-            variables["WS_ORIGIN"] = self.options.origin
-        if self.options.subprotocols:
-            variables["WS_SUBPROTOCOLS"] = ",".join(self.options.subprotocols)
-        if self.options.headers:
-            variables["WS_HEADERS"] = "; ".join(f"{n}: {v}" for n, v in self.options.headers)
-        if self.skip_checks:
-            variables["WS_SKIP_CHECKS"] = ",".join(sorted(self.skip_checks))
-        return variables
+        options = self.options
+        optional = {
+            "WS_CA_FILE": options.ca_file,
+            "WS_AUTH_TOKEN_FILE": self.token_file,
+            "WS_AUTH_TOKEN": options.auth_token if self.token_file is None else None,
+            "WS_ORIGIN": options.origin,
+            "WS_SUBPROTOCOLS": ",".join(options.subprotocols),
+            "WS_HEADERS": "; ".join(f"{name}: {value}" for name, value in options.headers),
+            "WS_SKIP_CHECKS": ",".join(sorted(self.skip_checks)),
+        }
+        given = {name: value for name, value in optional.items() if value}
+        return {"WS_SERVER_URLS": ",".join(self.urls), **given}
 
 
 TARGET_SETTINGS = (
@@ -229,10 +214,8 @@ TARGET_VARIABLES = tuple(
 
 
 def read_token_file(path: str) -> str:
-    """The first token in a token file, read as the chat server reads one: one token a
-    line, blank lines and lines starting with ``#`` skipped, white space around a
-    token ignored. Raises :class:`SettingError` for a file that cannot be read or
-    holds no token."""
+    """The first token in a token file, read as the chat server reads one (one a line,
+    blank lines and ``#`` comments skipped); :class:`SettingError` if there is none."""
     try:
         with open(path, encoding="utf-8") as file:
             lines = file.read().splitlines()

@@ -1,11 +1,8 @@
 """Values a scenario notes from one message and uses in later steps.
 
-"Alice notes the `id` of that message as order" keeps the ``id`` field of the
-JSON message Alice received last under the name ``order``; a later step argument
-or doc-string says ``{order}`` where the value goes; ``\\{order}`` stays as it is
-written. Only a name in braces is replaced, so JSON, whose keys are quoted,
-passes through unchanged. A name nobody noted fails the step and lists the
-names known.
+"Alice notes the `id` of that message as order" keeps a field of Alice's last message;
+a later step says ``{order}`` where it goes (``\\{order}`` stays as written). Only a
+name in braces is replaced, so JSON, whose keys are quoted, passes through unchanged.
 """
 
 from __future__ import annotations
