@@ -1,60 +1,44 @@
-"""Hostile clients, our server against the ceiling: floods, a member who never
-reads, a client who pings and never reads, and what compression costs.
+"""Hostile clients, our server against the ceiling (:mod:`bench.loadgen` runs them).
 
-**Flood.** An observer times sequential echoes alone, then again while one other
-client pipelines ECHO_TIMES_3 requests, or pings, as fast as the server takes them
-and reads every reply (:func:`bench.hostile_load.flood`). The observer stops after
-``Plan.flood_within`` seconds, so a server that makes it wait hundreds of
-milliseconds per echo is still measured, on fewer echoes.
-
-**Slow reader.** A poster sends 1 KiB posts as fast as the server takes them to a
-group of readers and one member who never reads (:func:`bench.hostile_load.slow_reader`).
-
-**Ping hoarder.** One client pings as fast as the server takes it and never reads
-a pong (:func:`bench.hostile_load.ping_hoarder`), for ``Plan.hoard_within``
-seconds; ours runs with a 2 s keepalive.
-
-**Compression.** Every client offers permessage-deflate: the server's memory per
-idle connection and CPU per echo of a compressible 16 KiB text, ours with
-``--compression off`` (the default) and ``deflate``, and the ceiling (which agrees
-by default).
-
-The targets, and the figures measured for the issue that asked for each, are
-printed with the tables (:mod:`bench.report`).
+**Flood.** An observer times sequential echoes alone, then again while one other client
+pipelines ECHO_TIMES_3 requests, or pings, as fast as the server takes them and reads every
+reply; it stops after ``Plan.flood_within`` seconds, so a server that makes it wait hundreds
+of milliseconds per echo is still measured, on fewer echoes. **Slow reader.** A poster sends
+1 KiB posts as fast as the server takes them to a group of readers and one member who never
+reads. **Ping hoarder.** One client pings as fast as the server takes it and never reads a
+pong, for ``Plan.hoard_within`` seconds; ours runs with a 2 s keepalive. **Compression.**
+Every client offers permessage-deflate: the server's memory per idle connection and CPU per
+echo of a compressible 16 KiB text, ours with ``--compression off`` (the default) and
+``deflate``, and the ceiling (which agrees by default). The targets, and the figures
+measured for the issue that asked for each, are printed with the tables (:mod:`bench.report`).
 """
 
 from __future__ import annotations
 
-import select
 import subprocess
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from bench.figure import Figure
-from bench.hostile_load import FLOODING
 from bench.plan import Plan
 from bench.processes import (
-    LOAD_CPU,
-    ROOT,
     RUN_TIMEOUT,
     SERVER_KINDS,
     CoreBusy,
     ServerKind,
+    finish,
     in_turn,
     load,
-    pinned,
-    protocol_of,
+    load_fresh,
     server,
+    under_way,
 )
-from bench.results import CompressionCost, Echoes, Flood, PingHoarder, SlowReader, read_result
+from bench.results import CompressionCost, Echoes, Flood, PingHoarder, SlowReader
 from wsharness import ServerProcess
 
 Log = Callable[[str], None]
 FLOODS = ("ECHO_TIMES_3", "pings")
 HOARDER_KEEPALIVE = ("--ping-interval", "2", "--ping-timeout", "2")
-STARTED_TIMEOUT = 30.0
-"""Seconds the flooder may take to get its first replies."""
 COMPRESSION_SERVERS: tuple[tuple[str, ServerKind, tuple[str, ...]], ...] = (
     ("ours, --compression off", "ours", ("--compression", "off")),
     ("ours, --compression deflate", "ours", ("--compression", "deflate")),
@@ -62,41 +46,17 @@ COMPRESSION_SERVERS: tuple[tuple[str, ServerKind, tuple[str, ...]], ...] = (
 )
 
 
-@contextmanager
 def flooding(
-    process: ServerProcess,
-    kind: ServerKind,
-    *,
-    command_prefix: Sequence[str] = (),
-    pings: bool = False,
-) -> Iterator[subprocess.Popen[str]]:
-    """A flooder running against ``process``, already receiving replies, for the
-    ``with`` block; killed at the end unless :func:`stop_flood` stopped it.
-    ``command_prefix`` goes before its command (the benchmark pins it to the load core)."""
-    assert process.url is not None
-    argv = [*command_prefix, sys.executable, "-m", "bench.hostile_load", "flood", process.url]
-    argv += ["--protocol", protocol_of(kind), *(["--pings"] if pings else [])]
-    with subprocess.Popen(
-        argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as flooder:
-        assert flooder.stdout is not None
-        try:
-            ready, _, _ = select.select([flooder.stdout], [], [], STARTED_TIMEOUT)
-            if not ready or flooder.stdout.readline().strip() != FLOODING:
-                raise RuntimeError(f"the flooder got no reply within {STARTED_TIMEOUT:g} s")
-            yield flooder
-        finally:
-            if flooder.poll() is None:
-                flooder.kill()
+    process: ServerProcess, kind: ServerKind, *, pin: bool = False, pings: bool = False
+) -> AbstractContextManager[subprocess.Popen[str]]:
+    """A flooder against ``process``, already receiving replies, for the ``with`` block
+    (``pin``: on the load core)."""
+    return under_way("loadgen ping-flood" if pings else "loadgen flood", process, kind, pin=pin)
 
 
 def stop_flood(flooder: subprocess.Popen[str], *, timeout: float = RUN_TIMEOUT) -> Flood:
-    """Tell the flooder to stop; what it sent and received once it has collected its
-    replies (within ``timeout`` seconds)."""
-    output, _ = flooder.communicate("stop\n", timeout=timeout)
-    if flooder.returncode != 0:
-        raise RuntimeError(f"the flooder failed with exit status {flooder.returncode}")
-    return read_result(Flood, output.strip().splitlines()[-1])
+    """What the flooder sent and received, once it has collected its replies."""
+    return finish(Flood, flooder, timeout)
 
 
 def measure_flood(plan: Plan, log: Log) -> list[Figure]:
@@ -112,19 +72,18 @@ def measure_flood(plan: Plan, log: Log) -> list[Figure]:
         Figure("flooder got every reply", higher_is_better=True),
         Figure("server core busy"),
     ]
+    observe = {"count": plan.flood_echoes, "within": plan.flood_within}
     for round_number in range(plan.hostile_rounds):
         for flood_kind in FLOODS:
             for kind in in_turn(round_number, SERVER_KINDS):
                 log(f"flood ({flood_kind}) round {round_number + 1}/{plan.hostile_rounds}: {kind}")
                 with server(kind, "auto") as process:
                     assert process.pid is not None
-                    observe = {"count": plan.flood_echoes, "within": plan.flood_within}
-                    alone = load(Echoes, "hostile_load observe", process, kind, **observe)
-                    prefix = pinned(LOAD_CPU, [])
+                    alone = load(Echoes, "loadgen latency", process, kind, **observe)
                     pings = flood_kind == "pings"
-                    with flooding(process, kind, command_prefix=prefix, pings=pings) as flooder:
+                    with flooding(process, kind, pin=True, pings=pings) as flooder:
                         core = CoreBusy(process.pid)
-                        flooded = load(Echoes, "hostile_load observe", process, kind, **observe)
+                        flooded = load(Echoes, "loadgen latency", process, kind, **observe)
                         busy = core.share()
                         flood = stop_flood(flooder)
                 log(
@@ -157,15 +116,9 @@ def measure_slow_reader(plan: Plan, log: Log) -> list[Figure]:
     for round_number in range(plan.hostile_rounds):
         for kind in in_turn(round_number, SERVER_KINDS):
             log(f"slow reader round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-            with server(kind, "auto") as process:
-                result = load(
-                    SlowReader,
-                    "hostile_load slow-reader",
-                    process,
-                    kind,
-                    posts=plan.slow_posts,
-                    size=plan.post_size,
-                )
+            result = load_fresh(
+                SlowReader, "loadgen slow-reader", kind, posts=plan.slow_posts, size=plan.post_size
+            )
             log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
             values = (
                 result.growth_mib,
@@ -180,7 +133,7 @@ def measure_slow_reader(plan: Plan, log: Log) -> list[Figure]:
 
 def measure_ping_hoarder(plan: Plan, log: Log) -> list[Figure]:
     """A client pinging without reading, ours (2 s keepalive) and the ceiling, per round."""
-    figures = [
+    growth, dropped, after, pings = figures = [
         Figure("peak memory", "MiB"),
         Figure("dropped", higher_is_better=True),
         Figure("dropped after", "s"),
@@ -190,16 +143,10 @@ def measure_ping_hoarder(plan: Plan, log: Log) -> list[Figure]:
         for kind in in_turn(round_number, SERVER_KINDS):
             log(f"ping hoarder round {round_number + 1}/{plan.hostile_rounds}: {kind}")
             options = HOARDER_KEEPALIVE if kind == "ours" else ()
-            with server(kind, "auto", *options) as process:
-                result = load(
-                    PingHoarder,
-                    "hostile_load ping-hoarder",
-                    process,
-                    kind,
-                    within=plan.hoard_within,
-                )
+            result = load_fresh(
+                PingHoarder, "loadgen ping-hoarder", kind, *options, within=plan.hoard_within
+            )
             log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
-            growth, dropped, after, pings = figures
             growth.add(kind, result.growth_mib)
             dropped.add(kind, result.dropped)
             if result.dropped_after is not None:
@@ -218,15 +165,14 @@ def measure_compression(plan: Plan, log: Log) -> list[Figure]:
     ]
     for label, kind, options in COMPRESSION_SERVERS:
         log(f"compression: {label}")
-        with server(kind, "auto", *options) as process:
-            cost = load(
-                CompressionCost,
-                "hostile_load compression",
-                process,
-                kind,
-                idle=plan.compression_idle,
-                count=plan.compression_echoes,
-            )
+        cost = load_fresh(
+            CompressionCost,
+            "loadgen compression",
+            kind,
+            *options,
+            idle=plan.compression_idle,
+            count=plan.compression_echoes,
+        )
         values = (cost.compressed, cost.idle_kib, cost.cpu_us_per_echo)
         for figure, value in zip(figures, values, strict=True):
             figure.add(label, value)

@@ -1,56 +1,42 @@
 """The server figures: ours against the library's ceiling, back to back in every round.
 
-Each figure is measured on a fresh server of each kind, in alternating order
-from round to round, by a load generator (:mod:`bench.loadgen`) on the other
-core; a figure keeps every round's value for both, so the table can show the
-median of each and the median of the per-round ratios.
+Each figure is measured on a fresh server of each kind, in alternating order from round
+to round, by a load generator (:mod:`bench.loadgen`) on the other core; a figure keeps
+every round's value for both, so the table can show the median of each and the median of
+the per-round ratios.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 
 from bench.figure import Figure
 from bench.plan import Plan
 from bench.processes import (
-    LOAD_CPU,
-    ROOT,
-    RUN_TIMEOUT,
     SERVER_KINDS,
     CoreBusy,
+    ServerKind,
+    finish,
     in_turn,
     load,
-    pinned,
+    load_fresh,
     rss_kib,
     server,
+    under_way,
 )
-from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout, read_result
-from wsharness import ServerProcess
+from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
 Log = Callable[[str], None]
 
 
-def idle_connections(process: ServerProcess, count: int) -> tuple[float, float]:
+def idle_connections(kind: ServerKind, loop: str, count: int) -> tuple[float, float]:
     """Open ``count`` idle connections: seconds it took, server KiB per connection."""
-    assert process.url is not None and process.pid is not None
-    rss_before = rss_kib(process.pid)
-    argv = [sys.executable, "-m", "bench.loadgen", "connections", process.url]
-    argv += ["--count", str(count)]
-    with subprocess.Popen(
-        pinned(LOAD_CPU, argv), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as generator:
-        assert generator.stdin is not None and generator.stdout is not None
-        try:
-            opened = read_result(ConnectionsOpened, generator.stdout.readline())
+    with server(kind, loop) as process:
+        assert process.pid is not None
+        rss_before = rss_kib(process.pid)
+        with under_way("loadgen connections", process, kind, count=count) as generator:
             rss_after = rss_kib(process.pid)
-            generator.stdin.write("close\n")
-            generator.stdin.flush()
-            generator.wait(RUN_TIMEOUT)
-        finally:
-            if generator.poll() is None:
-                generator.kill()
+            opened = finish(ConnectionsOpened, generator)
     return opened.opened_s, (rss_after - rss_before) / count
 
 
@@ -72,10 +58,9 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
     for number in range(plan.rounds):
         for kind in in_turn(number, SERVER_KINDS):
             log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
-            with server(kind, loop) as process:
-                latency = load(
-                    Echoes, "loadgen latency", process, kind, count=plan.latency_round_trips
-                )
+            latency = load_fresh(
+                Echoes, "loadgen latency", kind, loop=loop, count=plan.latency_round_trips
+            )
             with server(kind, loop) as process:
                 assert process.pid is not None
                 core = CoreBusy(process.pid)
@@ -90,17 +75,15 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
                 )
                 busy = core.share()
             log(f"  throughput {echo.per_second:,.0f}/s, server core busy {busy:.0%}")
-            with server(kind, loop) as process:
-                fan = load(
-                    Fanout,
-                    "loadgen fanout",
-                    process,
-                    kind,
-                    members=plan.fanout_members,
-                    posts=plan.fanout_posts,
-                )
-            with server(kind, loop) as process:
-                opened_s, kib = idle_connections(process, plan.idle_connections)
+            fan = load_fresh(
+                Fanout,
+                "loadgen fanout",
+                kind,
+                loop=loop,
+                members=plan.fanout_members,
+                posts=plan.fanout_posts,
+            )
+            opened_s, kib = idle_connections(kind, loop, plan.idle_connections)
             assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
             values = (
                 latency.p50_ms * 1e3,
@@ -127,14 +110,8 @@ def measure_growth(plan: Plan, log: Log) -> Figure:
     for members in plan.crowd_sizes:
         for kind in SERVER_KINDS:
             log(f"growth: fan-out to {members:,} members, {kind}")
-            with server(kind, "auto") as process:
-                fan = load(
-                    Fanout,
-                    "loadgen fanout",
-                    process,
-                    kind,
-                    members=members,
-                    posts=plan.growth_posts,
-                )
+            fan = load_fresh(
+                Fanout, "loadgen fanout", kind, members=members, posts=plan.growth_posts
+            )
             growth.add(f"{kind} {fan.members}", fan.p50_ms)
     return growth

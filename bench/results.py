@@ -13,6 +13,10 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
+READY = "ready"
+"""The line a held load (a flood, idle connections) prints once under way, before its
+result, so the driver can measure the server meanwhile."""
+
 
 @dataclass(frozen=True)
 class Result:
