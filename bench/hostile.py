@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from bench.figure import Figure
+from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
     RUN_TIMEOUT,
@@ -90,7 +90,9 @@ def measure_flood(plan: Plan, log: Log) -> list[Figure]:
                     f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
                     f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
                 )
-                values = (
+                add_round(
+                    figures,
+                    f"{flood_kind} {kind}",
                     alone.p50_ms,
                     alone.p99_ms,
                     flooded.p50_ms,
@@ -100,8 +102,6 @@ def measure_flood(plan: Plan, log: Log) -> list[Figure]:
                     flood.replies >= flood.owed,
                     busy,
                 )
-                for figure, value in zip(figures, values, strict=True):
-                    figure.add(f"{flood_kind} {kind}", value)
     return figures
 
 
@@ -120,14 +120,14 @@ def measure_slow_reader(plan: Plan, log: Log) -> list[Figure]:
                 SlowReader, "loadgen slow-reader", kind, posts=plan.slow_posts, size=plan.post_size
             )
             log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
-            values = (
+            add_round(
+                figures,
+                kind,
                 result.growth_mib,
                 result.idle_cut_off,
                 result.others_got_everything,
                 result.posts_per_second,
             )
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(kind, value)
     return figures
 
 
@@ -173,7 +173,5 @@ def measure_compression(plan: Plan, log: Log) -> list[Figure]:
             idle=plan.compression_idle,
             count=plan.compression_echoes,
         )
-        values = (cost.compressed, cost.idle_kib, cost.cpu_us_per_echo)
-        for figure, value in zip(figures, values, strict=True):
-            figure.add(label, value)
+        add_round(figures, label, cost.compressed, cost.idle_kib, cost.cpu_us_per_echo)
     return figures

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from acceptance import testbed
 from acceptance.testbed import REDIS_SERVER
-from bench.figure import Figure
+from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
 from bench.results import Fanout
@@ -51,9 +51,9 @@ def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
             log(f"cluster round {number + 1}/{plan.rounds}: fan-out on {setup}")
             fan = _cluster_fanout(plan) if setup == "cluster" else _one_node_fanout(plan)
             assert fan.server_cpu_us is not None
-            values = (fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms)
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(setup, value)
+            add_round(
+                figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
+            )
     return figures
 
 

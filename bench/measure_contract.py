@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from bench.figure import Figure
-from bench.measure_suite import behave
+from bench.measure_suite import each_way
 from bench.plan import Plan
 from bench.processes import ROOT
 from wsharness.contract.document import Contract, Direction, load
@@ -66,12 +66,7 @@ def measure_frames(plan: Plan, log: Callable[[str], None]) -> list[Figure]:
 
 def measure_contract_suite(plan: Plan, log: Callable[[str], None]) -> Figure:
     """Wall time of the default ``behave features/`` with the contract on and off
-    (sides ``contract on`` and ``contract off``), alternated, ``plan.contract_suite_runs``
-    times each."""
+    (sides ``contract on`` and ``contract off``), ``plan.contract_suite_runs`` times each."""
+    ways = {ON: (), OFF: ("-D", "contract=off")}
     suite = Figure("default behave features/", "s")
-    for number in range(plan.contract_suite_runs):
-        log(f"suite with and without the contract, run {number + 1}/{plan.contract_suite_runs}")
-        sides = [(ON, ()), (OFF, ("-D", "contract=off"))]
-        for side, options in sides if number % 2 == 0 else reversed(sides):
-            suite.add(side, behave(*options)[0])
-    return suite
+    return each_way(suite, plan.contract_suite_runs, ways, log, reports=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.figure import Figure
+from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
     SERVER_KINDS,
@@ -85,7 +85,9 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
             )
             opened_s, kib = idle_connections(kind, loop, plan.idle_connections)
             assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
-            values = (
+            add_round(
+                figures,
+                kind,
                 latency.p50_ms * 1e3,
                 latency.p99_ms * 1e3,
                 echo.per_second,
@@ -98,8 +100,6 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
                 opened_s,
                 kib,
             )
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(kind, value)
     return figures
 
 
