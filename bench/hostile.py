@@ -15,30 +15,44 @@ measured for the issue that asked for each, are printed with the tables (:mod:`b
 
 from __future__ import annotations
 
+import select
 import subprocess
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
+    LOAD_CPU,
+    ROOT,
     RUN_TIMEOUT,
     SERVER_KINDS,
     CoreBusy,
     ServerKind,
-    finish,
+    against,
     in_turn,
     load,
+    load_argv,
     load_fresh,
+    pinned,
     server,
-    under_way,
 )
-from bench.results import CompressionCost, Echoes, Flood, PingHoarder, SlowReader
+from bench.results import (
+    READY,
+    CompressionCost,
+    Echoes,
+    Flood,
+    PingHoarder,
+    SlowReader,
+    read_result,
+)
 from wsharness import ServerProcess
 
 Log = Callable[[str], None]
 FLOODS = ("ECHO_TIMES_3", "pings")
 HOARDER_KEEPALIVE = ("--ping-interval", "2", "--ping-timeout", "2")
+STARTED_TIMEOUT = 30.0
+"""Seconds the flooder may take to get its first replies."""
 COMPRESSION_SERVERS: tuple[tuple[str, ServerKind, tuple[str, ...]], ...] = (
     ("ours, --compression off", "ours", ("--compression", "off")),
     ("ours, --compression deflate", "ours", ("--compression", "deflate")),
@@ -46,17 +60,40 @@ COMPRESSION_SERVERS: tuple[tuple[str, ServerKind, tuple[str, ...]], ...] = (
 )
 
 
+@contextmanager
 def flooding(
     process: ServerProcess, kind: ServerKind, *, pin: bool = False, pings: bool = False
-) -> AbstractContextManager[subprocess.Popen[str]]:
+) -> Iterator[subprocess.Popen[str]]:
     """A flooder against ``process``, already receiving replies, for the ``with`` block
-    (``pin``: on the load core)."""
-    return under_way("loadgen ping-flood" if pings else "loadgen flood", process, kind, pin=pin)
+    (``pin``: on the load core); killed at the end unless :func:`stop_flood` stopped it."""
+    assert process.url is not None
+    scenario = "loadgen ping-flood" if pings else "loadgen flood"
+    argv = load_argv(scenario, process.url, **against(process, kind))
+    with subprocess.Popen(
+        pinned(LOAD_CPU, argv) if pin else argv,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as flooder:
+        assert flooder.stdout is not None
+        try:
+            ready, _, _ = select.select([flooder.stdout], [], [], STARTED_TIMEOUT)
+            if not ready or flooder.stdout.readline().strip() != READY:
+                raise RuntimeError(f"the flooder got no reply within {STARTED_TIMEOUT:g} s")
+            yield flooder
+        finally:
+            if flooder.poll() is None:
+                flooder.kill()
 
 
 def stop_flood(flooder: subprocess.Popen[str], *, timeout: float = RUN_TIMEOUT) -> Flood:
-    """What the flooder sent and received, once it has collected its replies."""
-    return finish(Flood, flooder, timeout)
+    """Tell the flooder to stop; what it sent and received once it has collected its
+    replies (within ``timeout`` seconds)."""
+    output, _ = flooder.communicate("stop\n", timeout=timeout)
+    if flooder.returncode != 0:
+        raise RuntimeError(f"the flooder failed with exit status {flooder.returncode}")
+    return read_result(Flood, output.strip().splitlines()[-1])
 
 
 def measure_flood(plan: Plan, log: Log) -> list[Figure]:

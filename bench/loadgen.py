@@ -6,7 +6,7 @@
 itself, so both servers send the same replies. The scenarios: ``latency`` (sequential
 echoes), ``throughput`` (echoes kept in flight), ``fanout`` (posts to a group; several
 URLs are the nodes of one cluster, the members alternating between them, the poster on
-the first), ``connections`` (idle, held until a line on stdin), ``flood`` and
+the first), ``connections`` (idle ones, the server weighed), ``flood`` and
 ``ping-flood`` (ECHO_TIMES_3 or pings pipelined until a line on stdin, every reply read),
 ``slow-reader`` (posts to a group with a member who never reads), ``ping-hoarder``
 (pings, never reading a pong) and ``compression`` (what permessage-deflate costs the
@@ -245,16 +245,15 @@ async def fanout(
     )
 
 
-async def connections(url: str, count: int) -> ConnectionsOpened:
-    """Open ``count`` idle connections and hold them, the driver weighing the server,
-    until a line arrives on stdin."""
+async def connections(url: str, count: int, server_pid: int) -> ConnectionsOpened:
+    """Open ``count`` idle connections: how long it took, and the server's memory for each."""
+    rss_before = rss_kib(server_pid)
     started = time.perf_counter()
     clients = await open_many([url], count)
-    opened = ConnectionsOpened(opened_s=time.perf_counter() - started)
-    print(READY, flush=True)
-    await asyncio.wait_for(stop_line(), 60)
+    opened_s = time.perf_counter() - started
+    idle_kib = (rss_kib(server_pid) - rss_before) / count
     await close_all(clients)
-    return opened
+    return ConnectionsOpened(opened_s=opened_s, idle_kib=idle_kib)
 
 
 class ByteCounter(RawClient):
@@ -456,13 +455,13 @@ async def compression(url: str, server_pid: int, idle: int, echoes: int) -> Comp
     )
 
 
-NEED_PID = ("slow-reader", "ping-hoarder", "compression")
+NEED_PID = ("connections", "slow-reader", "ping-hoarder", "compression")
 """The scenarios that weigh the server's process."""
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
-    scenarios = ["latency", "throughput", "fanout", "connections", "flood", "ping-flood"]
+    scenarios = ["latency", "throughput", "fanout", "flood", "ping-flood"]
     parser.add_argument("scenario", choices=[*scenarios, *NEED_PID])
     parser.add_argument("urls", nargs="+", metavar="URL", help="several only for fanout")
     parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
@@ -510,7 +509,7 @@ async def run_scenario(args: argparse.Namespace) -> Result:
         if args.scenario == "fanout":
             return await fanout(args.urls, protocol, args.members, args.posts, pids)
         if args.scenario == "connections":
-            return await connections(url, args.count)
+            return await connections(url, args.count, pids[0])
         if args.scenario in ("flood", "ping-flood"):
             return await flood(url, protocol, pings=args.scenario == "ping-flood")
         if args.scenario == "slow-reader":

@@ -1,27 +1,19 @@
-"""The cluster figures: fan-out through Redis, beside the same fan-out on one node.
-
-Figures, not targets: what a post costs when its group's members are spread
-over two nodes of one Redis (:func:`acceptance.testbed.start`), against the
-default server (no broker) with the same members. The members alternate
-between the nodes and the poster is on the first, so the posting node
-publishes each post to Redis, delivers it to its own half, and the other node
-delivers it to the other half when Redis passes it on. Every server process
-(both nodes and Redis, or the one node) is pinned to the server core, as in
-the other server figures, so the difference is the work the broker adds, not
-a second core; the load generator runs on the other core. The two setups are
-measured back to back in every round, in alternating order.
+"""The cluster figures (not targets): fan-out to members alternating between two nodes of
+one Redis, the poster on the first, beside the same fan-out on one node, back to back in
+every round. Every server process (nodes and Redis, or the one node) is pinned to the
+server core, so the difference is the work the broker adds, not a second core.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from acceptance import testbed
 from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure, add_round
 from bench.plan import Plan
-from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core, server
+from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core
 from bench.results import Fanout
 
 Log = Callable[[str], None]
@@ -49,34 +41,20 @@ def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
             if setup == "cluster" and not installed:
                 continue
             log(f"cluster round {number + 1}/{plan.rounds}: fan-out on {setup}")
-            fan = _cluster_fanout(plan) if setup == "cluster" else _one_node_fanout(plan)
+            nodes = NODES if setup == "cluster" else 0
+            with testbed.start(nodes=nodes, command_prefix=pinned(SERVER_CPU, [])) as bed:
+                pids = [node.pid for node in bed.processes] + [bed.redis.pid if bed.redis else None]
+                fan = run_on_load_core(
+                    Fanout,
+                    "loadgen fanout",
+                    *bed.urls,
+                    protocol="chat",
+                    members=plan.fanout_members,
+                    posts=plan.fanout_posts,
+                    server_pid=[pid for pid in pids if pid is not None],
+                )
             assert fan.server_cpu_us is not None
             add_round(
                 figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
             )
     return figures
-
-
-def _one_node_fanout(plan: Plan) -> Fanout:
-    with server("ours", "auto") as process:
-        assert process.url is not None and process.pid is not None
-        return _fanout(plan, [process.url], [process.pid])
-
-
-def _cluster_fanout(plan: Plan) -> Fanout:
-    with testbed.start(nodes=NODES, command_prefix=pinned(SERVER_CPU, [])) as cluster:
-        assert cluster.redis is not None
-        pids = [node.pid for node in cluster.processes] + [cluster.redis.pid]
-        return _fanout(plan, cluster.urls, [pid for pid in pids if pid is not None])
-
-
-def _fanout(plan: Plan, urls: Sequence[str], pids: list[int]) -> Fanout:
-    return run_on_load_core(
-        Fanout,
-        "loadgen fanout",
-        *urls,
-        protocol="chat",
-        members=plan.fanout_members,
-        posts=plan.fanout_posts,
-        server_pid=pids,
-    )

@@ -15,29 +15,14 @@ from bench.plan import Plan
 from bench.processes import (
     SERVER_KINDS,
     CoreBusy,
-    ServerKind,
-    finish,
     in_turn,
     load,
     load_fresh,
-    rss_kib,
     server,
-    under_way,
 )
 from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
 Log = Callable[[str], None]
-
-
-def idle_connections(kind: ServerKind, loop: str, count: int) -> tuple[float, float]:
-    """Open ``count`` idle connections: seconds it took, server KiB per connection."""
-    with server(kind, loop) as process:
-        assert process.pid is not None
-        rss_before = rss_kib(process.pid)
-        with under_way("loadgen connections", process, kind, count=count) as generator:
-            rss_after = rss_kib(process.pid)
-            opened = finish(ConnectionsOpened, generator)
-    return opened.opened_s, (rss_after - rss_before) / count
 
 
 def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
@@ -83,7 +68,13 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
                 members=plan.fanout_members,
                 posts=plan.fanout_posts,
             )
-            opened_s, kib = idle_connections(kind, loop, plan.idle_connections)
+            idle = load_fresh(
+                ConnectionsOpened,
+                "loadgen connections",
+                kind,
+                loop=loop,
+                count=plan.idle_connections,
+            )
             assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
             add_round(
                 figures,
@@ -97,8 +88,8 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
                 fan.server_cpu_us,
                 fan.p50_ms,
                 fan.p99_ms,
-                opened_s,
-                kib,
+                idle.opened_s,
+                idle.idle_kib,
             )
     return figures
 

@@ -8,7 +8,6 @@ driver only waits. CPU time and memory come from :mod:`psutil`.
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import psutil
 
 from acceptance import testbed
 from acceptance.testbed import PROJECT_ROOT
-from bench.results import READY, R, read_result
+from bench.results import R, read_result
 from wsharness import ServerProcess
 
 ROOT = PROJECT_ROOT
@@ -29,8 +28,6 @@ SERVER_CPU = 0
 LOAD_CPU = 1
 RUN_TIMEOUT = 300.0
 """No single generator or harness run may take longer than this, in seconds."""
-READY_TIMEOUT = 30.0
-"""Seconds a held load may take to be under way (a flooder, to get its first replies)."""
 
 ServerKind = Literal["ours", "ceiling"]
 SERVER_KINDS: tuple[ServerKind, ...] = ("ceiling", "ours")
@@ -125,46 +122,6 @@ def load_fresh(
     """:func:`load` against a fresh server of ``server_kind``, started with ``server_options``."""
     with server(server_kind, loop, *server_options) as process:
         return load(kind, command, process, server_kind, **options)
-
-
-@contextmanager
-def under_way(
-    command: str,
-    process: ServerProcess,
-    server_kind: ServerKind,
-    *,
-    pin: bool = True,
-    **options: object,
-) -> Iterator[subprocess.Popen[str]]:
-    """A held load against ``process``, under way (it printed :data:`bench.results.READY`)
-    for the ``with`` block; killed at the end unless :func:`finish` stopped it."""
-    assert process.url is not None
-    argv = load_argv(command, process.url, **against(process, server_kind), **options)
-    with subprocess.Popen(
-        pinned(LOAD_CPU, argv) if pin else argv,
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as generator:
-        assert generator.stdout is not None
-        try:
-            ready, _, _ = select.select([generator.stdout], [], [], READY_TIMEOUT)
-            if not ready or generator.stdout.readline().strip() != READY:
-                raise RuntimeError(f"{command} was not under way within {READY_TIMEOUT:g} s")
-            yield generator
-        finally:
-            if generator.poll() is None:
-                generator.kill()
-
-
-def finish(kind: type[R], generator: subprocess.Popen[str], timeout: float = RUN_TIMEOUT) -> R:
-    """Tell a load :func:`under_way` to stop; the result it reports once it has
-    collected what it is owed (within ``timeout`` seconds)."""
-    output, _ = generator.communicate("stop\n", timeout=timeout)
-    if generator.returncode != 0:
-        raise RuntimeError(f"{kind.__name__} load failed with exit status {generator.returncode}")
-    return read_result(kind, output.strip().splitlines()[-1])
 
 
 def cpu_seconds(pid: int) -> float:

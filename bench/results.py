@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
 READY = "ready"
-"""The line a held load (a flood, idle connections) prints once under way, before its
-result, so the driver can measure the server meanwhile."""
+"""The line a flooder prints once replies flow, before its result, so the driver can
+measure the server meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,10 @@ class Fanout(Result):
 
 @dataclass(frozen=True)
 class ConnectionsOpened(Result):
-    """How long opening the idle connections took."""
+    """How long opening the idle connections took, and what each costs the server."""
 
     opened_s: float
+    idle_kib: float
 
 
 @dataclass(frozen=True)
