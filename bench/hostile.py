@@ -30,12 +30,12 @@ from bench.processes import (
     CoreBusy,
     ServerKind,
     against,
-    in_turn,
     load,
     load_argv,
     load_fresh,
     pinned,
     server,
+    turns,
 )
 from bench.results import (
     READY,
@@ -110,35 +110,34 @@ def measure_flood(plan: Plan, log: Log) -> list[Figure]:
         Figure("server core busy"),
     ]
     observe = {"count": plan.flood_echoes, "within": plan.flood_within}
-    for round_number in range(plan.hostile_rounds):
-        for flood_kind in FLOODS:
-            for kind in in_turn(round_number, SERVER_KINDS):
-                log(f"flood ({flood_kind}) round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-                with server(kind, "auto") as process:
-                    assert process.pid is not None
-                    alone = load(Echoes, "loadgen latency", process, kind, **observe)
-                    pings = flood_kind == "pings"
-                    with flooding(process, kind, pin=True, pings=pings) as flooder:
-                        core = CoreBusy(process.pid)
-                        flooded = load(Echoes, "loadgen latency", process, kind, **observe)
-                        busy = core.share()
-                        flood = stop_flood(flooder)
-                log(
-                    f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
-                    f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
-                )
-                add_round(
-                    figures,
-                    f"{flood_kind} {kind}",
-                    alone.p50_ms,
-                    alone.p99_ms,
-                    flooded.p50_ms,
-                    flooded.p99_ms,
-                    flooded.round_trips,
-                    flood.requests_per_second,
-                    flood.replies >= flood.owed,
-                    busy,
-                )
+    floods = [(flood, kind) for flood in FLOODS for kind in SERVER_KINDS]
+    for round_label, (flood_kind, kind) in turns(plan.hostile_rounds, floods):
+        log(f"flood ({flood_kind}) round {round_label}: {kind}")
+        with server(kind, "auto") as process:
+            assert process.pid is not None
+            alone = load(Echoes, "loadgen latency", process, kind, **observe)
+            pings = flood_kind == "pings"
+            with flooding(process, kind, pin=True, pings=pings) as flooder:
+                core = CoreBusy(process.pid)
+                flooded = load(Echoes, "loadgen latency", process, kind, **observe)
+                busy = core.share()
+                flood = stop_flood(flooder)
+        log(
+            f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
+            f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
+        )
+        add_round(
+            figures,
+            f"{flood_kind} {kind}",
+            alone.p50_ms,
+            alone.p99_ms,
+            flooded.p50_ms,
+            flooded.p99_ms,
+            flooded.round_trips,
+            flood.requests_per_second,
+            flood.replies >= flood.owed,
+            busy,
+        )
     return figures
 
 
@@ -150,21 +149,20 @@ def measure_slow_reader(plan: Plan, log: Log) -> list[Figure]:
         Figure("poster and readers got every post", higher_is_better=True),
         Figure("posts/s", higher_is_better=True),
     ]
-    for round_number in range(plan.hostile_rounds):
-        for kind in in_turn(round_number, SERVER_KINDS):
-            log(f"slow reader round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-            result = load_fresh(
-                SlowReader, "loadgen slow-reader", kind, posts=plan.slow_posts, size=plan.post_size
-            )
-            log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
-            add_round(
-                figures,
-                kind,
-                result.growth_mib,
-                result.idle_cut_off,
-                result.others_got_everything,
-                result.posts_per_second,
-            )
+    for round_label, kind in turns(plan.hostile_rounds, SERVER_KINDS):
+        log(f"slow reader round {round_label}: {kind}")
+        result = load_fresh(
+            SlowReader, "loadgen slow-reader", kind, posts=plan.slow_posts, size=plan.post_size
+        )
+        log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
+        add_round(
+            figures,
+            kind,
+            result.growth_mib,
+            result.idle_cut_off,
+            result.others_got_everything,
+            result.posts_per_second,
+        )
     return figures
 
 
@@ -176,19 +174,18 @@ def measure_ping_hoarder(plan: Plan, log: Log) -> list[Figure]:
         Figure("dropped after", "s"),
         Figure("pings sent", higher_is_better=True),
     ]
-    for round_number in range(plan.hostile_rounds):
-        for kind in in_turn(round_number, SERVER_KINDS):
-            log(f"ping hoarder round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-            options = HOARDER_KEEPALIVE if kind == "ours" else ()
-            result = load_fresh(
-                PingHoarder, "loadgen ping-hoarder", kind, *options, within=plan.hoard_within
-            )
-            log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
-            growth.add(kind, result.growth_mib)
-            dropped.add(kind, result.dropped)
-            if result.dropped_after is not None:
-                after.add(kind, result.dropped_after)
-            pings.add(kind, result.pings)
+    for round_label, kind in turns(plan.hostile_rounds, SERVER_KINDS):
+        log(f"ping hoarder round {round_label}: {kind}")
+        options = HOARDER_KEEPALIVE if kind == "ours" else ()
+        result = load_fresh(
+            PingHoarder, "loadgen ping-hoarder", kind, *options, within=plan.hoard_within
+        )
+        log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
+        growth.add(kind, result.growth_mib)
+        dropped.add(kind, result.dropped)
+        if result.dropped_after is not None:
+            after.add(kind, result.dropped_after)
+        pings.add(kind, result.pings)
     return figures
 
 

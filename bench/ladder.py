@@ -28,7 +28,7 @@ from typing import cast
 from websockets.asyncio.server import ServerConnection, serve
 
 from acceptance import testbed
-from bench.processes import LOAD_CPU, SERVER_CPU, in_turn, load, pinned, server
+from bench.processes import LOAD_CPU, SERVER_CPU, load, pinned, server, turns
 from bench.report import table
 from bench.results import EchoThroughput
 from server.chat import Chat, Delivery
@@ -64,15 +64,12 @@ async def serve_step(step: str) -> None:
 def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
     """Server CPU µs per echo for each step, ``rounds`` alternating rounds."""
     costs: dict[str, list[float]] = {step: [] for step in STEPS}
-    for number in range(rounds):
-        for step in in_turn(number, STEPS):
-            print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
-            with step_server(step) as process:
-                result = load(
-                    EchoThroughput, "loadgen throughput", process, "ours", duration=seconds
-                )
-            assert result.server_cpu_us is not None
-            costs[step].append(result.server_cpu_us)
+    for round_label, step in turns(rounds, STEPS):
+        print(f"… ladder round {round_label}: {step}", file=sys.stderr, flush=True)
+        with step_server(step) as process:
+            result = load(EchoThroughput, "loadgen throughput", process, "ours", duration=seconds)
+        assert result.server_cpu_us is not None
+        costs[step].append(result.server_cpu_us)
     return costs
 
 

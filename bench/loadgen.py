@@ -336,24 +336,29 @@ class Counter:
         return self.targets[client][1]
 
 
-# psutil has no peak resident size (VmHWM) and cannot reset it (clear_refs): /proc by hand.
-def memory_kib(pid: int, field: str) -> int:
-    """``VmRSS`` or ``VmHWM`` (peak) of a process in KiB, from /proc."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no {field} for process {pid}")
+class PeakGrowth:
+    """How far a process's resident size peaks above its size now, from /proc: psutil has
+    no peak (VmHWM) and cannot reset it (clear_refs, Linux 4.0+; else the size at the end)."""
 
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")
+            self.peak = "VmHWM"
+        except OSError:
+            self.peak = "VmRSS"
+        self.before = self.kib("VmRSS")
 
-def reset_peak(pid: int) -> bool:
-    """Reset the process's peak memory (Linux 4.0+); False if not allowed."""
-    try:
-        with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return True
+    def kib(self, field: str) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"no {field} for process {self.pid}")
+
+    def mib(self) -> float:
+        return (self.kib(self.peak) - self.before) / 1024
 
 
 async def slow_reader(
@@ -371,8 +376,7 @@ async def slow_reader(
     frame = protocol.post("x" * size)
     owed = {client: client.received + posts for client in (poster, *listeners)}
     idle_owed = idle.received + posts
-    reset_peak(server_pid)
-    rss_before = memory_kib(server_pid, "VmRSS")
+    growth = PeakGrowth(server_pid)
     started = time.perf_counter()
     posted = 0
     while posted < posts:
@@ -385,7 +389,7 @@ async def slow_reader(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(everyone, OWED_TIMEOUT)
     elapsed = time.perf_counter() - started
-    peak = memory_kib(server_pid, "VmHWM")
+    growth_mib = growth.mib()
     # Now read what the idle member was sent: all of it (kept), or its close.
     idle.transport.resume_reading()
     await asyncio.wait(
@@ -399,7 +403,7 @@ async def slow_reader(
     return SlowReader(
         posts=posts,
         posts_per_second=posts / elapsed,
-        growth_mib=(peak - rss_before) / 1024,
+        growth_mib=growth_mib,
         poster_missing=missing[poster],
         readers_missing=sum(missing[reader] for reader in listeners),
         idle_cut_off=cut_off,
@@ -414,8 +418,7 @@ async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
     assert client.transport is not None
     client.transport.pause_reading()
     chunk = PING * BATCH
-    peak_reset = reset_peak(server_pid)
-    rss_before = memory_kib(server_pid, "VmRSS")
+    growth = PeakGrowth(server_pid)
     started = time.perf_counter()
     sent = 0
     ended_after = None
@@ -429,9 +432,9 @@ async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
                 client.write(chunk)
                 sent += BATCH
         await asyncio.sleep(0)
-    peak = memory_kib(server_pid, "VmHWM" if peak_reset else "VmRSS")
+    growth_mib = growth.mib()
     client.transport.abort()
-    return PingHoarder(pings=sent, growth_mib=(peak - rss_before) / 1024, dropped_after=ended_after)
+    return PingHoarder(pings=sent, growth_mib=growth_mib, dropped_after=ended_after)
 
 
 async def compression(url: str, server_pid: int, idle: int, echoes: int) -> CompressionCost:

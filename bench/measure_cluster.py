@@ -13,12 +13,12 @@ from acceptance import testbed
 from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure, add_round
 from bench.plan import Plan
-from bench.processes import SERVER_CPU, in_turn, pinned, run_on_load_core
+from bench.processes import SERVER_CPU, pinned, run_on_load_core, turns
 from bench.results import Fanout
 
 Log = Callable[[str], None]
 SETUPS = ("one node", "cluster")
-"""The order of the setups in even rounds (:func:`bench.processes.in_turn`)."""
+"""The order of the setups in even rounds (:func:`bench.processes.turns`)."""
 NODES = 2
 """Nodes the members are spread over."""
 NOT_INSTALLED = f"{REDIS_SERVER} not installed"
@@ -36,25 +36,24 @@ def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
         Figure("post→last delivery p99", "ms"),
     ]
     installed = shutil.which(REDIS_SERVER) is not None
-    for number in range(plan.rounds):
-        for setup in in_turn(number, SETUPS):
-            if setup == "cluster" and not installed:
-                continue
-            log(f"cluster round {number + 1}/{plan.rounds}: fan-out on {setup}")
-            nodes = NODES if setup == "cluster" else 0
-            with testbed.start(nodes=nodes, command_prefix=pinned(SERVER_CPU, [])) as bed:
-                pids = [node.pid for node in bed.processes] + [bed.redis.pid if bed.redis else None]
-                fan = run_on_load_core(
-                    Fanout,
-                    "loadgen fanout",
-                    *bed.urls,
-                    protocol="chat",
-                    members=plan.fanout_members,
-                    posts=plan.fanout_posts,
-                    server_pid=[pid for pid in pids if pid is not None],
-                )
-            assert fan.server_cpu_us is not None
-            add_round(
-                figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
+    for round_label, setup in turns(plan.rounds, SETUPS):
+        if setup == "cluster" and not installed:
+            continue
+        log(f"cluster round {round_label}: fan-out on {setup}")
+        nodes = NODES if setup == "cluster" else 0
+        with testbed.start(nodes=nodes, command_prefix=pinned(SERVER_CPU, [])) as bed:
+            pids = [node.pid for node in bed.processes] + [bed.redis.pid if bed.redis else None]
+            fan = run_on_load_core(
+                Fanout,
+                "loadgen fanout",
+                *bed.urls,
+                protocol="chat",
+                members=plan.fanout_members,
+                posts=plan.fanout_posts,
+                server_pid=[pid for pid in pids if pid is not None],
             )
+        assert fan.server_cpu_us is not None
+        add_round(
+            figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
+        )
     return figures

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bench.figure import Figure, add_round
 from bench.plan import Plan
-from bench.processes import in_turn, run_on_load_core, server
+from bench.processes import run_on_load_core, server, turns
 from bench.results import Crowd, RoundTrips
 from wsharness.runtime.loops import uvloop_installed
 
@@ -45,13 +45,10 @@ def measure_held_waits(plan: Plan, harness_loop: str, log: Log) -> Figure:
     sides are the numbers held)."""
     figure = Figure("wait_for_message round trip", "µs")
     with server("ours", "auto") as process:
-        for number in range(plan.rounds):
-            for held in in_turn(number, plan.held_messages):
-                log(f"harness waits with {held:,} held ({harness_loop}) {number + 1}/{plan.rounds}")
-                result = _round_trips(
-                    process.url, harness_loop, held=held, count=plan.held_round_trips
-                )
-                figure.add(str(result.held), 1e6 / result.per_second)
+        for round_label, held in turns(plan.rounds, plan.held_messages):
+            log(f"harness waits with {held:,} held ({harness_loop}) {round_label}")
+            result = _round_trips(process.url, harness_loop, held=held, count=plan.held_round_trips)
+            figure.add(str(result.held), 1e6 / result.per_second)
     return figure
 
 

@@ -15,10 +15,10 @@ from bench.plan import Plan
 from bench.processes import (
     SERVER_KINDS,
     CoreBusy,
-    in_turn,
     load,
     load_fresh,
     server,
+    turns,
 )
 from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
@@ -40,57 +40,56 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
         Figure(f"open {plan.idle_connections:,} connections", "s"),
         Figure("memory per idle connection", "KiB"),
     ]
-    for number in range(plan.rounds):
-        for kind in in_turn(number, SERVER_KINDS):
-            log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
-            latency = load_fresh(
-                Echoes, "loadgen latency", kind, loop=loop, count=plan.latency_round_trips
-            )
-            with server(kind, loop) as process:
-                assert process.pid is not None
-                core = CoreBusy(process.pid)
-                echo = load(
-                    EchoThroughput,
-                    "loadgen throughput",
-                    process,
-                    kind,
-                    connections=plan.throughput_connections,
-                    in_flight=plan.throughput_in_flight,
-                    duration=plan.throughput_seconds,
-                )
-                busy = core.share()
-            log(f"  throughput {echo.per_second:,.0f}/s, server core busy {busy:.0%}")
-            fan = load_fresh(
-                Fanout,
-                "loadgen fanout",
+    for round_label, kind in turns(plan.rounds, SERVER_KINDS):
+        log(f"server round {round_label}: {kind} on {loop}")
+        latency = load_fresh(
+            Echoes, "loadgen latency", kind, loop=loop, count=plan.latency_round_trips
+        )
+        with server(kind, loop) as process:
+            assert process.pid is not None
+            core = CoreBusy(process.pid)
+            echo = load(
+                EchoThroughput,
+                "loadgen throughput",
+                process,
                 kind,
-                loop=loop,
-                members=plan.fanout_members,
-                posts=plan.fanout_posts,
+                connections=plan.throughput_connections,
+                in_flight=plan.throughput_in_flight,
+                duration=plan.throughput_seconds,
             )
-            idle = load_fresh(
-                ConnectionsOpened,
-                "loadgen connections",
-                kind,
-                loop=loop,
-                count=plan.idle_connections,
-            )
-            assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
-            add_round(
-                figures,
-                kind,
-                latency.p50_ms * 1e3,
-                latency.p99_ms * 1e3,
-                echo.per_second,
-                echo.server_cpu_us,
-                100 * busy,
-                fan.deliveries_per_second,
-                fan.server_cpu_us,
-                fan.p50_ms,
-                fan.p99_ms,
-                idle.opened_s,
-                idle.idle_kib,
-            )
+            busy = core.share()
+        log(f"  throughput {echo.per_second:,.0f}/s, server core busy {busy:.0%}")
+        fan = load_fresh(
+            Fanout,
+            "loadgen fanout",
+            kind,
+            loop=loop,
+            members=plan.fanout_members,
+            posts=plan.fanout_posts,
+        )
+        idle = load_fresh(
+            ConnectionsOpened,
+            "loadgen connections",
+            kind,
+            loop=loop,
+            count=plan.idle_connections,
+        )
+        assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
+        add_round(
+            figures,
+            kind,
+            latency.p50_ms * 1e3,
+            latency.p99_ms * 1e3,
+            echo.per_second,
+            echo.server_cpu_us,
+            100 * busy,
+            fan.deliveries_per_second,
+            fan.server_cpu_us,
+            fan.p50_ms,
+            fan.p99_ms,
+            idle.opened_s,
+            idle.idle_kib,
+        )
     return figures
 
 

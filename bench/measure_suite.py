@@ -16,7 +16,7 @@ from pathlib import Path
 from acceptance import testbed
 from bench.figure import Figure
 from bench.plan import Plan
-from bench.processes import ROOT, RUN_TIMEOUT, in_turn
+from bench.processes import ROOT, RUN_TIMEOUT, turns
 
 Log = Callable[[str], None]
 WRONG_REPLY_FAULT = "bad-reply-format"
@@ -91,10 +91,9 @@ def each_way(
 ) -> Figure:
     """The wall time of the default suite run each way (the sides, each with its options)
     back to back, in alternating order, ``runs`` times each."""
-    for number in range(runs):
-        log(f"{figure.name}, each way, run {number + 1}/{runs}")
-        for side in in_turn(number, list(ways)):
-            figure.add(side, behave(*ways[side], reports=reports)[0])
+    for run_label, side in turns(runs, list(ways)):
+        log(f"{figure.name}, {side}, run {run_label}")
+        figure.add(side, behave(*ways[side], reports=reports)[0])
     return figure
 
 

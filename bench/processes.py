@@ -31,15 +31,17 @@ RUN_TIMEOUT = 300.0
 
 ServerKind = Literal["ours", "ceiling"]
 SERVER_KINDS: tuple[ServerKind, ...] = ("ceiling", "ours")
-"""The order of the servers in even rounds (:func:`in_turn`)."""
+"""The order of the servers in even rounds (:func:`turns`)."""
 
 T = TypeVar("T")
 
 
-def in_turn(round_number: int, order: Sequence[T]) -> list[T]:
-    """``order`` in even rounds and reversed in odd ones, so that nothing is always
-    measured on a machine the one before it has just warmed up."""
-    return list(order) if round_number % 2 == 0 else list(reversed(order))
+def turns(rounds: int, order: Sequence[T]) -> Iterator[tuple[str, T]]:
+    """Each of ``order`` in every round, with the round as "n/N"; reversed in odd rounds,
+    so that nothing is always measured on a machine the one before it has just warmed up."""
+    for number in range(rounds):
+        for one in order if number % 2 == 0 else reversed(order):
+            yield f"{number + 1}/{rounds}", one
 
 
 def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
