@@ -1,16 +1,9 @@
-"""Hostile clients, our server against the ceiling (:mod:`bench.loadgen` runs them).
-
-**Flood.** An observer times sequential echoes alone, then again while one other client
-pipelines ECHO_TIMES_3 requests, or pings, as fast as the server takes them and reads every
-reply; it stops after ``Plan.flood_within`` seconds, so a server that makes it wait hundreds
-of milliseconds per echo is still measured, on fewer echoes. **Slow reader.** A poster sends
-1 KiB posts as fast as the server takes them to a group of readers and one member who never
-reads. **Ping hoarder.** One client pings as fast as the server takes it and never reads a
-pong, for ``Plan.hoard_within`` seconds; ours runs with a 2 s keepalive. **Compression.**
-Every client offers permessage-deflate: the server's memory per idle connection and CPU per
-echo of a compressible 16 KiB text, ours with ``--compression off`` (the default) and
-``deflate``, and the ceiling (which agrees by default). The targets, and the figures
-measured for the issue that asked for each, are printed with the tables (:mod:`bench.report`).
+"""Hostile clients (:mod:`bench.loadgen`), our server against the ceiling: a flood of
+ECHO_TIMES_3 or pings beside an observer timing echoes (who stops after
+``Plan.flood_within`` seconds, so a server that makes it wait is measured on fewer echoes),
+a group member who never reads, a client who pings and never reads a pong (ours with a 2 s
+keepalive), and what permessage-deflate costs when every client offers it. The targets,
+and the figures measured for the issue that asked for each, are in :mod:`bench.report`.
 """
 
 from __future__ import annotations

@@ -20,15 +20,14 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from statistics import median
 from typing import cast
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from acceptance import testbed
-from bench.processes import LOAD_CPU, SERVER_CPU, load, pinned, server, turns
+from bench.processes import LOAD_CPU, load, server, turns
 from bench.report import table
 from bench.results import EchoThroughput
 from server.chat import Chat, Delivery
@@ -73,16 +72,10 @@ def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
     return costs
 
 
-@contextmanager
-def step_server(step: str) -> Iterator[ServerProcess]:
+def step_server(step: str) -> AbstractContextManager[ServerProcess]:
     """The server of one step, pinned to the server core; ``ours`` is the chat server."""
-    if step == "ours":
-        with server("ours", "auto") as process:
-            yield process
-        return
-    argv = [sys.executable, "-m", "bench.ladder", "serve", step]
-    with testbed.start(command=pinned(SERVER_CPU, argv)) as bed:
-        yield bed.process
+    command = None if step == "ours" else [sys.executable, "-m", "bench.ladder", "serve", step]
+    return server("ours", "auto", command=command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,11 +52,14 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
 
 
 @contextmanager
-def server(kind: ServerKind, loop: str, *options: str) -> Iterator[ServerProcess]:
-    """Our chat server (``kind="ours"``, with ``options``) or the ceiling, on a free
-    loopback port and the server core."""
+def server(
+    kind: ServerKind, loop: str, *options: str, command: Sequence[str] | None = None
+) -> Iterator[ServerProcess]:
+    """Our chat server (``kind="ours"``, with ``options``; or ``command``, a server of the
+    same kind) or the ceiling, on a free loopback port and the server core."""
     ceiling = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
-    command = None if kind == "ours" else [*ceiling, "--event-loop", loop]
+    if kind == "ceiling":
+        command = [*ceiling, "--event-loop", loop]
     on_core = pinned(SERVER_CPU, [])
     with testbed.start(
         "--event-loop", loop, *options, command=command, command_prefix=on_core
