@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from statistics import median
 from typing import cast
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
+from bench.ceiling import serve_until_stopped
 from bench.processes import LOAD_CPU, load, server, turns
 from bench.report import table
 from bench.results import EchoThroughput
@@ -53,11 +53,7 @@ async def serve_step(step: str) -> None:
                 for delivery in cast(list[Delivery[ServerConnection]], deliveries):
                     await connection.send(delivery.text)
 
-    async with serve(handler, "127.0.0.1", 0) as server:
-        print(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
-        stopping = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-        await stopping.wait()
+    await serve_until_stopped(handler, "127.0.0.1", 0)
 
 
 def measure(rounds: int, seconds: float) -> dict[str, list[float]]:

@@ -139,11 +139,6 @@ def server_cpu(pids: Sequence[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-async def stop_line() -> None:
-    """A line on stdin: the driver's word to stop a held load."""
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-
-
 async def echoes(url: str, protocol: Protocol, count: int, within: float) -> Echoes:
     """One client's sequential round trips: ``count`` of them, or as many as start
     within ``within`` seconds (each reply may take that long, and 10 s more)."""
@@ -265,29 +260,17 @@ class ByteCounter(RawClient):
         super().__init__(on_message)
         self.reply_size = REPLY_SIZE
         self.bytes_received = 0
-        self.enough: asyncio.Future[None] | None = None
-        self.expected = 0
 
     def data_received(self, data: bytes) -> None:
         if self.opened.done():
             self.bytes_received += len(data)
-            enough = self.enough
-            if enough and not enough.done() and self.bytes_received >= self.expected:
-                enough.set_result(None)
+            self._check_enough()
         else:
             super().data_received(data)
 
     @property
     def replies(self) -> int:
         return self.received + self.bytes_received // self.reply_size
-
-    def reach(self, replies: int) -> asyncio.Future[None]:
-        """A future done once ``replies`` replies' worth of bytes have arrived."""
-        self.expected = replies * self.reply_size
-        self.enough = asyncio.get_running_loop().create_future()
-        if self.bytes_received >= self.expected:
-            self.enough.set_result(None)
-        return self.enough
 
 
 async def flood(url: str, protocol: Protocol, *, pings: bool) -> Flood:
@@ -299,7 +282,7 @@ async def flood(url: str, protocol: Protocol, *, pings: bool) -> Flood:
     client = await asyncio.wait_for(ByteCounter.connect(target), 30)
     client.reply_size, per_request = (PONG_SIZE, 1) if pings else (REPLY_SIZE, 3)
     chunk = (PING if pings else protocol.echo(PAYLOAD, times=3)) * BATCH
-    stop = asyncio.ensure_future(stop_line())
+    stop = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     sent = 0
     announced = False
     started = time.perf_counter()
@@ -317,23 +300,6 @@ async def flood(url: str, protocol: Protocol, *, pings: bool) -> Flood:
         await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
     await close_all([client])
     return Flood(replies=client.replies, owed=owed, requests_per_second=sent / flooded)
-
-
-class Counter:
-    """Futures done once a client has received so many text frames in all."""
-
-    def __init__(self) -> None:
-        self.targets: dict[RawClient, tuple[int, asyncio.Future[None]]] = {}
-
-    def on_message(self, client: RawClient, _payload: bytes = b"") -> None:
-        count, done = self.targets.get(client, (0, None))
-        if done is not None and client.received >= count and not done.done():
-            done.set_result(None)
-
-    def reach(self, client: RawClient, count: int) -> asyncio.Future[None]:
-        self.targets[client] = (count, asyncio.get_running_loop().create_future())
-        self.on_message(client)
-        return self.targets[client][1]
 
 
 class PeakGrowth:
@@ -366,8 +332,7 @@ async def slow_reader(
 ) -> SlowReader:
     """A group with a poster, ``readers`` readers and one member who never reads; the
     poster posts as fast as the server takes it."""
-    counter = Counter()
-    clients = await open_many([protocol.url(url, FANOUT_PATH)], readers + 2, counter.on_message)
+    clients = await open_many([protocol.url(url, FANOUT_PATH)], readers + 2)
     if protocol.kind == "chat":
         await join_group(clients)
     poster, *listeners, idle = clients
@@ -385,7 +350,7 @@ async def slow_reader(
         poster.write(frame * count)
         posted += count
         await asyncio.sleep(0)
-    everyone = asyncio.gather(*(counter.reach(client, count) for client, count in owed.items()))
+    everyone = asyncio.gather(*(client.reach(count) for client, count in owed.items()))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(everyone, OWED_TIMEOUT)
     elapsed = time.perf_counter() - started
@@ -393,7 +358,7 @@ async def slow_reader(
     # Now read what the idle member was sent: all of it (kept), or its close.
     idle.transport.resume_reading()
     await asyncio.wait(
-        [idle.closed, counter.reach(idle, idle_owed)],
+        [idle.closed, idle.reach(idle_owed)],
         timeout=OWED_TIMEOUT,
         return_when=asyncio.FIRST_COMPLETED,
     )

@@ -57,6 +57,7 @@ class RawClient(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self._reply: asyncio.Future[bytes] | None = None
+        self._enough: tuple[int, asyncio.Future[None]] | None = None
         self.received = 0
 
     @classmethod
@@ -111,6 +112,23 @@ class RawClient(asyncio.Protocol):
         self._reply = asyncio.get_running_loop().create_future()
         self.write(frame)
         return self._reply
+
+    @property
+    def replies(self) -> int:
+        """Text frames received so far."""
+        return self.received
+
+    def reach(self, count: int) -> asyncio.Future[None]:
+        """A future done once :attr:`replies` reaches ``count``."""
+        self._enough = (count, asyncio.get_running_loop().create_future())
+        self._check_enough()
+        return self._enough[1]
+
+    def _check_enough(self) -> None:
+        if self._enough is not None and self.replies >= self._enough[0]:
+            if not self._enough[1].done():
+                self._enough[1].set_result(None)
+            self._enough = None
 
     def close(self) -> None:
         """Send a close frame (code 1000) and let the server close TCP."""
@@ -170,6 +188,8 @@ class RawClient(asyncio.Protocol):
                 else:
                     self._reply.set_result(buffer[start:end])
                     self._reply = None
+                if self._enough is not None:
+                    self._check_enough()
             elif opcode == _PING:
                 self.write(client_frame(Opcode.PONG, buffer[start:end]))
             elif opcode == _CLOSE and self.transport is not None:
