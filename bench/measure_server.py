@@ -1,28 +1,41 @@
-"""The server figures: ours against the library's ceiling, back to back in every round.
-
-Each figure is measured on a fresh server of each kind, in alternating order from round
-to round, by a load generator (:mod:`bench.loadgen`) on the other core; a figure keeps
-every round's value for both, so the table can show the median of each and the median of
-the per-round ratios.
+"""The server figures, each measured on fresh servers by a load generator
+(:mod:`bench.loadgen`) on the other core, back to back in alternating order in every round:
+ours against the library's ceiling (the table shows the median of each and of the
+per-round ratios); the fan-out's growth with the group; and, figures rather than targets,
+a fan-out whose members alternate between two nodes of one Redis (the poster on the first)
+beside one node, every server process pinned to the server core, so the difference is the
+work the broker adds, not a second core.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 
+from acceptance import testbed
+from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
+    SERVER_CPU,
     SERVER_KINDS,
     CoreBusy,
     load,
     load_fresh,
+    pinned,
+    run_on_load_core,
     server,
     turns,
 )
 from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
 Log = Callable[[str], None]
+SETUPS = ("one node", "cluster")
+"""The order of the setups in even rounds (:func:`bench.processes.turns`)."""
+NODES = 2
+"""Nodes the members are spread over."""
+NOT_INSTALLED = f"{REDIS_SERVER} not installed"
+"""What the cluster's cells say when it could not be measured."""
 
 
 def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
@@ -105,3 +118,37 @@ def measure_growth(plan: Plan, log: Log) -> Figure:
             )
             growth.add(f"{kind} {fan.members}", fan.p50_ms)
     return growth
+
+
+def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
+    """Fan-out to ``plan.fanout_members`` members on one node and spread over
+    :data:`NODES` nodes of one Redis (the sides), ``plan.rounds`` rounds; without
+    ``redis-server``, on one node only."""
+    figures = [
+        Figure("fan-out deliveries", "msg/s"),
+        Figure("server CPU per delivery, every server process", "µs"),
+        Figure("post→last delivery p50", "ms"),
+        Figure("post→last delivery p99", "ms"),
+    ]
+    installed = shutil.which(REDIS_SERVER) is not None
+    for round_label, setup in turns(plan.rounds, SETUPS):
+        if setup == "cluster" and not installed:
+            continue
+        log(f"cluster round {round_label}: fan-out on {setup}")
+        nodes = NODES if setup == "cluster" else 0
+        with testbed.start(nodes=nodes, command_prefix=pinned(SERVER_CPU, [])) as bed:
+            pids = [node.pid for node in bed.processes] + [bed.redis.pid if bed.redis else None]
+            fan = run_on_load_core(
+                Fanout,
+                "loadgen fanout",
+                *bed.urls,
+                protocol="chat",
+                members=plan.fanout_members,
+                posts=plan.fanout_posts,
+                server_pid=[pid for pid in pids if pid is not None],
+            )
+        assert fan.server_cpu_us is not None
+        add_round(
+            figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
+        )
+    return figures

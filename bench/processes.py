@@ -57,9 +57,8 @@ def server(
 ) -> Iterator[ServerProcess]:
     """Our chat server (``kind="ours"``, with ``options``; or ``command``, a server of the
     same kind) or the ceiling, on a free loopback port and the server core."""
-    ceiling = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
     if kind == "ceiling":
-        command = [*ceiling, "--event-loop", loop]
+        command = [sys.executable, "-m", "bench.ceiling", "--port", "0", "--event-loop", loop]
     on_core = pinned(SERVER_CPU, [])
     with testbed.start(
         "--event-loop", loop, *options, command=command, command_prefix=on_core

@@ -16,8 +16,8 @@ from websockets.version import version as websockets_version
 
 from bench.figure import Figure
 from bench.hostile import FLOODS
-from bench.measure_cluster import NODES, NOT_INSTALLED
 from bench.measure_contract import FIRST, OFF, ON, REPEAT
+from bench.measure_server import NODES, NOT_INSTALLED
 from bench.measure_suite import FAILING_TIMEOUTS
 from bench.plan import Plan
 from wsharness.runtime.loops import uvloop_installed

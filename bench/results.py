@@ -1,10 +1,7 @@
-"""What each benchmark process reports, as typed values.
-
-The load generator, the hostile clients and the harness runs are separate
-processes (each pinned to its own core); each prints one of these as one JSON
-line (:func:`result_line`), and the driver reads it back into the same type with
-:func:`read_result`, so both sides agree on every field's name and type. Each
-holds what a table prints, or what a test checks the process did.
+"""What each benchmark process (the load generator, the harness runs) reports: one of these
+as one JSON line (:func:`result_line`), read back into the same type by the driver
+(:func:`read_result`), so both sides agree on every field. Each holds what a table prints,
+or what a test checks the process did.
 """
 
 from __future__ import annotations
