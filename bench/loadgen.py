@@ -1,17 +1,10 @@
 """Load against a server, run as its own process: ``python -m bench.loadgen SCENARIO URL
-[options]`` prints its result as one JSON line (:mod:`bench.results`).
-
-``--protocol chat`` speaks our server's protocol (the driver's requests,
-:mod:`acceptance.chat`); ``plain`` speaks to :mod:`bench.ceiling`, which takes the text
-itself, so both servers send the same replies. The scenarios: ``latency`` (sequential
-echoes), ``throughput`` (echoes kept in flight), ``fanout`` (posts to a group; several
-URLs are the nodes of one cluster, the members alternating between them, the poster on
-the first), ``connections`` (idle ones, the server weighed), ``flood`` and
-``ping-flood`` (ECHO_TIMES_3 or pings pipelined until a line on stdin, every reply read),
-``slow-reader`` (posts to a group with a member who never reads), ``ping-hoarder``
-(pings, never reading a pong) and ``compression`` (what permessage-deflate costs the
-server). It runs on uvloop when installed, over :mod:`bench.rawws`, so it spends far
-less CPU per message than the server; every scenario is bounded in count and time.
+[options]`` prints its result as one JSON line (:mod:`bench.results`). ``--protocol chat``
+speaks our server's protocol (the driver's requests, :mod:`acceptance.chat`), ``plain``
+the ceiling's (:mod:`bench.ceiling`), which gets the same replies. Several URLs are the
+nodes of one cluster (``fanout``: the members alternate between them). It runs on uvloop
+when installed, over :mod:`bench.rawws`, so it spends far less CPU per message than the
+server; every scenario is bounded in count and time.
 """
 
 from __future__ import annotations
