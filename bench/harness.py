@@ -1,16 +1,12 @@
 """Harness benchmarks, run as their own process against a running chat server; each prints
 one JSON line (:mod:`bench.results`), and only the harness's public API is used.
 
-``python -m bench.harness roundtrip URL --client testwebsocket|sync|asyncio`` times
-sequential echo round trips from a blocking caller: through
-:class:`~wsharness.TestWebSocket` (``send`` then ``wait_for_message``, as a test writes it),
-through the ``websockets`` blocking client (what a test would use without the harness), or
-through its asyncio client on one thread, on the harness's kind of loop (the library with no
-thread hand-off at all). ``held URL --held N`` times the same round trips through a
-``TestWebSocket`` that already holds N messages: what a wait costs late in a long scenario.
-``crowd URL --clients N`` does what the ``@load`` feature does, through
-:class:`acceptance.chat.ChatCast`: open N clients, put them in one group, post once and have
-every one hear it, with the time of each phase, the memory and the threads it took.
+``roundtrip URL --client testwebsocket|sync|asyncio`` times sequential echo round trips
+from a blocking caller through :class:`~wsharness.TestWebSocket` (as a test writes them),
+the ``websockets`` blocking client (what a test would use without the harness) or its
+asyncio client (the library with no thread hand-off at all); ``held URL --held N``, through
+a ``TestWebSocket`` that already holds N messages; ``crowd URL --clients N`` does what the
+``@load`` feature does, through :class:`acceptance.chat.ChatCast`.
 """
 
 from __future__ import annotations
