@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
@@ -45,6 +46,14 @@ async def main(host: str, port: int) -> None:
             async for message in connection:
                 await connection.send(message)
 
+    await serve_until_stopped(handler, host, port)
+
+
+async def serve_until_stopped(
+    handler: Callable[[ServerConnection], Awaitable[None]], host: str, port: int
+) -> None:
+    """Serve ``handler``, printing the URL first as the chat server does, until SIGINT or
+    SIGTERM."""
     async with serve(handler, host, port) as server:
         bound_host, bound_port = server.sockets[0].getsockname()[:2]
         print(f"ws://{bound_host}:{bound_port}", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -38,3 +39,9 @@ class Figure:
         """Median over rounds of ``side`` ÷ ``base``."""
         pairs = zip(self.rounds[side], self.rounds[base], strict=True)
         return median([value / other for value, other in pairs])
+
+
+def add_round(figures: Sequence[Figure], side: str, *values: float) -> None:
+    """One round's value of each figure on ``side``, in the figures' order."""
+    for figure, value in zip(figures, values, strict=True):
+        figure.add(side, value)

@@ -1,25 +1,12 @@
-"""Harness benchmarks, run as their own process against a running chat server.
+"""Harness benchmarks, run as their own process against a running chat server; each prints
+one JSON line (:mod:`bench.results`), and only the harness's public API is used.
 
-``python -m bench.harness roundtrip URL --client testwebsocket|sync|asyncio``
-times sequential echo round trips from a blocking caller: through
-:class:`~wsharness.TestWebSocket` (``send`` then ``wait_for_message``, as a
-test writes it), through the ``websockets`` blocking client (what a test would
-use without the harness), or through the ``websockets`` asyncio client on one
-thread, on the same kind of loop as the harness's (the library with no thread
-hand-off at all).
-
-``python -m bench.harness held URL --held N`` first fills one
-:class:`~wsharness.TestWebSocket`'s history with N messages, then times
-sequential echo round trips awaited with ``wait_for_message``: what a wait
-costs when the client already holds a long scenario's worth of messages.
-
-``python -m bench.harness crowd URL --clients N`` does what the ``@load``
-feature does, through :class:`acceptance.chat.ChatCast`: open N clients, put them in
-one group, post once and have every one of them hear it; it reports the time of
-each phase, the memory it took and the threads it used.
-
-Each prints one JSON line (:mod:`bench.results`). Only the harness's public API
-is used.
+``roundtrip URL --client testwebsocket|sync|asyncio`` times sequential echo round trips
+from a blocking caller through :class:`~wsharness.TestWebSocket` (as a test writes them),
+the ``websockets`` blocking client (what a test would use without the harness) or its
+asyncio client (the library with no thread hand-off at all); ``held URL --held N``, through
+a ``TestWebSocket`` that already holds N messages; ``crowd URL --clients N`` does what the
+``@load`` feature does, through :class:`acceptance.chat.ChatCast`.
 """
 
 from __future__ import annotations
@@ -42,11 +29,11 @@ from wsharness.loop import new_event_loop
 
 
 def roundtrip(url: str, client: str, count: int) -> RoundTrips:
-    """``count`` sequential echo round trips; returns round trips per second."""
-    requests, replies = echo_requests("round trip", count)
+    """``count`` sequential echo round trips through ``client``."""
     if client == "testwebsocket":
-        seconds = _testwebsocket_round_trips(url, requests, replies)
-    elif client == "sync":
+        return held_waits(url, 1, count)  # the warm-up: open before the clock starts
+    requests, replies = echo_requests(count)
+    if client == "sync":
         seconds = _sync_round_trips(url, requests, replies)
     else:
         # On the same kind of loop as TestWebSocket's, so only the harness differs.
@@ -55,45 +42,31 @@ def roundtrip(url: str, client: str, count: int) -> RoundTrips:
     return RoundTrips(held=0, round_trips=count, per_second=count / seconds)
 
 
-def echo_requests(prefix: str, count: int) -> tuple[list[str], list[str]]:
+def echo_requests(count: int) -> tuple[list[str], list[str]]:
     """``count`` ECHO requests, encoded up front, and the replies each one gets."""
-    replies = [f"{prefix} {n}" for n in range(count)]
+    replies = [f"round trip {n}" for n in range(count)]
     return [json.dumps(chat.echo(reply)) for reply in replies], replies
-
-
-def _testwebsocket_round_trips(url: str, requests: list[str], replies: list[str]) -> float:
-    with TestWebSocket(url, name="bench") as client:
-        client.send_json(chat.echo("warm-up"))  # the connection is open before the clock starts
-        client.wait_for_message("warm-up")
-        return _timed_round_trips(client, requests, replies)
-
-
-def _timed_round_trips(client: TestWebSocket, requests: list[str], replies: list[str]) -> float:
-    """Seconds for the round trips, each reply awaited before the next request."""
-    started = time.perf_counter()
-    for request, reply in zip(requests, replies, strict=True):
-        client.send(request)
-        client.wait_for_message(reply)
-    return time.perf_counter() - started
 
 
 def held_waits(url: str, held: int, count: int) -> RoundTrips:
     """``count`` round trips awaited with ``wait_for_message`` after ``held`` messages."""
-    requests, replies = echo_requests("round trip", count)
+    requests, replies = echo_requests(count)
     with TestWebSocket(url, name="bench") as client:
         fill_history(client, held)
-        seconds = _timed_round_trips(client, requests, replies)
+        started = time.perf_counter()
+        for request, reply in zip(requests, replies, strict=True):
+            client.send(request)
+            client.wait_for_message(reply)
+        seconds = time.perf_counter() - started
         if client.received_count != held + count:
             raise RuntimeError(f"expected {held + count} messages, got {client.received_count}")
     return RoundTrips(held=held, round_trips=count, per_second=count / seconds)
 
 
 def fill_history(client: TestWebSocket, held: int) -> None:
-    """Have ``client`` receive exactly ``held`` messages (and keep them all).
-
-    ECHO_TIMES_3 gets three replies per request, an ECHO one; the last request
-    is an ECHO whose reply, once awaited, shows that every earlier reply has
-    arrived, because the server answers one connection's requests in order.
+    """Have ``client`` receive exactly ``held`` messages (and keep them all): three per
+    ECHO_TIMES_3, one per ECHO, the last an ECHO whose reply, once awaited, shows that every
+    earlier reply has arrived, because the server answers one connection's requests in order.
     """
     if held < 1:
         raise ValueError(f"held must be 1 or more, not {held}")

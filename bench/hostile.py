@@ -1,38 +1,19 @@
-"""Hostile clients, our server against the ceiling: floods, a member who never
-reads, a client who pings and never reads, and what compression costs.
-
-**Flood.** An observer times sequential echoes alone, then again while one other
-client pipelines ECHO_TIMES_3 requests, or pings, as fast as the server takes them
-and reads every reply (:func:`bench.hostile_load.flood`). The observer stops after
-``Plan.flood_within`` seconds, so a server that makes it wait hundreds of
-milliseconds per echo is still measured, on fewer echoes.
-
-**Slow reader.** A poster sends 1 KiB posts as fast as the server takes them to a
-group of readers and one member who never reads (:func:`bench.hostile_load.slow_reader`).
-
-**Ping hoarder.** One client pings as fast as the server takes it and never reads
-a pong (:func:`bench.hostile_load.ping_hoarder`), for ``Plan.hoard_within``
-seconds; ours runs with a 2 s keepalive.
-
-**Compression.** Every client offers permessage-deflate: the server's memory per
-idle connection and CPU per echo of a compressible 16 KiB text, ours with
-``--compression off`` (the default) and ``deflate``, and the ceiling (which agrees
-by default).
-
-The targets, and the figures measured for the issue that asked for each, are
-printed with the tables (:mod:`bench.report`).
+"""Hostile clients (:mod:`bench.loadgen`), our server against the ceiling: a flood of
+ECHO_TIMES_3 or pings beside an observer timing echoes (who stops after
+``Plan.flood_within`` seconds, so a server that makes it wait is measured on fewer echoes),
+a group member who never reads, a client who pings and never reads a pong (ours with a 2 s
+keepalive), and what permessage-deflate costs when every client offers it. The targets,
+and the figures measured for the issue that asked for each, are in :mod:`bench.report`.
 """
 
 from __future__ import annotations
 
 import select
 import subprocess
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from bench.figure import Figure
-from bench.hostile_load import FLOODING
+from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
     LOAD_CPU,
@@ -41,13 +22,23 @@ from bench.processes import (
     SERVER_KINDS,
     CoreBusy,
     ServerKind,
-    in_turn,
+    against,
     load,
+    load_argv,
+    load_fresh,
     pinned,
-    protocol_of,
     server,
+    turns,
 )
-from bench.results import CompressionCost, Echoes, Flood, PingHoarder, SlowReader, read_result
+from bench.results import (
+    READY,
+    CompressionCost,
+    Echoes,
+    Flood,
+    PingHoarder,
+    SlowReader,
+    read_result,
+)
 from wsharness import ServerProcess
 
 Log = Callable[[str], None]
@@ -64,25 +55,24 @@ COMPRESSION_SERVERS: tuple[tuple[str, ServerKind, tuple[str, ...]], ...] = (
 
 @contextmanager
 def flooding(
-    process: ServerProcess,
-    kind: ServerKind,
-    *,
-    command_prefix: Sequence[str] = (),
-    pings: bool = False,
+    process: ServerProcess, kind: ServerKind, *, pin: bool = False, pings: bool = False
 ) -> Iterator[subprocess.Popen[str]]:
-    """A flooder running against ``process``, already receiving replies, for the
-    ``with`` block; killed at the end unless :func:`stop_flood` stopped it.
-    ``command_prefix`` goes before its command (the benchmark pins it to the load core)."""
+    """A flooder against ``process``, already receiving replies, for the ``with`` block
+    (``pin``: on the load core); killed at the end unless :func:`stop_flood` stopped it."""
     assert process.url is not None
-    argv = [*command_prefix, sys.executable, "-m", "bench.hostile_load", "flood", process.url]
-    argv += ["--protocol", protocol_of(kind), *(["--pings"] if pings else [])]
+    scenario = "loadgen ping-flood" if pings else "loadgen flood"
+    argv = load_argv(scenario, process.url, **against(process, kind))
     with subprocess.Popen(
-        argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        pinned(LOAD_CPU, argv) if pin else argv,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     ) as flooder:
         assert flooder.stdout is not None
         try:
             ready, _, _ = select.select([flooder.stdout], [], [], STARTED_TIMEOUT)
-            if not ready or flooder.stdout.readline().strip() != FLOODING:
+            if not ready or flooder.stdout.readline().strip() != READY:
                 raise RuntimeError(f"the flooder got no reply within {STARTED_TIMEOUT:g} s")
             yield flooder
         finally:
@@ -112,37 +102,35 @@ def measure_flood(plan: Plan, log: Log) -> list[Figure]:
         Figure("flooder got every reply", higher_is_better=True),
         Figure("server core busy"),
     ]
-    for round_number in range(plan.hostile_rounds):
-        for flood_kind in FLOODS:
-            for kind in in_turn(round_number, SERVER_KINDS):
-                log(f"flood ({flood_kind}) round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-                with server(kind, "auto") as process:
-                    assert process.pid is not None
-                    observe = {"count": plan.flood_echoes, "within": plan.flood_within}
-                    alone = load(Echoes, "hostile_load observe", process, kind, **observe)
-                    prefix = pinned(LOAD_CPU, [])
-                    pings = flood_kind == "pings"
-                    with flooding(process, kind, command_prefix=prefix, pings=pings) as flooder:
-                        core = CoreBusy(process.pid)
-                        flooded = load(Echoes, "hostile_load observe", process, kind, **observe)
-                        busy = core.share()
-                        flood = stop_flood(flooder)
-                log(
-                    f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
-                    f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
-                )
-                values = (
-                    alone.p50_ms,
-                    alone.p99_ms,
-                    flooded.p50_ms,
-                    flooded.p99_ms,
-                    flooded.round_trips,
-                    flood.requests_per_second,
-                    flood.replies >= flood.owed,
-                    busy,
-                )
-                for figure, value in zip(figures, values, strict=True):
-                    figure.add(f"{flood_kind} {kind}", value)
+    observe = {"count": plan.flood_echoes, "within": plan.flood_within}
+    floods = [(flood, kind) for flood in FLOODS for kind in SERVER_KINDS]
+    for round_label, (flood_kind, kind) in turns(plan.hostile_rounds, floods):
+        log(f"flood ({flood_kind}) round {round_label}: {kind}")
+        with server(kind, "auto") as process:
+            assert process.pid is not None
+            alone = load(Echoes, "loadgen latency", process, kind, **observe)
+            pings = flood_kind == "pings"
+            with flooding(process, kind, pin=True, pings=pings) as flooder:
+                core = CoreBusy(process.pid)
+                flooded = load(Echoes, "loadgen latency", process, kind, **observe)
+                busy = core.share()
+                flood = stop_flood(flooder)
+        log(
+            f"  p99 alone {alone.p99_ms:.2f} ms, under the flood "
+            f"{flooded.p99_ms:.2f} ms ({flooded.round_trips} echoes)"
+        )
+        add_round(
+            figures,
+            f"{flood_kind} {kind}",
+            alone.p50_ms,
+            alone.p99_ms,
+            flooded.p50_ms,
+            flooded.p99_ms,
+            flooded.round_trips,
+            flood.requests_per_second,
+            flood.replies >= flood.owed,
+            busy,
+        )
     return figures
 
 
@@ -154,57 +142,43 @@ def measure_slow_reader(plan: Plan, log: Log) -> list[Figure]:
         Figure("poster and readers got every post", higher_is_better=True),
         Figure("posts/s", higher_is_better=True),
     ]
-    for round_number in range(plan.hostile_rounds):
-        for kind in in_turn(round_number, SERVER_KINDS):
-            log(f"slow reader round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-            with server(kind, "auto") as process:
-                result = load(
-                    SlowReader,
-                    "hostile_load slow-reader",
-                    process,
-                    kind,
-                    posts=plan.slow_posts,
-                    size=plan.post_size,
-                )
-            log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
-            values = (
-                result.growth_mib,
-                result.idle_cut_off,
-                result.others_got_everything,
-                result.posts_per_second,
-            )
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(kind, value)
+    for round_label, kind in turns(plan.hostile_rounds, SERVER_KINDS):
+        log(f"slow reader round {round_label}: {kind}")
+        result = load_fresh(
+            SlowReader, "loadgen slow-reader", kind, posts=plan.slow_posts, size=plan.post_size
+        )
+        log(f"  memory +{result.growth_mib:.1f} MiB, cut off: {result.idle_cut_off}")
+        add_round(
+            figures,
+            kind,
+            result.growth_mib,
+            result.idle_cut_off,
+            result.others_got_everything,
+            result.posts_per_second,
+        )
     return figures
 
 
 def measure_ping_hoarder(plan: Plan, log: Log) -> list[Figure]:
     """A client pinging without reading, ours (2 s keepalive) and the ceiling, per round."""
-    figures = [
+    growth, dropped, after, pings = figures = [
         Figure("peak memory", "MiB"),
         Figure("dropped", higher_is_better=True),
         Figure("dropped after", "s"),
         Figure("pings sent", higher_is_better=True),
     ]
-    for round_number in range(plan.hostile_rounds):
-        for kind in in_turn(round_number, SERVER_KINDS):
-            log(f"ping hoarder round {round_number + 1}/{plan.hostile_rounds}: {kind}")
-            options = HOARDER_KEEPALIVE if kind == "ours" else ()
-            with server(kind, "auto", *options) as process:
-                result = load(
-                    PingHoarder,
-                    "hostile_load ping-hoarder",
-                    process,
-                    kind,
-                    within=plan.hoard_within,
-                )
-            log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
-            growth, dropped, after, pings = figures
-            growth.add(kind, result.growth_mib)
-            dropped.add(kind, result.dropped)
-            if result.dropped_after is not None:
-                after.add(kind, result.dropped_after)
-            pings.add(kind, result.pings)
+    for round_label, kind in turns(plan.hostile_rounds, SERVER_KINDS):
+        log(f"ping hoarder round {round_label}: {kind}")
+        options = HOARDER_KEEPALIVE if kind == "ours" else ()
+        result = load_fresh(
+            PingHoarder, "loadgen ping-hoarder", kind, *options, within=plan.hoard_within
+        )
+        log(f"  memory +{result.growth_mib:.1f} MiB, dropped: {result.dropped}")
+        growth.add(kind, result.growth_mib)
+        dropped.add(kind, result.dropped)
+        if result.dropped_after is not None:
+            after.add(kind, result.dropped_after)
+        pings.add(kind, result.pings)
     return figures
 
 
@@ -218,16 +192,13 @@ def measure_compression(plan: Plan, log: Log) -> list[Figure]:
     ]
     for label, kind, options in COMPRESSION_SERVERS:
         log(f"compression: {label}")
-        with server(kind, "auto", *options) as process:
-            cost = load(
-                CompressionCost,
-                "hostile_load compression",
-                process,
-                kind,
-                idle=plan.compression_idle,
-                count=plan.compression_echoes,
-            )
-        values = (cost.compressed, cost.idle_kib, cost.cpu_us_per_echo)
-        for figure, value in zip(figures, values, strict=True):
-            figure.add(label, value)
+        cost = load_fresh(
+            CompressionCost,
+            "loadgen compression",
+            kind,
+            *options,
+            idle=plan.compression_idle,
+            count=plan.compression_echoes,
+        )
+        add_round(figures, label, cost.compressed, cost.idle_kib, cost.cpu_us_per_echo)
     return figures

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from statistics import median
 from typing import cast
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
-from acceptance import testbed
-from bench.processes import LOAD_CPU, SERVER_CPU, in_turn, load, pinned, server
+from bench.ceiling import serve_until_stopped
+from bench.processes import LOAD_CPU, load, server, turns
 from bench.report import table
 from bench.results import EchoThroughput
 from server.chat import Chat, Delivery
@@ -54,38 +53,25 @@ async def serve_step(step: str) -> None:
                 for delivery in cast(list[Delivery[ServerConnection]], deliveries):
                     await connection.send(delivery.text)
 
-    async with serve(handler, "127.0.0.1", 0) as server:
-        print(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
-        stopping = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-        await stopping.wait()
+    await serve_until_stopped(handler, "127.0.0.1", 0)
 
 
 def measure(rounds: int, seconds: float) -> dict[str, list[float]]:
     """Server CPU µs per echo for each step, ``rounds`` alternating rounds."""
     costs: dict[str, list[float]] = {step: [] for step in STEPS}
-    for number in range(rounds):
-        for step in in_turn(number, STEPS):
-            print(f"… ladder round {number + 1}/{rounds}: {step}", file=sys.stderr, flush=True)
-            with step_server(step) as process:
-                result = load(
-                    EchoThroughput, "loadgen throughput", process, "ours", duration=seconds
-                )
-            assert result.server_cpu_us is not None
-            costs[step].append(result.server_cpu_us)
+    for round_label, step in turns(rounds, STEPS):
+        print(f"… ladder round {round_label}: {step}", file=sys.stderr, flush=True)
+        with step_server(step) as process:
+            result = load(EchoThroughput, "loadgen throughput", process, "ours", duration=seconds)
+        assert result.server_cpu_us is not None
+        costs[step].append(result.server_cpu_us)
     return costs
 
 
-@contextmanager
-def step_server(step: str) -> Iterator[ServerProcess]:
+def step_server(step: str) -> AbstractContextManager[ServerProcess]:
     """The server of one step, pinned to the server core; ``ours`` is the chat server."""
-    if step == "ours":
-        with server("ours", "auto") as process:
-            yield process
-        return
-    argv = [sys.executable, "-m", "bench.ladder", "serve", step]
-    with testbed.start(command=pinned(SERVER_CPU, argv)) as bed:
-        yield bed.process
+    command = None if step == "ours" else [sys.executable, "-m", "bench.ladder", "serve", step]
+    return server("ours", "auto", command=command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

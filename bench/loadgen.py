@@ -1,72 +1,96 @@
-"""Load scenarios against a server, run as their own process.
-
-``python -m bench.loadgen SCENARIO URL --protocol chat|plain [options]`` prints one
-JSON line with the results. ``chat`` speaks our server's protocol (requests in
-JSON envelopes, groups); ``plain`` speaks to :mod:`bench.ceiling` (the text
-itself is echoed or broadcast). The replies a client receives are the same
-text in both, so both servers send the same bytes.
-
-``fanout`` also takes several URLs, the nodes of one cluster: the members
-alternate between them (the first member, who posts, on the first node), so
-half of every post's deliveries, with two nodes, go through the broker.
-``--server-pid`` may be given once per process (nodes and broker); the CPU
-time reported is theirs together.
-
-The generator runs in its own process (pinned to its own core by
-:mod:`bench.processes`) on uvloop when it is installed, and uses :mod:`bench.rawws`,
-so it spends far less CPU per message than the server under test.
-Every scenario is bounded in count and time and stops by itself.
+"""Load against a server, run as its own process: ``python -m bench.loadgen SCENARIO URL
+[options]`` prints its result as one JSON line (:mod:`bench.results`). ``--protocol chat``
+speaks our server's protocol (the driver's requests, :mod:`acceptance.chat`), ``plain``
+the ceiling's (:mod:`bench.ceiling`), which gets the same replies. Several URLs are the
+nodes of one cluster (``fanout``: the members alternate between them). It runs on uvloop
+when installed, over :mod:`bench.rawws`, so it spends far less CPU per message than the
+server; every scenario is bounded in count and time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
-import math
+import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from bench.ceiling import FANOUT_PATH
-from bench.processes import cpu_seconds
-from bench.rawws import RawClient, text_frame
-from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout, Result, result_line
+from websockets.asyncio.client import connect
+from websockets.frames import Opcode
+
+from acceptance import chat
+from bench.ceiling import FANOUT_PATH, TIMES3_PATH
+from bench.processes import cpu_seconds, rss_kib
+from bench.rawws import OnMessage, RawClient, client_frame, ignore, text_frame
+from bench.results import (
+    READY,
+    CompressionCost,
+    ConnectionsOpened,
+    Echoes,
+    EchoThroughput,
+    Fanout,
+    Flood,
+    PingHoarder,
+    Result,
+    SlowReader,
+    result_line,
+)
 from wsharness.runtime.loops import loop_factory
 
 GROUP = "bench hall"
 OPEN_CONCURRENCY = 100
 """Handshakes in flight at once: well inside the servers' listen backlog (100)."""
 PAYLOAD = "The quick brown fox jumps over the lazy dog"
+REPLY_SIZE = 2 + len(PAYLOAD.encode())
+"""Bytes of one reply frame from the server: a two-byte header and the payload."""
+PING_PAYLOAD = 125 * b"p"
+"""The largest ping RFC 6455 allows."""
+PING = client_frame(Opcode.PING, PING_PAYLOAD)
+PONG_SIZE = 2 + len(PING_PAYLOAD)
+COMPRESSIBLE = json.dumps(chat.echo("chapter three tonight? " * 700))
+"""About 16 KiB that deflate shrinks to a few hundred bytes."""
 SCENARIO_TIMEOUT = 300.0
 """No scenario runs longer than this, in seconds."""
+BATCH = 64
+"""Requests written at once by the flooders, the poster and the hoarder."""
+OWED_TIMEOUT = 60.0
+"""Seconds the flooder and the readers may take to receive what they are owed."""
 
 
+def request(document: dict[str, Any]) -> bytes:
+    return text_frame(json.dumps(document))
+
+
+@dataclass(frozen=True)
 class Protocol:
-    """How to ask one kind of server for an echo, a group and a post."""
+    """How to ask one kind of server (``chat`` or ``plain``) for an echo and a post."""
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
+    kind: str
 
-    def echo(self, text: str) -> bytes:
+    def echo(self, text: str, *, times: int = 1) -> bytes:
+        """An ECHO, or with ``times=3`` an ECHO_TIMES_3 (the ceiling's ``/times3``)."""
         if self.kind == "plain":
             return text_frame(text)
-        return text_frame(json.dumps({"type": "ECHO", "value": text}))
-
-    def fanout_url(self, url: str) -> str:
-        return url + FANOUT_PATH if self.kind == "plain" else url
+        return request(chat.echo_times_3(text) if times == 3 else chat.echo(text))
 
     def post(self, text: str) -> bytes:
         if self.kind == "plain":
             return text_frame(text)
-        value = {"groupName": GROUP, "groupMessage": text}
-        return text_frame(json.dumps({"type": "MESSAGE_GROUP", "value": value}))
+        return request(chat.message_group(GROUP, text))
+
+    def url(self, url: str, path: str) -> str:
+        """``url``, or for the ceiling its ``path`` of broadcasts or triple echoes."""
+        return url + path if self.kind == "plain" else url
 
 
 async def open_many(
-    urls: Sequence[str], count: int, on_message: Callable[[RawClient, bytes], None]
+    urls: Sequence[str], count: int, on_message: OnMessage = ignore
 ) -> list[RawClient]:
     """Open ``count`` connections, connection n to ``urls[n % len(urls)]``, at most
     :data:`OPEN_CONCURRENCY` handshakes at once."""
@@ -88,31 +112,36 @@ async def close_all(clients: list[RawClient], within: float = 10.0) -> None:
         await asyncio.wait(pending, timeout=within)
 
 
+async def join_group(clients: list[RawClient]) -> None:
+    """The first client creates :data:`GROUP` and the others join it."""
+    first, *rest = clients
+    created = await asyncio.wait_for(first.ask(request(chat.create_group(GROUP))), 10)
+    assert created.startswith(b"GROUP_CREATED"), created
+    join = request(chat.join_group(GROUP))
+    for joined in await asyncio.wait_for(asyncio.gather(*(c.ask(join) for c in rest)), 30):
+        assert joined.startswith(b"GROUP_JOINED"), joined
+
+
 def p50_p99(samples: Sequence[float]) -> tuple[float, float]:
     """The median and the 99th percentile (within the samples' range)."""
     return statistics.median(samples), statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
-async def echoes(url: str, protocol: Protocol, count: int, within: float = math.inf) -> Echoes:
+def server_cpu(pids: Sequence[int]) -> float:
+    """The CPU seconds the server's processes have used so far (0 when none is known)."""
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+async def echoes(url: str, protocol: Protocol, count: int, within: float) -> Echoes:
     """One client's sequential round trips: ``count`` of them, or as many as start
     within ``within`` seconds (each reply may take that long, and 10 s more)."""
-    waiting: list[asyncio.Future[None]] = []
-
-    def on_message(_client: RawClient, _payload: bytes) -> None:
-        waiting.pop().set_result(None)
-
-    (client,) = await open_many([url], 1, on_message)
-    loop = asyncio.get_running_loop()
+    (client,) = await open_many([url], 1)
     frame = protocol.echo(PAYLOAD)
     samples: list[float] = []
     deadline = time.perf_counter() + within
-    reply_timeout = (within if math.isfinite(within) else 0) + 10
     while len(samples) < count and time.perf_counter() < deadline:
-        reply = loop.create_future()
-        waiting.append(reply)
         started = time.perf_counter()
-        client.write(frame)
-        await asyncio.wait_for(reply, reply_timeout)
+        await asyncio.wait_for(client.ask(frame), within + 10)
         samples.append(time.perf_counter() - started)
     await close_all([client])
     p50, p99 = p50_p99(samples)
@@ -170,21 +199,17 @@ async def fanout(
     delivered = 0
     target = 0
     everyone: asyncio.Future[None] | None = None
-    replies: dict[RawClient, asyncio.Future[bytes]] = {}
 
-    def on_message(client: RawClient, payload: bytes) -> None:
+    def on_message(_client: RawClient, _payload: bytes) -> None:
         nonlocal delivered
-        if client in replies:
-            replies.pop(client).set_result(payload)
-            return
         delivered += 1
         if delivered == target and everyone is not None:
             everyone.set_result(None)
 
     loop = asyncio.get_running_loop()
-    clients = await open_many([protocol.fanout_url(url) for url in urls], members, on_message)
+    clients = await open_many([protocol.url(url, FANOUT_PATH) for url in urls], members, on_message)
     if protocol.kind == "chat":
-        await join_group(clients, replies)
+        await join_group(clients)
     sender = clients[0]
     samples = []
     started, cpu_before = time.perf_counter(), server_cpu(server_pids)
@@ -208,72 +233,226 @@ async def fanout(
     )
 
 
-def server_cpu(pids: Sequence[int]) -> float:
-    """The CPU seconds the server's processes have used so far (0 when none is known)."""
-    return sum(cpu_seconds(pid) for pid in pids)
-
-
-async def join_group(
-    clients: list[RawClient], replies: dict[RawClient, asyncio.Future[bytes]]
-) -> None:
-    loop = asyncio.get_running_loop()
-    first, *rest = clients
-    replies[first] = loop.create_future()
-    first.write(text_frame(json.dumps({"type": "CREATE_GROUP", "value": GROUP})))
-    assert (await asyncio.wait_for(replies[first], 10)).startswith(b"GROUP_CREATED")
-    waits = []
-    join = text_frame(json.dumps({"type": "JOIN_GROUP", "value": GROUP}))
-    for client in rest:
-        replies[client] = reply = loop.create_future()
-        waits.append(reply)
-        client.write(join)
-    for payload in await asyncio.wait_for(asyncio.gather(*waits), 30):
-        assert payload.startswith(b"GROUP_JOINED"), payload
-
-
-async def connections(url: str, count: int) -> ConnectionsOpened:
-    """Open ``count`` idle connections, report the time, then hold them open until
-    a line arrives on stdin (so the caller can measure the server), then close."""
+async def connections(url: str, count: int, server_pid: int) -> ConnectionsOpened:
+    """Open ``count`` idle connections: how long it took, and the server's memory for each."""
+    rss_before = rss_kib(server_pid)
     started = time.perf_counter()
-    clients = await open_many([url], count, lambda _client, _payload: None)
-    opened = time.perf_counter() - started
-    result = ConnectionsOpened(opened_s=opened)
-    print(result_line(result), flush=True)
-    loop = asyncio.get_running_loop()
-    await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 60)
+    clients = await open_many([url], count)
+    opened_s = time.perf_counter() - started
+    idle_kib = (rss_kib(server_pid) - rss_before) / count
     await close_all(clients)
-    return result
+    return ConnectionsOpened(opened_s=opened_s, idle_kib=idle_kib)
+
+
+class ByteCounter(RawClient):
+    """Counts reply bytes instead of parsing frames: every reply to a flood is the same
+    frame, and parsing 300,000 of them a second would make the generator, not the
+    server, the bottleneck."""
+
+    def __init__(self, on_message: OnMessage = ignore) -> None:
+        super().__init__(on_message)
+        self.reply_size = REPLY_SIZE
+        self.bytes_received = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self.opened.done():
+            self.bytes_received += len(data)
+            self._check_enough()
+        else:
+            super().data_received(data)
+
+    @property
+    def replies(self) -> int:
+        return self.received + self.bytes_received // self.reply_size
+
+
+async def flood(url: str, protocol: Protocol, *, pings: bool) -> Flood:
+    """Pipeline ECHO_TIMES_3 (or pings) until a line arrives on stdin, then collect every
+    reply (or pong) owed; at a lower priority (nice 10), so that an observer on the same
+    core waits for the server, never for the flooder."""
+    os.nice(10)
+    target = url if pings else protocol.url(url, TIMES3_PATH)
+    client = await asyncio.wait_for(ByteCounter.connect(target), 30)
+    client.reply_size, per_request = (PONG_SIZE, 1) if pings else (REPLY_SIZE, 3)
+    chunk = (PING if pings else protocol.echo(PAYLOAD, times=3)) * BATCH
+    stop = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    sent = 0
+    announced = False
+    started = time.perf_counter()
+    while not stop.done():
+        await client.writable()
+        client.write(chunk)
+        sent += BATCH
+        if not announced and client.bytes_received:
+            print(READY, flush=True)
+            announced = True
+        await asyncio.sleep(0)  # let the replies in
+    flooded = time.perf_counter() - started
+    owed = per_request * sent
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client.reach(owed), OWED_TIMEOUT)
+    await close_all([client])
+    return Flood(replies=client.replies, owed=owed, requests_per_second=sent / flooded)
+
+
+class PeakGrowth:
+    """How far a process's resident size peaks above its size now, from /proc: psutil has
+    no peak (VmHWM) and cannot reset it (clear_refs, Linux 4.0+; else the size at the end)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+                clear_refs.write("5")
+            self.peak = "VmHWM"
+        except OSError:
+            self.peak = "VmRSS"
+        self.before = self.kib("VmRSS")
+
+    def kib(self, field: str) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"no {field} for process {self.pid}")
+
+    def mib(self) -> float:
+        return (self.kib(self.peak) - self.before) / 1024
+
+
+async def slow_reader(
+    url: str, protocol: Protocol, posts: int, size: int, readers: int, server_pid: int
+) -> SlowReader:
+    """A group with a poster, ``readers`` readers and one member who never reads; the
+    poster posts as fast as the server takes it."""
+    clients = await open_many([protocol.url(url, FANOUT_PATH)], readers + 2)
+    if protocol.kind == "chat":
+        await join_group(clients)
+    poster, *listeners, idle = clients
+    assert idle.transport is not None
+    idle.transport.pause_reading()
+    frame = protocol.post("x" * size)
+    owed = {client: client.received + posts for client in (poster, *listeners)}
+    idle_owed = idle.received + posts
+    growth = PeakGrowth(server_pid)
+    started = time.perf_counter()
+    posted = 0
+    while posted < posts:
+        await poster.writable()
+        count = min(BATCH, posts - posted)
+        poster.write(frame * count)
+        posted += count
+        await asyncio.sleep(0)
+    everyone = asyncio.gather(*(client.reach(count) for client, count in owed.items()))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(everyone, OWED_TIMEOUT)
+    elapsed = time.perf_counter() - started
+    growth_mib = growth.mib()
+    # Now read what the idle member was sent: all of it (kept), or its close.
+    idle.transport.resume_reading()
+    await asyncio.wait(
+        [idle.closed, idle.reach(idle_owed)],
+        timeout=OWED_TIMEOUT,
+        return_when=asyncio.FIRST_COMPLETED,
+    )
+    cut_off = idle.closed.done()
+    missing = {client: max(0, count - client.received) for client, count in owed.items()}
+    await close_all(clients)
+    return SlowReader(
+        posts=posts,
+        posts_per_second=posts / elapsed,
+        growth_mib=growth_mib,
+        poster_missing=missing[poster],
+        readers_missing=sum(missing[reader] for reader in listeners),
+        idle_cut_off=cut_off,
+        idle_received=idle.received - (idle_owed - posts),
+    )
+
+
+async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
+    """Ping as fast as the server takes it, never reading a pong, for ``within`` s: the
+    server's memory meanwhile, and whether (and when) it dropped the connection."""
+    client = await asyncio.wait_for(RawClient.connect(url), 30)
+    assert client.transport is not None
+    client.transport.pause_reading()
+    chunk = PING * BATCH
+    growth = PeakGrowth(server_pid)
+    started = time.perf_counter()
+    sent = 0
+    ended_after = None
+    while time.perf_counter() - started < within:
+        if client.closed.done():
+            ended_after = time.perf_counter() - started
+            break
+        with contextlib.suppress(TimeoutError):  # held back: keep checking the end
+            await asyncio.wait_for(client.writable(), 0.2)
+            if not client.closed.done():
+                client.write(chunk)
+                sent += BATCH
+        await asyncio.sleep(0)
+    growth_mib = growth.mib()
+    client.transport.abort()
+    return PingHoarder(pings=sent, growth_mib=growth_mib, dropped_after=ended_after)
+
+
+async def compression(url: str, server_pid: int, idle: int, echoes: int) -> CompressionCost:
+    """Memory per idle connection and CPU per echo of a compressible text, every client
+    offering permessage-deflate."""
+    rss_before = rss_kib(server_pid)
+    clients = [await connect(url, compression="deflate", max_size=None) for _ in range(idle)]
+    idle_kib = (rss_kib(server_pid) - rss_before) / idle
+    compressed = bool(clients[0].protocol.extensions)
+    for client in clients[1:]:
+        await client.close()
+    echoer = clients[0]
+    cpu_before = cpu_seconds(server_pid)
+    for _ in range(echoes):
+        await echoer.send(COMPRESSIBLE)
+        await echoer.recv()
+    cpu = cpu_seconds(server_pid) - cpu_before
+    await echoer.close()
+    return CompressionCost(
+        compressed=compressed, idle_kib=idle_kib, cpu_us_per_echo=cpu / echoes * 1e6
+    )
+
+
+NEED_PID = ("connections", "slow-reader", "ping-hoarder", "compression")
+"""The scenarios that weigh the server's process."""
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
-    parser.add_argument("scenario", choices=["latency", "throughput", "fanout", "connections"])
+    scenarios = ["latency", "throughput", "fanout", "flood", "ping-flood"]
+    parser.add_argument("scenario", choices=[*scenarios, *NEED_PID])
     parser.add_argument("urls", nargs="+", metavar="URL", help="several only for fanout")
     parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
-    parser.add_argument("--count", type=int, default=5000, help="round trips or connections")
+    parser.add_argument("--count", type=int, default=5000, help="echoes or connections")
+    parser.add_argument(
+        "--within", type=float, default=20.0, help="seconds the echoes or pings may take"
+    )
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--in-flight", type=int, default=10)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--size", type=int, default=1024, help="bytes per post")
+    parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument("--idle", type=int, default=500, help="idle connections to weigh")
     parser.add_argument(
         "--server-pid",
         type=int,
         action="append",
         default=[],
-        help="to measure the server's CPU time (repeatable: nodes and broker)",
+        help="to weigh the server (repeatable: nodes and broker)",
     )
     args = parser.parse_args(argv)
     if len(args.urls) > 1 and (args.scenario != "fanout" or args.protocol != "chat"):
         parser.error("several URLs are the nodes of a chat cluster: fanout --protocol chat only")
-    print_result(run_scenario(args))
-
-
-def print_result(scenario: Coroutine[Any, Any, Result]) -> None:
-    """Run ``scenario`` on uvloop when it is installed; print its result as one JSON line."""
+    if args.scenario in NEED_PID and not args.server_pid:
+        parser.error(f"{args.scenario} needs --server-pid")
     _, new_loop = loop_factory("auto")
     with asyncio.Runner(loop_factory=new_loop) as runner:
-        result = runner.run(scenario)
+        result = runner.run(run_scenario(args))
     print(result_line(result), flush=True)
 
 
@@ -283,14 +462,22 @@ async def run_scenario(args: argparse.Namespace) -> Result:
     (url, *_), pids = args.urls, args.server_pid
     async with asyncio.timeout(SCENARIO_TIMEOUT):
         if args.scenario == "latency":
-            return await echoes(url, protocol, args.count)
+            return await echoes(url, protocol, args.count, args.within)
         if args.scenario == "throughput":
             return await echo_throughput(
                 url, protocol, args.connections, args.in_flight, args.duration, pids
             )
         if args.scenario == "fanout":
             return await fanout(args.urls, protocol, args.members, args.posts, pids)
-        return await connections(url, args.count)
+        if args.scenario == "connections":
+            return await connections(url, args.count, pids[0])
+        if args.scenario in ("flood", "ping-flood"):
+            return await flood(url, protocol, pings=args.scenario == "ping-flood")
+        if args.scenario == "slow-reader":
+            return await slow_reader(url, protocol, args.posts, args.size, args.readers, pids[0])
+        if args.scenario == "ping-hoarder":
+            return await ping_hoarder(url, pids[0], args.within)
+        return await compression(url, pids[0], args.idle, args.count)
 
 
 if __name__ == "__main__":

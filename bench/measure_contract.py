@@ -1,11 +1,7 @@
-"""What checking every frame against the contract costs: per frame, and on the suite.
-
-Per frame: the chat's contract (docs/asyncapi.yaml, read once) and three of its frames,
-a ``MESSAGE_GROUP`` request a person sends, a ``GROUP_CREATED`` reply and a post a person
-receives, each checked ``contract_frames`` times in this process: first sight (every frame
-different, as new requests are) and repeat (the same frame again, as a post that reaches
-every member is). On the suite: the default ``behave features/`` with the contract on (its
-default) and with ``-D contract=off``, alternated, ``contract_suite_runs`` times each.
+"""What checking every frame against the contract (docs/asyncapi.yaml) costs: three of the
+chat's frames, each checked ``contract_frames`` times in this process at first sight
+(every frame different, as new requests are) and on repeat (as a post that reaches every
+member is); and the default suite with the contract on and off (:mod:`bench.measure_suite`).
 """
 
 from __future__ import annotations
@@ -14,8 +10,9 @@ import json
 import time
 from collections.abc import Callable
 
+from acceptance import chat
 from bench.figure import Figure
-from bench.measure_suite import behave
+from bench.measure_suite import each_way
 from bench.plan import Plan
 from bench.processes import ROOT
 from wsharness.contract.document import Contract, Direction, load
@@ -26,14 +23,12 @@ FIRST, REPEAT = "first sight", "repeat"
 ON, OFF = "contract on", "contract off"
 
 
-def _request(number: int) -> str:
-    value = {"groupName": "book club", "groupMessage": f"hello {number}"}
-    return json.dumps({"type": "MESSAGE_GROUP", "value": value})
-
-
 FRAMES: dict[str, tuple[Direction, Callable[[int], str]]] = {
-    "a MESSAGE_GROUP request": ("sent", _request),
-    "GROUP_CREATED: <name>": ("received", lambda number: f"GROUP_CREATED: club {number}"),
+    "a MESSAGE_GROUP request": (
+        "sent",
+        lambda number: json.dumps(chat.message_group("book club", f"hello {number}")),
+    ),
+    "GROUP_CREATED: <name>": ("received", lambda number: chat.group_created(f"club {number}")),
     "a post (any text)": ("received", lambda number: f"ACME {number} at 191.20"),
 }
 """The frames measured, by the name the table gives them: the way each travels, and the
@@ -66,12 +61,7 @@ def measure_frames(plan: Plan, log: Callable[[str], None]) -> list[Figure]:
 
 def measure_contract_suite(plan: Plan, log: Callable[[str], None]) -> Figure:
     """Wall time of the default ``behave features/`` with the contract on and off
-    (sides ``contract on`` and ``contract off``), alternated, ``plan.contract_suite_runs``
-    times each."""
+    (sides ``contract on`` and ``contract off``), ``plan.contract_suite_runs`` times each."""
+    ways = {ON: (), OFF: ("-D", "contract=off")}
     suite = Figure("default behave features/", "s")
-    for number in range(plan.contract_suite_runs):
-        log(f"suite with and without the contract, run {number + 1}/{plan.contract_suite_runs}")
-        sides = [(ON, ()), (OFF, ("-D", "contract=off"))]
-        for side, options in sides if number % 2 == 0 else reversed(sides):
-            suite.add(side, behave(*options)[0])
-    return suite
+    return each_way(suite, plan.contract_suite_runs, ways, log, reports=False)

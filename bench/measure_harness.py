@@ -1,17 +1,17 @@
 """The harness figures: what ``TestWebSocket`` and the cast cost a test.
 
-Every run is a :mod:`bench.harness` process on the load core against our
-server on the server core, so the harness's two threads share one core, as
-they would beside a busy server.
+Every run is a :mod:`bench.harness` process on the load core against our server on the
+server core, so the harness's two threads share one core, as they would beside a busy
+server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench.figure import Figure
+from bench.figure import Figure, add_round
 from bench.plan import Plan
-from bench.processes import in_turn, run_on_load_core, server
+from bench.processes import run_on_load_core, server, turns
 from bench.results import Crowd, RoundTrips
 from wsharness.runtime.loops import uvloop_installed
 
@@ -26,22 +26,15 @@ def harness_loops() -> list[str]:
 
 
 def measure_round_trips(plan: Plan, harness_loop: str, log: Log) -> Figure:
-    """Round trips per second of each client: TestWebSocket, the blocking and the
-    asyncio client, in rotating order."""
+    """Round trips per second of each client (the sides), in rotating order."""
     figure = Figure("round trips", "rt/s", higher_is_better=True)
+    rounds = max(plan.rounds * 2, 3)
     with server("ours", "auto") as process:
-        assert process.url is not None
-        rounds = max(plan.rounds * 2, 3)
         for number in range(rounds):
             log(f"harness round trips ({harness_loop} loop) {number + 1}/{rounds}")
             for client in CLIENTS[number % 3 :] + CLIENTS[: number % 3]:
-                result = run_on_load_core(
-                    RoundTrips,
-                    "harness roundtrip",
-                    process.url,
-                    client=client,
-                    count=plan.harness_round_trips,
-                    env={"WS_EVENT_LOOP": harness_loop},
+                result = _round_trips(
+                    process.url, harness_loop, client=client, count=plan.harness_round_trips
                 )
                 figure.add(client, result.per_second)
     return figure
@@ -52,20 +45,20 @@ def measure_held_waits(plan: Plan, harness_loop: str, log: Log) -> Figure:
     sides are the numbers held)."""
     figure = Figure("wait_for_message round trip", "µs")
     with server("ours", "auto") as process:
-        assert process.url is not None
-        for number in range(plan.rounds):
-            for held in in_turn(number, plan.held_messages):
-                log(f"harness waits with {held:,} held ({harness_loop}) {number + 1}/{plan.rounds}")
-                result = run_on_load_core(
-                    RoundTrips,
-                    "harness held",
-                    process.url,
-                    held=held,
-                    count=plan.held_round_trips,
-                    env={"WS_EVENT_LOOP": harness_loop},
-                )
-                figure.add(str(result.held), 1e6 / result.per_second)
+        for round_label, held in turns(plan.rounds, plan.held_messages):
+            log(f"harness waits with {held:,} held ({harness_loop}) {round_label}")
+            result = _round_trips(process.url, harness_loop, held=held, count=plan.held_round_trips)
+            figure.add(str(result.held), 1e6 / result.per_second)
     return figure
+
+
+def _round_trips(url: str | None, harness_loop: str, **options: object) -> RoundTrips:
+    """``python -m bench.harness roundtrip`` (or ``held``, given ``held``) on the load core."""
+    assert url is not None
+    scenario = "harness held" if "held" in options else "harness roundtrip"
+    return run_on_load_core(
+        RoundTrips, scenario, url, env={"WS_EVENT_LOOP": harness_loop}, **options
+    )
 
 
 def measure_crowds(plan: Plan, log: Log) -> list[Figure]:
@@ -84,7 +77,9 @@ def measure_crowds(plan: Plan, log: Log) -> list[Figure]:
             with server("ours", "auto") as process:
                 assert process.url is not None
                 crowd = run_on_load_core(Crowd, "harness crowd", process.url, clients=clients)
-            values = (
+            add_round(
+                figures,
+                str(crowd.clients),
                 crowd.open_s,
                 crowd.join_s,
                 crowd.receive_s,
@@ -92,6 +87,4 @@ def measure_crowds(plan: Plan, log: Log) -> list[Figure]:
                 crowd.rss_mib,
                 crowd.threads,
             )
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(str(crowd.clients), value)
     return figures

@@ -1,57 +1,41 @@
-"""The server figures: ours against the library's ceiling, back to back in every round.
-
-Each figure is measured on a fresh server of each kind, in alternating order
-from round to round, by a load generator (:mod:`bench.loadgen`) on the other
-core; a figure keeps every round's value for both, so the table can show the
-median of each and the median of the per-round ratios.
+"""The server figures, each measured on fresh servers by a load generator
+(:mod:`bench.loadgen`) on the other core, back to back in alternating order in every round:
+ours against the library's ceiling (the table shows the median of each and of the
+per-round ratios); the fan-out's growth with the group; and, figures rather than targets,
+a fan-out whose members alternate between two nodes of one Redis (the poster on the first)
+beside one node, every server process pinned to the server core, so the difference is the
+work the broker adds, not a second core.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import shutil
 from collections.abc import Callable
 
-from bench.figure import Figure
+from acceptance import testbed
+from acceptance.testbed import REDIS_SERVER
+from bench.figure import Figure, add_round
 from bench.plan import Plan
 from bench.processes import (
-    LOAD_CPU,
-    ROOT,
-    RUN_TIMEOUT,
+    SERVER_CPU,
     SERVER_KINDS,
     CoreBusy,
-    in_turn,
     load,
+    load_fresh,
     pinned,
-    rss_kib,
+    run_on_load_core,
     server,
+    turns,
 )
-from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout, read_result
-from wsharness import ServerProcess
+from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
 Log = Callable[[str], None]
-
-
-def idle_connections(process: ServerProcess, count: int) -> tuple[float, float]:
-    """Open ``count`` idle connections: seconds it took, server KiB per connection."""
-    assert process.url is not None and process.pid is not None
-    rss_before = rss_kib(process.pid)
-    argv = [sys.executable, "-m", "bench.loadgen", "connections", process.url]
-    argv += ["--count", str(count)]
-    with subprocess.Popen(
-        pinned(LOAD_CPU, argv), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as generator:
-        assert generator.stdin is not None and generator.stdout is not None
-        try:
-            opened = read_result(ConnectionsOpened, generator.stdout.readline())
-            rss_after = rss_kib(process.pid)
-            generator.stdin.write("close\n")
-            generator.stdin.flush()
-            generator.wait(RUN_TIMEOUT)
-        finally:
-            if generator.poll() is None:
-                generator.kill()
-    return opened.opened_s, (rss_after - rss_before) / count
+SETUPS = ("one node", "cluster")
+"""The order of the setups in even rounds (:func:`bench.processes.turns`)."""
+NODES = 2
+"""Nodes the members are spread over."""
+NOT_INSTALLED = f"{REDIS_SERVER} not installed"
+"""What the cluster's cells say when it could not be measured."""
 
 
 def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
@@ -69,54 +53,56 @@ def measure_server(plan: Plan, loop: str, log: Log) -> list[Figure]:
         Figure(f"open {plan.idle_connections:,} connections", "s"),
         Figure("memory per idle connection", "KiB"),
     ]
-    for number in range(plan.rounds):
-        for kind in in_turn(number, SERVER_KINDS):
-            log(f"server round {number + 1}/{plan.rounds}: {kind} on {loop}")
-            with server(kind, loop) as process:
-                latency = load(
-                    Echoes, "loadgen latency", process, kind, count=plan.latency_round_trips
-                )
-            with server(kind, loop) as process:
-                assert process.pid is not None
-                core = CoreBusy(process.pid)
-                echo = load(
-                    EchoThroughput,
-                    "loadgen throughput",
-                    process,
-                    kind,
-                    connections=plan.throughput_connections,
-                    in_flight=plan.throughput_in_flight,
-                    duration=plan.throughput_seconds,
-                )
-                busy = core.share()
-            log(f"  throughput {echo.per_second:,.0f}/s, server core busy {busy:.0%}")
-            with server(kind, loop) as process:
-                fan = load(
-                    Fanout,
-                    "loadgen fanout",
-                    process,
-                    kind,
-                    members=plan.fanout_members,
-                    posts=plan.fanout_posts,
-                )
-            with server(kind, loop) as process:
-                opened_s, kib = idle_connections(process, plan.idle_connections)
-            assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
-            values = (
-                latency.p50_ms * 1e3,
-                latency.p99_ms * 1e3,
-                echo.per_second,
-                echo.server_cpu_us,
-                100 * busy,
-                fan.deliveries_per_second,
-                fan.server_cpu_us,
-                fan.p50_ms,
-                fan.p99_ms,
-                opened_s,
-                kib,
+    for round_label, kind in turns(plan.rounds, SERVER_KINDS):
+        log(f"server round {round_label}: {kind} on {loop}")
+        latency = load_fresh(
+            Echoes, "loadgen latency", kind, loop=loop, count=plan.latency_round_trips
+        )
+        with server(kind, loop) as process:
+            assert process.pid is not None
+            core = CoreBusy(process.pid)
+            echo = load(
+                EchoThroughput,
+                "loadgen throughput",
+                process,
+                kind,
+                connections=plan.throughput_connections,
+                in_flight=plan.throughput_in_flight,
+                duration=plan.throughput_seconds,
             )
-            for figure, value in zip(figures, values, strict=True):
-                figure.add(kind, value)
+            busy = core.share()
+        log(f"  throughput {echo.per_second:,.0f}/s, server core busy {busy:.0%}")
+        fan = load_fresh(
+            Fanout,
+            "loadgen fanout",
+            kind,
+            loop=loop,
+            members=plan.fanout_members,
+            posts=plan.fanout_posts,
+        )
+        idle = load_fresh(
+            ConnectionsOpened,
+            "loadgen connections",
+            kind,
+            loop=loop,
+            count=plan.idle_connections,
+        )
+        assert echo.server_cpu_us is not None and fan.server_cpu_us is not None
+        add_round(
+            figures,
+            kind,
+            latency.p50_ms * 1e3,
+            latency.p99_ms * 1e3,
+            echo.per_second,
+            echo.server_cpu_us,
+            100 * busy,
+            fan.deliveries_per_second,
+            fan.server_cpu_us,
+            fan.p50_ms,
+            fan.p99_ms,
+            idle.opened_s,
+            idle.idle_kib,
+        )
     return figures
 
 
@@ -127,14 +113,42 @@ def measure_growth(plan: Plan, log: Log) -> Figure:
     for members in plan.crowd_sizes:
         for kind in SERVER_KINDS:
             log(f"growth: fan-out to {members:,} members, {kind}")
-            with server(kind, "auto") as process:
-                fan = load(
-                    Fanout,
-                    "loadgen fanout",
-                    process,
-                    kind,
-                    members=members,
-                    posts=plan.growth_posts,
-                )
+            fan = load_fresh(
+                Fanout, "loadgen fanout", kind, members=members, posts=plan.growth_posts
+            )
             growth.add(f"{kind} {fan.members}", fan.p50_ms)
     return growth
+
+
+def measure_cluster(plan: Plan, log: Log) -> list[Figure]:
+    """Fan-out to ``plan.fanout_members`` members on one node and spread over
+    :data:`NODES` nodes of one Redis (the sides), ``plan.rounds`` rounds; without
+    ``redis-server``, on one node only."""
+    figures = [
+        Figure("fan-out deliveries", "msg/s"),
+        Figure("server CPU per delivery, every server process", "µs"),
+        Figure("post→last delivery p50", "ms"),
+        Figure("post→last delivery p99", "ms"),
+    ]
+    installed = shutil.which(REDIS_SERVER) is not None
+    for round_label, setup in turns(plan.rounds, SETUPS):
+        if setup == "cluster" and not installed:
+            continue
+        log(f"cluster round {round_label}: fan-out on {setup}")
+        nodes = NODES if setup == "cluster" else 0
+        with testbed.start(nodes=nodes, command_prefix=pinned(SERVER_CPU, [])) as bed:
+            pids = [node.pid for node in bed.processes] + [bed.redis.pid if bed.redis else None]
+            fan = run_on_load_core(
+                Fanout,
+                "loadgen fanout",
+                *bed.urls,
+                protocol="chat",
+                members=plan.fanout_members,
+                posts=plan.fanout_posts,
+                server_pid=[pid for pid in pids if pid is not None],
+            )
+        assert fan.server_cpu_us is not None
+        add_round(
+            figures, setup, fan.deliveries_per_second, fan.server_cpu_us, fan.p50_ms, fan.p99_ms
+        )
+    return figures

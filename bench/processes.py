@@ -1,8 +1,8 @@
 """The benchmark's processes: which core each runs on, how each is started and weighed.
 
-Every server runs pinned to :data:`SERVER_CPU` and every load generator or
-harness run to :data:`LOAD_CPU`, so on a two-core machine the two never compete
-for a core; the driver only waits. CPU time and memory come from :mod:`psutil`.
+Every server runs pinned to :data:`SERVER_CPU` and every load generator or harness run
+to :data:`LOAD_CPU`, so on a two-core machine the two never compete for a core; the
+driver only waits. CPU time and memory come from :mod:`psutil`.
 """
 
 from __future__ import annotations
@@ -30,25 +30,18 @@ RUN_TIMEOUT = 300.0
 """No single generator or harness run may take longer than this, in seconds."""
 
 ServerKind = Literal["ours", "ceiling"]
-
-
 SERVER_KINDS: tuple[ServerKind, ...] = ("ceiling", "ours")
-"""The order of the servers in even rounds (:func:`in_turn`)."""
+"""The order of the servers in even rounds (:func:`turns`)."""
 
 T = TypeVar("T")
 
 
-def in_turn(round_number: int, order: Sequence[T]) -> list[T]:
-    """``order`` in even rounds and reversed in odd ones (the ceiling first, then ours
-    first, for :data:`SERVER_KINDS`), so that nothing is always measured on a machine
-    the one before it has just warmed up."""
-    return list(order) if round_number % 2 == 0 else list(reversed(order))
-
-
-def protocol_of(kind: ServerKind) -> str:
-    """The load generators' ``--protocol`` for a server: ``chat`` for ours, ``plain`` for
-    the ceiling."""
-    return "chat" if kind == "ours" else "plain"
+def turns(rounds: int, order: Sequence[T]) -> Iterator[tuple[str, T]]:
+    """Each of ``order`` in every round, with the round as "n/N"; reversed in odd rounds,
+    so that nothing is always measured on a machine the one before it has just warmed up."""
+    for number in range(rounds):
+        for one in order if number % 2 == 0 else reversed(order):
+            yield f"{number + 1}/{rounds}", one
 
 
 def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
@@ -59,16 +52,29 @@ def pinned(cpu: int, argv: Sequence[str]) -> list[str]:
 
 
 @contextmanager
-def server(kind: ServerKind, loop: str, *options: str) -> Iterator[ServerProcess]:
-    """Our chat server (``kind="ours"``, with ``options``) or the ceiling, on a free
-    loopback port."""
-    ceiling = [sys.executable, "-m", "bench.ceiling", "--host", "127.0.0.1", "--port", "0"]
-    command = None if kind == "ours" else [*ceiling, "--event-loop", loop]
+def server(
+    kind: ServerKind, loop: str, *options: str, command: Sequence[str] | None = None
+) -> Iterator[ServerProcess]:
+    """Our chat server (``kind="ours"``, with ``options``; or ``command``, a server of the
+    same kind) or the ceiling, on a free loopback port and the server core."""
+    if kind == "ceiling":
+        command = [sys.executable, "-m", "bench.ceiling", "--port", "0", "--event-loop", loop]
     on_core = pinned(SERVER_CPU, [])
     with testbed.start(
         "--event-loop", loop, *options, command=command, command_prefix=on_core
     ) as bed:
         yield bed.process
+
+
+def load_argv(command: str, *urls: str, **options: object) -> list[str]:
+    """``python -m bench.MODULE SCENARIO URL... --option value...`` (``command`` names
+    both, say ``"loadgen fanout"``; an option given a list is repeated)."""
+    module, scenario = command.split()
+    argv = [sys.executable, "-m", f"bench.{module}", scenario, *urls]
+    for name, value in options.items():
+        for one in value if isinstance(value, list) else [value]:
+            argv += [f"--{name.replace('_', '-')}", str(one)]
+    return argv
 
 
 def run_on_load_core(
@@ -78,16 +84,10 @@ def run_on_load_core(
     env: Mapping[str, str] | None = None,
     **options: object,
 ) -> R:
-    """Run ``python -m bench.MODULE SCENARIO URL... --option value...`` on the load core
-    (``command`` names both, say ``"loadgen fanout"``; an option given a list is
-    repeated); return the result its last line reports."""
-    module, scenario = command.split()
-    argv = ["-m", f"bench.{module}", scenario, *urls]
-    for name, value in options.items():
-        for one in value if isinstance(value, list) else [value]:
-            argv += [f"--{name.replace('_', '-')}", str(one)]
+    """Run :func:`load_argv` on the load core; return the result its last line reports."""
+    argv = load_argv(command, *urls, **options)
     completed = subprocess.run(
-        pinned(LOAD_CPU, [sys.executable, *argv]),
+        pinned(LOAD_CPU, argv),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -96,8 +96,13 @@ def run_on_load_core(
         check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(argv[1:])} failed:\n{completed.stderr[-3000:]}")
     return read_result(kind, completed.stdout.strip().splitlines()[-1])
+
+
+def against(process: ServerProcess, server_kind: ServerKind) -> dict[str, object]:
+    """The generator's options for a server: its URL's protocol and its process."""
+    return {"protocol": "chat" if server_kind == "ours" else "plain", "server_pid": process.pid}
 
 
 def load(
@@ -105,18 +110,27 @@ def load(
 ) -> R:
     """:func:`run_on_load_core` against one server, in its protocol, weighing its process."""
     assert process.url is not None
-    protocol, pid = protocol_of(server_kind), process.pid
     return run_on_load_core(
-        kind, command, process.url, env=None, protocol=protocol, server_pid=pid, **options
+        kind, command, process.url, env=None, **against(process, server_kind), **options
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far.
+def load_fresh(
+    kind: type[R],
+    command: str,
+    server_kind: ServerKind,
+    *server_options: str,
+    loop: str = "auto",
+    **options: object,
+) -> R:
+    """:func:`load` against a fresh server of ``server_kind``, started with ``server_options``."""
+    with server(server_kind, loop, *server_options) as process:
+        return load(kind, command, process, server_kind, **options)
 
-    CPU time per message does not depend on what else the machine is doing,
-    unlike messages per second, so it is the steadier of the two figures.
-    """
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far: per message, it does not
+    depend on what else the machine is doing, unlike messages per second."""
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
 

@@ -1,13 +1,11 @@
 """A bare WebSocket client for load generation: pre-built frames, minimal parsing.
 
-A load generator written with a full client library costs about as much CPU
-per message as the server it measures, so on two cores it would measure
-itself. This one sends frames that were built and masked once, up front, by
-websockets' own frame serializer, and parses only what small server frames
-need, so the server under test stays the bottleneck; replies to several frames
-read at once go out in one write. It speaks just enough RFC 6455 for that:
-text frames, pings answered, no extensions, no fragmentation. It is not a
-general client.
+A load generator written with a full client library costs about as much CPU per message
+as the server it measures, so on two cores it would measure itself. This one sends frames
+built and masked once, up front, by websockets' own serializer, parses only what small
+server frames need, and answers several frames read at once in one write. It speaks just
+enough RFC 6455 for that (text frames, pings answered, no extensions, no fragmentation);
+it is not a general client.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import base64
 import os
 import struct
 from collections.abc import Callable
-from typing import cast
+from typing import Self, cast
 from urllib.parse import urlsplit
 
 from websockets.frames import Close, CloseCode, Frame, Opcode
@@ -38,11 +36,17 @@ CLOSE_FRAME = client_frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, "").ser
 _TEXT, _PING, _CLOSE = Opcode.TEXT.value, Opcode.PING.value, Opcode.CLOSE.value
 """Plain ints for the receive loop, which compares every frame's opcode."""
 
+OnMessage = Callable[["RawClient", bytes], None]
+
+
+def ignore(_client: RawClient, _payload: bytes) -> None:
+    """For clients whose messages are counted (:attr:`RawClient.received`), not read."""
+
 
 class RawClient(asyncio.Protocol):
     """One connection; ``on_message(client, payload)`` is called for each text frame."""
 
-    def __init__(self, on_message: Callable[[RawClient, bytes], None]) -> None:
+    def __init__(self, on_message: OnMessage = ignore) -> None:
         self.on_message = on_message
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -52,10 +56,12 @@ class RawClient(asyncio.Protocol):
         self._handshaking = True
         self._writable = asyncio.Event()
         self._writable.set()
+        self._reply: asyncio.Future[bytes] | None = None
+        self._enough: tuple[int, asyncio.Future[None]] | None = None
         self.received = 0
 
     @classmethod
-    async def connect(cls, url: str, on_message: Callable[[RawClient, bytes], None]) -> RawClient:
+    async def connect(cls, url: str, on_message: OnMessage = ignore) -> Self:
         """Open a TCP connection to ``url`` and complete the opening handshake."""
         parts = urlsplit(url)
         assert parts.hostname is not None and parts.port is not None
@@ -100,6 +106,29 @@ class RawClient(asyncio.Protocol):
             return
         assert self.transport is not None
         self.transport.write(data)
+
+    def ask(self, frame: bytes) -> asyncio.Future[bytes]:
+        """Send ``frame``; the next text frame is the future's, not ``on_message``'s."""
+        self._reply = asyncio.get_running_loop().create_future()
+        self.write(frame)
+        return self._reply
+
+    @property
+    def replies(self) -> int:
+        """Text frames received so far."""
+        return self.received
+
+    def reach(self, count: int) -> asyncio.Future[None]:
+        """A future done once :attr:`replies` reaches ``count``."""
+        self._enough = (count, asyncio.get_running_loop().create_future())
+        self._check_enough()
+        return self._enough[1]
+
+    def _check_enough(self) -> None:
+        if self._enough is not None and self.replies >= self._enough[0]:
+            if not self._enough[1].done():
+                self._enough[1].set_result(None)
+            self._enough = None
 
     def close(self) -> None:
         """Send a close frame (code 1000) and let the server close TCP."""
@@ -154,7 +183,13 @@ class RawClient(asyncio.Protocol):
             opcode = first & 0x0F
             if opcode == _TEXT:
                 self.received += 1
-                self.on_message(self, buffer[start:end])
+                if self._reply is None:
+                    self.on_message(self, buffer[start:end])
+                else:
+                    self._reply.set_result(buffer[start:end])
+                    self._reply = None
+                if self._enough is not None:
+                    self._check_enough()
             elif opcode == _PING:
                 self.write(client_frame(Opcode.PONG, buffer[start:end]))
             elif opcode == _CLOSE and self.transport is not None:

@@ -1,10 +1,7 @@
-"""What each benchmark process reports, as typed values.
-
-The load generator, the hostile clients and the harness runs are separate
-processes (each pinned to its own core); each prints one of these as one JSON
-line (:func:`result_line`), and the driver reads it back into the same type with
-:func:`read_result`, so both sides agree on every field's name and type. Each
-holds what a table prints, or what a test checks the process did.
+"""What each benchmark process (the load generator, the harness runs) reports: one of these
+as one JSON line (:func:`result_line`), read back into the same type by the driver
+(:func:`read_result`), so both sides agree on every field. Each holds what a table prints,
+or what a test checks the process did.
 """
 
 from __future__ import annotations
@@ -12,6 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
+
+READY = "ready"
+"""The line a flooder prints once replies flow, before its result, so the driver can
+measure the server meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,10 @@ class Fanout(Result):
 
 @dataclass(frozen=True)
 class ConnectionsOpened(Result):
-    """How long opening the idle connections took."""
+    """How long opening the idle connections took, and what each costs the server."""
 
     opened_s: float
+    idle_kib: float
 
 
 @dataclass(frozen=True)

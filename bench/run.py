@@ -12,11 +12,10 @@ free loopback port and stopped by the benchmark, also on failure; every load is
 bounded in count and time.
 
 The parts: :mod:`bench.plan` (how much), :mod:`bench.measure_server`,
-:mod:`bench.measure_harness`, :mod:`bench.hostile`, :mod:`bench.measure_cluster`,
-:mod:`bench.measure_suite`, :mod:`bench.measure_contract` and
-:mod:`bench.measure_diagrams` (each takes its figures, every one a
-:class:`bench.figure.Figure`), :mod:`bench.report` (the tables and their targets);
-this module only runs them in order.
+:mod:`bench.measure_harness`, :mod:`bench.hostile`,
+:mod:`bench.measure_suite` and :mod:`bench.measure_contract` (each takes its figures,
+every one a :class:`bench.figure.Figure`), :mod:`bench.report` (the tables and their
+targets); this module only runs them in order.
 """
 
 from __future__ import annotations
@@ -31,17 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import hostile, report
-from bench.measure_cluster import measure_cluster
 from bench.measure_contract import measure_contract_suite, measure_frames
-from bench.measure_diagrams import measure_diagrams
 from bench.measure_harness import (
     harness_loops,
     measure_crowds,
     measure_held_waits,
     measure_round_trips,
 )
-from bench.measure_server import measure_growth, measure_server
-from bench.measure_suite import measure_failing_suite, measure_suite
+from bench.measure_server import measure_cluster, measure_growth, measure_server
+from bench.measure_suite import measure_diagrams, measure_failing_suite, measure_suite
 from bench.plan import QUICK, Plan
 from wsharness.runtime.loops import uvloop_installed
 

@@ -13,7 +13,7 @@ import pytest
 from acceptance import testbed
 from bench import report
 from bench.loadgen import Protocol, fanout
-from bench.measure_cluster import NOT_INSTALLED, measure_cluster
+from bench.measure_server import NOT_INSTALLED, measure_cluster
 from bench.plan import Plan
 from tests import cluster_checks as checks
 

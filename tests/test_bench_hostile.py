@@ -31,7 +31,7 @@ def test_the_slow_reader_run_reports_who_got_what(chat_server: ServerProcess) ->
     assert chat_server.url is not None
     result = run_on_load_core(
         SlowReader,
-        "hostile_load slow-reader",
+        "loadgen slow-reader",
         chat_server.url,
         server_pid=chat_server.pid,
         posts=300,
@@ -47,7 +47,7 @@ def test_the_slow_reader_run_reports_who_got_what(chat_server: ServerProcess) ->
 def test_the_observer_stops_at_its_count(chat_server: ServerProcess) -> None:
     """The observer times exactly the echoes it was asked for when they come back in time."""
     assert chat_server.url is not None
-    result = run_on_load_core(Echoes, "hostile_load observe", chat_server.url, count=50)
+    result = run_on_load_core(Echoes, "loadgen latency", chat_server.url, count=50)
     assert result.round_trips == 50
     assert 0 < result.p50_ms <= result.p99_ms
 
@@ -72,7 +72,7 @@ def test_the_ping_hoarder_run_reports_the_drop() -> None:
     with server("ours", "auto", "--ping-interval", "1", "--ping-timeout", "1") as process:
         assert process.url is not None
         result = run_on_load_core(
-            PingHoarder, "hostile_load ping-hoarder", process.url, server_pid=process.pid, within=10
+            PingHoarder, "loadgen ping-hoarder", process.url, server_pid=process.pid, within=10
         )
     assert result.pings > 0
     assert result.dropped and result.dropped_after is not None and result.dropped_after < 10
@@ -84,7 +84,7 @@ def test_the_compression_run_says_whether_the_server_agreed(setting: str) -> Non
         assert process.url is not None
         result = run_on_load_core(
             CompressionCost,
-            "hostile_load compression",
+            "loadgen compression",
             process.url,
             server_pid=process.pid,
             idle=20,

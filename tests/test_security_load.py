@@ -43,7 +43,7 @@ def _url(server: ServerProcess) -> str:
 @pytest.fixture
 def flooder() -> Iterator[tuple[ServerProcess, subprocess.Popen[str]]]:
     """A server, and a client pipelining ECHO_TIMES_3 at it as fast as it is read
-    (:func:`bench.hostile.flooding`: it has printed FLOODING, replies flow)."""
+    (:func:`bench.hostile.flooding`: it has printed READY, replies flow)."""
     with testbed.start().process as server, flooding(server, "ours") as process:
         yield server, process
 
