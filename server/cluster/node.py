@@ -1,32 +1,16 @@
-"""A node of a cluster: the chat's store, shared with every node on the same Redis.
+"""A node of a cluster: the chat's store (:class:`server.chat.Store`), shared with
+every node on the same Redis (``python -m server --broker URL``).
 
-:class:`Node` is the :class:`server.chat.Store` of ``python -m server --broker
-URL``: :class:`server.chat.Chat` carries out the rules on it as on a single
-server's memory. It changes the shared groups through atomic scripts
-(:mod:`.scripts`), keeps its own members in a :class:`~server.chat.Membership`
-to deliver the posts that arrive on its pub/sub connection (:mod:`.subscriber`),
-and keeps itself registered:
+:class:`Node` changes the shared groups through atomic scripts (:mod:`.scripts`), keeps
+its own members in a :class:`~server.chat.Membership` to deliver the posts its pub/sub
+connection brings (:mod:`.subscriber`), and keeps itself registered: a heartbeat every
+third of ``node_timeout`` also removes the members of nodes whose heartbeat expired.
+While the broker is away, group requests get an error, echo still works, ``/healthz``
+says why, and on its return the node registers every member it holds again.
 
-- a heartbeat key renewed every third of ``node_timeout``; each heartbeat also
-  removes the members of nodes whose heartbeat has expired, so a node that dies
-  without a word stops counting within ``node_timeout`` plus a third of it;
-- when the broker goes away, group requests get
-  ``ERROR: groups are unavailable for now...``, echo keeps working, and
-  :meth:`Node.unavailable_reason` says why, for ``/healthz``; the node
-  reconnects on its own and registers again every member it holds, so the
-  groups come back without anyone reconnecting.
-
-Ordering: a request's broker work (its script, its publish) is finished before
-the reply is returned, and the server reads a connection's next request only
-after that. An echo is answered only after every post the broker carried to
-this node before the echo arrived has been delivered (see :meth:`barrier
-<.subscriber.Subscriber.barrier>`). Joining, creating and leaving take effect
-on this node in the broker's order too: posts the broker accepted before the
-change are delivered as if the change came after them.
-
-Groups are known to Redis, to the subscriptions and to this node's own
-membership by their key (:class:`server.chat.GroupName`, the name in NFC),
-so two spellings of one name are one group on every node.
+Ordering: a request's broker work is done before its reply, and a connection's next
+request is read only after that; an echo waits until every post the broker carried here
+before it is delivered, and a join or leave takes effect in the broker's order too.
 """
 
 from __future__ import annotations
