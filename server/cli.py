@@ -33,7 +33,7 @@ from websockets.asyncio.server import ServerConnection
 from server.access import Gate, RedactSecrets, TokenFile, TokenFileError, valid_origin
 from server.app import ChatServer
 from server.chat import Chat
-from server.limits import DEFAULT_NODE_TIMEOUT, Limits, checked_number, positive_seconds
+from server.limits import DEFAULT_NODE_TIMEOUT, Limits, checked, checked_number, positive_seconds
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
@@ -300,20 +300,10 @@ def _reload_tokens(tokens: TokenFile, log: logging.Logger) -> None:
     log.info("tokens reloaded: %d from %s", count, tokens.path)
 
 
-def _broker_url(text: str) -> str:
-    if urlsplit(text).scheme not in BROKER_SCHEMES:
-        raise argparse.ArgumentTypeError(
-            f"must be a Redis URL like redis://127.0.0.1:6379/0, not {text}"
-        )
-    return text
-
-
-def _origin(text: str) -> str:
-    if not valid_origin(text):
-        raise argparse.ArgumentTypeError(
-            f"must be an origin like https://chat.example.com, not {text}"
-        )
-    return text
-
-
+_broker_url = checked(
+    str,
+    lambda text: urlsplit(text).scheme in BROKER_SCHEMES,
+    "a Redis URL like redis://127.0.0.1:6379/0",
+)
+_origin = checked(str, valid_origin, "an origin like https://chat.example.com")
 _port = checked_number(int, lambda value: 0 <= value <= 65535, "from 0 to 65535")

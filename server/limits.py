@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from server.wire import DEFAULT_MAX_GROUP_NAME
 
+T = TypeVar("T")
 N = TypeVar("N", int, float)
 
 DEFAULT_NODE_TIMEOUT = 3.0
@@ -22,22 +23,29 @@ DEFAULT_NODE_TIMEOUT = 3.0
 (``--node-timeout``; here, so that ``--help`` needs no redis)."""
 
 
-def checked_number(
-    convert: Callable[[str], N], accept: Callable[[N], bool], wanted: str
-) -> Callable[[str], N]:
+def checked(
+    convert: Callable[[str], T], accept: Callable[[T], bool], wanted: str
+) -> Callable[[str], T]:
     """An argparse ``type``: ``convert`` the text, then refuse it in one line
-    ("must be WANTED, not TEXT") unless ``accept`` says yes (NaN and infinity never do)."""
+    ("must be WANTED, not TEXT") unless ``accept`` says yes."""
 
-    def parse(text: str) -> N:
+    def parse(text: str) -> T:
         try:
             value = convert(text)
         except ValueError:
-            value = None
-        if value is None or value != value or abs(value) == math.inf or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}") from None
+        if not accept(value):
             raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
         return value
 
     return parse
+
+
+def checked_number(
+    convert: Callable[[str], N], accept: Callable[[N], bool], wanted: str
+) -> Callable[[str], N]:
+    """:func:`checked` for a number: NaN and infinity are never accepted."""
+    return checked(convert, lambda value: math.isfinite(value) and accept(value), wanted)
 
 
 def zero_is_none(parse: Callable[[str], N]) -> Callable[[str], N | None]:
