@@ -1,23 +1,17 @@
-"""One client's connection: its frames read, its requests answered in order, in
-turn with every other client, within the server's limits.
+"""One client's connection: its requests answered in order, in turn with every other
+client, within the server's limits.
 
-The library's :class:`ServerConnection` queues each message for a handler that
-awaits them one at a time. Here each message is answered as soon as its last
-frame is read, from the connection's data callback, with no coroutine woken per
-message. Every limit on what one client may make the server do is in this one
-place:
+Each message is answered as soon as its last frame is read, from the data callback,
+with no coroutine woken per message (the library's handler awaits them one at a time).
+Every limit on what one client may make the server do is here:
 
 - **Turns.** Data is read in slices of :data:`READ_SLICE` bytes and requests are
-  answered for at most :data:`TURN` seconds; then the connection stops reading
-  and waits for its next turn, so a client that pipelines requests or pings
-  never keeps the others waiting.
-- **Back-pressure.** While the replies to a client wait above the transport's
-  high-water mark, its next requests wait too and its socket is not read.
-- **Pings.** The library answers each ping as it reads it, as RFC 6455 requires.
-  Those pongs count toward ``max_queued_bytes`` like any message waiting for a
-  slow reader, and pings count toward ``max_rate``.
-- **Answers that wait.** A request whose answer waits for a cluster's broker
-  holds the requests behind it, so answers keep their order.
+  answered for at most :data:`TURN` seconds, so a client that pipelines requests or
+  pings never keeps the others waiting.
+- **Back-pressure.** While a client's replies wait above the high-water mark, its next
+  requests wait too and its socket is not read.
+- **Pings.** Pongs count toward ``max_queued_bytes``, and pings toward ``max_rate``.
+- **Answers that wait** (for a cluster's broker) hold the requests behind them.
 """
 
 from __future__ import annotations
@@ -25,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import struct
 import termios
 import time
@@ -32,6 +27,7 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import Any, ClassVar, Protocol
 
+from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 
@@ -48,9 +44,10 @@ MAX_FRAGMENTS = 4096
 """Frames one message may come in, as the library allows; a message of more is
 closed with 1009 ("too many fragments")."""
 CLOSE_TIMEOUT = 2.0
-"""Seconds a client may read nothing while being closed before its socket is dropped."""
-POLICY_VIOLATION = CloseCode.POLICY_VIOLATION
-"""The close code for a client whose pings go over ``max_rate``."""
+"""Seconds a client may read nothing while being closed (or take to answer the library's
+close frame, when the server stops) before its socket is dropped."""
+
+log = logging.getLogger("chat.server")
 
 
 class Answerer(Protocol):
@@ -62,9 +59,6 @@ class Answerer(Protocol):
     def cut(self, connection: ChatConnection) -> None:
         """Close a connection whose unsent data went over ``max_queued_bytes``."""
 
-    def pings_over_rate(self, connection: ChatConnection, rate: float) -> None:
-        """Note (log) that ``connection`` sent pings faster than ``rate``."""
-
     def handshake_started(self, connection: ChatConnection) -> None:
         """A socket was accepted; its WebSocket handshake is not done yet."""
 
@@ -72,17 +66,12 @@ class Answerer(Protocol):
         """A handshake completed, failed or was dropped (called more than once)."""
 
     def disconnected(self, connection: ChatConnection) -> None:
-        """A connection the server answered has gone: at once, before anything read
-        after it, so that what it leaves behind is gone for the next request."""
+        """A connection the server answered has gone (before anything read after it)."""
 
 
 class ChatConnection(HTTPConnection):
-    """A client's connection to a :class:`~server.app.ChatServer`: on plain HTTP it
-    answers as :class:`~server.http.HTTPConnection` does.
-
-    :func:`connection_class` binds it to its server; the server calls
-    :meth:`start_answering` once the client is registered.
-    """
+    """A client's connection to a :class:`~server.app.ChatServer`, bound to it by
+    :func:`connection_class`; on plain HTTP it answers as its base class does."""
 
     answerer: ClassVar[Answerer]
     max_queued_bytes: ClassVar[int]
@@ -131,14 +120,9 @@ class ChatConnection(HTTPConnection):
         self._take_turn()
 
     async def close_or_drop(self, code: int, reason: str) -> None:
-        """Close with ``code`` after everything already queued; drop the socket
-        once the client has read nothing for :data:`CLOSE_TIMEOUT`.
-
-        The close frame waits behind what is unsent, so a client that is merely
-        slow reads it; one that stopped reading is dropped. (The library's
-        ``close()`` waits for the send buffer with no limit, then gives the
-        client :data:`CLOSE_TIMEOUT` counted from the start.)
-        """
+        """Close with ``code`` after everything already queued, so a merely slow client
+        reads it; drop the socket once the client has read nothing for
+        :data:`CLOSE_TIMEOUT` (the library's ``close()`` waits for it with no limit)."""
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
             self.send_data()
@@ -364,8 +348,9 @@ class ChatConnection(HTTPConnection):
 
     def _pings_over_rate(self) -> None:
         assert self._ping_rate is not None
-        self.answerer.pings_over_rate(self, self._ping_rate.rate)
-        self._fail(POLICY_VIOLATION, f"too many pings: over {self._ping_rate.rate:g} per second")
+        code, rate = CloseCode.POLICY_VIOLATION, self._ping_rate.rate
+        log.warning("closed %s: pings over %g per second (code %d)", peer_name(self), rate, code)
+        self._fail(code, f"too many pings: over {rate:g} per second")
 
     def _fail(self, code: int, reason: str) -> None:
         """Close at once with ``code``: nothing more from this client is answered."""
@@ -388,3 +373,10 @@ def connection_class(
     BoundConnection.max_queued_bytes = max_queued_bytes
     BoundConnection.max_rate = max_rate
     return BoundConnection
+
+
+def peer_name(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
