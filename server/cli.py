@@ -1,18 +1,11 @@
 """Command line for the chat server.
 
 Once listening, the server prints its URL (``ws://HOST:PORT``, ``wss://`` with
-``--certfile``) as the first line on stdout, so a script can start it with
-``--port 0`` and read where it is. Log lines go to stderr; no token ever
-appears in them. The server runs on uvloop when it is installed
-(``--event-loop`` chooses; see :mod:`wsharness.runtime.loops`). SIGINT and SIGTERM close
-every client with 1001 and exit with status 0; with ``--stop-on-stdin-eof``, so
-does the end of stdin, which is how a test run that started the server makes sure
-it never outlives the run (:mod:`wsharness.runtime.children`); with
-``--auth-token-file``, SIGHUP reads the token file again.
-
-With ``--broker redis://HOST:PORT/DB`` the server is one node of a cluster that
-shares its groups through that Redis (:mod:`server.cluster`); its log lines
-then name the node.
+``--certfile``) as the first line on stdout, so a script can start it with ``--port 0``
+and read where it is. Log lines go to stderr, never with a token. SIGINT and SIGTERM
+(and, with ``--stop-on-stdin-eof``, the end of stdin: :mod:`wsharness.runtime.children`)
+close every client with 1001 and exit with status 0; SIGHUP reads ``--auth-token-file``
+again. With ``--broker`` the server is one node of a cluster (:mod:`server.cluster`).
 """
 
 from __future__ import annotations
@@ -139,10 +132,7 @@ def main(
     node_class: type[Node[ServerConnection]] | None = None,
 ) -> int:
     """Run the server from the command line ``argv``; return the exit status.
-
-    ``node_class`` runs each cluster node as that subclass of
-    :class:`~server.cluster.node.Node` (a deliberately broken one, for
-    tests); it needs ``--broker``, and the log lines then name it too."""
+    ``node_class``, with ``--broker``: run the node as that (deliberately broken) subclass."""
     args = parse_args(argv)
     try:
         server, loop_name, new_loop = _prepare(args, node_class)
@@ -233,9 +223,8 @@ async def serve_until_signalled(
 def _chat(
     args: argparse.Namespace, node_class: type[Node[ServerConnection]] | None = None
 ) -> tuple[Chat[ServerConnection], str]:
-    """The chat, on a cluster node's store if ``--broker`` is given (else on this
-    process's memory), and the log format, which then names the node (and
-    ``node_class``, if given)."""
+    """The chat, on a cluster node's store with ``--broker``, and the log format, which
+    then names the node."""
     if args.broker is None:
         return Chat(), LOG_FORMAT
     from server.cluster.keys import new_node_id  # imports redis: only for a cluster

@@ -1,9 +1,5 @@
-"""What one server accepts, declared once: each limit's default, meaning and option.
-
-:class:`Limits` is what :class:`server.app.ChatServer` enforces; :mod:`server.cli`
-builds ``python -m server``'s options from its fields (``--`` and the field's name
-with dashes, its default the field's, the rest from :func:`limit`).
-"""
+"""What one server accepts, declared once: each limit's default, meaning and option
+(:mod:`server.cli` builds ``--max-message-size`` and the rest from the fields)."""
 
 from __future__ import annotations
 
@@ -19,8 +15,7 @@ T = TypeVar("T")
 N = TypeVar("N", int, float)
 
 DEFAULT_NODE_TIMEOUT = 3.0
-"""Seconds without a heartbeat after which a cluster node's members are removed
-(``--node-timeout``; here, so that ``--help`` needs no redis)."""
+"""``--node-timeout``: here, so that ``--help`` needs no redis."""
 
 
 def checked(
@@ -73,16 +68,14 @@ def off_or_deflate(text: str) -> bool:
 
 def limit(default: object, metavar: str, parse: Callable[[str], object], help: str) -> Any:
     """A field of :class:`Limits` with its default and, as its metadata, the rest of
-    its option's ``add_argument`` arguments: ``parse`` turns the option's text into the
-    field's value or refuses it in one line; ``%(default)s`` in ``help`` is the default."""
+    its option's ``add_argument`` arguments."""
     return field(default=default, metadata={"metavar": metavar, "type": parse, "help": help})
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one server accepts. Each field is a command-line option too, whose help
-    says what it does; a field that may be None (no limit, none, forever, the
-    system's autotuning) is given as 0 on the command line, or left out."""
+    """What one server accepts. Each field is an option too, where 0 means None (no
+    limit, forever, the system's autotuning)."""
 
     max_message_size: int = limit(
         2**20,
