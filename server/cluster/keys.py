@@ -12,12 +12,9 @@ chat can share a Redis database with other data:
 ``chat:posts:<key>``           pub/sub channel of the group's posts
 =============================  ====================================================
 
-A group's key is its name in NFC (:class:`server.chat.GroupName`), so every
-spelling of one name finds the same set and the same channel.
-
-A member id is ``<node>:<n>``. A post on a channel is the sending node's id
-followed by the message, so the sender's node, which has already delivered it
-to its own members, can skip its copy.
+A group's key is its name in NFC (:class:`server.chat.GroupName`); a member id is
+``<node>:<n>``. A post starts with the sending node's id, so that node, which has
+delivered it to its own members already, can skip its copy.
 """
 
 from __future__ import annotations

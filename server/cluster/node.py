@@ -216,7 +216,9 @@ class Node(Generic[Conn]):
         try:
             yield
         except BrokerFailure as exc:
-            self._broker_failed(exc)
+            if self._up:
+                self._go_down(one_line(exc))
+            self._lost.set()  # the supervisor reconnects
             raise Unavailable(one_line(exc)) from exc
         finally:
             self._in_flight -= 1
@@ -263,11 +265,6 @@ class Node(Generic[Conn]):
         return self._subscriber
 
     # Staying connected and registered.
-
-    def _broker_failed(self, exc: BaseException) -> None:
-        if self._up:
-            self._go_down(one_line(exc))
-        self._lost.set()
 
     def _go_down(self, reason: str) -> None:
         if self._up:
