@@ -139,20 +139,15 @@ class Gate:
         if not origins:
             return None
         if len(origins) > 1:
-            return _forbidden("more than one Origin header")
+            return Refusal(HTTPStatus.FORBIDDEN, "more than one Origin header")
         if normal_origin(origins[0]) in allowed:
             return None
-        shown = origins[0][:100]
-        return _forbidden(f"the origin {shown} is not allowed")
+        return Refusal(HTTPStatus.FORBIDDEN, f"the origin {origins[0][:100]} is not allowed")
 
 
 def _unauthorized(reason: str, error: str | None) -> Refusal:
     challenge = 'Bearer realm="chat"' + (f', error="{error}"' if error else "")
     return Refusal(HTTPStatus.UNAUTHORIZED, reason, challenge)
-
-
-def _forbidden(reason: str) -> Refusal:
-    return Refusal(HTTPStatus.FORBIDDEN, reason)
 
 
 def normal_origin(origin: str) -> str:

@@ -253,19 +253,15 @@ class ChatConnection(HTTPConnection):
                 self.send_data()
 
     def _may_answer(self) -> bool:
-        """Requests are answered once the server has registered the client, one at a
-        time, and while the client reads its replies. Requests read before a frame
-        that closed the connection (one too large) still take effect, as the close
-        comes after them; their replies cannot be sent."""
+        """Once the client is registered, one at a time, while it reads its replies;
+        requests read before a frame that closed the connection still take effect."""
         if not self._answering or self._waiting_for is not None:
             return False
         return self.protocol.state is not State.OPEN or not self.paused
 
     def _may_read(self) -> bool:
-        """While the handshake is under way (:class:`HTTPConnection` holds and bounds
-        what follows the request) and once the connection is closing (to read the
-        client's close), reading goes on; while open, only while requests can be
-        answered, so unanswered requests never pile up."""
+        """Always during the handshake and once closing (to read the client's close);
+        while open, only while requests can be answered, so they never pile up."""
         if self.protocol.state is not State.OPEN:
             return True
         return self._may_answer()

@@ -47,14 +47,7 @@ INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 formatting characters (zero-width space, right-to-left override, byte order mark,
 soft hyphen), line and paragraph separators, and surrogates."""
 
-KNOWN_TYPES = (
-    "ECHO",
-    "ECHO_TIMES_3",
-    "CREATE_GROUP",
-    "JOIN_GROUP",
-    "LEAVE_GROUP",
-    "MESSAGE_GROUP",
-)
+KNOWN_TYPES = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP")
 
 
 class BadMessage(ValueError):
