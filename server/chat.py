@@ -310,12 +310,12 @@ class Chat(Generic[Conn]):
         order, or an awaitable of it if the store's answer is awaited."""
         store = self.store
         step = plan(command, store.local.group_of(sender))
+        if isinstance(step, Answer):  # no group changes: the commonest request, an echo, is one
+            answer = [Delivery((sender,), text) for text in step.texts]
+            waiting = store.barrier() if step.echo else None
+            return answer if waiting is None else _after(waiting, answer)
         done: bool | Awaitable[bool] | Awaitable[None] | None
         match step:
-            case Answer(texts, echo):  # no group changes: the commonest request, an echo
-                answer = [Delivery((sender,), text) for text in texts]
-                waiting = store.barrier() if echo else None
-                return answer if waiting is None else _after(waiting, answer)
             case Claim(name, create):
                 done = store.claim(sender, name, exists=not create)
             case Leave():
