@@ -93,9 +93,7 @@ class ChatServer:
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
             compression="deflate" if self.limits.compression else None,
-            create_connection=connection_class(
-                self, self.limits.max_queued_bytes, self.limits.max_rate
-            ),
+            create_connection=connection_class(self, self.limits),
             ssl=self.tls,
             backlog=LISTEN_BACKLOG,
         )

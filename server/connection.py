@@ -32,6 +32,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 
 from server.http import HTTPConnection
+from server.limits import Limits
 from server.rate import RequestRate
 
 TURN = 0.0002
@@ -74,8 +75,7 @@ class ChatConnection(HTTPConnection):
     :func:`connection_class`; on plain HTTP it answers as its base class does."""
 
     answerer: ClassVar[Answerer]
-    max_queued_bytes: ClassVar[int]
-    max_rate: ClassVar[float | None]
+    limits: ClassVar[Limits]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,7 +83,7 @@ class ChatConnection(HTTPConnection):
         """The request rate limit (``max_rate``); None: none."""
         self.over_rate = False
         """Whether the last request was refused for the rate (one log line per run)."""
-        self._ping_rate = RequestRate(self.max_rate) if self.max_rate else None
+        self._ping_rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
         """Pings counted from the first byte: pings sent with the handshake count too."""
         self._answering = False
         self._requests: deque[Frame] = deque()
@@ -111,8 +111,8 @@ class ChatConnection(HTTPConnection):
     def start_answering(self) -> None:
         """Answer the requests read so far and every later one; once the connection
         is lost, tell the server (at once if it already is)."""
-        if self.max_rate:
-            self.rate = RequestRate(self.max_rate)
+        if self.limits.max_rate:
+            self.rate = RequestRate(self.limits.max_rate)
         self._answering = True
         if self.protocol.state is State.CLOSED:
             self._disconnected()
@@ -289,11 +289,12 @@ class ChatConnection(HTTPConnection):
         over ``max_queued_bytes`` the client is cut off, and dropped if it keeps
         piling them up while being closed."""
         queued = self.transport.get_write_buffer_size()
-        if queued <= queued_before or queued <= self.max_queued_bytes:
+        most = self.limits.max_queued_bytes
+        if queued <= queued_before or queued <= most:
             return
         if self.protocol.state is State.OPEN:
             self.answerer.cut(self)
-        elif queued > 2 * self.max_queued_bytes:
+        elif queued > 2 * most:
             self.transport.abort()
 
     def _pause_reading(self) -> None:
@@ -357,17 +358,14 @@ class ChatConnection(HTTPConnection):
             self.send_data()
 
 
-def connection_class(
-    answerer: Answerer, max_queued_bytes: int, max_rate: float | None
-) -> type[ChatConnection]:
+def connection_class(answerer: Answerer, limits: Limits) -> type[ChatConnection]:
     """A :class:`ChatConnection` class bound to one server and its limits, for ``serve()``."""
 
     class BoundConnection(ChatConnection):
         pass
 
     BoundConnection.answerer = answerer
-    BoundConnection.max_queued_bytes = max_queued_bytes
-    BoundConnection.max_rate = max_rate
+    BoundConnection.limits = limits
     return BoundConnection
 
 

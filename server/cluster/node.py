@@ -132,7 +132,7 @@ class Node(Generic[Conn]):
             try:
                 async with asyncio.timeout(self.node_timeout):
                     removed = await self.scripts.unregister()
-                log.info("left the cluster: removed this node's %s", _members(removed))
+                log.info("left the cluster: removed this node's %s", _count(removed, "member"))
             except (*BrokerFailure, TimeoutError) as exc:
                 log.warning("could not leave the cluster (%s): %s", one_line(exc), _LEFT_TO_OTHERS)
         elif self._joined:
@@ -314,7 +314,7 @@ class Node(Generic[Conn]):
             if self.local.version == version:
                 break  # nobody moved while registering: the broker agrees with this node
         self._lost.clear()
-        counts = f"{_members(len(held))} in {_count(len(wanted), 'group')}"
+        counts = f"{_count(len(held), 'member')} in {_count(len(wanted), 'group')}"
         if not self._joined:
             log.info("joined the cluster on broker %s: registered %s", self.broker, counts)
             self._joined = True
@@ -348,7 +348,7 @@ class Node(Generic[Conn]):
                 log.warning(
                     "node %s stopped heartbeating: removed its %s from their groups",
                     node,
-                    _members(count),
+                    _count(count, "member"),
                 )
             if not beat.renewed:
                 raise BrokerLost("the broker had forgotten this node; registering again")
@@ -397,10 +397,6 @@ def _pool(url: str, timeout: float) -> BlockingConnectionPool:
 
 def _deliver_nowhere(recipients: object, text: str) -> None:
     """Before :meth:`Node.start`, nobody is there to deliver to."""
-
-
-def _members(n: int) -> str:
-    return _count(n, "member")
 
 
 def _count(n: int, noun: str) -> str:
