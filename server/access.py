@@ -168,9 +168,8 @@ _AUTHORIZATION = re.compile(r"(?i)(authorization\s*[:=]\s*)[^\r\n]*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every token hidden: ``?token=***`` and ``Authorization: ***``. A
-    parameter name is compared decoded, as the gate reads it: ``?%74oken=`` is the
-    token too."""
+    """``text`` with every token hidden: ``?token=***`` (``?%74oken=`` too, as the gate
+    decodes names) and ``Authorization: ***``."""
     text = _QUERY_PARAMETER.sub(_hide_token, text)
     return _AUTHORIZATION.sub(r"\1***", text)
 

@@ -138,10 +138,8 @@ class ChatServer:
                 self.cut(connection)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse an HTTP version or a method the path does not take (505, 405), answer
-        health checks, then refuse clients without a valid token (401), from an origin
-        not allowed (403), or beyond the limit (503). websockets then checks the
-        handshake's headers (426, 400); docs/protocol.md has the whole table."""
+        """Refuse a version or method (505, 405), answer health checks, then refuse a bad
+        token (401), origin (403), or a full server (503): docs/protocol.md's table."""
         refused = refuse_version_or_method(
             connection.respond, request.method, request.path, request.protocol
         )
@@ -296,9 +294,8 @@ class ChatServer:
                 return
 
     def _set_receive_buffer(self, connection: ServerConnection) -> None:
-        """Bound one read: the library parses every frame of a read in one go, and
-        256 KiB of small frames (the most one read takes) is 8 ms with nobody else
-        served."""
+        """Bound one read: the library parses a read's frames in one go, and 256 KiB of
+        small frames is 8 ms with nobody else served."""
         if self.limits.receive_buffer is None:
             return
         sock = connection.transport.get_extra_info("socket")

@@ -36,14 +36,12 @@ from server.limits import Limits
 from server.rate import RequestRate
 
 TURN = 0.0002
-"""Seconds one connection's requests may run back to back before the others get a
-turn: without it, a client that pipelines requests has every request already read
-answered before anyone else's."""
+"""Seconds one connection's requests may run back to back before the others get a turn,
+so a client that pipelines requests does not have them all answered before anyone else's."""
 READ_SLICE = 16 * 2**10
 """Bytes parsed at once: a read can hand over 256 KiB, a thousand pings or more."""
 MAX_FRAGMENTS = 4096
-"""Frames one message may come in, as the library allows; a message of more is
-closed with 1009 ("too many fragments")."""
+"""Frames one message may come in, as the library allows; more are closed with 1009."""
 CLOSE_TIMEOUT = 2.0
 """Seconds a client may read nothing while being closed (or take to answer the library's
 close frame, when the server stops) before its socket is dropped."""
@@ -285,9 +283,8 @@ class ChatConnection(HTTPConnection):
         self._count_automatic_replies(queued)
 
     def _count_automatic_replies(self, queued_before: int) -> None:
-        """Pongs (and a close frame) written while reading wait like any message:
-        over ``max_queued_bytes`` the client is cut off, and dropped if it keeps
-        piling them up while being closed."""
+        """Pongs (and a close frame) written while reading count toward ``max_queued_bytes``
+        like any message; past twice that while being closed, the client is dropped."""
         queued = self.transport.get_write_buffer_size()
         most = self.limits.max_queued_bytes
         if queued <= queued_before or queued <= most:

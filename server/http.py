@@ -116,8 +116,7 @@ class RequestHead:
 
 def unparsable(respond: Respond, request_line: bytes, error: Exception) -> Response:
     """The answer to a request websockets cannot parse: 505 or 405 when its request line
-    says so (a POST with a body is refused for its method, as without one), else 400
-    with the parser's reason."""
+    says so (a POST with a body is refused for its method), else 400 with the reason."""
     parts = request_line.rstrip(b"\r\n").split(b" ")
     if len(parts) == 3 and parts[2].startswith(b"HTTP/") and request_line.isascii():
         method, path, version = (part.decode() for part in parts)
@@ -183,8 +182,7 @@ class HTTPConnection(ServerConnection):
 
     def _waiting(self) -> bytearray | None:
         """What followed the request's head, while it waits for :meth:`handshake`; None
-        before the head ends, once it is handed on, and once the handshake is refused
-        (websockets then discards what arrives)."""
+        before and after that, and once the handshake is refused."""
         return None if self.protocol.eof_sent else self._held
 
     def _read_head(self, head: RequestHead, data: bytes) -> None:

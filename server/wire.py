@@ -43,9 +43,8 @@ DEFAULT_MAX_GROUP_NAME = 100
 """Longest group name accepted, in characters."""
 
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-"""Unicode categories no group name may contain: control characters, invisible
-formatting characters (zero-width space, right-to-left override, byte order mark,
-soft hyphen), line and paragraph separators, and surrogates."""
+"""Unicode categories no group name may contain: control and invisible formatting
+characters (zero-width space, byte order mark...), line separators, and surrogates."""
 
 KNOWN_TYPES = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP")
 

@@ -206,9 +206,8 @@ class Node(Generic[Conn]):
 
     @contextlib.contextmanager
     def _broker_work(self) -> Iterator[None]:
-        """One request's work with the broker: refused while it is away. If it fails,
-        what the broker did is unknown, so nothing changes here; registering again
-        once it is back makes the broker agree with this node."""
+        """One request's work with the broker, refused while it is away. If it fails,
+        nothing changes here: registering again makes the broker agree with this node."""
         if not self._up:
             raise Unavailable(self._down_reason)
         self._in_flight += 1
