@@ -53,7 +53,6 @@ class ChatServer:
     ) -> None:
         self.limits = limits or Limits()
         self.chat: Chat[ServerConnection] = chat if chat is not None else Chat()
-        self.store = self.chat.store
         self.gate = gate or Gate()
         self.tls = tls
         self._server: Server | None = None
@@ -73,7 +72,7 @@ class ChatServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL
         (wss:// with TLS)."""
-        await self.store.start(self.deliver)
+        await self.chat.store.start(self.deliver)
         self._files = _file_room()
         if self._files < self.limits.max_connections:
             log.warning(
@@ -103,7 +102,7 @@ class ChatServer:
     async def stop(self) -> None:
         """Let go of every member (so a cluster frees their groups first), then close
         every client with 1001 (going away), and wait."""
-        await self.store.close()
+        await self.chat.store.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -146,7 +145,7 @@ class ChatServer:
         if refused is not None:
             return refused
         if is_health_check(request.path):
-            reason = self.store.unavailable_reason()
+            reason = self.chat.store.unavailable_reason()
             if reason is not None:
                 return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")
             return connection.respond(HTTPStatus.OK, "OK\n")
@@ -178,20 +177,7 @@ class ChatServer:
     # What each connection asks of its server (server.connection.Answerer)
 
     def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None] | None:
-        """Answer one request: within the rate, parsed, by the chat's rules."""
-        rate = connection.rate
-        if rate is not None:
-            if not rate.allow():
-                if not connection.over_rate:  # one log line per run of refused requests
-                    log.warning(
-                        "refusing requests from %s: over %g per second",
-                        peer_name(connection),
-                        rate.rate,
-                    )
-                    connection.over_rate = True
-                self.deliver((connection,), replies.too_many_requests(rate.rate), sender=connection)
-                return None
-            connection.over_rate = False
+        """Answer one request: parsed, by the chat's rules."""
         try:
             command = parse_command(message, max_group_name=self.limits.max_group_name)
         except BadMessage as bad:
@@ -244,7 +230,7 @@ class ChatServer:
 
     def disconnected(self, connection: ChatConnection) -> None:
         self._open_connections -= 1
-        leaving = self.store.disconnect(connection)
+        leaving = self.chat.store.disconnect(connection)
         if leaving is not None:  # a cluster node tells the broker
             task = asyncio.ensure_future(leaving)
             self._closing.add(task)
@@ -256,7 +242,7 @@ class ChatServer:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
         self._set_receive_buffer(connection)
-        self.store.connect(connection)
+        self.chat.store.connect(connection)
         self._open_connections += 1  # until disconnected()
         keepalive = None
         if self.limits.ping_interval is not None:

@@ -31,6 +31,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 
+from server import replies
 from server.http import HTTPConnection
 from server.limits import Limits
 from server.rate import RequestRate
@@ -77,9 +78,9 @@ class ChatConnection(HTTPConnection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rate: RequestRate | None = None
+        self._rate: RequestRate | None = None
         """The request rate limit (``max_rate``); None: none."""
-        self.over_rate = False
+        self._over_rate = False
         """Whether the last request was refused for the rate (one log line per run)."""
         self._ping_rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
         """Pings counted from the first byte: pings sent with the handshake count too."""
@@ -110,7 +111,7 @@ class ChatConnection(HTTPConnection):
         """Answer the requests read so far and every later one; once the connection
         is lost, tell the server (at once if it already is)."""
         if self.limits.max_rate:
-            self.rate = RequestRate(self.limits.max_rate)
+            self._rate = RequestRate(self.limits.max_rate)
         self._answering = True
         if self.protocol.state is State.CLOSED:
             self._disconnected()
@@ -318,10 +319,24 @@ class ChatConnection(HTTPConnection):
                 return
         else:
             message = bytes(frame.data)
+        if self._rate is not None and not self._within_rate(self._rate):
+            return
         waiting = self.answerer.answer(self, message)
         if waiting is not None:
             self._waiting_for = asyncio.ensure_future(waiting)
             self._waiting_for.add_done_callback(self._answered)
+
+    def _within_rate(self, rate: RequestRate) -> bool:
+        """Whether a request is within ``max_rate``: one over it gets an error reply
+        instead of an answer."""
+        if rate.allow():
+            self._over_rate = False
+            return True
+        if not self._over_rate:  # one log line per run of refused requests
+            log.warning("refusing requests from %s: over %g per second", peer_name(self), rate.rate)
+            self._over_rate = True
+        self.reply(replies.too_many_requests(rate.rate))
+        return False
 
     def _answered(self, waiting: asyncio.Future[None]) -> None:
         self._waiting_for = None
