@@ -327,8 +327,7 @@ class ChatConnection(HTTPConnection):
             self._waiting_for.add_done_callback(self._answered)
 
     def _within_rate(self, rate: RequestRate) -> bool:
-        """Whether a request is within ``max_rate``: one over it gets an error reply
-        instead of an answer."""
+        """Whether a request is within ``max_rate``; one over it gets an error instead."""
         if rate.allow():
             self._over_rate = False
             return True
