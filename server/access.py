@@ -1,11 +1,6 @@
-"""Who may open a connection: bearer tokens and allowed origins, decided before
-the WebSocket handshake completes.
-
-Plain Python over a request's path and headers, so the rules are tested without
-a network; :mod:`server.app` turns a :class:`Refusal` into the HTTP response.
-Tokens are compared in constant time and never appear in a log line or a
-reply: :func:`redact` and :class:`RedactSecrets` hide them where a URL or a
-header would be logged.
+"""Who may open a connection: bearer tokens and allowed origins, decided before the
+handshake completes, in plain Python (tested without a network). Tokens are compared in
+constant time and never logged: :func:`redact` and :class:`RedactSecrets` hide them.
 """
 
 from __future__ import annotations
@@ -45,12 +40,8 @@ class Refusal:
 
 
 class TokenFile:
-    """The tokens clients may present, read from a file: one per line; blank lines and
-    lines starting with ``#`` are ignored, and so is white space around a token.
-
-    Only SHA-256 digests are kept, so every comparison takes the same time whatever
-    the length or content of the token presented.
-    """
+    """The tokens clients may present, one per line of a file (``#`` comments); only
+    SHA-256 digests are kept, so comparing takes the same time whatever is presented."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -60,11 +51,8 @@ class TokenFile:
         return len(self._digests)
 
     def load(self) -> int:
-        """(Re)read the file and return how many tokens it holds.
-
-        Raises :class:`TokenFileError` if the file cannot be read or holds no token;
-        the tokens loaded before are then kept.
-        """
+        """(Re)read the file and return how many tokens it holds; on
+        :class:`TokenFileError` the tokens loaded before are kept."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -95,14 +83,9 @@ def _digest(token: str) -> bytes:
 
 
 class Gate:
-    """The rules a handshake must pass, each off when not configured.
-
-    ``tokens``: a connection must present one of them, as ``Authorization: Bearer
-    <token>`` or as the query parameter ``?token=<token>`` (browsers cannot set
-    headers on a WebSocket); a header, when present, is the one checked.
-    ``origins``: a handshake with an ``Origin`` header must name one of them;
-    one without (not a browser) passes.
-    """
+    """The rules a handshake must pass, each off when not configured: one of
+    ``tokens``, as ``Authorization: Bearer <token>`` or ``?token=<token>`` (browsers
+    cannot set headers), and an ``Origin`` header, if any, among ``origins``."""
 
     def __init__(
         self, tokens: TokenFile | None = None, origins: Iterable[str] | None = None
@@ -156,20 +139,15 @@ class Gate:
         if not origins:
             return None
         if len(origins) > 1:
-            return _forbidden("more than one Origin header")
+            return Refusal(HTTPStatus.FORBIDDEN, "more than one Origin header")
         if normal_origin(origins[0]) in allowed:
             return None
-        shown = origins[0][:100]
-        return _forbidden(f"the origin {shown} is not allowed")
+        return Refusal(HTTPStatus.FORBIDDEN, f"the origin {origins[0][:100]} is not allowed")
 
 
 def _unauthorized(reason: str, error: str | None) -> Refusal:
     challenge = 'Bearer realm="chat"' + (f', error="{error}"' if error else "")
     return Refusal(HTTPStatus.UNAUTHORIZED, reason, challenge)
-
-
-def _forbidden(reason: str) -> Refusal:
-    return Refusal(HTTPStatus.FORBIDDEN, reason)
 
 
 def normal_origin(origin: str) -> str:
@@ -190,9 +168,8 @@ _AUTHORIZATION = re.compile(r"(?i)(authorization\s*[:=]\s*)[^\r\n]*")
 
 
 def redact(text: str) -> str:
-    """``text`` with every token hidden: ``?token=***`` and ``Authorization: ***``. A
-    parameter name is compared decoded, as the gate reads it: ``?%74oken=`` is the
-    token too."""
+    """``text`` with every token hidden: ``?token=***`` (``?%74oken=`` too, as the gate
+    decodes names) and ``Authorization: ***``."""
     text = _QUERY_PARAMETER.sub(_hide_token, text)
     return _AUTHORIZATION.sub(r"\1***", text)
 

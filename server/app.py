@@ -1,9 +1,7 @@
 """The socket layer: adapts the chat (:class:`server.chat.Chat`) to WebSocket connections.
 
-Everything here is about sockets (framing, limits, fairness, who may connect,
-health checks, logging); requests are read by :mod:`server.wire`, decided by
-:mod:`server.chat` and carried out by :class:`server.chat.Chat` on its store:
-this process's memory, or a cluster's Redis.
+Everything here is about sockets (limits, who may connect, health checks, logging);
+requests are read by :mod:`server.wire` and carried out by :class:`server.chat.Chat`.
 """
 
 from __future__ import annotations
@@ -20,13 +18,14 @@ from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from server import replies
 from server.access import Gate, redact
 from server.chat import Chat, Delivery
-from server.connection import POLICY_VIOLATION, ChatConnection, connection_class
+from server.connection import CLOSE_TIMEOUT, ChatConnection, connection_class, peer_name
 from server.http import SERVER_HEADER, finish, is_health_check, refuse_version_or_method
 from server.limits import Limits
 from server.wire import BadMessage, parse_command
@@ -34,25 +33,15 @@ from server.wire import BadMessage, parse_command
 log = logging.getLogger("chat.server")
 
 LISTEN_BACKLOG = 1024
-"""Connections the kernel may hold for the server before it accepts them: a burst of
-more (thousands of sockets opened at once) makes the next clients wait a second or
-more for the kernel to retry."""
-CLOSE_TIMEOUT = 2.0
-"""Seconds a client may take to answer the library's close frame (when the server
-stops) before its socket is dropped."""
-TRY_AGAIN_LATER = 1013
-"""The close code for a member cut off for reading too slowly."""
-INTERNAL_ERROR = 1011
-"""The close code for a peer that stopped answering pings, as the library sends it."""
+"""Connections the kernel holds before they are accepted: beyond, a burst of clients
+waits a second or more for the kernel to retry."""
 RESERVED_FILES = 64
-"""Open files kept for the server's own use (its log, its broker, its listening
-socket): connections and handshakes together get the rest of the open-file limit."""
+"""Open files kept for the server's own use (its log, its broker, its listening socket)."""
 
 
 class ChatServer:
-    """A chat server. By default it has its own groups, and two instances never
-    share state; given a ``chat`` on a cluster node's store, it shares them with the
-    other nodes."""
+    """A chat server: its own groups by default (two never share state), or a cluster
+    node's, given a ``chat`` on a :class:`~server.cluster.node.Node`."""
 
     def __init__(
         self,
@@ -64,19 +53,16 @@ class ChatServer:
     ) -> None:
         self.limits = limits or Limits()
         self.chat: Chat[ServerConnection] = chat if chat is not None else Chat()
-        self.store = self.chat.store
         self.gate = gate or Gate()
         self.tls = tls
         self._server: Server | None = None
         self._cut_off: set[ServerConnection] = set()
         """Connections being closed for reading too slowly; nothing more is queued for them."""
         self._closing: set[asyncio.Task[None]] = set()
-        """Work left by connections that went (closing one cut off, telling the broker
-        a member left), held so that it runs to its end."""
+        """Work left by connections that went, held so that it runs to its end."""
         self._open_connections = 0
-        """Connections answered and not yet gone; counted here because the library's
-        ``Server.connections`` builds a new set on every call, which made
-        accepting N clients cost O(N²)."""
+        """Counted here: the library's ``Server.connections`` builds a new set on every
+        call, which made accepting N clients cost O(N²)."""
         self._handshakes: dict[ChatConnection, None] = {}
         """Sockets whose handshake is in progress, oldest first."""
         self._dropped_handshakes = DroppedHandshakes()
@@ -86,7 +72,7 @@ class ChatServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host``:``port`` (0 picks a free port); return the ws:// URL
         (wss:// with TLS)."""
-        await self.store.start(self.deliver)
+        await self.chat.store.start(self.deliver)
         self._files = _file_room()
         if self._files < self.limits.max_connections:
             log.warning(
@@ -106,9 +92,7 @@ class ChatServer:
             open_timeout=self.limits.open_timeout,
             ping_interval=None,  # the server's own keepalive: see _keep_alive
             compression="deflate" if self.limits.compression else None,
-            create_connection=connection_class(
-                self, self.limits.max_queued_bytes, self.limits.max_rate
-            ),
+            create_connection=connection_class(self, self.limits),
             ssl=self.tls,
             backlog=LISTEN_BACKLOG,
         )
@@ -116,12 +100,9 @@ class ChatServer:
         return format_url(bound_host, bound_port, tls=self.tls is not None)
 
     async def stop(self) -> None:
-        """Let go of every member, close every client with 1001 (going away), and wait.
-
-        Members are let go first, so a cluster frees their groups before their
-        clients learn that this server is going away.
-        """
-        await self.store.close()
+        """Let go of every member (so a cluster frees their groups first), then close
+        every client with 1001 (going away), and wait."""
+        await self.chat.store.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -134,11 +115,8 @@ class ChatServer:
         sender: ChatConnection | None = None,
     ) -> None:
         """Send ``text`` to each recipient at once, cutting off any recipient whose
-        unsent messages would go beyond ``max_queued_bytes``.
-
-        The ``sender``'s own replies are exempt: while they back up, the server stops
-        reading its requests instead (:mod:`server.connection`).
-        """
+        unsent messages would go beyond ``max_queued_bytes``; the ``sender``'s own
+        replies are exempt, as its requests are not read while they back up."""
         if sender is not None and recipients == (sender,):
             sender.reply(text)  # the commonest case, a reply: nothing to check
             return
@@ -159,17 +137,15 @@ class ChatServer:
                 self.cut(connection)
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse an HTTP version or a method the path does not take (505, 405), answer
-        health checks, then refuse clients without a valid token (401), from an origin
-        not allowed (403), or beyond the limit (503). websockets then checks the
-        handshake's headers (426, 400); docs/protocol.md has the whole table."""
+        """Refuse a version or method (505, 405), answer health checks, then refuse a bad
+        token (401), origin (403), or a full server (503): docs/protocol.md's table."""
         refused = refuse_version_or_method(
             connection.respond, request.method, request.path, request.protocol
         )
         if refused is not None:
             return refused
         if is_health_check(request.path):
-            reason = self.store.unavailable_reason()
+            reason = self.chat.store.unavailable_reason()
             if reason is not None:
                 return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"{reason}\n")
             return connection.respond(HTTPStatus.OK, "OK\n")
@@ -201,20 +177,7 @@ class ChatServer:
     # What each connection asks of its server (server.connection.Answerer)
 
     def answer(self, connection: ChatConnection, message: str | bytes) -> Awaitable[None] | None:
-        """Answer one request: within the rate, parsed, by the chat's rules."""
-        rate = connection.rate
-        if rate is not None:
-            if not rate.allow():
-                if not connection.over_rate:  # one log line per run of refused requests
-                    log.warning(
-                        "refusing requests from %s: over %g per second",
-                        peer_name(connection),
-                        rate.rate,
-                    )
-                    connection.over_rate = True
-                self.deliver((connection,), replies.too_many_requests(rate.rate), sender=connection)
-                return None
-            connection.over_rate = False
+        """Answer one request: parsed, by the chat's rules."""
         try:
             command = parse_command(message, max_group_name=self.limits.max_group_name)
         except BadMessage as bad:
@@ -243,22 +206,13 @@ class ChatServer:
             return
         assert isinstance(connection, ChatConnection)
         reason = f"too slow: over {_size(self.limits.max_queued_bytes)} waiting to be sent"
-        log.warning("cut off %s: %s (code %d)", peer_name(connection), reason, TRY_AGAIN_LATER)
+        code = CloseCode.TRY_AGAIN_LATER
+        log.warning("cut off %s: %s (code %d)", peer_name(connection), reason, code)
         self._cut_off.add(connection)
-        task = asyncio.get_running_loop().create_task(
-            connection.close_or_drop(TRY_AGAIN_LATER, reason)
-        )
+        task = asyncio.get_running_loop().create_task(connection.close_or_drop(code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
         task.add_done_callback(lambda _: self._cut_off.discard(connection))
-
-    def pings_over_rate(self, connection: ChatConnection, rate: float) -> None:
-        log.warning(
-            "closed %s: pings over %g per second (code %d)",
-            peer_name(connection),
-            rate,
-            POLICY_VIOLATION,
-        )
 
     def handshake_started(self, connection: ChatConnection) -> None:
         """Count the socket; beyond the room for handshakes, drop the oldest
@@ -276,7 +230,7 @@ class ChatServer:
 
     def disconnected(self, connection: ChatConnection) -> None:
         self._open_connections -= 1
-        leaving = self.store.disconnect(connection)
+        leaving = self.chat.store.disconnect(connection)
         if leaving is not None:  # a cluster node tells the broker
             task = asyncio.ensure_future(leaving)
             self._closing.add(task)
@@ -288,7 +242,7 @@ class ChatServer:
         peer = peer_name(connection)
         log.info("connection opened %s", peer)
         self._set_receive_buffer(connection)
-        self.store.connect(connection)
+        self.chat.store.connect(connection)
         self._open_connections += 1  # until disconnected()
         keepalive = None
         if self.limits.ping_interval is not None:
@@ -308,12 +262,8 @@ class ChatServer:
 
     async def _keep_alive(self, connection: ChatConnection, peer: str) -> None:
         """Ping every ``ping_interval``; drop a peer whose pong is not back within
-        ``ping_timeout`` of the ping being due.
-
-        The library's own keepalive starts its timeout only once the ping has been
-        written through a drained send buffer, so a peer that reads nothing, whose
-        buffer never drains, was never timed out; here that wait counts too.
-        """
+        ``ping_timeout`` of the ping being due. (The library's keepalive starts its
+        timeout once the send buffer drains, so a peer that reads nothing never timed out.)"""
         interval, timeout = self.limits.ping_interval, self.limits.ping_timeout
         assert interval is not None
         while True:
@@ -324,15 +274,14 @@ class ChatServer:
                     await pong
             except TimeoutError:
                 log.info("no answer to a ping from %s within %g s: dropping it", peer, timeout)
-                await connection.close_or_drop(INTERNAL_ERROR, "keepalive ping timeout")
+                await connection.close_or_drop(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
                 return
             except ConnectionClosed:
                 return
 
     def _set_receive_buffer(self, connection: ServerConnection) -> None:
-        """Bound one read: the library parses every frame of a read in one go, and
-        256 KiB of small frames (the most one read takes) is 8 ms with nobody else
-        served."""
+        """Bound one read: the library parses a read's frames in one go, and 256 KiB of
+        small frames is 8 ms with nobody else served."""
         if self.limits.receive_buffer is None:
             return
         sock = connection.transport.get_extra_info("socket")
@@ -342,8 +291,7 @@ class ChatServer:
 
 
 class DroppedHandshakes:
-    """Logs handshakes dropped to make room: the first at once, then at most one
-    line a second with how many since, so a flood of sockets is not a flood of lines."""
+    """Logs handshakes dropped to make room: at most one line a second, with how many."""
 
     def __init__(self) -> None:
         self._since_last_line = 0
@@ -389,10 +337,3 @@ def format_url(host: str, port: int, *, tls: bool = False) -> str:
     """``ws://host:port`` (``wss://`` with TLS), with brackets around an IPv6 address."""
     scheme = "wss" if tls else "ws"
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
-
-
-def peer_name(connection: ServerConnection) -> str:
-    address = connection.remote_address
-    if isinstance(address, tuple) and len(address) >= 2:
-        return f"{address[0]}:{address[1]}"
-    return str(address)

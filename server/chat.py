@@ -1,20 +1,11 @@
-"""The chat's rules: the commands a client can send, what each does, and the one
-executor that carries them out over a store chosen at start.
+"""The chat's rules, and the one executor that carries them out over a store chosen at start.
 
-:func:`plan` decides, in pure Python with no I/O, for a single server and a cluster
-node alike: knowing which group the sender is in is enough to answer echoes and
-refuse requests that break a rule. What that cannot settle (whether a name is
-taken, who else is in a group) becomes a step, which :class:`Chat` has its
-:class:`Store` do: :class:`MemoryStore`, this process's groups (the default),
-answers at once, so a single server's requests never wait;
-:class:`server.cluster.node.Node` shares the groups with every node through Redis
-(``--broker``), and its answers are awaited. A store does what it is told,
-atomically, and decides nothing.
-
-Groups are told apart by their key (:class:`GroupName`), so two spellings of one
-name are one group; every reply names the group as the sender wrote it. A
-connection is any hashable value the caller chooses (the socket layer uses its
-connection objects; tests use strings).
+:func:`plan` decides in pure Python, for a single server and a cluster node alike, what
+the sender's own group settles (echoes, refusals); the rest is a step that :class:`Chat`
+has its :class:`Store` do atomically: :class:`MemoryStore` (a single server) answers at
+once, :class:`server.cluster.node.Node` (``--broker``) shares the groups through Redis.
+Groups are told apart by their key (:class:`GroupName`); replies name a group as the
+sender wrote it. A connection is any hashable value (tests use strings).
 """
 
 from __future__ import annotations
@@ -31,12 +22,8 @@ from server import replies
 
 @dataclass(frozen=True)
 class GroupName:
-    """A group's name as one client wrote it, and the key that identifies the group.
-
-    Two spellings that are equal under Unicode NFC, such as "café" with one "é"
-    and "café" as "e" plus a combining accent, have one key: they name one group.
-    Groups are found by ``key``; replies carry ``written``, the sender's spelling.
-    """
+    """A group's name as one client wrote it, and its key: spellings equal under NFC
+    ("café" with one "é" or with a combining accent) name one group."""
 
     written: str
     key: str
@@ -100,9 +87,8 @@ class Answer:
 
     texts: tuple[str, ...]
     echo: bool = False
-    """An echo: sent once every post already on its way to this process has been
-    delivered (a cluster node waits for its broker), so an echo round trip proves
-    that too."""
+    """Sent only once every post already on its way here is delivered, so an echo
+    round trip proves those arrived too."""
 
 
 @dataclass(frozen=True)
@@ -112,12 +98,6 @@ class Claim:
 
     name: GroupName
     create: bool
-
-    @property
-    def must_exist(self) -> bool:
-        """What the store must find, atomically, before it moves the sender: a group
-        to join, or no group where one is created."""
-        return not self.create
 
     def reply(self, *, granted: bool) -> str:
         """The sender's reply once the store has said yes or no."""
@@ -190,18 +170,14 @@ Deliver = Callable[[Iterable[Conn], str], None]
 
 
 class Membership(Generic[Conn]):
-    """Groups and their members, kept by key, each member's group as it wrote the name.
-
-    A connection is in at most one group, and a group lives while it has members. A
-    cluster node keeps its own members in one, to deliver posts to them and to register
-    them again when the broker has forgotten them (:attr:`version` tells whether they
-    moved meanwhile); a single server's store keeps every member in one."""
+    """Groups and their members, by key: a connection is in at most one group, and a
+    group lives while it has members. A cluster node keeps only its own members here."""
 
     def __init__(self) -> None:
         self._members: dict[str, set[Conn]] = {}
         self._group_of: dict[Conn, GroupName] = {}
         self.version = 0
-        """Incremented by every change of membership."""
+        """Incremented by every change: a node registering again sees if anyone moved."""
 
     def group_of(self, conn: Conn) -> GroupName | None:
         """The group ``conn`` is in, as it wrote the name, or None."""
@@ -241,14 +217,12 @@ class Membership(Generic[Conn]):
 
 
 class Unavailable(Exception):
-    """The store cannot do what it was asked now, and nothing changed (a node's broker
-    is away)."""
+    """The store cannot do it now (a node's broker is away), and nothing changed."""
 
 
 class Store(Protocol[Conn]):
-    """Where the groups are kept, and what changes them. Each change is atomic; each
-    method returns its result at once, or an awaitable of it (then nothing else of
-    this process happens in between but other requests' own work)."""
+    """Where the groups are kept: each change is atomic, its result given at once or
+    as an awaitable."""
 
     local: Membership[Conn]
     """This process's connections that are in a group, and their groups."""
@@ -270,14 +244,14 @@ class Store(Protocol[Conn]):
 
     def claim(self, conn: Conn, name: GroupName, *, exists: bool) -> bool | Awaitable[bool]:
         """Move ``conn`` into ``name`` if that group's existence is ``exists``, in one
-        atomic step; True if it moved."""
+        atomic step (so two creators of one name cannot both win); True if it moved."""
 
     def leave(self, conn: Conn) -> Awaitable[None] | None:
         """Take ``conn`` out of its group; posts sent before still reach it."""
 
     def publish(self, name: GroupName, message: str) -> Awaitable[None] | None:
-        """Send ``message`` to the members of ``name`` elsewhere (this process's
-        own members are sent theirs by :class:`Chat`)."""
+        """Send ``message`` to the members of ``name`` elsewhere (:class:`Chat` sends
+        this process's own)."""
 
     def barrier(self) -> Awaitable[None] | None:
         """Wait until every post already on its way to this process is delivered."""
@@ -340,22 +314,17 @@ class Chat(Generic[Conn]):
             answer = [Delivery((sender,), text) for text in step.texts]
             waiting = store.barrier() if step.echo else None
             return answer if waiting is None else _after(waiting, answer)
-        done = self._do(sender, step)
+        done: bool | Awaitable[bool] | Awaitable[None] | None
+        match step:
+            case Claim(name, create):
+                done = store.claim(sender, name, exists=not create)
+            case Leave():
+                done = store.leave(sender)
+            case Publish(name, message):
+                done = store.publish(name, message)
         if isinstance(done, bool) or done is None:
             return self._deliveries(sender, step, done)
         return self._deliveries_when(sender, step, done)
-
-    def _do(
-        self, sender: Conn, step: Claim | Leave | Publish
-    ) -> bool | Awaitable[bool] | Awaitable[None] | None:
-        """Have the store do what ``step`` needs of it."""
-        match step:
-            case Claim(name):
-                return self.store.claim(sender, name, exists=step.must_exist)
-            case Leave():
-                return self.store.leave(sender)
-            case Publish(name, message):
-                return self.store.publish(name, message)
 
     def _deliveries(
         self, sender: Conn, step: Claim | Leave | Publish, granted: bool | None

@@ -1,18 +1,11 @@
 """Command line for the chat server.
 
 Once listening, the server prints its URL (``ws://HOST:PORT``, ``wss://`` with
-``--certfile``) as the first line on stdout, so a script can start it with
-``--port 0`` and read where it is. Log lines go to stderr; no token ever
-appears in them. The server runs on uvloop when it is installed
-(``--event-loop`` chooses; see :mod:`wsharness.runtime.loops`). SIGINT and SIGTERM close
-every client with 1001 and exit with status 0; with ``--stop-on-stdin-eof``, so
-does the end of stdin, which is how a test run that started the server makes sure
-it never outlives the run (:mod:`wsharness.runtime.children`); with
-``--auth-token-file``, SIGHUP reads the token file again.
-
-With ``--broker redis://HOST:PORT/DB`` the server is one node of a cluster that
-shares its groups through that Redis (:mod:`server.cluster`); its log lines
-then name the node.
+``--certfile``) as the first line on stdout, so a script can start it with ``--port 0``
+and read where it is. Log lines go to stderr, never with a token. SIGINT and SIGTERM
+(and, with ``--stop-on-stdin-eof``, the end of stdin: :mod:`wsharness.runtime.children`)
+close every client with 1001 and exit with status 0; SIGHUP reads ``--auth-token-file``
+again. With ``--broker`` the server is one node of a cluster (:mod:`server.cluster`).
 """
 
 from __future__ import annotations
@@ -33,7 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from server.access import Gate, RedactSecrets, TokenFile, TokenFileError, valid_origin
 from server.app import ChatServer
 from server.chat import Chat
-from server.limits import DEFAULT_NODE_TIMEOUT, Limits, checked_number, positive_seconds
+from server.limits import DEFAULT_NODE_TIMEOUT, Limits, checked, checked_number, positive_seconds
 from wsharness.runtime.limits import raise_open_file_limit
 from wsharness.runtime.loops import EVENT_LOOPS, loop_factory
 from wsharness.runtime.signals import stdin_is_a_pipe, watch_for_stop
@@ -139,10 +132,7 @@ def main(
     node_class: type[Node[ServerConnection]] | None = None,
 ) -> int:
     """Run the server from the command line ``argv``; return the exit status.
-
-    ``node_class`` runs each cluster node as that subclass of
-    :class:`~server.cluster.node.Node` (a deliberately broken one, for
-    tests); it needs ``--broker``, and the log lines then name it too."""
+    ``node_class``, with ``--broker``: run the node as that (deliberately broken) subclass."""
     args = parse_args(argv)
     try:
         server, loop_name, new_loop = _prepare(args, node_class)
@@ -233,9 +223,8 @@ async def serve_until_signalled(
 def _chat(
     args: argparse.Namespace, node_class: type[Node[ServerConnection]] | None = None
 ) -> tuple[Chat[ServerConnection], str]:
-    """The chat, on a cluster node's store if ``--broker`` is given (else on this
-    process's memory), and the log format, which then names the node (and
-    ``node_class``, if given)."""
+    """The chat, on a cluster node's store with ``--broker``, and the log format, which
+    then names the node."""
     if args.broker is None:
         return Chat(), LOG_FORMAT
     from server.cluster.keys import new_node_id  # imports redis: only for a cluster
@@ -300,20 +289,10 @@ def _reload_tokens(tokens: TokenFile, log: logging.Logger) -> None:
     log.info("tokens reloaded: %d from %s", count, tokens.path)
 
 
-def _broker_url(text: str) -> str:
-    if urlsplit(text).scheme not in BROKER_SCHEMES:
-        raise argparse.ArgumentTypeError(
-            f"must be a Redis URL like redis://127.0.0.1:6379/0, not {text}"
-        )
-    return text
-
-
-def _origin(text: str) -> str:
-    if not valid_origin(text):
-        raise argparse.ArgumentTypeError(
-            f"must be an origin like https://chat.example.com, not {text}"
-        )
-    return text
-
-
+_broker_url = checked(
+    str,
+    lambda text: urlsplit(text).scheme in BROKER_SCHEMES,
+    "a Redis URL like redis://127.0.0.1:6379/0",
+)
+_origin = checked(str, valid_origin, "an origin like https://chat.example.com")
 _port = checked_number(int, lambda value: 0 <= value <= 65535, "from 0 to 65535")

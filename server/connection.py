@@ -1,23 +1,17 @@
-"""One client's connection: its frames read, its requests answered in order, in
-turn with every other client, within the server's limits.
+"""One client's connection: its requests answered in order, in turn with every other
+client, within the server's limits.
 
-The library's :class:`ServerConnection` queues each message for a handler that
-awaits them one at a time. Here each message is answered as soon as its last
-frame is read, from the connection's data callback, with no coroutine woken per
-message. Every limit on what one client may make the server do is in this one
-place:
+Each message is answered as soon as its last frame is read, from the data callback,
+with no coroutine woken per message (the library's handler awaits them one at a time).
+Every limit on what one client may make the server do is here:
 
 - **Turns.** Data is read in slices of :data:`READ_SLICE` bytes and requests are
-  answered for at most :data:`TURN` seconds; then the connection stops reading
-  and waits for its next turn, so a client that pipelines requests or pings
-  never keeps the others waiting.
-- **Back-pressure.** While the replies to a client wait above the transport's
-  high-water mark, its next requests wait too and its socket is not read.
-- **Pings.** The library answers each ping as it reads it, as RFC 6455 requires.
-  Those pongs count toward ``max_queued_bytes`` like any message waiting for a
-  slow reader, and pings count toward ``max_rate``.
-- **Answers that wait.** A request whose answer waits for a cluster's broker
-  holds the requests behind it, so answers keep their order.
+  answered for at most :data:`TURN` seconds, so a client that pipelines requests or
+  pings never keeps the others waiting.
+- **Back-pressure.** While a client's replies wait above the high-water mark, its next
+  requests wait too and its socket is not read.
+- **Pings.** Pongs count toward ``max_queued_bytes``, and pings toward ``max_rate``.
+- **Answers that wait** (for a cluster's broker) hold the requests behind them.
 """
 
 from __future__ import annotations
@@ -25,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import struct
 import termios
 import time
@@ -32,25 +27,27 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import Any, ClassVar, Protocol
 
+from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 
+from server import replies
 from server.http import HTTPConnection
+from server.limits import Limits
 from server.rate import RequestRate
 
 TURN = 0.0002
-"""Seconds one connection's requests may run back to back before the others get a
-turn: without it, a client that pipelines requests has every request already read
-answered before anyone else's."""
+"""Seconds one connection's requests may run back to back before the others get a turn,
+so a client that pipelines requests does not have them all answered before anyone else's."""
 READ_SLICE = 16 * 2**10
 """Bytes parsed at once: a read can hand over 256 KiB, a thousand pings or more."""
 MAX_FRAGMENTS = 4096
-"""Frames one message may come in, as the library allows; a message of more is
-closed with 1009 ("too many fragments")."""
+"""Frames one message may come in, as the library allows; more are closed with 1009."""
 CLOSE_TIMEOUT = 2.0
-"""Seconds a client may read nothing while being closed before its socket is dropped."""
-POLICY_VIOLATION = CloseCode.POLICY_VIOLATION
-"""The close code for a client whose pings go over ``max_rate``."""
+"""Seconds a client may read nothing while being closed (or take to answer the library's
+close frame, when the server stops) before its socket is dropped."""
+
+log = logging.getLogger("chat.server")
 
 
 class Answerer(Protocol):
@@ -62,9 +59,6 @@ class Answerer(Protocol):
     def cut(self, connection: ChatConnection) -> None:
         """Close a connection whose unsent data went over ``max_queued_bytes``."""
 
-    def pings_over_rate(self, connection: ChatConnection, rate: float) -> None:
-        """Note (log) that ``connection`` sent pings faster than ``rate``."""
-
     def handshake_started(self, connection: ChatConnection) -> None:
         """A socket was accepted; its WebSocket handshake is not done yet."""
 
@@ -72,29 +66,23 @@ class Answerer(Protocol):
         """A handshake completed, failed or was dropped (called more than once)."""
 
     def disconnected(self, connection: ChatConnection) -> None:
-        """A connection the server answered has gone: at once, before anything read
-        after it, so that what it leaves behind is gone for the next request."""
+        """A connection the server answered has gone (before anything read after it)."""
 
 
 class ChatConnection(HTTPConnection):
-    """A client's connection to a :class:`~server.app.ChatServer`: on plain HTTP it
-    answers as :class:`~server.http.HTTPConnection` does.
-
-    :func:`connection_class` binds it to its server; the server calls
-    :meth:`start_answering` once the client is registered.
-    """
+    """A client's connection to a :class:`~server.app.ChatServer`, bound to it by
+    :func:`connection_class`; on plain HTTP it answers as its base class does."""
 
     answerer: ClassVar[Answerer]
-    max_queued_bytes: ClassVar[int]
-    max_rate: ClassVar[float | None]
+    limits: ClassVar[Limits]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rate: RequestRate | None = None
+        self._rate: RequestRate | None = None
         """The request rate limit (``max_rate``); None: none."""
-        self.over_rate = False
+        self._over_rate = False
         """Whether the last request was refused for the rate (one log line per run)."""
-        self._ping_rate = RequestRate(self.max_rate) if self.max_rate else None
+        self._ping_rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
         """Pings counted from the first byte: pings sent with the handshake count too."""
         self._answering = False
         self._requests: deque[Frame] = deque()
@@ -122,8 +110,8 @@ class ChatConnection(HTTPConnection):
     def start_answering(self) -> None:
         """Answer the requests read so far and every later one; once the connection
         is lost, tell the server (at once if it already is)."""
-        if self.max_rate:
-            self.rate = RequestRate(self.max_rate)
+        if self.limits.max_rate:
+            self._rate = RequestRate(self.limits.max_rate)
         self._answering = True
         if self.protocol.state is State.CLOSED:
             self._disconnected()
@@ -131,14 +119,9 @@ class ChatConnection(HTTPConnection):
         self._take_turn()
 
     async def close_or_drop(self, code: int, reason: str) -> None:
-        """Close with ``code`` after everything already queued; drop the socket
-        once the client has read nothing for :data:`CLOSE_TIMEOUT`.
-
-        The close frame waits behind what is unsent, so a client that is merely
-        slow reads it; one that stopped reading is dropped. (The library's
-        ``close()`` waits for the send buffer with no limit, then gives the
-        client :data:`CLOSE_TIMEOUT` counted from the start.)
-        """
+        """Close with ``code`` after everything already queued, so a merely slow client
+        reads it; drop the socket once the client has read nothing for
+        :data:`CLOSE_TIMEOUT` (the library's ``close()`` waits for it with no limit)."""
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
             self.send_data()
@@ -269,19 +252,15 @@ class ChatConnection(HTTPConnection):
                 self.send_data()
 
     def _may_answer(self) -> bool:
-        """Requests are answered once the server has registered the client, one at a
-        time, and while the client reads its replies. Requests read before a frame
-        that closed the connection (one too large) still take effect, as the close
-        comes after them; their replies cannot be sent."""
+        """Once the client is registered, one at a time, while it reads its replies;
+        requests read before a frame that closed the connection still take effect."""
         if not self._answering or self._waiting_for is not None:
             return False
         return self.protocol.state is not State.OPEN or not self.paused
 
     def _may_read(self) -> bool:
-        """While the handshake is under way (:class:`HTTPConnection` holds and bounds
-        what follows the request) and once the connection is closing (to read the
-        client's close), reading goes on; while open, only while requests can be
-        answered, so unanswered requests never pile up."""
+        """Always during the handshake and once closing (to read the client's close);
+        while open, only while requests can be answered, so they never pile up."""
         if self.protocol.state is not State.OPEN:
             return True
         return self._may_answer()
@@ -305,15 +284,15 @@ class ChatConnection(HTTPConnection):
         self._count_automatic_replies(queued)
 
     def _count_automatic_replies(self, queued_before: int) -> None:
-        """Pongs (and a close frame) written while reading wait like any message:
-        over ``max_queued_bytes`` the client is cut off, and dropped if it keeps
-        piling them up while being closed."""
+        """Pongs (and a close frame) written while reading count toward ``max_queued_bytes``
+        like any message; past twice that while being closed, the client is dropped."""
         queued = self.transport.get_write_buffer_size()
-        if queued <= queued_before or queued <= self.max_queued_bytes:
+        most = self.limits.max_queued_bytes
+        if queued <= queued_before or queued <= most:
             return
         if self.protocol.state is State.OPEN:
             self.answerer.cut(self)
-        elif queued > 2 * self.max_queued_bytes:
+        elif queued > 2 * most:
             self.transport.abort()
 
     def _pause_reading(self) -> None:
@@ -340,10 +319,23 @@ class ChatConnection(HTTPConnection):
                 return
         else:
             message = bytes(frame.data)
+        if self._rate is not None and not self._within_rate(self._rate):
+            return
         waiting = self.answerer.answer(self, message)
         if waiting is not None:
             self._waiting_for = asyncio.ensure_future(waiting)
             self._waiting_for.add_done_callback(self._answered)
+
+    def _within_rate(self, rate: RequestRate) -> bool:
+        """Whether a request is within ``max_rate``; one over it gets an error instead."""
+        if rate.allow():
+            self._over_rate = False
+            return True
+        if not self._over_rate:  # one log line per run of refused requests
+            log.warning("refusing requests from %s: over %g per second", peer_name(self), rate.rate)
+            self._over_rate = True
+        self.reply(replies.too_many_requests(rate.rate))
+        return False
 
     def _answered(self, waiting: asyncio.Future[None]) -> None:
         self._waiting_for = None
@@ -364,8 +356,9 @@ class ChatConnection(HTTPConnection):
 
     def _pings_over_rate(self) -> None:
         assert self._ping_rate is not None
-        self.answerer.pings_over_rate(self, self._ping_rate.rate)
-        self._fail(POLICY_VIOLATION, f"too many pings: over {self._ping_rate.rate:g} per second")
+        code, rate = CloseCode.POLICY_VIOLATION, self._ping_rate.rate
+        log.warning("closed %s: pings over %g per second (code %d)", peer_name(self), rate, code)
+        self._fail(code, f"too many pings: over {rate:g} per second")
 
     def _fail(self, code: int, reason: str) -> None:
         """Close at once with ``code``: nothing more from this client is answered."""
@@ -376,15 +369,19 @@ class ChatConnection(HTTPConnection):
             self.send_data()
 
 
-def connection_class(
-    answerer: Answerer, max_queued_bytes: int, max_rate: float | None
-) -> type[ChatConnection]:
+def connection_class(answerer: Answerer, limits: Limits) -> type[ChatConnection]:
     """A :class:`ChatConnection` class bound to one server and its limits, for ``serve()``."""
 
     class BoundConnection(ChatConnection):
         pass
 
     BoundConnection.answerer = answerer
-    BoundConnection.max_queued_bytes = max_queued_bytes
-    BoundConnection.max_rate = max_rate
+    BoundConnection.limits = limits
     return BoundConnection
+
+
+def peer_name(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)

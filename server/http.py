@@ -1,17 +1,12 @@
 """Plain HTTP on the chat's port: every request gets one answer, then the connection closes.
 
 The answers are a table (docs/protocol.md, "Plain HTTP"): the version and the method
-(:func:`refuse_version_or_method`), then the health check and the access checks
-(``ChatServer._check_request`` in :mod:`server.app`), then websockets' checks of the
-handshake's headers; :func:`finish` gives every answer the same shape.
-
-:class:`HTTPConnection` answers what websockets 17 leaves unanswered. It closes without a
-word when its parser fails (a request with a body, one that is not HTTP/1.x), and also
-when a good request is followed at once by more bytes (a pipelined request, garbage, the
-client's half-close): it reads those as WebSocket frames before it answers, fails on
-them, and then cannot answer. So the connection reads the request's head first with
-websockets' own parser, answers what that parser rejects, and keeps whatever follows the
-head until the handshake is answered.
+(:func:`refuse_version_or_method`), the health check and the access checks
+(``ChatServer._check_request``), then websockets' checks of the handshake's headers.
+:class:`HTTPConnection` answers what websockets 17 leaves unanswered: it closes without a
+word when its parser fails (a body, not HTTP/1.x) or when bytes follow a good request at
+once (it reads them as frames and fails). So the head is read first with websockets' own
+parser, and whatever follows it waits until the handshake is answered.
 """
 
 from __future__ import annotations
@@ -121,8 +116,7 @@ class RequestHead:
 
 def unparsable(respond: Respond, request_line: bytes, error: Exception) -> Response:
     """The answer to a request websockets cannot parse: 505 or 405 when its request line
-    says so (a POST with a body is refused for its method, as without one), else 400
-    with the parser's reason."""
+    says so (a POST with a body is refused for its method), else 400 with the reason."""
     parts = request_line.rstrip(b"\r\n").split(b" ")
     if len(parts) == 3 and parts[2].startswith(b"HTTP/") and request_line.isascii():
         method, path, version = (part.decode() for part in parts)
@@ -138,13 +132,9 @@ def unparsable(respond: Respond, request_line: bytes, error: Exception) -> Respo
 
 
 class HTTPConnection(ServerConnection):
-    """A server connection that answers every plain HTTP request once (see the module).
-
-    Until its request's head is read, data goes to :class:`RequestHead` and, as far as
-    the head goes, on to websockets; what follows the head, and the end of the stream,
-    wait until :meth:`handshake` has answered, and go on only if it opened the
-    connection: after a refusal they are of no use.
-    """
+    """A server connection that answers every plain HTTP request once (see the module):
+    what follows the request's head, and the end of the stream, go on to websockets
+    only once :meth:`handshake` has opened the connection."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,8 +182,7 @@ class HTTPConnection(ServerConnection):
 
     def _waiting(self) -> bytearray | None:
         """What followed the request's head, while it waits for :meth:`handshake`; None
-        before the head ends, once it is handed on, and once the handshake is refused
-        (websockets then discards what arrives)."""
+        before and after that, and once the handshake is refused."""
         return None if self.protocol.eof_sent else self._held
 
     def _read_head(self, head: RequestHead, data: bytes) -> None:

@@ -1,9 +1,5 @@
-"""What one server accepts, declared once: each limit's default, meaning and option.
-
-:class:`Limits` is what :class:`server.app.ChatServer` enforces; :mod:`server.cli`
-builds ``python -m server``'s options from its fields (``--`` and the field's name
-with dashes, its default the field's, the rest from :func:`limit`).
-"""
+"""What one server accepts, declared once: each limit's default, meaning and option
+(:mod:`server.cli` builds ``--max-message-size`` and the rest from the fields)."""
 
 from __future__ import annotations
 
@@ -15,29 +11,36 @@ from typing import Any, TypeVar
 
 from server.wire import DEFAULT_MAX_GROUP_NAME
 
+T = TypeVar("T")
 N = TypeVar("N", int, float)
 
 DEFAULT_NODE_TIMEOUT = 3.0
-"""Seconds without a heartbeat after which a cluster node's members are removed
-(``--node-timeout``; here, so that ``--help`` needs no redis)."""
+"""``--node-timeout``: here, so that ``--help`` needs no redis."""
+
+
+def checked(
+    convert: Callable[[str], T], accept: Callable[[T], bool], wanted: str
+) -> Callable[[str], T]:
+    """An argparse ``type``: ``convert`` the text, then refuse it in one line
+    ("must be WANTED, not TEXT") unless ``accept`` says yes."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
+        return value
+
+    return parse
 
 
 def checked_number(
     convert: Callable[[str], N], accept: Callable[[N], bool], wanted: str
 ) -> Callable[[str], N]:
-    """An argparse ``type``: ``convert`` the text, then refuse it in one line
-    ("must be WANTED, not TEXT") unless ``accept`` says yes (NaN and infinity never do)."""
-
-    def parse(text: str) -> N:
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None
-        if value is None or value != value or abs(value) == math.inf or not accept(value):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
-        return value
-
-    return parse
+    """:func:`checked` for a number: NaN and infinity are never accepted."""
+    return checked(convert, lambda value: math.isfinite(value) and accept(value), wanted)
 
 
 def zero_is_none(parse: Callable[[str], N]) -> Callable[[str], N | None]:
@@ -65,16 +68,14 @@ def off_or_deflate(text: str) -> bool:
 
 def limit(default: object, metavar: str, parse: Callable[[str], object], help: str) -> Any:
     """A field of :class:`Limits` with its default and, as its metadata, the rest of
-    its option's ``add_argument`` arguments: ``parse`` turns the option's text into the
-    field's value or refuses it in one line; ``%(default)s`` in ``help`` is the default."""
+    its option's ``add_argument`` arguments."""
     return field(default=default, metadata={"metavar": metavar, "type": parse, "help": help})
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one server accepts. Each field is a command-line option too, whose help
-    says what it does; a field that may be None (no limit, none, forever, the
-    system's autotuning) is given as 0 on the command line, or left out."""
+    """What one server accepts. Each field is an option too, where 0 means None (no
+    limit, forever, the system's autotuning)."""
 
     max_message_size: int = limit(
         2**20,

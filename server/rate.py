@@ -1,9 +1,5 @@
-"""A per-connection request rate limit (``--max-rate``): a token bucket.
-
-A connection may send ``rate`` requests per second on average, and a burst of up to
-``rate`` at once (at least one) after a quiet second. Plain Python with an injectable clock, so
-the arithmetic is tested without sleeping.
-"""
+"""A per-connection rate limit (``--max-rate``): a token bucket of ``rate`` per second,
+bursts of ``rate`` (at least one); the clock is injectable, so tests never sleep."""
 
 from __future__ import annotations
 

@@ -1,19 +1,11 @@
 """Reading the article's wire format: ``{"type": T, "value": V}`` as JSON text.
 
-:func:`parse_command` turns one received frame into a :mod:`server.chat`
-value, or raises :class:`BadMessage` whose reason is sent back to the client as
-``ERROR: <reason>``. Nothing a client sends can make it raise anything else.
-
-JSON is decoded with orjson when it is installed, and every frame gets the same
-command or the same error either way: what orjson refuses (NaN, infinities,
-lone surrogates) goes to :func:`json.loads`, which words the error; a frame
-with many brackets goes straight to :func:`json.loads`, so the nesting limit is
-always the standard library's; and orjson reading a huge integer as a float
-changes nothing, since a number is never a valid value here.
-
-Every group name, in every request that carries one, is checked and keyed here
-once (:func:`group_name`): one with an invisible or control character is
-refused, and the command carries the name as written with its NFC key.
+:func:`parse_command` turns one frame into a :mod:`server.chat` command, or raises
+:class:`BadMessage`, whose reason the client gets as ``ERROR: <reason>``; nothing a
+client sends makes it raise anything else. orjson, when installed, only speeds this up:
+what it refuses, and a frame with many brackets, go to :func:`json.loads`, so every frame
+gets the same command or the same error either way. Every group name is checked and
+keyed here once (:func:`group_name`).
 """
 
 from __future__ import annotations
@@ -51,18 +43,10 @@ DEFAULT_MAX_GROUP_NAME = 100
 """Longest group name accepted, in characters."""
 
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-"""Unicode categories no group name may contain: control characters, invisible
-formatting characters (zero-width space, right-to-left override, byte order mark,
-soft hyphen), line and paragraph separators, and surrogates."""
+"""Unicode categories no group name may contain: control and invisible formatting
+characters (zero-width space, byte order mark...), line separators, and surrogates."""
 
-KNOWN_TYPES = (
-    "ECHO",
-    "ECHO_TIMES_3",
-    "CREATE_GROUP",
-    "JOIN_GROUP",
-    "LEAVE_GROUP",
-    "MESSAGE_GROUP",
-)
+KNOWN_TYPES = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP", "LEAVE_GROUP", "MESSAGE_GROUP")
 
 
 class BadMessage(ValueError):
@@ -168,12 +152,8 @@ def group_name(written: str) -> GroupName:
 
 @functools.cache
 def _invisible_characters() -> re.Pattern[str]:
-    """One character class of every code point in :data:`INVISIBLE_CATEGORIES`.
-
-    Built from :mod:`unicodedata` the first time a name is not printable: it
-    looks at every code point once (about 0.1 s), which no server start should
-    pay. Searching with it is then as fast for a megabyte as parsing it.
-    """
+    """One character class of every code point in :data:`INVISIBLE_CATEGORIES`, built
+    when first needed: looking at every code point takes 0.1 s, which no start should pay."""
     runs: list[str] = []
     start: int | None = None
     for point in range(0x110001):

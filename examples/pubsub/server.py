@@ -9,12 +9,9 @@ Once listening, it prints its URL (``ws://HOST:PORT``, or ``wss://`` with TLS)
 as the first line on stdout, so :class:`wsharness.ServerProcess` can start it
 with ``--port 0``. Log lines go to stderr; SIGINT and SIGTERM stop it.
 
-The handshake needs two things, checked in this order:
-
-* the token, as ``Authorization: Bearer TOKEN`` or in the URL as ``?token=TOKEN``;
-  missing or wrong: HTTP 401 with the body ``missing or wrong token``;
-* the subprotocol ``pubsub.v1`` among those the client offers; none offered, or
-  only others: HTTP 400 (websockets' answer to a failed subprotocol negotiation).
+The handshake needs, in this order, the token (``Authorization: Bearer TOKEN`` or
+``?token=TOKEN``; missing or wrong: HTTP 401 with the body ``missing or wrong token``),
+and the subprotocol ``pubsub.v1`` among those the client offers (else HTTP 400).
 
 Then every message is a JSON object with an ``op``, written as text:
 
@@ -26,18 +23,16 @@ Then every message is a JSON object with an ``op``, written as text:
 * ``{"op": "ping", "ref": R}`` is answered ``{"op": "pong", "ref": R}``;
 * anything else is answered ``{"op": "error", "reason": "..."}``, and the
   connection stays open;
-* a request (a JSON object) may carry a ``ref``, any string: the reply to it (its
-  confirmation, receipt or error) carries the same ``ref``, last, so that a client
-  with several requests under way knows which one each reply answers (a ping's ``ref``
-  is required: its pong is the round trip the features use, below);
+* a request may carry a ``ref``, any string, which its reply (confirmation, receipt
+  or error) carries last, so a client knows which request each reply answers (a
+  ping's ``ref`` is required);
 * a binary message closes the connection with code 1003 and the reason
   ``pubsub.v1 is JSON text``.
 
-``ID`` is a fresh, unguessable string for each publication. Keys are written in
-the order shown, as ``json.dumps`` writes them. A connection handles its messages
-one at a time, in order, so a ``pong`` proves that everything the connection
-asked for before has been done, deliveries to other subscribers included: the
-round trip the example's features use to prove that nothing else is on its way.
+``ID`` is a fresh, unguessable string for each publication; keys are written in the
+order shown. A connection's messages are handled one at a time, in order, so a
+``pong`` proves that everything asked for before has been done, deliveries included:
+the round trip the features use to prove that nothing else is on its way.
 
 ``--fault NAME`` breaks one rule on purpose, to show that the features catch it:
 see :data:`FAULTS`.
@@ -115,11 +110,9 @@ class Topics:
         subscribers = self._subscribers.setdefault(topic, set())
         if op == "subscribe":
             subscribers.add(sender)
-            if self.fault == "undeclared-field":
-                return [({sender}, _encode(op="subscribed", topic=topic, subscribers=1, **ref))]
-            if self.fault == "wrong-reply" and ref:
-                return [({sender}, _encode(op="unsubscribed", topic=topic, **ref))]
-            return [({sender}, _encode(op="subscribed", topic=topic, **ref))]
+            reply = "unsubscribed" if self.fault == "wrong-reply" and ref else "subscribed"
+            undeclared = {"subscribers": 1} if self.fault == "undeclared-field" else {}
+            return [({sender}, _encode(op=reply, topic=topic, **undeclared, **ref))]
         if op == "unsubscribe":
             if sender not in subscribers:
                 raise ValueError(f"not subscribed to {topic!r}")
@@ -134,9 +127,7 @@ class Topics:
             receivers.discard(sender)
         message = _encode(op="message", topic=topic, id=message_id, data=request["data"])
         copies = 2 if self.fault == "delivered-twice" else 1
-        published_id: str | int = message_id
-        if self.fault == "wrong-typed-field":
-            published_id = int(message_id, 16)
+        published_id = int(message_id, 16) if self.fault == "wrong-typed-field" else message_id
         return [
             ({sender}, _encode(op="published", topic=topic, id=published_id, **ref)),
             *[(receivers, message)] * copies,

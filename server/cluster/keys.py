@@ -12,19 +12,14 @@ chat can share a Redis database with other data:
 ``chat:posts:<key>``           pub/sub channel of the group's posts
 =============================  ====================================================
 
-A group's key is its name in NFC (:class:`server.chat.GroupName`), so every
-spelling of one name finds the same set and the same channel.
-
-A member id is ``<node>:<n>``. A post on a channel is the sending node's id
-followed by the message, so the sender's node, which has already delivered it
-to its own members, can skip its copy.
+A group's key is its name in NFC (:class:`server.chat.GroupName`); a member id is
+``<node>:<n>``. A post starts with the sending node's id, so that node, which has
+delivered it to its own members already, can skip its copy.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from functools import cached_property
 
 NODE_ID_LENGTH = 8
 
@@ -34,36 +29,16 @@ def new_node_id() -> str:
     return secrets.token_hex(NODE_ID_LENGTH // 2)
 
 
-@dataclass(frozen=True)
 class Keys:
-    """The Redis key and channel names for one chat (one prefix).
+    """The Redis key and channel names for one chat, each starting with ``prefix``."""
 
-    The prefixes are built once per instance: ``cached_property`` stores them in
-    the instance's ``__dict__``, which a frozen dataclass without slots allows,
-    and which equality, hashing and ``repr`` (built from the fields) ignore.
-    """
-
-    prefix: str = "chat:"
-
-    @cached_property
-    def group_prefix(self) -> str:
-        return f"{self.prefix}group:"
-
-    @cached_property
-    def node_prefix(self) -> str:
-        return f"{self.prefix}node:"
-
-    @cached_property
-    def alive_prefix(self) -> str:
-        return f"{self.prefix}alive:"
-
-    @cached_property
-    def nodes(self) -> str:
-        return f"{self.prefix}nodes"
-
-    @cached_property
-    def channel_prefix(self) -> bytes:
-        return f"{self.prefix}posts:".encode()
+    def __init__(self, prefix: str = "chat:") -> None:
+        self.prefix = prefix
+        self.group_prefix = f"{prefix}group:"
+        self.node_prefix = f"{prefix}node:"
+        self.alive_prefix = f"{prefix}alive:"
+        self.nodes = f"{prefix}nodes"
+        self.channel_prefix = f"{prefix}posts:".encode()
 
     def group(self, key: str) -> str:
         return self.group_prefix + key

@@ -1,32 +1,16 @@
-"""A node of a cluster: the chat's store, shared with every node on the same Redis.
+"""A node of a cluster: the chat's store (:class:`server.chat.Store`), shared with
+every node on the same Redis (``python -m server --broker URL``).
 
-:class:`Node` is the :class:`server.chat.Store` of ``python -m server --broker
-URL``: :class:`server.chat.Chat` carries out the rules on it as on a single
-server's memory. It changes the shared groups through atomic scripts
-(:mod:`.scripts`), keeps its own members in a :class:`~server.chat.Membership`
-to deliver the posts that arrive on its pub/sub connection (:mod:`.subscriber`),
-and keeps itself registered:
+:class:`Node` changes the shared groups through atomic scripts (:mod:`.scripts`), keeps
+its own members in a :class:`~server.chat.Membership` to deliver the posts its pub/sub
+connection brings (:mod:`.subscriber`), and keeps itself registered: a heartbeat every
+third of ``node_timeout`` also removes the members of nodes whose heartbeat expired.
+While the broker is away, group requests get an error, echo still works, ``/healthz``
+says why, and on its return the node registers every member it holds again.
 
-- a heartbeat key renewed every third of ``node_timeout``; each heartbeat also
-  removes the members of nodes whose heartbeat has expired, so a node that dies
-  without a word stops counting within ``node_timeout`` plus a third of it;
-- when the broker goes away, group requests get
-  ``ERROR: groups are unavailable for now...``, echo keeps working, and
-  :meth:`Node.unavailable_reason` says why, for ``/healthz``; the node
-  reconnects on its own and registers again every member it holds, so the
-  groups come back without anyone reconnecting.
-
-Ordering: a request's broker work (its script, its publish) is finished before
-the reply is returned, and the server reads a connection's next request only
-after that. An echo is answered only after every post the broker carried to
-this node before the echo arrived has been delivered (see :meth:`barrier
-<.subscriber.Subscriber.barrier>`). Joining, creating and leaving take effect
-on this node in the broker's order too: posts the broker accepted before the
-change are delivered as if the change came after them.
-
-Groups are known to Redis, to the subscriptions and to this node's own
-membership by their key (:class:`server.chat.GroupName`, the name in NFC),
-so two spellings of one name are one group on every node.
+Ordering: a request's broker work is done before its reply, and a connection's next
+request is read only after that; an echo waits until every post the broker carried here
+before it is delivered, and a join or leave takes effect in the broker's order too.
 """
 
 from __future__ import annotations
@@ -148,7 +132,7 @@ class Node(Generic[Conn]):
             try:
                 async with asyncio.timeout(self.node_timeout):
                     removed = await self.scripts.unregister()
-                log.info("left the cluster: removed this node's %s", _members(removed))
+                log.info("left the cluster: removed this node's %s", _count(removed, "member"))
             except (*BrokerFailure, TimeoutError) as exc:
                 log.warning("could not leave the cluster (%s): %s", one_line(exc), _LEFT_TO_OTHERS)
         elif self._joined:
@@ -222,9 +206,8 @@ class Node(Generic[Conn]):
 
     @contextlib.contextmanager
     def _broker_work(self) -> Iterator[None]:
-        """One request's work with the broker: refused while it is away. If it fails,
-        what the broker did is unknown, so nothing changes here; registering again
-        once it is back makes the broker agree with this node."""
+        """One request's work with the broker, refused while it is away. If it fails,
+        nothing changes here: registering again makes the broker agree with this node."""
         if not self._up:
             raise Unavailable(self._down_reason)
         self._in_flight += 1
@@ -232,7 +215,9 @@ class Node(Generic[Conn]):
         try:
             yield
         except BrokerFailure as exc:
-            self._broker_failed(exc)
+            if self._up:
+                self._go_down(one_line(exc))
+            self._lost.set()  # the supervisor reconnects
             raise Unavailable(one_line(exc)) from exc
         finally:
             self._in_flight -= 1
@@ -279,11 +264,6 @@ class Node(Generic[Conn]):
         return self._subscriber
 
     # Staying connected and registered.
-
-    def _broker_failed(self, exc: BaseException) -> None:
-        if self._up:
-            self._go_down(one_line(exc))
-        self._lost.set()
 
     def _go_down(self, reason: str) -> None:
         if self._up:
@@ -333,7 +313,7 @@ class Node(Generic[Conn]):
             if self.local.version == version:
                 break  # nobody moved while registering: the broker agrees with this node
         self._lost.clear()
-        counts = f"{_members(len(held))} in {_count(len(wanted), 'group')}"
+        counts = f"{_count(len(held), 'member')} in {_count(len(wanted), 'group')}"
         if not self._joined:
             log.info("joined the cluster on broker %s: registered %s", self.broker, counts)
             self._joined = True
@@ -367,7 +347,7 @@ class Node(Generic[Conn]):
                 log.warning(
                     "node %s stopped heartbeating: removed its %s from their groups",
                     node,
-                    _members(count),
+                    _count(count, "member"),
                 )
             if not beat.renewed:
                 raise BrokerLost("the broker had forgotten this node; registering again")
@@ -416,10 +396,6 @@ def _pool(url: str, timeout: float) -> BlockingConnectionPool:
 
 def _deliver_nowhere(recipients: object, text: str) -> None:
     """Before :meth:`Node.start`, nobody is there to deliver to."""
-
-
-def _members(n: int) -> str:
-    return _count(n, "member")
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,18 +1,11 @@
 """The cluster's shared state in Redis: every change is one atomic Lua script.
 
-Redis runs a script as one step, with nothing else in between. So when two
-nodes create the same name at the same moment, one script finds the group's set
-missing and fills it, and the other finds it there: exactly one creator, and no
-check-then-set window for a race to slip through. A script does what it is told
-(move a member if the group is there, or if it is not) and decides nothing: the
-rules are in :mod:`server.chat`. The same holds for moving a
-member between groups, for sweeping a dead node's members, and for a node
-registering again everything it holds. The data model is in :mod:`.keys`; a
-group is named by its key (its name in NFC) everywhere here.
-
-The scripts name some keys they build themselves (a member's old group, a dead
-node's groups), which a single Redis server or a primary with replicas allows
-and Redis Cluster does not: the chat needs one Redis, not a Redis Cluster.
+Redis runs a script as one step, with nothing else in between: when two nodes create
+one name at the same moment, exactly one finds the group's set missing, with no
+check-then-set window for a race. A script does what it is told and decides nothing
+(the rules are in :mod:`server.chat`); the data model is in :mod:`.keys`. The scripts
+name keys they build themselves (a member's old group, a dead node's groups), which one
+Redis allows and Redis Cluster does not: the chat needs one Redis, not a Redis Cluster.
 """
 
 from __future__ import annotations
@@ -158,9 +151,7 @@ class Scripts:
     async def register(self, held: Mapping[str, str]) -> None:
         """Make Redis hold exactly ``held`` (member id -> group key) for this node, alive."""
         keys = self.keys
-        pairs: list[str] = []
-        for member, group in held.items():
-            pairs += (member, group)
+        pairs = [text for member_and_group in held.items() for text in member_and_group]
         await self._register(
             keys=[keys.node(self.node_id), keys.alive(self.node_id), keys.nodes],
             args=[keys.group_prefix, self.node_id, self.heartbeat_ms, *pairs],

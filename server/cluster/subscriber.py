@@ -1,18 +1,10 @@
 """A node's one pub/sub connection to Redis: posts in; subscriptions and barriers out.
 
-Redis answers the commands of one connection in order, and writes a published
-message to each subscriber's connection at the moment it runs the ``PUBLISH``.
-So on this one connection, the reply to a command sent at time T comes after
-every post Redis accepted before T, and the reader dispatches posts in the order
-they arrive. That gives two guarantees the node builds on:
-
-- :meth:`Subscriber.subscribe` returns once Redis has confirmed the
-  subscription: every post accepted after that reaches this node.
-- :meth:`Subscriber.barrier` returns once every post Redis accepted before the
-  call has been dispatched on this node.
-
-Commands are queued and written by one writer task, in the order they were
-asked for, so replies can be matched to them first in, first out.
+Redis answers one connection's commands in order and writes a post to subscribers when
+it runs the ``PUBLISH``, so the reply to a command sent at time T comes after every post
+accepted before T. Hence :meth:`Subscriber.subscribe` returns once every later post will
+arrive, and :meth:`Subscriber.barrier` once every earlier one is dispatched. One writer
+task sends the commands in order, so replies match them first in, first out.
 """
 
 from __future__ import annotations
