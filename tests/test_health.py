@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acceptance import testbed
+from wsharness.bdd.cast import Cast
 from wsharness.bdd.health import (
     HealthAnswer,
     HttpHealthCheck,
@@ -46,3 +47,31 @@ def test_every_unhealthy_node_is_named_with_what_it_said() -> None:
         "  node 3 answered nothing"
     )
     assert_every_node_healthy(answers[:1])
+
+
+def test_the_cast_keeps_the_answers_for_the_scenario() -> None:
+    """The deployment steps ask through the cast, which holds the answers until they
+    are judged: a healthy server passes, and judging before asking says so."""
+    with testbed.start() as single:
+        cast = Cast([single.url])
+        with pytest.raises(AssertionError, match="nobody has asked the servers"):
+            cast.assert_healthy()
+        cast.ask_health(Target().started([single.url]), HttpHealthCheck())
+        cast.assert_healthy()
+
+
+def test_a_promise_broken_on_one_server_names_only_that_server() -> None:
+    """Every server is judged: the secured one turns a tokenless person away as promised,
+    the open one lets them in and is the only one named."""
+    with testbed.start(secured=True) as secured, testbed.start() as open_server:
+        urls = [secured.url, open_server.url]
+        options = secured.connection_options().but(auth_token=None)
+        cast = Cast(urls, options=options)
+        cast.try_everywhere("Mallory")
+        with pytest.raises(AssertionError) as failure:
+            cast.assert_turned_away_everywhere("Mallory", 401, Target().started(urls))
+        cast.close_all()
+    lines = str(failure.value).splitlines()
+    assert lines[0] == "not every server turned Mallory away with HTTP 401:"
+    assert len(lines) == 2
+    assert lines[1].startswith("  node 2 (")

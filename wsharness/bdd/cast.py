@@ -38,9 +38,22 @@ from wsharness import (
     settings,
 )
 from wsharness.bdd.adapter import ProtocolAdapter
+from wsharness.bdd.health import (
+    HealthAnswer,
+    HealthCheck,
+    ask_every_node,
+    assert_every_node_healthy,
+)
 from wsharness.bdd.options import ConnectionOptions
+from wsharness.bdd.target import Target
 from wsharness.bdd.values import Notebook, field_of
-from wsharness.client import Aside, FrameObserver, MessageMatcher, close_at_once
+from wsharness.client import (
+    UNTRUSTED_CERTIFICATE,
+    Aside,
+    FrameObserver,
+    MessageMatcher,
+    close_at_once,
+)
 from wsharness.conversation.model import PROOF_PREFIX
 from wsharness.deprecated import Renamed
 from wsharness.matchers import JsonContaining
@@ -366,6 +379,7 @@ class Cast:
         self._people: dict[str, Participant] = {}
         self._nodes: dict[str, int] = {}
         self._replaced = False
+        self._health: list[tuple[str, HealthAnswer]] | None = None
         """Someone connected again under a name that had a connection: proofs are off."""
         self.on_frame: FrameObserver | None = None
         """Told of every frame of everyone connected from now on (the contract check)."""
@@ -460,6 +474,60 @@ class Cast:
         if len(self.urls) == 1:
             return [self[name]]
         return [self[f"{name} at node {node + 1}"] for node in range(len(self.urls))]
+
+    def assert_turned_away_everywhere(self, name: str, status: int, target: Target) -> None:
+        """Every server refused ``name``'s handshake with HTTP ``status``."""
+
+        def problem(person: Participant) -> str | None:
+            got = person.refused_status()
+            return None if got == status else f"turned {person.name} away with HTTP {got}"
+
+        self._assert_everywhere(name, target, f"turned {name} away with HTTP {status}", problem)
+
+    def assert_untrusted_everywhere(self, name: str, target: Target) -> None:
+        """Every server's certificate failed to verify for ``name``, so nothing opened."""
+
+        def problem(person: Participant) -> str | None:
+            refusal = person.refusal()
+            return (
+                None
+                if UNTRUSTED_CERTIFICATE in refusal
+                else f"refused for another reason: {refusal}"
+            )
+
+        self._assert_everywhere(name, target, "refused as untrusted", problem)
+
+    def _assert_everywhere(
+        self,
+        name: str,
+        target: Target,
+        promise: str,
+        problem: Callable[[Participant], str | None],
+    ) -> None:
+        """Fail naming every server where ``problem`` finds one (or fails itself): a
+        deployment's promise is judged on all its servers, not up to the first broken one."""
+        problems = []
+        for index, person in enumerate(self.everywhere(name)):
+            try:
+                found = problem(person)
+            except AssertionError as error:
+                found = str(error)
+            if found is not None:
+                problems.append(f"{target.node_name(index)}: {found}")
+        if problems:
+            raise AssertionError(f"not every server {promise}:\n  " + "\n  ".join(problems))
+
+    def ask_health(self, target: Target, health_check: HealthCheck | None) -> None:
+        """Ask each server's health check without a token, as a load balancer would; the
+        answers stay with the scenario for :meth:`assert_healthy`."""
+        timeout = settings.timing().wait
+        self._health = ask_every_node(target, health_check, self.options, timeout=timeout)
+
+    def assert_healthy(self) -> None:
+        """Every server asked by :meth:`ask_health` answered 200."""
+        if self._health is None:
+            raise AssertionError("nobody has asked the servers whether they are healthy yet")
+        assert_every_node_healthy(self._health)
 
     def disconnect(self, name: str, *, abruptly: bool = False) -> None:
         """Close ``name``'s connection (or cut it, like a crash)."""

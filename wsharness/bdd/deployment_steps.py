@@ -7,20 +7,11 @@ scenario is skipped, saying why, when the target does not declare its promise. A
 failure names every server that broke it.
 """
 
-from collections.abc import Callable
-
 from behave import then, when
 from behave.runner import Context
 
 import wsharness.bdd.step_types  # noqa: F401  (registers {name:Name})
-from wsharness import settings
-from wsharness.bdd.cast import Participant
-from wsharness.bdd.health import ask_every_node, assert_every_node_healthy
 from wsharness.bdd.setup import current
-from wsharness.client import UNTRUSTED_CERTIFICATE
-
-Problem = Callable[[Participant], str | None]
-"""What is wrong with one person's connection to one server, or None (or it fails)."""
 
 
 @when("{name:Name} tries to connect to every node without a token")
@@ -56,14 +47,14 @@ def step_tries_everywhere_untrusting(context: Context, name: str) -> None:
 @then("every server turns {name:Name} away with HTTP {status:d}")
 def step_every_node_turns_away(context: Context, name: str, status: int) -> None:
     """Each server refused the person's opening handshake with this HTTP status."""
-    _every_node(context, name, f"turned {name} away with HTTP {status}", _refused_with(status))
+    context.cast.assert_turned_away_everywhere(name, status, context.target)
 
 
 @then("no node lets {name:Name} in with a certificate {pronoun:w} does not trust")
 @then("no server lets {name:Name} in with a certificate {pronoun:w} does not trust")
 def step_no_node_untrusted(context: Context, name: str, pronoun: str) -> None:
     """Each server's certificate failed to verify, so no connection opened."""
-    _every_node(context, name, "refused as untrusted", _untrusted)
+    context.cast.assert_untrusted_everywhere(name, context.target)
 
 
 @when("a monitor asks every node whether it is healthy")
@@ -71,9 +62,7 @@ def step_no_node_untrusted(context: Context, name: str, pronoun: str) -> None:
 @when("a monitor asks the server whether it is healthy")
 def step_monitor_asks_every_node(context: Context) -> None:
     """Ask each server's declared health check, without a token, as a load balancer would."""
-    context.health = ask_every_node(
-        context.target, current().health_check, context.cast.options, timeout=settings.timing().wait
-    )
+    context.cast.ask_health(context.target, current().health_check)
 
 
 @then("every node answers that it is healthy")
@@ -81,31 +70,4 @@ def step_monitor_asks_every_node(context: Context) -> None:
 @then("the server answers that it is healthy")
 def step_every_node_healthy(context: Context) -> None:
     """Each server's health check answered 200."""
-    assert_every_node_healthy(context.health)
-
-
-def _every_node(context: Context, name: str, promise: str, problem: Problem) -> None:
-    """Fail naming every server where ``problem`` finds one, or fails itself."""
-    problems = []
-    for index, person in enumerate(context.cast.everywhere(name)):
-        try:
-            found = problem(person)
-        except AssertionError as error:
-            found = str(error)
-        if found is not None:
-            problems.append(f"{context.target.node_name(index)}: {found}")
-    if problems:
-        raise AssertionError(f"not every server {promise}:\n  " + "\n  ".join(problems))
-
-
-def _refused_with(status: int) -> Problem:
-    def problem(person: Participant) -> str | None:
-        got = person.refused_status()
-        return None if got == status else f"turned {person.name} away with HTTP {got}"
-
-    return problem
-
-
-def _untrusted(person: Participant) -> str | None:
-    refusal = person.refusal()
-    return None if UNTRUSTED_CERTIFICATE in refusal else f"refused for another reason: {refusal}"
+    context.cast.assert_healthy()
