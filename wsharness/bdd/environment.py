@@ -162,11 +162,11 @@ def before_all(context: Context) -> None:
     try:
         software = check_target(context.target, health_check, timeout=wait)
     except ServerUnavailable as exc:
-        _record_target(context)
+        context.run_state.targets = reports.record_target(context, context.target)
         _stop_run(context, "unreachable", str(exc))
         return
     context.target = context.target.reported(software)
-    _record_target(context)
+    context.run_state.targets = reports.record_target(context, context.target)
     context.run_state.watch = DeploymentWatch(
         context.target,
         health_check,
@@ -175,11 +175,6 @@ def before_all(context: Context) -> None:
     )
     _break_steps_on(signal.SIGUSR1, context.run_state)
     context.run_state.watch.start()
-
-
-def _record_target(context: Context) -> None:
-    """Put the target, and what its servers said they are, into the reports."""
-    context.run_state.targets = reports.record_target(context, context.target)
 
 
 def _record_feature_target(context: Context, feature: Feature) -> None:
