@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -162,6 +162,7 @@ SLOW_GRACE = 5
 nothing at all (no refusal, no status) before it counts as gone."""
 
 
+@dataclass(eq=False)
 class DeploymentWatch:
     """A thread that asks every server, every ``interval`` seconds, whether it still
     answers (its health check, or else a TCP connection); one that has failed for
@@ -169,31 +170,25 @@ class DeploymentWatch:
     machine does not stop a run) sets :attr:`broken` and is told to ``on_broken``, on
     the watch's thread. A scenario that takes servers down on purpose pauses it."""
 
-    def __init__(
-        self,
-        target: Target,
-        health_check: HealthCheck | None,
-        *,
-        interval: float = 1.0,
-        grace: float = 2.0,
-        timeout: float = 3.0,
-        on_broken: Callable[[str], None] | None = None,
-    ) -> None:
-        self.target = target
-        self.on_broken = on_broken
-        self.health_check = health_check
-        self.interval = interval
-        self.grace = grace
-        self.timeout = timeout
-        self.broken: str | None = None
-        """One line naming the server that stopped answering and what it said; None
-        while all answer."""
-        self._failing_since: dict[int, float] = {}
-        self._lock = threading.Lock()
-        """Guards ``broken``, ``_failing_since`` and pausing: the watch's thread and the
-        run's main thread (:meth:`check_now`, :meth:`pause`) both change them."""
-        self._paused = False
-        self._stopping = threading.Event()
+    target: Target
+    health_check: HealthCheck | None
+    _: KW_ONLY
+    interval: float = 1.0
+    grace: float = 2.0
+    timeout: float = 3.0
+    on_broken: Callable[[str], None] | None = None
+    broken: str | None = field(default=None, init=False)
+    """One line naming the server that stopped answering and what it said; None
+    while all answer."""
+    _failing_since: dict[int, float] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    """Guards ``broken``, ``_failing_since`` and pausing: the watch's thread and the
+    run's main thread (:meth:`check_now`, :meth:`pause`) both change them."""
+    _paused: bool = field(default=False, init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
         self._thread = threading.Thread(target=self._run, name="deployment watch", daemon=True)
 
     def start(self) -> None:
