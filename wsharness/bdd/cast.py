@@ -284,24 +284,20 @@ class Participant:
 
     def refusal(self) -> str:
         """Why the connection could not open (one line); fails if it opened."""
-        return str(self._refused())
-
-    def refused_status(self) -> int:
-        """The HTTP status the server turned this person away with; fails if it
-        let them in, or never answered."""
-        failure = self._refused()
-        if self.client.handshake_status is None:
-            raise AssertionError(f"{failure}, without an HTTP answer")
-        return self.client.handshake_status
-
-    def _refused(self) -> ConnectionFailed:
-        """How the connection failed to open; fails if it opened."""
         self.closing_expected = True
         try:
             self.client.wait_until("open")
         except ConnectionFailed as failure:
-            return failure
+            return str(failure)
         raise AssertionError(f"{self.name} was let in: the server accepted the handshake")
+
+    def refused_status(self) -> int:
+        """The HTTP status the server turned this person away with; fails if it
+        let them in, or never answered."""
+        failure = self.refusal()
+        if self.client.handshake_status is None:
+            raise AssertionError(f"{failure}, without an HTTP answer")
+        return self.client.handshake_status
 
     def check_connected(self) -> None:
         """Fail unless the connection is open (or still opening)."""
@@ -378,8 +374,8 @@ class Cast:
         self.started_at = time.monotonic()
         self._people: dict[str, Participant] = {}
         self._nodes: dict[str, int] = {}
-        self._replaced = False
         self._health: list[tuple[str, HealthAnswer]] | None = None
+        self._replaced = False
         """Someone connected again under a name that had a connection: proofs are off."""
         self.on_frame: FrameObserver | None = None
         """Told of every frame of everyone connected from now on (the contract check)."""
@@ -489,11 +485,9 @@ class Cast:
 
         def problem(person: Participant) -> str | None:
             refusal = person.refusal()
-            return (
-                None
-                if UNTRUSTED_CERTIFICATE in refusal
-                else f"refused for another reason: {refusal}"
-            )
+            if UNTRUSTED_CERTIFICATE in refusal:
+                return None
+            return f"refused for another reason: {refusal}"
 
         self._assert_everywhere(name, target, "refused as untrusted", problem)
 
