@@ -302,7 +302,10 @@ class RedisServer:
         if process is None:
             return None
         code = stop_child(process, timeout, signum)
-        self._let_go(process)
+        if self._reader is not None:  # it reaches the end of the output of a process gone
+            self._reader.join(timeout=1)
+        if process.stdout is not None:
+            process.stdout.close()
         return code
 
     def kill(self) -> None:
@@ -347,13 +350,6 @@ class RedisServer:
         if problem is not None:
             self.kill()
         return problem
-
-    def _let_go(self, process: subprocess.Popen[str]) -> None:
-        """After it exited: let the reader reach the end of its output, and close the pipe."""
-        if self._reader is not None:
-            self._reader.join(timeout=1)
-        if process.stdout is not None:
-            process.stdout.close()
 
     def _read(self, stream: IO[str], ready: queue.Queue[str | None]) -> None:
         said: list[str] = []
