@@ -57,9 +57,6 @@ STOPPED_EARLY = {
 """Why the run record says behave stopped early: the stage's line, its exit status, and
 whether scenarios ran to be counted."""
 
-NOT_RUN = frozenset({"skipped", "untested"})
-"""Scenario statuses in behave's JSON output that mean the scenario did not run."""
-
 STARTED_BY_THE_STAGE = "the acceptance stage, for this run"
 
 TARGET_FLAGS = {
@@ -322,12 +319,11 @@ def check_selection(args: argparse.Namespace, behave_options: list[str]) -> int:
             command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
         )
         try:
-            selected = sum(
-                count for status, count in scenario_counts(listing).items() if status != "skipped"
-            )
+            counts = scenario_counts(listing)
         except (OSError, ValueError):
             last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
             raise ValueError(f"behave cannot read the selection: {last}") from None
+    selected = counts.total() - counts["skipped"]
     if selected == 0:
         tags = " ".join(f"--tags {shlex.quote(t)}" for t in args.tags) or "(no --tags)"
         raise ValueError(f"the selection selects no scenario: {tags}; check the paths and --tags")
@@ -425,7 +421,7 @@ def verdict(
     record = read_run_record(reports.run_record) or {}
     stopped = record.get("stopped") or {}
     counts = _counts(record, reports.json, selected)
-    ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
+    ran = _ran(counts)
     passed = counts["passed"]
     summary = f"{_said(counts)}; reports in {reports.folder}/"
     if stopped.get("why") in STOPPED_EARLY:
@@ -462,9 +458,13 @@ def _counts(record: dict[str, Any], report: Path, selected: int) -> Counter[str]
         counts = scenario_counts(report)
     except (OSError, ValueError):
         return Counter()
-    ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
-    counts["untested"] = max(selected - ran - counts["skipped"], counts["untested"])
+    counts["untested"] = max(selected - _ran(counts) - counts["skipped"], counts["untested"])
     return counts
+
+
+def _ran(counts: Counter[str]) -> int:
+    """How many scenarios ran: all but the skipped and the untested."""
+    return counts.total() - counts["skipped"] - counts["untested"]
 
 
 def _said(counts: Counter[str]) -> str:
