@@ -80,14 +80,6 @@ TARGET_FLAGS = {
 help. The token itself has none: on a command line every process can read it."""
 
 
-class StageError(Exception):
-    """The stage cannot go on; ``status`` is its exit status, the message one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 class Reports:
     """Where one run writes its reports, all under one folder."""
 
@@ -252,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = target_of(args, behave_options, os.environ)
             selected = check_selection(args, behave_options)
         except ValueError as exc:  # SettingError included
-            raise StageError(NOT_RUN_SETTINGS, f"NOT RUN, a setting is wrong: {exc}") from None
+            say(f"NOT RUN, a setting is wrong: {exc}")
+            return NOT_RUN_SETTINGS
         reports.prepare()
         if target.configured:
             say(target.describe())
@@ -266,18 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     target.facts(),
                     {"why": "unreachable", "reason": str(exc)},
                 )
-                raise StageError(
-                    NOT_RUN_TARGET, f"NOT RUN, the target does not work: {exc}"
-                ) from None
+                say(f"NOT RUN, the target does not work: {exc}")
+                return NOT_RUN_TARGET
         else:
             try:
                 server = testbed.start(
                     command=args.server_command, startup_timeout=STARTUP_TIMEOUT * scale
                 )
             except HarnessError as exc:
-                raise StageError(
-                    NOT_RUN_TARGET, f"NOT RUN: the server did not start: {exc}"
-                ) from None
+                say(f"NOT RUN: the server did not start: {exc}")
+                return NOT_RUN_TARGET
             target = replace(target.started(server.urls), started_by=STARTED_BY_THE_STAGE)
             say(f"started the server at {server.url}: {server.processes[0].command}")
             say(target.describe())
@@ -292,9 +283,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped_cleanly=stopped_cleanly,
             rerun=rerun_command(args, behave_options, target, reports),
         )
-    except StageError as error:
-        say(str(error))
-        return error.status
     except KeyboardInterrupt:
         started = " and the server it started" if server is not None else ""
         say(f"ABORTED: interrupted; stopped behave{started}")
@@ -339,8 +327,7 @@ def run_behave(
         command += ["-D", f"timeout_scale={args.timeout_scale:g}"]
     if target.started_by is not None:
         command += ["-D", f"started_by={target.started_by}"]
-    for expression in args.tags:
-        command += ["--tags", expression]
+    command += [option for expression in args.tags for option in ("--tags", expression)]
     command += [
         "--junit",
         f"--junit-directory={reports.junit}",
