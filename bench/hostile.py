@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import select
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bench.figure import Figure, add_round
-from bench.plan import Plan
+from bench.plan import Log, Plan
 from bench.processes import (
     LOAD_CPU,
     ROOT,
@@ -41,7 +41,6 @@ from bench.results import (
 )
 from wsharness import ServerProcess
 
-Log = Callable[[str], None]
 FLOODS = ("ECHO_TIMES_3", "pings")
 HOARDER_KEEPALIVE = ("--ping-interval", "2", "--ping-timeout", "2")
 STARTED_TIMEOUT = 30.0

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from acceptance import chat
 from bench.figure import Figure
 from bench.measure_suite import each_way
-from bench.plan import Plan
+from bench.plan import Log, Plan
 from bench.processes import ROOT
 from wsharness.contract.document import Contract, Direction, load
 from wsharness.contract.frames import check
@@ -43,7 +43,7 @@ def _per_frame(contract: Contract, direction: Direction, frames: list[str]) -> f
     return (time.perf_counter() - started) / len(frames) * 1e6
 
 
-def measure_frames(plan: Plan, log: Callable[[str], None]) -> list[Figure]:
+def measure_frames(plan: Plan, log: Log) -> list[Figure]:
     """One figure per frame of :data:`FRAMES`, with the sides ``first sight`` and
     ``repeat`` in µs, ``plan.rounds`` rounds of ``plan.contract_frames`` checks each."""
     contract = load(CONTRACT)
@@ -59,7 +59,7 @@ def measure_frames(plan: Plan, log: Callable[[str], None]) -> list[Figure]:
     return figures
 
 
-def measure_contract_suite(plan: Plan, log: Callable[[str], None]) -> Figure:
+def measure_contract_suite(plan: Plan, log: Log) -> Figure:
     """Wall time of the default ``behave features/`` with the contract on and off
     (sides ``contract on`` and ``contract off``), ``plan.contract_suite_runs`` times each."""
     ways = {ON: (), OFF: ("-D", "contract=off")}

@@ -7,15 +7,12 @@ server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bench.figure import Figure, add_round
-from bench.plan import Plan
+from bench.plan import Log, Plan
 from bench.processes import run_on_load_core, server, turns
 from bench.results import Crowd, RoundTrips
 from wsharness.runtime.loops import uvloop_installed
 
-Log = Callable[[str], None]
 CLIENTS = ("testwebsocket", "sync", "asyncio")
 """The harness and the two ``websockets`` clients it is compared with."""
 

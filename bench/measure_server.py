@@ -10,12 +10,11 @@ work the broker adds, not a second core.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 
 from acceptance import testbed
 from acceptance.testbed import REDIS_SERVER
 from bench.figure import Figure, add_round
-from bench.plan import Plan
+from bench.plan import Log, Plan
 from bench.processes import (
     SERVER_CPU,
     SERVER_KINDS,
@@ -29,7 +28,6 @@ from bench.processes import (
 )
 from bench.results import ConnectionsOpened, Echoes, EchoThroughput, Fanout
 
-Log = Callable[[str], None]
 SETUPS = ("one node", "cluster")
 """The order of the setups in even rounds (:func:`bench.processes.turns`)."""
 NODES = 2

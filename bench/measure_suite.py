@@ -10,15 +10,14 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from acceptance import testbed
 from bench.figure import Figure
-from bench.plan import Plan
+from bench.plan import Log, Plan
 from bench.processes import ROOT, RUN_TIMEOUT, turns
 
-Log = Callable[[str], None]
 WRONG_REPLY_FAULT = "bad-reply-format"
 """The broken server's fault (tests/servers/broken.py): GROUP_CREATED loses the space
 after its colon, so every scenario that creates a group waits for a reply in vain."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+Log = Callable[[str], None]
+"""How a measurement reports its progress (:func:`bench.run.log`)."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ CLOSE_FRAME = client_frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, "").ser
 
 _TEXT, _PING, _CLOSE = Opcode.TEXT.value, Opcode.PING.value, Opcode.CLOSE.value
 """Plain ints for the receive loop, which compares every frame's opcode."""
+_EXTENDED_LENGTH = {126: ("!H", 2), 127: ("!Q", 8)}
+"""A length of 126 or 127 says the real one follows: its struct format and its bytes."""
 
 OnMessage = Callable[["RawClient", bytes], None]
 
@@ -151,32 +153,26 @@ class RawClient(asyncio.Protocol):
             self._handshaking = False
             self.opened.set_result(None)
             buffer = buffer[end + 4 :]
-        position, size = 0, len(buffer)
         self._batch = []
         try:
-            position = self._parse_frames(buffer, size)
+            self._buffer = buffer[self._parse_frames(buffer) :]
         finally:
             batch, self._batch = self._batch, None
             if batch and self.transport is not None:
                 self.transport.write(b"".join(batch))
-        self._buffer = buffer[position:]
 
-    def _parse_frames(self, buffer: bytes, size: int) -> int:
+    def _parse_frames(self, buffer: bytes) -> int:
         """Handle every complete frame in ``buffer``; return where the rest starts."""
-        position = 0
+        position, size = 0, len(buffer)
         while size - position >= 2:
             first, second = buffer[position], buffer[position + 1]
             length, start = second & 0x7F, position + 2
-            if length == 126:
-                if size - start < 2:
+            if length in _EXTENDED_LENGTH:
+                layout, width = _EXTENDED_LENGTH[length]
+                if size - start < width:
                     break
-                (length,) = struct.unpack_from("!H", buffer, start)
-                start += 2
-            elif length == 127:
-                if size - start < 8:
-                    break
-                (length,) = struct.unpack_from("!Q", buffer, start)
-                start += 8
+                (length,) = struct.unpack_from(layout, buffer, start)
+                start += width
             end = start + length
             if end > size:
                 break

@@ -57,9 +57,6 @@ STOPPED_EARLY = {
 """Why the run record says behave stopped early: the stage's line, its exit status, and
 whether scenarios ran to be counted."""
 
-NOT_RUN = frozenset({"skipped", "untested"})
-"""Scenario statuses in behave's JSON output that mean the scenario did not run."""
-
 STARTED_BY_THE_STAGE = "the acceptance stage, for this run"
 
 TARGET_FLAGS = {
@@ -81,14 +78,6 @@ TARGET_FLAGS = {
 }
 """Each target setting the stage takes as a flag (``--server-url``): its metavar and
 help. The token itself has none: on a command line every process can read it."""
-
-
-class StageError(Exception):
-    """The stage cannot go on; ``status`` is its exit status, the message one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Reports:
@@ -255,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = target_of(args, behave_options, os.environ)
             selected = check_selection(args, behave_options)
         except ValueError as exc:  # SettingError included
-            raise StageError(NOT_RUN_SETTINGS, f"NOT RUN, a setting is wrong: {exc}") from None
+            say(f"NOT RUN, a setting is wrong: {exc}")
+            return NOT_RUN_SETTINGS
         reports.prepare()
         if target.configured:
             say(target.describe())
@@ -269,18 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     target.facts(),
                     {"why": "unreachable", "reason": str(exc)},
                 )
-                raise StageError(
-                    NOT_RUN_TARGET, f"NOT RUN, the target does not work: {exc}"
-                ) from None
+                say(f"NOT RUN, the target does not work: {exc}")
+                return NOT_RUN_TARGET
         else:
             try:
                 server = testbed.start(
                     command=args.server_command, startup_timeout=STARTUP_TIMEOUT * scale
                 )
             except HarnessError as exc:
-                raise StageError(
-                    NOT_RUN_TARGET, f"NOT RUN: the server did not start: {exc}"
-                ) from None
+                say(f"NOT RUN: the server did not start: {exc}")
+                return NOT_RUN_TARGET
             target = replace(target.started(server.urls), started_by=STARTED_BY_THE_STAGE)
             say(f"started the server at {server.url}: {server.processes[0].command}")
             say(target.describe())
@@ -295,9 +283,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped_cleanly=stopped_cleanly,
             rerun=rerun_command(args, behave_options, target, reports),
         )
-    except StageError as error:
-        say(str(error))
-        return error.status
     except KeyboardInterrupt:
         started = " and the server it started" if server is not None else ""
         say(f"ABORTED: interrupted; stopped behave{started}")
@@ -322,12 +307,11 @@ def check_selection(args: argparse.Namespace, behave_options: list[str]) -> int:
             command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
         )
         try:
-            selected = sum(
-                count for status, count in scenario_counts(listing).items() if status != "skipped"
-            )
+            counts = scenario_counts(listing)
         except (OSError, ValueError):
             last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
             raise ValueError(f"behave cannot read the selection: {last}") from None
+    selected = counts.total() - counts["skipped"]
     if selected == 0:
         tags = " ".join(f"--tags {shlex.quote(t)}" for t in args.tags) or "(no --tags)"
         raise ValueError(f"the selection selects no scenario: {tags}; check the paths and --tags")
@@ -343,8 +327,7 @@ def run_behave(
         command += ["-D", f"timeout_scale={args.timeout_scale:g}"]
     if target.started_by is not None:
         command += ["-D", f"started_by={target.started_by}"]
-    for expression in args.tags:
-        command += ["--tags", expression]
+    command += [option for expression in args.tags for option in ("--tags", expression)]
     command += [
         "--junit",
         f"--junit-directory={reports.junit}",
@@ -425,7 +408,7 @@ def verdict(
     record = read_run_record(reports.run_record) or {}
     stopped = record.get("stopped") or {}
     counts = _counts(record, reports.json, selected)
-    ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
+    ran = _ran(counts)
     passed = counts["passed"]
     summary = f"{_said(counts)}; reports in {reports.folder}/"
     if stopped.get("why") in STOPPED_EARLY:
@@ -462,9 +445,13 @@ def _counts(record: dict[str, Any], report: Path, selected: int) -> Counter[str]
         counts = scenario_counts(report)
     except (OSError, ValueError):
         return Counter()
-    ran = sum(count for status, count in counts.items() if status not in NOT_RUN)
-    counts["untested"] = max(selected - ran - counts["skipped"], counts["untested"])
+    counts["untested"] = max(selected - _ran(counts) - counts["skipped"], counts["untested"])
     return counts
+
+
+def _ran(counts: Counter[str]) -> int:
+    """How many scenarios ran: all but the skipped and the untested."""
+    return counts.total() - counts["skipped"] - counts["untested"]
 
 
 def _said(counts: Counter[str]) -> str:
