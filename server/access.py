@@ -58,11 +58,8 @@ class TokenFile:
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise TokenFileError(f"cannot read the token file {self.path}: {reason}") from None
-        tokens = {
-            line.strip()
-            for line in text.splitlines()
-            if line.strip() and not line.strip().startswith("#")
-        }
+        lines = {line.strip() for line in text.splitlines()}
+        tokens = {line for line in lines if line and not line.startswith("#")}
         if not tokens:
             raise TokenFileError(f"the token file {self.path} holds no token")
         self._digests = tuple(_digest(token) for token in sorted(tokens))
@@ -116,11 +113,8 @@ class Gate:
                 )
             presented = presented.strip()
         else:
-            query = [
-                v
-                for k, v in parse_qsl(urlsplit(path).query, keep_blank_values=True)
-                if k == TOKEN_PARAMETER
-            ]
+            pairs = parse_qsl(urlsplit(path).query, keep_blank_values=True)
+            query = [value for name, value in pairs if name == TOKEN_PARAMETER]
             if not query:
                 return _unauthorized(
                     'a token is required: send "Authorization: Bearer <token>" or ?token=<token>',

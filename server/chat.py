@@ -185,8 +185,7 @@ class Membership(Generic[Conn]):
 
     def members(self, key: str) -> Set[Conn]:
         """The members of the group ``key`` (a live view: copy it to keep it)."""
-        members = self._members.get(key)
-        return members if members is not None else frozenset()
+        return self._members.get(key, frozenset())
 
     def groups(self) -> frozenset[str]:
         """The keys of the groups that have members."""

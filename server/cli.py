@@ -139,17 +139,12 @@ def main(
     except _Refused as refused:
         print(f"server: {refused}", file=sys.stderr)
         return 2
+    serving = serve_until_signalled(
+        server, args.host, args.port, loop_name, stop_on_stdin_eof=args.stop_on_stdin_eof
+    )
     try:
         with asyncio.Runner(loop_factory=new_loop) as runner:
-            runner.run(
-                serve_until_signalled(
-                    server,
-                    args.host,
-                    args.port,
-                    loop_name,
-                    stop_on_stdin_eof=args.stop_on_stdin_eof,
-                )
-            )
+            runner.run(serving)
     except OSError as exc:
         print(
             f"server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",

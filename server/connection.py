@@ -78,8 +78,9 @@ class ChatConnection(HTTPConnection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._rate: RequestRate | None = None
-        """The request rate limit (``max_rate``); None: none."""
+        self._rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
+        """The request rate limit (``max_rate``); None: none. Nothing is taken from it
+        before :meth:`start_answering`, so it is full then."""
         self._over_rate = False
         """Whether the last request was refused for the rate (one log line per run)."""
         self._ping_rate = RequestRate(self.limits.max_rate) if self.limits.max_rate else None
@@ -110,8 +111,6 @@ class ChatConnection(HTTPConnection):
     def start_answering(self) -> None:
         """Answer the requests read so far and every later one; once the connection
         is lost, tell the server (at once if it already is)."""
-        if self.limits.max_rate:
-            self._rate = RequestRate(self.limits.max_rate)
         self._answering = True
         if self.protocol.state is State.CLOSED:
             self._disconnected()
@@ -236,13 +235,10 @@ class ChatConnection(HTTPConnection):
                 elif self._unread and self._may_read():
                     self._read_slice()
                 else:
-                    if self._may_read():
-                        self._resume_reading()
-                    else:
-                        self._pause_reading()
+                    self._read_socket(self._may_read())
                     return
                 if time.monotonic() - started >= TURN:
-                    self._pause_reading()
+                    self._read_socket(False)
                     self._next_turn()
                     return
         finally:
@@ -261,9 +257,7 @@ class ChatConnection(HTTPConnection):
     def _may_read(self) -> bool:
         """Always during the handshake and once closing (to read the client's close);
         while open, only while requests can be answered, so they never pile up."""
-        if self.protocol.state is not State.OPEN:
-            return True
-        return self._may_answer()
+        return self.protocol.state is not State.OPEN or self._may_answer()
 
     def _next_turn(self) -> None:
         if not self._turn_scheduled:
@@ -295,15 +289,14 @@ class ChatConnection(HTTPConnection):
         elif queued > 2 * most:
             self.transport.abort()
 
-    def _pause_reading(self) -> None:
-        if not self._reading_paused and not self.transport.is_closing():
-            self._reading_paused = True
-            self.transport.pause_reading()
-
-    def _resume_reading(self) -> None:
-        if self._reading_paused and not self.transport.is_closing():
-            self._reading_paused = False
-            self.transport.resume_reading()
+    def _read_socket(self, wanted: bool) -> None:
+        """Resume or pause reading the socket, unless it already is, or is closing."""
+        if self._reading_paused is wanted and not self.transport.is_closing():
+            self._reading_paused = not wanted
+            if wanted:
+                self.transport.resume_reading()
+            else:
+                self.transport.pause_reading()
 
     # Requests
 

@@ -154,16 +154,9 @@ def group_name(written: str) -> GroupName:
 def _invisible_characters() -> re.Pattern[str]:
     """One character class of every code point in :data:`INVISIBLE_CATEGORIES`, built
     when first needed: looking at every code point takes 0.1 s, which no start should pay."""
-    runs: list[str] = []
-    start: int | None = None
-    for point in range(0x110001):
-        inside = point < 0x110000 and unicodedata.category(chr(point)) in INVISIBLE_CATEGORIES
-        if inside and start is None:
-            start = point
-        elif not inside and start is not None:
-            runs.append(f"\\U{start:08x}-\\U{point - 1:08x}")
-            start = None
-    return re.compile(f"[{''.join(runs)}]")
+    every = map(chr, range(0x110000))
+    invisible = "".join(c for c in every if unicodedata.category(c) in INVISIBLE_CATEGORIES)
+    return re.compile(f"[{re.escape(invisible)}]")
 
 
 def _code_point(character: str) -> str:

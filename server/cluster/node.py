@@ -32,7 +32,7 @@ from redis.retry import Retry
 from server.chat import Conn, Deliver, GroupName, Membership, Unavailable
 from server.cluster.keys import Keys, decode_post, encode_post
 from server.cluster.scripts import Heartbeat, Scripts
-from server.cluster.subscriber import BrokerLost, Subscriber, one_line
+from server.cluster.subscriber import BrokerLost, Subscriber, cancel_and_wait, one_line
 from server.limits import DEFAULT_NODE_TIMEOUT
 
 log = logging.getLogger("chat.cluster")
@@ -59,16 +59,12 @@ class Node(Generic[Conn]):
     subscriber_class = Subscriber
 
     def __init__(
-        self,
-        url: str,
-        *,
-        node_id: str,
-        node_timeout: float = DEFAULT_NODE_TIMEOUT,
-        keys: Keys | None = None,
+        self, url: str, *, node_id: str, node_timeout: float = DEFAULT_NODE_TIMEOUT
     ) -> None:
         self.node_id = node_id
         self.node_timeout = node_timeout
-        self.keys = keys or Keys()
+        self.heartbeat_interval = node_timeout / 3
+        self.keys = Keys()
         self._pool = _pool(url, node_timeout)
         self.scripts = Scripts(
             Redis(connection_pool=self._pool),
@@ -100,10 +96,6 @@ class Node(Generic[Conn]):
         self._supervisor: asyncio.Task[None] | None = None
 
     @property
-    def heartbeat_interval(self) -> float:
-        return self.node_timeout / 3
-
-    @property
     def broker(self) -> str:
         """Where the broker is, without any password: ``host:port/db``."""
         kwargs = self._pool.connection_kwargs
@@ -124,10 +116,7 @@ class Node(Generic[Conn]):
         """Remove every member of this node from the cluster at once; stop."""
         self._closing = True
         was_up, self._up = self._up, False
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+        await cancel_and_wait(self._supervisor)
         if was_up:
             try:
                 async with asyncio.timeout(self.node_timeout):
@@ -173,9 +162,7 @@ class Node(Generic[Conn]):
                         self._release_if_unused(old.key)
                 return granted
             finally:
-                self._reserved[key] -= 1
-                if not self._reserved[key]:
-                    del self._reserved[key]
+                self._reserved -= Counter([key])  # and drops it at 0
                 self._release_if_unused(key)
 
     async def leave(self, conn: Conn) -> None:
@@ -254,9 +241,7 @@ class Node(Generic[Conn]):
             return
         if key is None or sender_node == self.node_id:
             return  # the sending node delivered its own members' copies already
-        members = self.local.members(key)
-        if members:
-            self._deliver(members, message)
+        self._deliver(self.local.members(key), message)
 
     def _require_subscriber(self) -> Subscriber:
         if self._subscriber is None:
@@ -369,10 +354,7 @@ class Node(Generic[Conn]):
         if subscriber is not None:
             with contextlib.suppress(*BrokerFailure):
                 await subscriber.close()
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *BrokerFailure):
-                await reader
+        await cancel_and_wait(reader)
         with contextlib.suppress(*BrokerFailure):
             await self._pool.disconnect(inuse_connections=True)
 

@@ -45,14 +45,15 @@ return old
 """
 
 _RELEASE = """
--- Takes every member a node's hash holds out of its group's set; returns how
--- many members the hash held. Scripts prepends this to _REGISTER, _UNREGISTER
--- and _HEARTBEAT, which call it.
+-- Takes every member a node's hash holds out of its group's set and deletes the
+-- hash; returns how many members it held. Scripts prepends this to _REGISTER,
+-- _UNREGISTER and _HEARTBEAT, which call it.
 local function release(node_key, group_prefix)
   local held = redis.call('HGETALL', node_key)
   for i = 1, #held, 2 do
     redis.call('SREM', group_prefix .. held[i + 1], held[i])
   end
+  redis.call('DEL', node_key)
   return #held / 2
 end
 """
@@ -62,7 +63,6 @@ _REGISTER = """
 -- then member, group, member, group, ...
 -- Replaces whatever the node had registered with what it holds now.
 release(KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[1])
 for i = 4, #ARGV, 2 do
   redis.call('SADD', ARGV[1] .. ARGV[i + 1], ARGV[i])
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -75,7 +75,7 @@ return 1
 _UNREGISTER = """
 -- KEYS: node, alive, nodes. ARGV: group prefix, node id.
 local removed = release(KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
 return removed
 """
@@ -90,7 +90,6 @@ local swept = {}
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', ARGV[2] .. node) == 0 then
     local removed = release(ARGV[3] .. node, ARGV[4])
-    redis.call('DEL', ARGV[3] .. node)
     redis.call('SREM', KEYS[2], node)
     table.insert(swept, node)
     table.insert(swept, removed)
@@ -119,6 +118,8 @@ class Scripts:
         self.node_id = node_id
         self.keys = keys
         self.heartbeat_ms = heartbeat_ms
+        self._own_keys = [keys.node(node_id), keys.alive(node_id), keys.nodes]
+        """The keys the scripts that register and unregister this node take."""
         self._claim = redis.register_script(_CLAIM)
         self._leave = redis.register_script(_LEAVE)
         self._register = redis.register_script(_RELEASE + _REGISTER)
@@ -150,21 +151,14 @@ class Scripts:
 
     async def register(self, held: Mapping[str, str]) -> None:
         """Make Redis hold exactly ``held`` (member id -> group key) for this node, alive."""
-        keys = self.keys
         pairs = [text for member_and_group in held.items() for text in member_and_group]
-        await self._register(
-            keys=[keys.node(self.node_id), keys.alive(self.node_id), keys.nodes],
-            args=[keys.group_prefix, self.node_id, self.heartbeat_ms, *pairs],
-        )
+        args: list[str | int] = [self.keys.group_prefix, self.node_id, self.heartbeat_ms, *pairs]
+        await self._register(keys=self._own_keys, args=args)
 
     async def unregister(self) -> int:
         """Remove this node and all its members at once; return how many it had."""
-        keys = self.keys
-        removed = await self._unregister(
-            keys=[keys.node(self.node_id), keys.alive(self.node_id), keys.nodes],
-            args=[keys.group_prefix, self.node_id],
-        )
-        return int(removed)
+        args = [self.keys.group_prefix, self.node_id]
+        return int(await self._unregister(keys=self._own_keys, args=args))
 
     async def heartbeat(self) -> Heartbeat:
         """Renew this node's heartbeat and sweep the members of dead nodes."""
@@ -181,8 +175,5 @@ class Scripts:
 
 
 def _pairs(flat: list[Any]) -> dict[str, int]:
-    return {_text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    """``[b"node", count, ...]`` (replies are bytes: nothing asks redis to decode them)."""
+    return {flat[i].decode(): int(flat[i + 1]) for i in range(0, len(flat), 2)}

@@ -47,9 +47,7 @@ class Subscriber:
         except Exception as exc:  # redis-py's ConnectionError, TimeoutError, an OSError...
             raise BrokerLost(one_line(self._failure or exc)) from exc
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await cancel_and_wait(writer)
             self._fail_pending()
 
     async def subscribe(self, channel: bytes) -> None:
@@ -130,6 +128,14 @@ class Subscriber:
 def _ignore_failure(done: asyncio.Future[None]) -> None:
     if not done.cancelled():
         done.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
+    """Cancel ``task``, if any, and wait until it has ended (cancelled, or :class:`BrokerLost`)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BrokerLost):
+            await task
 
 
 def one_line(exc: BaseException) -> str:
