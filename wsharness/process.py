@@ -149,17 +149,13 @@ class ServerProcess:
 
     def _read(self, stream: IO[str], url_first: bool) -> None:
         """Keep each line in the log; with ``url_first``, the first is the URL instead."""
-        for raw in stream:
-            line = raw.rstrip("\n")
-            if url_first:
-                self._first_line.put(line.strip())
-                url_first = False
-                continue
-            with self._log_lock:
-                self._log.append((time.monotonic(), line))
-                self._log_lock.notify_all()
         if url_first:
-            self._first_line.put(None)
+            first = stream.readline()
+            self._first_line.put(first.strip() if first else None)
+        for line in stream:
+            with self._log_lock:
+                self._log.append((time.monotonic(), line.rstrip("\n")))
+                self._log_lock.notify_all()
 
     def _last_log_line(self) -> str:
         lines = self.log_lines()

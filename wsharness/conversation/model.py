@@ -177,7 +177,8 @@ def _people(voices: Sequence[Voice], lifeline_of: Sequence[str]) -> list[Lifelin
     ]
     crowd = [voice for key, voice in zip(lifeline_of, voices, strict=True) if key == "crowd"]
     if crowd:
-        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", _names(crowd)))
+        who = ", ".join(voice.name for voice in crowd[:5]) + (", …" if len(crowd) > 5 else "")
+        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", who))
     return people
 
 
@@ -348,13 +349,9 @@ def _fold_proofs(rows: list[Row]) -> list[Row]:
         f"{trips} round trip{'s' if trips != 1 else ''} proved nothing else was on its way",
         at=proofs[0].at,
     )
-    folded: list[Row] = []
-    for row in rows:
-        if row is proofs[0]:
-            folded.append(mark)
-        elif row.kind != "proof":
-            folded.append(row)
-    return folded
+    return [
+        mark if row is proofs[0] else row for row in rows if row.kind != "proof" or row is proofs[0]
+    ]
 
 
 def _runs(rows: list[Row]) -> list[Row]:
@@ -413,19 +410,12 @@ def _lifelines(voices: Sequence[Voice]) -> list[str]:
     return keys
 
 
-def _names(voices: Sequence[Voice]) -> str:
-    shown = ", ".join(voice.name for voice in voices[:5])
-    return shown + (", …" if len(voices) > 5 else "")
-
-
 def _named(note: str, voices: Sequence[Voice]) -> int | None:
     """The index of the person a failure starts with (the longest: "Bob at node 2", not "Bob")."""
-    found = None
-    for index, voice in enumerate(voices):
-        fits = note.startswith((voice.name + " ", voice.name + "'"))
-        if fits and (found is None or len(voice.name) > len(voices[found].name)):
-            found = index
-    return found
+    named = [
+        i for i, voice in enumerate(voices) if note.startswith((f"{voice.name} ", f"{voice.name}'"))
+    ]
+    return max(named, key=lambda i: len(voices[i].name), default=None)
 
 
 def _reason(error: str) -> str:
