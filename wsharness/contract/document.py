@@ -16,15 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
 import jsonschema_rs
 import yaml
-from jsonschema import (
-    Draft4Validator,
-    Draft6Validator,
-    Draft7Validator,
-    Draft201909Validator,
-    Draft202012Validator,
-)
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from referencing import Registry
@@ -175,24 +169,19 @@ def _message(
     document: dict[str, Any],
 ) -> Message:
     content_type = str(message.get("contentType", default_type)).lower()
-    carrier: Carrier = (
-        "json"
-        if content_type.endswith(("/json", "+json"))
-        else "text"
-        if content_type.startswith("text/")
-        else "binary"
-    )
+    carrier: Carrier = "text" if content_type.startswith("text/") else "binary"
+    if content_type.endswith(("/json", "+json")):
+        carrier = "json"
     payload = message.get("payload")
     validator = quick = None
     catch_all = payload is None
     if payload is not None:
-        dialect = _DIALECTS[7]
+        explaining, deciding = _DIALECTS[7]
         if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
-            dialect = _dialect(name, payload["schemaFormat"], path)
+            explaining, deciding = _dialect(name, payload["schemaFormat"], path)
             payload = payload["schema"]
         catch_all = isinstance(payload, dict) and set(payload) <= _NOT_CONSTRAINING
         schema = _absolute_refs(payload)
-        explaining, deciding = dialect
         try:
             explaining.check_schema(payload)
         except SchemaError as exc:
@@ -231,11 +220,11 @@ def _field_types(document: dict[str, Any], schema: Any) -> dict[str, tuple[str, 
 
 _DIALECTS: Mapping[int | str, tuple[type[Validator], type[jsonschema_rs.Validator]]] = {
     # Each JSON Schema dialect: the validator that words a mismatch, the one that decides.
-    4: (Draft4Validator, jsonschema_rs.Draft4Validator),
-    6: (Draft6Validator, jsonschema_rs.Draft6Validator),
-    7: (Draft7Validator, jsonschema_rs.Draft7Validator),
-    "2019-09": (Draft201909Validator, jsonschema_rs.Draft201909Validator),
-    "2020-12": (Draft202012Validator, jsonschema_rs.Draft202012Validator),
+    4: (jsonschema.Draft4Validator, jsonschema_rs.Draft4Validator),
+    6: (jsonschema.Draft6Validator, jsonschema_rs.Draft6Validator),
+    7: (jsonschema.Draft7Validator, jsonschema_rs.Draft7Validator),
+    "2019-09": (jsonschema.Draft201909Validator, jsonschema_rs.Draft201909Validator),
+    "2020-12": (jsonschema.Draft202012Validator, jsonschema_rs.Draft202012Validator),
 }
 
 _ASYNCAPI_SCHEMA = re.compile(r"application/vnd\.aai\.asyncapi(?:\+json|\+yaml)?;version=3\.[\d.]+")

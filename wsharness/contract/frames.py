@@ -118,10 +118,7 @@ _ABSENT = object()
 
 @functools.lru_cache(maxsize=64)
 def _candidates(contract: Contract, direction: Direction) -> _Candidates:
-    messages = [
-        contract.messages[name]
-        for name in (contract.sent if direction == "sent" else contract.received)
-    ]
+    messages = [contract.messages[name] for name in getattr(contract, direction)]
     textual = tuple(
         sorted((m for m in messages if m.carrier != "binary"), key=lambda m: m.catch_all)
     )
@@ -256,8 +253,9 @@ def _closest(
 
     message, errors = min(failures, key=distance)
     error = best_match(errors)
-    where = _where(error)
-    reason = f"{where}{_shorten(error.message)}"
+    path = ".".join(str(part) for part in error.absolute_path)
+    said = error.message if len(error.message) <= _SHOWN else error.message[: _SHOWN - 3] + "..."
+    reason = f"at {path}: {said}" if path else said
     if distance((message, errors))[1] == 0:
         return f"not a valid {message.label}: {reason}"
     kinds = ", ".join(m.title for m, _ in failures)
@@ -265,15 +263,6 @@ def _closest(
         f"none of the messages a client may {_verb(direction)} ({kinds}); "
         f"closest, {message.label}: {reason}"
     )
-
-
-def _where(error: ValidationError) -> str:
-    path = ".".join(str(part) for part in error.absolute_path)
-    return f"at {path}: " if path else ""
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 def _verb(direction: Direction) -> str:

@@ -224,8 +224,7 @@ def _rows(
             if not failed and _repeats(rows, step, event.kind, data):
                 rows[-1][1].count += 1
                 continue
-            head = data[:PROOF_SEARCH]
-            if isinstance(head, str) and PROOF_TOKEN.search(head):
+            if isinstance(data, str) and PROOF_TOKEN.search(data, 0, PROOF_SEARCH):
                 # folded later: the label keeps the direction
                 rows.append((step, Row("proof", person, node, event.kind, at=event.at)))
                 continue
@@ -285,6 +284,9 @@ def _describe_row(
     data = row.data
     if data is None:
         return
+    if len(data) > HOVER_LENGTH * 4:
+        unit = "bytes" if isinstance(data, bytes) else "characters"
+        row.size = f" ({len(data):,} {unit})"
     if isinstance(data, bytes):
         row.label = f"binary, {len(data):,} bytes"
         row.full = f"{row.label}: {data[:64].hex(' ')}"
@@ -294,13 +296,8 @@ def _describe_row(
         if words is not None:
             words = as_written(_printable(words[: HOVER_LENGTH * 4]))
             text = f"{words}\n{text}" if words != text else text
-        row.full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
-        if len(data) > HOVER_LENGTH * 4:
-            row.full += f" ({len(data):,} characters)"
+        row.full = (text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…") + row.size
         row.label = shorten(text if words is None else words, LABEL_LENGTH)
-    if len(data) > HOVER_LENGTH * 4:
-        unit = "bytes" if isinstance(data, bytes) else "characters"
-        row.size = f" ({len(data):,} {unit})"
     if row.varied:
         row.label = _DIGITS.sub("…", row.label)
         row.full = f"{row.full[:200]} (and more like it)"
