@@ -49,7 +49,9 @@ class Message:
     """None where any frame of its carrier matches (no schema, or any string)."""
     catch_all: bool
     """Admits any value of its type: counts only when no other message admits the frame."""
-    sieve: Sieve | None = None
+    prefix: str | None = None
+    """The text every frame of a text message starts with, read off its schema (an index for
+    the check: the schema decides); ``fixed`` is the index of a JSON message."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """Required properties its schema fixes (``const``), which a step that sends it fills in."""
     correlation: str | None = None
@@ -67,16 +69,6 @@ class Message:
     @property
     def label(self) -> str:
         return self.title if self.title == self.name else f"{self.title} ({self.name})"
-
-
-@dataclass(frozen=True)
-class Sieve:
-    """What every frame of a message has, read off its schema: the text it starts with, or
-    one required property's fixed value. An index, not a check: the schema decides."""
-
-    prefix: str | None = None
-    field: str | None = None
-    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +128,7 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
         for name, message in (channel.get("messages") or {}).items():
             message, pointer = _resolve(document, message, f"{channel_pointer}/messages/{name}")
             messages[name] = _message(
-                name, message, pointer, default_type, (registry, quick_registry), path, document
+                name, message, default_type, (registry, quick_registry), path, document
             )
             pointers[f"{channel_pointer}/messages/{_escape(name)}"] = name
             pointers[pointer] = name
@@ -162,7 +154,6 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
 def _message(
     name: str,
     message: dict[str, Any],
-    pointer: str,
     default_type: str,
     registries: tuple[Registry[Any], jsonschema_rs.Registry],
     path: Path,
@@ -195,11 +186,11 @@ def _message(
             validator = quick = None  # a text frame is a string: nothing to validate
     title = str(message.get("title") or message.get("name") or name)
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
-    sieve = _sieve(payload, fixed) if isinstance(payload, dict) else None
+    prefix = _prefix(payload) if isinstance(payload, dict) and carrier == "text" else None
     correlation = _correlation(name, message.get("correlationId"), document, path)
     types = _field_types(document, payload) if carrier == "json" else {}
     return Message(
-        name, title, carrier, validator, catch_all, sieve, fixed, correlation, types, quick
+        name, title, carrier, validator, catch_all, prefix, fixed, correlation, types, quick
     )
 
 
@@ -297,10 +288,10 @@ def _alternatives(pattern: str) -> bool:
     return False
 
 
-def _sieve(schema: dict[str, Any], fixed: Mapping[str, Any]) -> Sieve | None:
-    """The fixed part of what ``schema`` admits, when it says so plainly."""
+def _prefix(schema: dict[str, Any]) -> str | None:
+    """The text every string ``schema`` admits starts with, when it says so plainly."""
     if isinstance(schema.get("const"), str):
-        return Sieve(prefix=schema["const"])
+        return str(schema["const"])
     pattern = schema.get("pattern")
     if isinstance(pattern, str) and pattern.startswith("^") and not _alternatives(pattern):
         literal = ""
@@ -310,8 +301,8 @@ def _sieve(schema: dict[str, Any], fixed: Mapping[str, Any]) -> Sieve | None:
             literal += character
         if pattern[1 + len(literal) : 2 + len(literal)] in ("?", "*", "{"):
             literal = literal[:-1]  # the last character is optional or repeated
-        return Sieve(prefix=literal) if literal else None
-    return next((Sieve(field=key, value=value) for key, value in fixed.items()), None)
+        return literal or None
+    return None
 
 
 _NOT_CONSTRAINING = frozenset({"type", "title", "description", "examples", "$comment"})

@@ -126,17 +126,16 @@ def _candidates(contract: Contract, direction: Direction) -> _Candidates:
     by_first: dict[str, list[tuple[str, str]]] = {}
     by_field: dict[str, dict[Any, set[str]]] = {}
     for message in textual:
-        sieve = message.sieve
-        if sieve is not None and sieve.prefix and message.carrier == "text":
-            by_first.setdefault(sieve.prefix[0], []).append((sieve.prefix, message.name))
+        # Indexed by a text message's fixed start, else by a JSON message's first fixed field.
+        key, value = next(iter(message.fixed.items()), (None, None))
+        if message.prefix:
+            by_first.setdefault(message.prefix[0], []).append((message.prefix, message.name))
         elif (
-            sieve is not None
-            and sieve.field is not None
-            and message.carrier == "json"
-            and isinstance(sieve.value, Hashable)
-            and not isinstance(sieve.value, bool | int | float)
+            key is not None
+            and isinstance(value, Hashable)
+            and not isinstance(value, bool | int | float)
         ):
-            by_field.setdefault(sieve.field, {}).setdefault(sieve.value, set()).add(message.name)
+            by_field.setdefault(key, {}).setdefault(value, set()).add(message.name)
         else:
             unsieved.add(message.name)  # the schema decides: no index of its own
     anything = [m for m in textual if m.name in unsieved]

@@ -315,18 +315,13 @@ def _compact(text: str) -> str:
         return text
 
 
-def _step_of(at: float, starts: Sequence[float]) -> int:
-    """The step during which ``at`` happened: the last started by then (the first if none)."""
-    return max(bisect.bisect_right(starts, at) - 1, 0)
-
-
 def _steps_of(events: Sequence[Event | Received], starts: Sequence[float]) -> Iterator[int]:
     """The step of each event, walking the events and the steps together in time order."""
     step = 0
     for event in events:
         at = event.at
-        if step and at < starts[step]:  # out of order: look it up
-            step = _step_of(at, starts)
+        if step and at < starts[step]:  # out of order: the last step started by then
+            step = max(bisect.bisect_right(starts, at) - 1, 0)
         while step + 1 < len(starts) and starts[step + 1] <= at:
             step += 1
         yield step
