@@ -274,9 +274,7 @@ class TestWebSocket:
         _check_count(count)
 
         def enough() -> list[Data] | None:
-            if self._inbox.outstanding_count >= count:
-                return [record.data for record in self._inbox.outstanding()]
-            return None
+            return self.messages if self._inbox.outstanding_count >= count else None
 
         return self._wait(enough, f"receive {_messages(count)}", timeout)
 
