@@ -59,6 +59,9 @@ FrameObserver = Callable[["TestWebSocket", Event | Received, bool], None]
 """Told of every frame sent or received and whether it is text; on the sending or the loop's
 thread, so it must be quick."""
 
+Finder = tuple[Callable[[], Received | None], str | Callable[[], str]]
+"""What a wait for one message looks for, and what it says it waited for."""
+
 _SHOWN_IN_ERRORS = 20  # the most recent messages a failure lists
 
 
@@ -225,9 +228,7 @@ class TestWebSocket:
     ) -> Received:
         """Wait until an outstanding message equals ``message`` (a binary frame never equals
         a text); with ``include_existing`` false, only one arriving after this call counts."""
-        return self._wait_for_equal(
-            message, include_existing=include_existing, take=False, timeout=timeout
-        )
+        return self._wait(*self._equal(message, include_existing, take=False), timeout)
 
     def wait_for_match(
         self,
@@ -239,25 +240,16 @@ class TestWebSocket:
     ) -> Received:
         """Like :meth:`wait_for_message`, for a message satisfying a PyHamcrest matcher or a
         predicate; ``description`` completes "did not receive ..." in the error."""
-        return self._wait_for_matching(
-            matcher,
-            include_existing=include_existing,
-            description=description,
-            take=False,
-            timeout=timeout,
-        )
+        finder = self._matching(matcher, include_existing, description, take=False)
+        return self._wait(*finder, timeout)
 
     def expect_aside(self, reply: Data | MessageMatcher) -> Aside:
         """Account for the next message equal to (or matching) ``reply`` as it arrives, so no
         wait sees it: for a round trip's reply. Register before sending the request."""
-        test: Callable[[Data], bool]
         if isinstance(reply, str | bytes):
-            expected = reply
-            test = lambda data: type(data) is type(expected) and data == expected  # noqa: E731
-            description = describe_data(reply)
+            aside = Aside(functools.partial(_same, reply), describe_data(reply))
         else:
-            test, description = message_test(reply)
-        aside = Aside(test, description)
+            aside = Aside(*message_test(reply))
         with self._cond:
             self._asides.append(aside)
         return aside
@@ -282,9 +274,7 @@ class TestWebSocket:
         _check_count(count)
 
         def enough() -> list[Data] | None:
-            if self._inbox.outstanding_count() >= count:
-                return [record.data for record in self._inbox.outstanding()]
-            return None
+            return self.messages if self._inbox.outstanding_count >= count else None
 
         return self._wait(enough, f"receive {_messages(count)}", timeout)
 
@@ -294,9 +284,7 @@ class TestWebSocket:
         """Wait for an outstanding message equal to ``message`` and account for it. With
         ``proven_by`` (why nothing more can come), fail at once with :class:`NotOnItsWay`
         if it is not here (as do :meth:`take_match` and :meth:`take_messages`)."""
-        return self._wait_for_equal(
-            message, include_existing=True, take=True, timeout=timeout, proven_by=proven_by
-        )
+        return self._wait(*self._equal(message, True, take=True), timeout, proven_by=proven_by)
 
     def take_match(
         self,
@@ -307,14 +295,8 @@ class TestWebSocket:
         proven_by: str | None = None,
     ) -> Received:
         """Wait for an outstanding message that satisfies ``matcher`` and account for it."""
-        return self._wait_for_matching(
-            matcher,
-            include_existing=True,
-            description=description,
-            take=True,
-            timeout=timeout,
-            proven_by=proven_by,
-        )
+        finder = self._matching(matcher, True, description, take=True)
+        return self._wait(*finder, timeout, proven_by=proven_by)
 
     def take_messages(
         self, count: int, *, timeout: float | None = None, proven_by: str | None = None
@@ -323,7 +305,7 @@ class TestWebSocket:
         _check_count(count)
 
         def oldest() -> list[Received] | None:
-            if self._inbox.outstanding_count() < count:
+            if self._inbox.outstanding_count < count:
                 return None
             taken = self._inbox.oldest(count)
             for record in taken:
@@ -343,7 +325,7 @@ class TestWebSocket:
         deadline = time.monotonic() + window
         with self._cond:
             while True:
-                for record in self._inbox.since(seen):
+                for record in self._inbox.history[seen:]:
                     if test is None or test(record.data):
                         expected = f"no message matching {description}" if test else "nothing"
                         raise UnexpectedMessage(
@@ -356,15 +338,8 @@ class TestWebSocket:
                     return
                 self._cond.wait(remaining)
 
-    def _wait_for_equal(
-        self,
-        message: Data,
-        *,
-        include_existing: bool,
-        take: bool,
-        timeout: float | None,
-        proven_by: str | None = None,
-    ) -> Received:
+    def _equal(self, message: Data, include_existing: bool, *, take: bool) -> Finder:
+        """What a wait for a message equal to ``message`` looks for, and says it waited for."""
         if not isinstance(message, str | bytes):
             raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
         since = 0 if include_existing else self._inbox.total
@@ -374,23 +349,21 @@ class TestWebSocket:
 
         def what() -> str:
             taken_before = take and any(
-                type(record.data) is type(message) and record.data == message
-                for record in self._inbox.history
+                _same(message, record.data) for record in self._inbox.history
             )
             return f"receive {'another ' if taken_before else ''}{describe_data(message)}"
 
-        return self._wait(find, what, timeout, proven_by=proven_by)
+        return find, what
 
-    def _wait_for_matching(
+    def _matching(
         self,
         matcher: MessageMatcher,
-        *,
         include_existing: bool,
         description: str | None,
+        *,
         take: bool,
-        timeout: float | None,
-        proven_by: str | None = None,
-    ) -> Received:
+    ) -> Finder:
+        """What a wait for a message satisfying ``matcher`` looks for, and says it waited for."""
         test, described = message_test(matcher)
         looked_up_to = 0 if include_existing else self._inbox.total
 
@@ -401,12 +374,7 @@ class TestWebSocket:
             looked_up_to = self._inbox.total
             return self._found(found, take=take)
 
-        return self._wait(
-            find,
-            f"receive {description or f'a message matching {described}'}",
-            timeout,
-            proven_by=proven_by,
-        )
+        return find, f"receive {description or f'a message matching {described}'}"
 
     def _found(self, record: Received | None, *, take: bool) -> Received | None:
         if record is not None and take:
@@ -739,10 +707,8 @@ class TestWebSocket:
         )
 
     def _closed_detail(self) -> str:
-        if self._failure is not None:
-            return self._failure
-        if self._gave_up is not None:
-            return self._gave_up
+        if why := self._failure or self._gave_up:
+            return why
         detail = f"its connection closed (code {self._close_code}"
         if self._close_reason:
             detail += f", {self._close_reason!r}"
@@ -899,6 +865,11 @@ _OWN_OPTIONS = {  # websockets' options that TestWebSocket sets itself, and what
     "max_size": "max_message_size=BYTES",
     "close_timeout": "close(timeout=SECONDS)",
 }
+
+
+def _same(expected: Data, data: Data) -> bool:
+    """Whether ``data`` is ``expected``: a binary frame never equals a text."""
+    return type(data) is type(expected) and data == expected
 
 
 def _said(what: str | Callable[[], str]) -> str:

@@ -99,10 +99,8 @@ class RecordingConnection(ClientConnection):
             return
         try:
             for data in messages:
-                if isinstance(data, str):
-                    payload, as_text = data.encode(), text is not False
-                else:
-                    payload, as_text = data, text is True
+                payload = data.encode() if isinstance(data, str) else data
+                as_text = isinstance(data, str) if text is None else text
                 if as_text:
                     self.protocol.send_text(payload)
                 else:

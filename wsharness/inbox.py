@@ -36,7 +36,7 @@ class Inbox:
         """Every message ever received; ``history[n].seq == n``."""
         self._taken = bytearray()  # 1 once taken: find(0) finds the outstanding, as memchr
         self._cleared = 0  # every message numbered below was cleared
-        self._count = 0
+        self.outstanding_count = 0  # how many are not accounted for
         # Text and binary apart: a str never equals bytes, and comparing them warns (-b).
         self._texts: dict[Data, Received | _Copies] = {}
         self._binaries: dict[Data, Received | _Copies] = {}
@@ -46,7 +46,7 @@ class Inbox:
         record = Received(len(self.history), data, at)
         self.history.append(record)
         self._taken.append(0)
-        self._count += 1
+        self.outstanding_count += 1
         index = self._index(data)
         entry = index.get(data)
         if entry is None:
@@ -73,15 +73,12 @@ class Inbox:
         """The oldest ``count`` outstanding messages (fewer if there are not as many)."""
         return list(islice(self._outstanding_from(0), count))
 
-    def outstanding_count(self) -> int:
-        return self._count
-
     def take(self, record: Received) -> None:
         """Mark one message as accounted for."""
         if not self.is_outstanding(record):
             return
         self._taken[record.seq] = 1
-        self._count -= 1
+        self.outstanding_count -= 1
         index = self._index(record.data)
         if index.get(record.data) is record:
             del index[record.data]
@@ -89,7 +86,7 @@ class Inbox:
     def take_all(self) -> None:
         """Mark everything received so far as accounted for."""
         self._cleared = self.total
-        self._count = 0
+        self.outstanding_count = 0
         self._texts.clear()
         self._binaries.clear()
 
@@ -122,10 +119,6 @@ class Inbox:
             if test(record):
                 return record
         return None
-
-    def since(self, seq: int) -> list[Received]:
-        """Every message numbered ``seq`` or later, outstanding or not."""
-        return self.history[seq:]
 
     def _outstanding_from(self, since: int) -> Iterator[Received]:
         """The outstanding messages numbered ``since`` or later, oldest first."""

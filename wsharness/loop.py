@@ -24,25 +24,22 @@ class EventLoopThread:
 
     def __init__(self, name: str = "wsharness-loop") -> None:
         self.loop = new_event_loop()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
 
     def _run(self) -> None:
+        """Run the loop until stopped; then cancel what is still pending and close it."""
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_forever()
         finally:
-            self._close_loop()
-
-    def _close_loop(self) -> None:
-        """Cancel what is still pending and close the loop, on its own thread."""
-        pending = asyncio.all_tasks(self.loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-        self.loop.close()
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coroutine`` on the loop and block until it returns (or time runs out)."""
@@ -52,11 +49,7 @@ class EventLoopThread:
         """Stop the loop, cancel its pending tasks, close it and join its thread."""
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=5)
-
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
+        self.thread.join(timeout=5)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

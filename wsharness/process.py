@@ -13,7 +13,6 @@ import queue
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import IO
 
@@ -43,7 +42,7 @@ class ServerProcess:
         self.url: str | None = None
         self._process: subprocess.Popen[str] | None = None
         self._first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
-        self._log: list[tuple[float, str]] = []
+        self._log: list[str] = []
         self._log_lock = threading.Condition()
         self._readers: list[threading.Thread] = []
 
@@ -129,7 +128,7 @@ class ServerProcess:
     def log_lines(self, since: int = 0) -> list[str]:
         """What the server wrote to stderr (and to stdout after its URL)."""
         with self._log_lock:
-            return [line for _, line in self._log[since:]]
+            return self._log[since:]
 
     def wait_for_log(self, text: str, *, since: int = 0, timeout: float = 10.0) -> int:
         """Wait until a log line after the mark ``since`` contains ``text``; return the mark
@@ -137,7 +136,7 @@ class ServerProcess:
 
         def found() -> int | None:
             for index in range(since, len(self._log)):
-                if text in self._log[index][1]:
+                if text in self._log[index]:
                     return index + 1
             return None
 
@@ -149,17 +148,13 @@ class ServerProcess:
 
     def _read(self, stream: IO[str], url_first: bool) -> None:
         """Keep each line in the log; with ``url_first``, the first is the URL instead."""
-        for raw in stream:
-            line = raw.rstrip("\n")
-            if url_first:
-                self._first_line.put(line.strip())
-                url_first = False
-                continue
-            with self._log_lock:
-                self._log.append((time.monotonic(), line))
-                self._log_lock.notify_all()
         if url_first:
-            self._first_line.put(None)
+            first = stream.readline()
+            self._first_line.put(first.strip() if first else None)
+        for line in stream:
+            with self._log_lock:
+                self._log.append(line.rstrip("\n"))
+                self._log_lock.notify_all()
 
     def _last_log_line(self) -> str:
         lines = self.log_lines()

@@ -16,15 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
 import jsonschema_rs
 import yaml
-from jsonschema import (
-    Draft4Validator,
-    Draft6Validator,
-    Draft7Validator,
-    Draft201909Validator,
-    Draft202012Validator,
-)
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from referencing import Registry
@@ -55,7 +49,9 @@ class Message:
     """None where any frame of its carrier matches (no schema, or any string)."""
     catch_all: bool
     """Admits any value of its type: counts only when no other message admits the frame."""
-    sieve: Sieve | None = None
+    prefix: str | None = None
+    """The text every frame of a text message starts with, read off its schema (an index for
+    the check: the schema decides); ``fixed`` is the index of a JSON message."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """Required properties its schema fixes (``const``), which a step that sends it fills in."""
     correlation: str | None = None
@@ -73,16 +69,6 @@ class Message:
     @property
     def label(self) -> str:
         return self.title if self.title == self.name else f"{self.title} ({self.name})"
-
-
-@dataclass(frozen=True)
-class Sieve:
-    """What every frame of a message has, read off its schema: the text it starts with, or
-    one required property's fixed value. An index, not a check: the schema decides."""
-
-    prefix: str | None = None
-    field: str | None = None
-    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +128,7 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
         for name, message in (channel.get("messages") or {}).items():
             message, pointer = _resolve(document, message, f"{channel_pointer}/messages/{name}")
             messages[name] = _message(
-                name, message, pointer, default_type, (registry, quick_registry), path, document
+                name, message, default_type, (registry, quick_registry), path, document
             )
             pointers[f"{channel_pointer}/messages/{_escape(name)}"] = name
             pointers[pointer] = name
@@ -168,31 +154,25 @@ def _read(path: Path, document: dict[str, Any]) -> Contract:
 def _message(
     name: str,
     message: dict[str, Any],
-    pointer: str,
     default_type: str,
     registries: tuple[Registry[Any], jsonschema_rs.Registry],
     path: Path,
     document: dict[str, Any],
 ) -> Message:
     content_type = str(message.get("contentType", default_type)).lower()
-    carrier: Carrier = (
-        "json"
-        if content_type.endswith(("/json", "+json"))
-        else "text"
-        if content_type.startswith("text/")
-        else "binary"
-    )
+    carrier: Carrier = "text" if content_type.startswith("text/") else "binary"
+    if content_type.endswith(("/json", "+json")):
+        carrier = "json"
     payload = message.get("payload")
     validator = quick = None
     catch_all = payload is None
     if payload is not None:
-        dialect = _DIALECTS[7]
+        explaining, deciding = _DIALECTS[7]
         if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
-            dialect = _dialect(name, payload["schemaFormat"], path)
+            explaining, deciding = _dialect(name, payload["schemaFormat"], path)
             payload = payload["schema"]
         catch_all = isinstance(payload, dict) and set(payload) <= _NOT_CONSTRAINING
         schema = _absolute_refs(payload)
-        explaining, deciding = dialect
         try:
             explaining.check_schema(payload)
         except SchemaError as exc:
@@ -206,11 +186,11 @@ def _message(
             validator = quick = None  # a text frame is a string: nothing to validate
     title = str(message.get("title") or message.get("name") or name)
     fixed = _fixed(payload) if isinstance(payload, dict) and carrier == "json" else {}
-    sieve = _sieve(payload, fixed) if isinstance(payload, dict) else None
+    prefix = _prefix(payload) if isinstance(payload, dict) and carrier == "text" else None
     correlation = _correlation(name, message.get("correlationId"), document, path)
     types = _field_types(document, payload) if carrier == "json" else {}
     return Message(
-        name, title, carrier, validator, catch_all, sieve, fixed, correlation, types, quick
+        name, title, carrier, validator, catch_all, prefix, fixed, correlation, types, quick
     )
 
 
@@ -231,11 +211,11 @@ def _field_types(document: dict[str, Any], schema: Any) -> dict[str, tuple[str, 
 
 _DIALECTS: Mapping[int | str, tuple[type[Validator], type[jsonschema_rs.Validator]]] = {
     # Each JSON Schema dialect: the validator that words a mismatch, the one that decides.
-    4: (Draft4Validator, jsonschema_rs.Draft4Validator),
-    6: (Draft6Validator, jsonschema_rs.Draft6Validator),
-    7: (Draft7Validator, jsonschema_rs.Draft7Validator),
-    "2019-09": (Draft201909Validator, jsonschema_rs.Draft201909Validator),
-    "2020-12": (Draft202012Validator, jsonschema_rs.Draft202012Validator),
+    4: (jsonschema.Draft4Validator, jsonschema_rs.Draft4Validator),
+    6: (jsonschema.Draft6Validator, jsonschema_rs.Draft6Validator),
+    7: (jsonschema.Draft7Validator, jsonschema_rs.Draft7Validator),
+    "2019-09": (jsonschema.Draft201909Validator, jsonschema_rs.Draft201909Validator),
+    "2020-12": (jsonschema.Draft202012Validator, jsonschema_rs.Draft202012Validator),
 }
 
 _ASYNCAPI_SCHEMA = re.compile(r"application/vnd\.aai\.asyncapi(?:\+json|\+yaml)?;version=3\.[\d.]+")
@@ -308,10 +288,10 @@ def _alternatives(pattern: str) -> bool:
     return False
 
 
-def _sieve(schema: dict[str, Any], fixed: Mapping[str, Any]) -> Sieve | None:
-    """The fixed part of what ``schema`` admits, when it says so plainly."""
+def _prefix(schema: dict[str, Any]) -> str | None:
+    """The text every string ``schema`` admits starts with, when it says so plainly."""
     if isinstance(schema.get("const"), str):
-        return Sieve(prefix=schema["const"])
+        return str(schema["const"])
     pattern = schema.get("pattern")
     if isinstance(pattern, str) and pattern.startswith("^") and not _alternatives(pattern):
         literal = ""
@@ -321,8 +301,8 @@ def _sieve(schema: dict[str, Any], fixed: Mapping[str, Any]) -> Sieve | None:
             literal += character
         if pattern[1 + len(literal) : 2 + len(literal)] in ("?", "*", "{"):
             literal = literal[:-1]  # the last character is optional or repeated
-        return Sieve(prefix=literal) if literal else None
-    return next((Sieve(field=key, value=value) for key, value in fixed.items()), None)
+        return literal or None
+    return None
 
 
 _NOT_CONSTRAINING = frozenset({"type", "title", "description", "examples", "$comment"})

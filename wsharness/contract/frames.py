@@ -118,10 +118,7 @@ _ABSENT = object()
 
 @functools.lru_cache(maxsize=64)
 def _candidates(contract: Contract, direction: Direction) -> _Candidates:
-    messages = [
-        contract.messages[name]
-        for name in (contract.sent if direction == "sent" else contract.received)
-    ]
+    messages = [contract.messages[name] for name in getattr(contract, direction)]
     textual = tuple(
         sorted((m for m in messages if m.carrier != "binary"), key=lambda m: m.catch_all)
     )
@@ -129,17 +126,16 @@ def _candidates(contract: Contract, direction: Direction) -> _Candidates:
     by_first: dict[str, list[tuple[str, str]]] = {}
     by_field: dict[str, dict[Any, set[str]]] = {}
     for message in textual:
-        sieve = message.sieve
-        if sieve is not None and sieve.prefix and message.carrier == "text":
-            by_first.setdefault(sieve.prefix[0], []).append((sieve.prefix, message.name))
+        # Indexed by a text message's fixed start, else by a JSON message's first fixed field.
+        key, value = next(iter(message.fixed.items()), (None, None))
+        if message.prefix:
+            by_first.setdefault(message.prefix[0], []).append((message.prefix, message.name))
         elif (
-            sieve is not None
-            and sieve.field is not None
-            and message.carrier == "json"
-            and isinstance(sieve.value, Hashable)
-            and not isinstance(sieve.value, bool | int | float)
+            key is not None
+            and isinstance(value, Hashable)
+            and not isinstance(value, bool | int | float)
         ):
-            by_field.setdefault(sieve.field, {}).setdefault(sieve.value, set()).add(message.name)
+            by_field.setdefault(key, {}).setdefault(value, set()).add(message.name)
         else:
             unsieved.add(message.name)  # the schema decides: no index of its own
     anything = [m for m in textual if m.name in unsieved]
@@ -256,8 +252,9 @@ def _closest(
 
     message, errors = min(failures, key=distance)
     error = best_match(errors)
-    where = _where(error)
-    reason = f"{where}{_shorten(error.message)}"
+    path = ".".join(str(part) for part in error.absolute_path)
+    said = error.message if len(error.message) <= _SHOWN else error.message[: _SHOWN - 3] + "..."
+    reason = f"at {path}: {said}" if path else said
     if distance((message, errors))[1] == 0:
         return f"not a valid {message.label}: {reason}"
     kinds = ", ".join(m.title for m, _ in failures)
@@ -265,15 +262,6 @@ def _closest(
         f"none of the messages a client may {_verb(direction)} ({kinds}); "
         f"closest, {message.label}: {reason}"
     )
-
-
-def _where(error: ValidationError) -> str:
-    path = ".".join(str(part) for part in error.absolute_path)
-    return f"at {path}: " if path else ""
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 def _verb(direction: Direction) -> str:

@@ -177,7 +177,8 @@ def _people(voices: Sequence[Voice], lifeline_of: Sequence[str]) -> list[Lifelin
     ]
     crowd = [voice for key, voice in zip(lifeline_of, voices, strict=True) if key == "crowd"]
     if crowd:
-        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", _names(crowd)))
+        who = ", ".join(voice.name for voice in crowd[:5]) + (", …" if len(crowd) > 5 else "")
+        people.append(Lifeline("crowd", f"{len(crowd):,} people", "crowd", who))
     return people
 
 
@@ -223,8 +224,7 @@ def _rows(
             if not failed and _repeats(rows, step, event.kind, data):
                 rows[-1][1].count += 1
                 continue
-            head = data[:PROOF_SEARCH]
-            if isinstance(head, str) and PROOF_TOKEN.search(head):
+            if isinstance(data, str) and PROOF_TOKEN.search(data, 0, PROOF_SEARCH):
                 # folded later: the label keeps the direction
                 rows.append((step, Row("proof", person, node, event.kind, at=event.at)))
                 continue
@@ -284,6 +284,9 @@ def _describe_row(
     data = row.data
     if data is None:
         return
+    if len(data) > HOVER_LENGTH * 4:
+        unit = "bytes" if isinstance(data, bytes) else "characters"
+        row.size = f" ({len(data):,} {unit})"
     if isinstance(data, bytes):
         row.label = f"binary, {len(data):,} bytes"
         row.full = f"{row.label}: {data[:64].hex(' ')}"
@@ -293,13 +296,8 @@ def _describe_row(
         if words is not None:
             words = as_written(_printable(words[: HOVER_LENGTH * 4]))
             text = f"{words}\n{text}" if words != text else text
-        row.full = text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…"
-        if len(data) > HOVER_LENGTH * 4:
-            row.full += f" ({len(data):,} characters)"
+        row.full = (text if len(text) <= HOVER_LENGTH else text[:HOVER_LENGTH] + "…") + row.size
         row.label = shorten(text if words is None else words, LABEL_LENGTH)
-    if len(data) > HOVER_LENGTH * 4:
-        unit = "bytes" if isinstance(data, bytes) else "characters"
-        row.size = f" ({len(data):,} {unit})"
     if row.varied:
         row.label = _DIGITS.sub("…", row.label)
         row.full = f"{row.full[:200]} (and more like it)"
@@ -317,18 +315,13 @@ def _compact(text: str) -> str:
         return text
 
 
-def _step_of(at: float, starts: Sequence[float]) -> int:
-    """The step during which ``at`` happened: the last started by then (the first if none)."""
-    return max(bisect.bisect_right(starts, at) - 1, 0)
-
-
 def _steps_of(events: Sequence[Event | Received], starts: Sequence[float]) -> Iterator[int]:
     """The step of each event, walking the events and the steps together in time order."""
     step = 0
     for event in events:
         at = event.at
-        if step and at < starts[step]:  # out of order: look it up
-            step = _step_of(at, starts)
+        if step and at < starts[step]:  # out of order: the last step started by then
+            step = max(bisect.bisect_right(starts, at) - 1, 0)
         while step + 1 < len(starts) and starts[step + 1] <= at:
             step += 1
         yield step
@@ -348,13 +341,9 @@ def _fold_proofs(rows: list[Row]) -> list[Row]:
         f"{trips} round trip{'s' if trips != 1 else ''} proved nothing else was on its way",
         at=proofs[0].at,
     )
-    folded: list[Row] = []
-    for row in rows:
-        if row is proofs[0]:
-            folded.append(mark)
-        elif row.kind != "proof":
-            folded.append(row)
-    return folded
+    return [
+        mark if row is proofs[0] else row for row in rows if row.kind != "proof" or row is proofs[0]
+    ]
 
 
 def _runs(rows: list[Row]) -> list[Row]:
@@ -413,19 +402,12 @@ def _lifelines(voices: Sequence[Voice]) -> list[str]:
     return keys
 
 
-def _names(voices: Sequence[Voice]) -> str:
-    shown = ", ".join(voice.name for voice in voices[:5])
-    return shown + (", …" if len(voices) > 5 else "")
-
-
 def _named(note: str, voices: Sequence[Voice]) -> int | None:
     """The index of the person a failure starts with (the longest: "Bob at node 2", not "Bob")."""
-    found = None
-    for index, voice in enumerate(voices):
-        fits = note.startswith((voice.name + " ", voice.name + "'"))
-        if fits and (found is None or len(voice.name) > len(voices[found].name)):
-            found = index
-    return found
+    named = [
+        i for i, voice in enumerate(voices) if note.startswith((f"{voice.name} ", f"{voice.name}'"))
+    ]
+    return max(named, key=lambda i: len(voices[i].name), default=None)
 
 
 def _reason(error: str) -> str:

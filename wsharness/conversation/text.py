@@ -12,13 +12,12 @@ MARKS = {"passed": "✓", "failed": "✗", "error": "✗", "skipped": "-", "unte
 def render(conversation: Conversation) -> str:
     """The conversation, step by step, one line per row of the diagram."""
     names = {line.key: line.label for line in conversation.lifelines}
-    lines = [f"Conversation: {conversation.title} ({conversation.status})"]
-    lines.append(
-        "  people: "
-        + ", ".join(line.label for line in conversation.people)
-        + "; "
-        + ", ".join(f"{line.label} ({line.detail})" for line in conversation.nodes)
-    )
+    people = ", ".join(line.label for line in conversation.people)
+    nodes = ", ".join(f"{line.label} ({line.detail})" for line in conversation.nodes)
+    lines = [
+        f"Conversation: {conversation.title} ({conversation.status})",
+        f"  people: {people}; {nodes}",
+    ]
     for step in conversation.steps:
         failed = "   <-- FAILED" if step.failed else ""
         mark = MARKS.get(step.status, "?")

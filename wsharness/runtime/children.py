@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | No
         return None
     if threading.current_thread() is not threading.main_thread():
         return None
-    prctl = _libc().prctl
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
     parent = os.getpid()
 
     def set_parent_death_signal() -> None:
@@ -71,8 +70,3 @@ def _send(process: subprocess.Popen[Any], signum: int, *, whole_group: bool) -> 
             os.killpg(process.pid, signum)
     else:
         process.send_signal(signum)
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
