@@ -83,10 +83,12 @@ def merge(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
             continue
         for table, keys in (("messages", ("sent", "received")), ("operations", ("count",))):
             for name, counts in report[table].items():
-                entry = total[table].setdefault(name, dict(counts))
-                if entry is not counts:
-                    for key in keys:
-                        entry[key] = entry.get(key, 0) + counts.get(key, 0)
+                entry = total[table].get(name)
+                if entry is None:
+                    total[table][name] = dict(counts)
+                    continue
+                for key in keys:
+                    entry[key] = entry.get(key, 0) + counts.get(key, 0)
         for way in ("sent", "received"):
             total["outside"][way] += report["outside"][way]
     if total is None:
