@@ -8,6 +8,7 @@ import pytest
 
 from tools.acceptance_stage import Reports, parse_args, rerun_command, target_of
 from wsharness.bdd import registry
+from wsharness.bdd.options import ConnectionOptions
 from wsharness.bdd.registry import Setting, SettingError
 from wsharness.bdd.target import Target, read_token_file
 
@@ -157,3 +158,15 @@ def test_the_rerun_names_the_same_target_and_the_token_by_reference(
     assert from_environment.startswith(
         "run the failures again (with WS_AUTH_TOKEN set, as for this run): scripts/"
     )
+
+
+def test_a_started_target_keeps_its_options_unless_given_others() -> None:
+    """``Target.started`` is public API: its ``options`` argument still replaces the
+    target's own, and leaving it out keeps them."""
+    own = Target(options=ConnectionOptions(origin="https://own.example"))
+    assert own.started(["ws://127.0.0.1:9"]).options.origin == "https://own.example"
+    given = ConnectionOptions(origin="https://given.example")
+    started = own.started(["ws://127.0.0.1:9"], given)
+    assert started.options is given
+    assert started.urls == ("ws://127.0.0.1:9",)
+    assert started.started_by_the_suite

@@ -100,9 +100,12 @@ class Target:
         """Whether the settings name a server; if not, a project may start its own."""
         return bool(self.urls)
 
-    def started(self, urls: list[str]) -> Target:
-        """This target, for servers the suite started itself at ``urls``."""
-        return replace(self, urls=tuple(urls), started_by_the_suite=True)
+    def started(self, urls: list[str], options: ConnectionOptions | None = None) -> Target:
+        """This target, for servers the suite started itself at ``urls`` (reached with
+        ``options``, by default the target's own)."""
+        return replace(
+            self, urls=tuple(urls), options=options or self.options, started_by_the_suite=True
+        )
 
     def reported(self, software: tuple[str, ...]) -> Target:
         """This target, with what its servers said they are."""
