@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import statistics
 import sys
@@ -64,6 +65,7 @@ OWED_TIMEOUT = 60.0
 
 
 def request(document: dict[str, Any]) -> bytes:
+    """A chat request as one masked text frame, ready to write."""
     return text_frame(json.dumps(document))
 
 
@@ -132,16 +134,16 @@ def server_cpu(pids: Sequence[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-async def echoes(url: str, protocol: Protocol, count: int, within: float) -> Echoes:
-    """One client's sequential round trips: ``count`` of them, or as many as start
-    within ``within`` seconds (each reply may take that long, and 10 s more)."""
+async def echoes(url: str, protocol: Protocol, count: int, within: float | None) -> Echoes:
+    """One client's sequential round trips: ``count`` of them, or as many as start within
+    ``within`` seconds if given (each reply may take 10 s, and that long more)."""
     (client,) = await open_many([url], 1)
     frame = protocol.echo(PAYLOAD)
     samples: list[float] = []
-    deadline = time.perf_counter() + within
+    deadline = math.inf if within is None else time.perf_counter() + within
     while len(samples) < count and time.perf_counter() < deadline:
         started = time.perf_counter()
-        await asyncio.wait_for(client.ask(frame), within + 10)
+        await asyncio.wait_for(client.ask(frame), 10 + (within or 0))
         samples.append(time.perf_counter() - started)
     await close_all([client])
     p50, p99 = p50_p99(samples)
@@ -297,19 +299,21 @@ async def flood(url: str, protocol: Protocol, *, pings: bool) -> Flood:
 
 class PeakGrowth:
     """How far a process's resident size peaks above its size now, from /proc: psutil has
-    no peak (VmHWM) and cannot reset it (clear_refs, Linux 4.0+; else the size at the end)."""
+    no peak (VmHWM) and cannot reset it (clear_refs, Linux 4.0+). Where it cannot be reset,
+    ``unreset`` is read instead: the peak since the process started, or the size at the end."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, unreset: str = "VmHWM") -> None:
         self.pid = pid
         try:
             with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
                 clear_refs.write("5")
             self.peak = "VmHWM"
         except OSError:
-            self.peak = "VmRSS"
+            self.peak = unreset
         self.before = self.kib("VmRSS")
 
     def kib(self, field: str) -> int:
+        """``field`` of the process's /proc status (VmRSS, VmHWM), in KiB."""
         with open(f"/proc/{self.pid}/status") as status:
             for line in status:
                 if line.startswith(field + ":"):
@@ -317,6 +321,7 @@ class PeakGrowth:
         raise RuntimeError(f"no {field} for process {self.pid}")
 
     def mib(self) -> float:
+        """The growth so far, in MiB."""
         return (self.kib(self.peak) - self.before) / 1024
 
 
@@ -376,7 +381,7 @@ async def ping_hoarder(url: str, server_pid: int, within: float) -> PingHoarder:
     assert client.transport is not None
     client.transport.pause_reading()
     chunk = PING * BATCH
-    growth = PeakGrowth(server_pid)
+    growth = PeakGrowth(server_pid, unreset="VmRSS")
     started = time.perf_counter()
     sent = 0
     ended_after = None
@@ -420,21 +425,34 @@ NEED_PID = ("connections", "slow-reader", "ping-hoarder", "compression")
 """The scenarios that weigh the server's process."""
 
 
+DEFAULTS: dict[str, float] = {"count": 5000, "posts": 200}
+SCENARIO_DEFAULTS: dict[str, dict[str, float]] = {
+    "compression": {"count": 1000},
+    "slow-reader": {"posts": 100_000},
+    "ping-hoarder": {"within": 20.0},
+}
+"""What a scenario does when the command line does not say."""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen")
     scenarios = ["latency", "throughput", "fanout", "flood", "ping-flood"]
     parser.add_argument("scenario", choices=[*scenarios, *NEED_PID])
     parser.add_argument("urls", nargs="+", metavar="URL", help="several only for fanout")
     parser.add_argument("--protocol", choices=["chat", "plain"], default="chat")
-    parser.add_argument("--count", type=int, default=5000, help="echoes or connections")
     parser.add_argument(
-        "--within", type=float, default=20.0, help="seconds the echoes or pings may take"
+        "--count", type=int, help="echoes or connections (default 5000; compression 1000)"
+    )
+    parser.add_argument(
+        "--within",
+        type=float,
+        help="seconds the echoes or pings may take (default: latency no limit; pings 20)",
     )
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--in-flight", type=int, default=10)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--posts", type=int, help="default 200; slow-reader 100000")
     parser.add_argument("--size", type=int, default=1024, help="bytes per post")
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--idle", type=int, default=500, help="idle connections to weigh")
@@ -446,6 +464,9 @@ def main(argv: list[str] | None = None) -> None:
         help="to weigh the server (repeatable: nodes and broker)",
     )
     args = parser.parse_args(argv)
+    for option, default in {**DEFAULTS, **SCENARIO_DEFAULTS.get(args.scenario, {})}.items():
+        if getattr(args, option) is None:
+            setattr(args, option, default)
     if len(args.urls) > 1 and (args.scenario != "fanout" or args.protocol != "chat"):
         parser.error("several URLs are the nodes of a chat cluster: fanout --protocol chat only")
     if args.scenario in NEED_PID and not args.server_pid:
