@@ -68,24 +68,29 @@ CONTRACT_SUITE_TARGET = 1.1
 """The default suite with the contract on takes at most this many times as long as off."""
 
 
-DIGITS = ((1000, ",.0f"), (10, ".0f"), (1, ".2f"))
-"""How a figure of at least so much is written (below 1: ``.3f``), with as many digits as
-it deserves."""
-
-
 def number(value: float) -> str:
-    return next((format(value, spec) for least, spec in DIGITS if value >= least), f"{value:.3f}")
+    """A figure with as many digits as it deserves."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
 
 
 def met(ok: bool) -> str:
+    """A target's verdict as a mark."""
     return "✔" if ok else "✘"
 
 
 def yes(ok: bool, no: str = "no") -> str:
+    """A yes-or-no column's cell."""
     return "yes" if ok else no
 
 
 def at_most(value: float, target: float, unit: str = "×") -> str:
+    """The target a figure must stay under, with its verdict."""
     return f"≤ {target:.3g}{unit} {met(value <= target)}"
 
 
