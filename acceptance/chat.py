@@ -38,20 +38,22 @@ HEALTH_CHECK = HttpHealthCheck("/healthz")
 200 when it can serve (503 with the reason, such as its broker being away)."""
 
 
-def _request(kind: str) -> Callable[[str], dict[str, Any]]:
-    """The builder of a request whose value is a text: ``{"type": kind, "value": text}``."""
-    return lambda text: {"type": kind, "value": text}
+def echo(text: str) -> dict[str, Any]:
+    return {"type": "ECHO", "value": text}
 
 
-def _reply(prefix: str) -> Callable[[str], str]:
-    """The builder of a reply that names a group after ``prefix``."""
-    return lambda group: f"{prefix}{group}"
+def echo_times_3(text: str) -> dict[str, Any]:
+    return {"type": "ECHO_TIMES_3", "value": text}
 
 
-echo = _request("ECHO")
-echo_times_3 = _request("ECHO_TIMES_3")
-create_group = _request("CREATE_GROUP")
-join_group = _request("JOIN_GROUP")
+def create_group(group: str) -> dict[str, Any]:
+    return {"type": "CREATE_GROUP", "value": group}
+
+
+def join_group(group: str) -> dict[str, Any]:
+    return {"type": "JOIN_GROUP", "value": group}
+
+
 _NAMED_BY_VALUE = ("ECHO", "ECHO_TIMES_3", "CREATE_GROUP", "JOIN_GROUP")
 """The requests whose value is all there is to say: ``ECHO hi``."""
 
@@ -68,11 +70,26 @@ def error(reason: str) -> str:
     return f"ERROR: {reason}"
 
 
-group_created = _reply("GROUP_CREATED: ")
-group_joined = _reply("GROUP_JOINED: ")
-group_unavailable = _reply("GROUP_UNAVAILABLE: ")
-group_left = _reply("GROUP_LEFT: ")
-not_a_member = _reply(error("you are not a member of "))
+def group_created(group: str) -> str:
+    return f"GROUP_CREATED: {group}"
+
+
+def group_joined(group: str) -> str:
+    return f"GROUP_JOINED: {group}"
+
+
+def group_unavailable(group: str) -> str:
+    return f"GROUP_UNAVAILABLE: {group}"
+
+
+def group_left(group: str) -> str:
+    return f"GROUP_LEFT: {group}"
+
+
+def not_a_member(group: str) -> str:
+    return error(f"you are not a member of {group}")
+
+
 _REPLY_WITH_GROUP = re.compile(
     r"^(GROUP_CREATED: |GROUP_JOINED: |GROUP_UNAVAILABLE: |GROUP_LEFT: "
     r"|ERROR: you are not a member of )(.*)$"
