@@ -4,8 +4,13 @@ It connects in the background like a browser ``WebSocket`` and records every mes
 with its arrival time. A wait looks at what is already there first, then sleeps on a
 condition variable the socket side signals: no polling, no sleeps. A message is
 *outstanding* until the test accounts for it (:mod:`wsharness.inbox`): ``wait_for_*``
-leave it there, ``take_*`` account for what they return. A hostile server fails the
-test in one line and never fills the machine.
+leave it there, ``take_*`` account for what they return (taking a message twice needs
+two copies), ``clear_messages`` for everything so far; a wait costs the same however
+many messages are held. A hostile server fails the test in one line and never fills the
+machine.
+
+Every method blocks and is thread-safe: the socket lives on the harness's background
+event loop (:mod:`wsharness.loop`), never on the caller's.
 """
 
 from __future__ import annotations
@@ -68,10 +73,12 @@ _SHOWN_IN_ERRORS = 20  # the most recent messages a failure lists
 class TestWebSocket:
     """A WebSocket client for tests, named so that failures say whose they are.
 
-    ``timeout`` is the default for every wait, for opening and for :meth:`close`. A
-    message over ``max_message_size`` bytes (default: :mod:`wsharness.settings`) or
-    :data:`~wsharness.connection.MAX_FRAGMENTS` fragments fails the wait under way with
-    :class:`ConnectionLost` and closes with 1009, instead of filling the machine.
+    ``name`` starts every error ("Alice did not receive ..."). ``timeout`` is the default
+    for every wait, for opening and for :meth:`close`. A message over ``max_message_size``
+    bytes (default 16 MiB, or ``-D max_message_size`` / ``WS_MAX_MESSAGE_SIZE``: see
+    :mod:`wsharness.settings`) or :data:`~wsharness.connection.MAX_FRAGMENTS` (4096)
+    fragments fails the wait under way with :class:`ConnectionLost` and closes with 1009,
+    instead of filling the machine.
     ``on_frame`` sees every frame; other keyword arguments go to websockets' ``connect``
     (compression off).
     """
@@ -245,7 +252,8 @@ class TestWebSocket:
 
     def expect_aside(self, reply: Data | MessageMatcher) -> Aside:
         """Account for the next message equal to (or matching) ``reply`` as it arrives, so no
-        wait sees it: for a round trip's reply. Register before sending the request."""
+        wait sees it: for a round trip's reply. Register before sending the request; wait for
+        it with :meth:`wait_for_aside`."""
         if isinstance(reply, str | bytes):
             aside = Aside(functools.partial(_same, reply), describe_data(reply))
         else:
@@ -274,7 +282,7 @@ class TestWebSocket:
         _check_count(count)
 
         def enough() -> list[Data] | None:
-            return self.messages if self._inbox.outstanding_count >= count else None
+            return self.messages if self._inbox.outstanding_count() >= count else None
 
         return self._wait(enough, f"receive {_messages(count)}", timeout)
 
@@ -305,7 +313,7 @@ class TestWebSocket:
         _check_count(count)
 
         def oldest() -> list[Received] | None:
-            if self._inbox.outstanding_count < count:
+            if self._inbox.outstanding_count() < count:
                 return None
             taken = self._inbox.oldest(count)
             for record in taken:
@@ -325,7 +333,7 @@ class TestWebSocket:
         deadline = time.monotonic() + window
         with self._cond:
             while True:
-                for record in self._inbox.history[seen:]:
+                for record in self._inbox.since(seen):
                     if test is None or test(record.data):
                         expected = f"no message matching {description}" if test else "nothing"
                         raise UnexpectedMessage(
@@ -451,8 +459,9 @@ class TestWebSocket:
 
     def close(self, code: int = 1000, reason: str = "", *, timeout: float | None = None) -> None:
         """Close with a closing handshake and wait until closed. A server that does not answer
-        within ``timeout`` is dropped (the transcript says so). Safe at any time: twice,
-        before the connection opened (abandons it), after :meth:`stop_reading`."""
+        within ``timeout`` (default: the client's) is dropped (the transcript says so). Safe
+        at any time: twice, before the connection opened (abandons it), after
+        :meth:`stop_reading` (a closing handshake needs reading, so the client reads again)."""
         self._wait_closed(self._start_close(code, reason, timeout))
 
     def _start_close(self, code: int, reason: str, timeout: float | None) -> float:

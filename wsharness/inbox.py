@@ -34,9 +34,11 @@ class Inbox:
     def __init__(self) -> None:
         self.history: list[Received] = []
         """Every message ever received; ``history[n].seq == n``."""
-        self._taken = bytearray()  # 1 once taken: find(0) finds the outstanding, as memchr
+        # _taken[n] is 1 once message n was taken on its own; find(0) finds the outstanding
+        # ones at the speed of memchr.
+        self._taken = bytearray()
         self._cleared = 0  # every message numbered below was cleared
-        self.outstanding_count = 0  # how many are not accounted for
+        self._count = 0  # how many are not accounted for
         # Text and binary apart: a str never equals bytes, and comparing them warns (-b).
         self._texts: dict[Data, Received | _Copies] = {}
         self._binaries: dict[Data, Received | _Copies] = {}
@@ -46,7 +48,7 @@ class Inbox:
         record = Received(len(self.history), data, at)
         self.history.append(record)
         self._taken.append(0)
-        self.outstanding_count += 1
+        self._count += 1
         index = self._index(data)
         entry = index.get(data)
         if entry is None:
@@ -78,7 +80,7 @@ class Inbox:
         if not self.is_outstanding(record):
             return
         self._taken[record.seq] = 1
-        self.outstanding_count -= 1
+        self._count -= 1
         index = self._index(record.data)
         if index.get(record.data) is record:
             del index[record.data]
@@ -86,9 +88,17 @@ class Inbox:
     def take_all(self) -> None:
         """Mark everything received so far as accounted for."""
         self._cleared = self.total
-        self.outstanding_count = 0
+        self._count = 0
         self._texts.clear()
         self._binaries.clear()
+
+    def outstanding_count(self) -> int:
+        """How many messages are not accounted for."""
+        return self._count
+
+    def since(self, seq: int) -> list[Received]:
+        """Every message numbered ``seq`` or later, outstanding or not."""
+        return self.history[seq:]
 
     account_for = Renamed("take")
     account_for_all = Renamed("take_all")
