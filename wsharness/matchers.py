@@ -75,7 +75,8 @@ class _Difference(NamedTuple):
     path: list[str]  # the keys leading to it, innermost first
     actual: Any
     expected: Any
-    missing: str | None = None  # the expected key the object at ``path`` lacks, if that
+    # The expected key the object at ``path`` lacks, if that is the difference.
+    missing: str | None = None
 
     def describe(self) -> str:
         path = self.path[::-1]

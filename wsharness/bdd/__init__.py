@@ -1,11 +1,20 @@
 """A protocol-neutral behave step library on top of :mod:`wsharness`.
 
-Named people ("Alice", "Bob") connect to the server under test, send messages and check
-what they receive, in sentences a product owner can read; a :class:`ProtocolAdapter`
-tells the library what it cannot know about a protocol (the defaults work for any). A
-project imports the hooks into its ``environment.py`` (``from wsharness.bdd.environment
-import *``) and the steps into a module of its ``steps/`` folder (``from
-wsharness.bdd.steps import *``); see the README, "Testing your own WebSocket server".
+Named people ("Alice", "Bob") connect to the server under test, send text,
+JSON and binary messages, and check what they receive, in sentences a product
+owner can read. What the library needs to know about a particular protocol
+(how to prove that nothing else is on its way, names to make unique) comes
+from a :class:`ProtocolAdapter`; the defaults work for any protocol.
+
+In a project's ``environment.py``::
+
+    from wsharness.bdd.environment import *  # noqa: F403
+
+and in a module of its ``steps/`` folder::
+
+    from wsharness.bdd.steps import *  # noqa: F403
+
+See the README section "Testing your own WebSocket server".
 """
 
 from wsharness.bdd.adapter import ProtocolAdapter, RoundTrip

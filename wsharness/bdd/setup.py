@@ -2,17 +2,27 @@
 # (behave's fixture decorator carries no types; the fixtures are typed.)
 """What a suite tests: which servers, which protocol adapter, which cast, which health check.
 
-:func:`configure`, called at the top of a project's ``environment.py``, tells the
-library's hooks (:mod:`wsharness.bdd.environment`) what they cannot know: the protocol's
-``adapter`` (:class:`~wsharness.bdd.ProtocolAdapter`); a ``cast``, a
-:class:`~wsharness.bdd.Cast` subclass with the project's own bookkeeping; ``servers``, a
-behave fixture yielding the :class:`SuiteServer` it starts when no target is configured;
-a ``health_check`` (:class:`~wsharness.bdd.health.HttpHealthCheck`), checked before the
-run and watched during it; its own ``-D`` ``settings``
-(:class:`~wsharness.bdd.registry.Setting`); and its ``contract``, the AsyncAPI 3 document
-every frame is checked against (:mod:`wsharness.bdd.contract`). By default the suite tests
-the target the settings describe (:class:`~wsharness.bdd.target.Target`) and stops with
-one line when there is none.
+:func:`configure`, called at the top of a project's ``environment.py``, tells
+the library's hooks (:mod:`wsharness.bdd.environment`) what they cannot know:
+
+* ``adapter``: the protocol's :class:`~wsharness.bdd.ProtocolAdapter`;
+* ``cast``: a :class:`~wsharness.bdd.Cast` subclass with the project's own
+  bookkeeping, if it has any;
+* ``servers``: a behave fixture that yields the :class:`SuiteServer` under
+  test, for a project that starts its own server when no target is configured;
+* ``health_check``: how to ask a server whether it is healthy
+  (:class:`~wsharness.bdd.health.HttpHealthCheck`), checked before the run, watched
+  during it, and promised to answer without a token; by default there is none,
+  and servers are only checked for reachability;
+* ``settings``: the project's own ``-D`` settings
+  (:class:`~wsharness.bdd.registry.Setting`), so that they are known, not guessed;
+* ``contract``: the protocol's AsyncAPI 3 document, against which every frame is
+  checked unless ``-D contract`` names another or ``off`` (:mod:`wsharness.bdd.contract`).
+
+By default the suite tests the target the settings describe
+(:class:`~wsharness.bdd.target.Target`: ``-D server_url=URL`` or
+``-D server_urls=URL,URL,...``, or ``WS_SERVER_URL`` / ``WS_SERVER_URLS``) and
+stops with one line when there is none.
 """
 
 from __future__ import annotations

@@ -56,8 +56,8 @@ class Row:
     folded proof, a message that did not come, or a count of rows left out."""
 
     kind: RowKind
-    person: str  # lifeline keys; no person for a row across the step
-    node: str
+    person: str  # the person's (or crowd's) lifeline key; empty for a row across the step
+    node: str  # the lifeline key of the node the person is connected to
     label: str
     full: str = ""  # the hover text
     count: int = 1
